@@ -1,0 +1,38 @@
+# Two entry points (README): `make demo` and `make test`. Both build .venv first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# The CPU build of torch lies on local disk; pinning it keeps pip from pulling a CUDA build.
+TORCH := torch==2.13.0
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint bench system-deps clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet $(TORCH)
+	$(BIN)/python -m pip install --quiet -e '.[all]'
+	touch $(STAMP)
+
+# Debian packages the tests need (tesseract for OCR tests). Only attempted as root.
+system-deps:
+	@if [ "$$(id -u)" = "0" ] && ! command -v tesseract >/dev/null 2>&1; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tesseract-ocr tesseract-ocr-eng >/dev/null; \
+	fi
+
+test: system-deps $(STAMP)
+	$(BIN)/ruff check src tests benchmarks infra
+	$(BIN)/python -m pytest -q
+
+demo: $(STAMP)
+	$(BIN)/python -m receipt_cloud.demo
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks infra
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/store_bench.py
+
+clean:
+	rm -rf $(VENV) .receipts build dist src/*.egg-info

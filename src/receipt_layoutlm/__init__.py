@@ -1,0 +1,1 @@
+"""LayoutLM for receipts: encoding spec, datasets, training, evaluation, runtimes and export."""
