@@ -50,6 +50,6 @@ class ReceiptDocument:
     normalized: bool = False
     """True when coordinates are fractions (0–1) of the receipt size rather than pixels."""
     fields: dict[str, str] = field(default_factory=dict)
-    """Ground-truth document-level values (e.g. SROIE ``company``/``date``/``address``/``total``)."""
+    """Ground-truth document-level values (e.g. SROIE company, date, address, total)."""
     image_path: str | None = None
     """Path of the receipt image, when the source has one."""

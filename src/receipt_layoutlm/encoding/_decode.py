@@ -1,0 +1,124 @@
+"""Window outputs → one prediction per word (averaged over the windows that hold it)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from receipt_layoutlm.encoding._encode import EncodedReceipt
+from receipt_layoutlm.encoding._tags import OUTSIDE
+from receipt_layoutlm.errors import EncodingError
+
+
+@dataclass(frozen=True)
+class WordPrediction:
+    """The model's label for one word."""
+
+    word_index: int
+    """Index into ``EncodedReceipt.words`` (reading order)."""
+    text: str
+    """The word's text."""
+    tag: str
+    """Predicted BIO tag (``O``, ``B-X``, ``I-X``)."""
+    label: str | None
+    """Entity name without the BIO prefix; None for ``O``."""
+    confidence: float
+    """Probability of ``tag`` (averaged over windows)."""
+
+
+def _as_2d(array: np.ndarray, i: int) -> np.ndarray:
+    a = np.asarray(array, dtype=np.float64)
+    # Runtimes return [1, S, L]; accept that as well as [S, L].
+    if a.ndim == 3 and a.shape[0] == 1:
+        a = a[0]
+    if a.ndim != 2:
+        raise EncodingError(
+            f"window {i}: expected an array [tokens, num_labels] (or [1, tokens, num_labels]), "
+            f"got shape {a.shape}"
+        )
+    return a
+
+
+def decode_word_probabilities(
+    encoded: EncodedReceipt, window_probs: Sequence[np.ndarray]
+) -> np.ndarray:
+    """``[num_words, num_labels]``: per word, the mean over the windows that contain it of the
+    probabilities at its first sub-token in that window.
+
+    ``window_probs[i]`` is ``[tokens, num_labels]`` for window ``i``, unpadded or padded (rows
+    past the window's length are ignored).
+    """
+    if len(window_probs) != len(encoded.windows):
+        raise EncodingError(
+            f"receipt {encoded.key} has {len(encoded.windows)} windows but "
+            f"{len(window_probs)} outputs were given; run the model on every window"
+        )
+    arrays = [_as_2d(p, i) for i, p in enumerate(window_probs)]
+    num_labels = arrays[0].shape[1] if arrays else 0
+    sums = np.zeros((len(encoded.words), num_labels), dtype=np.float64)
+    counts = np.zeros(len(encoded.words), dtype=np.int64)
+    for i, (window, probs) in enumerate(zip(encoded.windows, arrays, strict=True)):
+        if probs.shape[1] != num_labels:
+            raise EncodingError(
+                f"window {i} has {probs.shape[1]} labels, window 0 has {num_labels}"
+            )
+        if probs.shape[0] < len(window.input_ids):
+            raise EncodingError(
+                f"window {i} has {len(window.input_ids)} tokens but its output has only "
+                f"{probs.shape[0]} rows"
+            )
+        for w, pos in window.first_token_positions().items():
+            sums[w] += probs[pos]
+            counts[w] += 1
+    if np.any(counts == 0):
+        missing = int(np.flatnonzero(counts == 0)[0])
+        raise EncodingError(
+            f"receipt {encoded.key}: word {missing} is in no window; re-encode the receipt"
+        )
+    return sums / counts[:, None] if len(encoded.words) else sums
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    shifted = logits - logits.max(axis=-1, keepdims=True)
+    e = np.exp(shifted)
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def decode_word_labels(
+    encoded: EncodedReceipt,
+    window_logits: Sequence[np.ndarray],
+    id2label: Mapping[int, str] | Mapping[str, str] | Sequence[str],
+) -> list[WordPrediction]:
+    """Softmax each window's logits, average per word (:func:`decode_word_probabilities`) and
+    take the argmax: one :class:`WordPrediction` per word in reading order.
+
+    ``id2label`` may have int or string keys (as read back from JSON), or be the label list.
+    """
+    probs = [_softmax(_as_2d(logits, i)) for i, logits in enumerate(window_logits)]
+    word_probs = decode_word_probabilities(encoded, probs)
+    if isinstance(id2label, Mapping):
+        names = {int(k): str(v) for k, v in id2label.items()}
+    else:
+        names = dict(enumerate(id2label))
+    predictions: list[WordPrediction] = []
+    for w, row in enumerate(word_probs):
+        best = int(np.argmax(row))
+        if best not in names:
+            raise EncodingError(
+                f"label id {best} is not in id2label ({len(names)} labels); the model and its "
+                "label_map.json do not match"
+            )
+        tag = names[best]
+        label = None if tag == OUTSIDE else tag.split("-", 1)[1] if tag[:2] in ("B-", "I-") else tag
+        predictions.append(
+            WordPrediction(
+                word_index=w,
+                text=encoded.words[w].text,
+                tag=tag,
+                label=label,
+                confidence=float(row[best]),
+            )
+        )
+    return predictions

@@ -1,0 +1,107 @@
+"""Reading order: top-to-bottom by line, left-to-right within a line."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from receipt_layoutlm.document import DocWord, ReceiptDocument
+from receipt_layoutlm.encoding._boxes import corner_extent
+from receipt_layoutlm.errors import EncodingError
+
+Extent = tuple[float, float, float, float]
+
+
+def _vertical_overlap_ratio(a: tuple[float, float], b: tuple[float, float]) -> float:
+    """Overlap of two [top, bottom] spans as a fraction of the smaller height."""
+    overlap = min(a[1], b[1]) - max(a[0], b[0])
+    smaller = min(a[1] - a[0], b[1] - b[0])
+    if smaller <= 0:
+        # A flat (zero-height) word joins a line when it lies within the line's span.
+        return 1.0 if overlap >= 0 else 0.0
+    return max(0.0, overlap) / smaller
+
+
+def _group_indices(extents: Sequence[Extent], line_overlap: float) -> list[list[int]]:
+    # Words are visited top-down; each joins the existing line it overlaps most (measured
+    # against the line's mean top/bottom, so a tall word cannot chain two lines together), or
+    # starts a new line.
+    visit = sorted(
+        range(len(extents)),
+        key=lambda i: ((extents[i][1] + extents[i][3]) / 2, extents[i][0], i),
+    )
+    lines: list[list[int]] = []
+    sums: list[list[float]] = []  # per line: [sum of tops, sum of bottoms]
+    for i in visit:
+        span = (extents[i][1], extents[i][3])
+        best, best_ratio = -1, -1.0
+        for li, (top_sum, bottom_sum) in enumerate(sums):
+            n = len(lines[li])
+            ratio = _vertical_overlap_ratio(span, (top_sum / n, bottom_sum / n))
+            if ratio >= line_overlap and ratio > best_ratio:
+                best, best_ratio = li, ratio
+        if best < 0:
+            lines.append([i])
+            sums.append([span[0], span[1]])
+        else:
+            lines[best].append(i)
+            sums[best][0] += span[0]
+            sums[best][1] += span[1]
+    for line in lines:
+        line.sort(key=lambda i: (extents[i][0], extents[i][1], i))
+    lines.sort(key=lambda line: (min(extents[i][1] for i in line), extents[line[0]][0], line[0]))
+    return lines
+
+
+def _check_overlap(line_overlap: float) -> None:
+    if not 0.0 < float(line_overlap) <= 1.0:
+        raise EncodingError(f"line_overlap must be in (0, 1], got {line_overlap!r}")
+
+
+def group_lines(
+    words: Sequence[DocWord], *, line_overlap: float = 0.5, origin: str = "top-left"
+) -> list[list[DocWord]]:
+    """Cluster words into lines by vertical overlap (>= ``line_overlap`` of the smaller height).
+
+    Lines come top-to-bottom (by their highest word), words left-to-right. Works in the words'
+    own units (pixels or fractions); ``origin`` says where y = 0 is. Deterministic: exact ties
+    fall back to the input order.
+    """
+    _check_overlap(line_overlap)
+    extents = [corner_extent(w.corners, origin=origin) for w in words]
+    return [[words[i] for i in line] for line in _group_indices(extents, line_overlap)]
+
+
+def reading_order(doc: ReceiptDocument, *, line_overlap: float = 0.5) -> list[int]:
+    """Indices into ``doc.words`` in reading order (see :func:`order_words`)."""
+    _check_overlap(line_overlap)
+    extents = [corner_extent(w.corners, origin=doc.origin) for w in doc.words]
+    if doc.words and all(w.line_id is not None for w in doc.words):
+        by_line: dict[int, list[int]] = {}
+        for i, w in enumerate(doc.words):
+            by_line.setdefault(int(w.line_id), []).append(i)  # type: ignore[arg-type]
+        lines = sorted(by_line.items(), key=lambda kv: (min(extents[i][1] for i in kv[1]), kv[0]))
+        order: list[int] = []
+        for _, members in lines:
+            order.extend(
+                sorted(
+                    members,
+                    key=lambda i: (
+                        extents[i][0],
+                        doc.words[i].word_id if doc.words[i].word_id is not None else 0,
+                        i,
+                    ),
+                )
+            )
+        return order
+    return [i for line in _group_indices(extents, line_overlap) for i in line]
+
+
+def order_words(doc: ReceiptDocument, *, line_overlap: float = 0.5) -> list[DocWord]:
+    """The receipt's words in reading order.
+
+    When every word has an OCR ``line_id``: lines top-to-bottom by their top (after turning a
+    bottom-left origin around; ties by line id), words left-to-right within a line (ties by
+    ``word_id``, then input order). Otherwise words are clustered into lines by
+    :func:`group_lines`. Deterministic for a given input.
+    """
+    return [doc.words[i] for i in reading_order(doc, line_overlap=line_overlap)]
