@@ -33,3 +33,7 @@ class ExportError(ReceiptLayoutLMError):
 
 class ParityGateError(ExportError):
     """The parity gate refused to release a bundle (NaN/Inf or agreement below threshold)."""
+
+
+class EvaluationError(ReceiptLayoutLMError, ValueError):
+    """Predictions and ground truth do not fit together (mismatched keys, lengths or labels)."""

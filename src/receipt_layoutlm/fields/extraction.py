@@ -1,0 +1,245 @@
+"""Word labels → one value per field, with a confidence.
+
+Spans: for each field, a candidate span is a maximal run of words that are adjacent in reading
+order and carry the same feeding label (``FIELD_LABELS``). Single-line fields stop at a line
+break (when line ids are known) and at a ``B-`` tag, so ``B-DATE B-DATE`` (a date and a time
+merged into DATE) are two spans; multi-line fields (``MULTILINE_FIELDS``: merchant, address,
+store hours) run on across lines and ignore ``B-`` inside a run, because a model's stray ``B-``
+in the middle of an address should not cut it in half. A predicted word elsewhere on the receipt
+never joins a span it is not adjacent to.
+
+Choosing: amount, date and time fields first narrow each run to its longest sub-span that parses
+(so ``25/12/2018 8:13:39 PM`` labelled DATE gives date ``25/12/2018``), then prefer spans that
+parse, then the field's first feeding label over later ones (``GRAND_TOTAL`` over a merged
+``AMOUNT``), then the highest MEAN word confidence; ties go to the LOWEST span on the receipt for
+amounts (the final total is printed last) and to the first span otherwise. Text fields prefer the
+highest SUM of word confidences (the expected number of correct words), so a long, fairly
+confident span beats a single stray word. A field whose spans do not parse still gets its best
+span, with ``value=None``.
+
+``text`` is the span's words joined by single spaces in reading order, lines included (SROIE
+ground truth joins address lines the same way); ``confidence`` is the mean word confidence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from receipt_layoutlm.fields.parsing import parse_amount, parse_date, parse_phone, parse_time
+
+FIELD_LABELS: dict[str, tuple[str, ...]] = {
+    "merchant": ("MERCHANT_NAME",),
+    "address": ("ADDRESS_LINE",),
+    "phone": ("PHONE_NUMBER",),
+    "website": ("WEBSITE",),
+    "store_hours": ("STORE_HOURS",),
+    "loyalty_id": ("LOYALTY_ID",),
+    "payment_method": ("PAYMENT_METHOD",),
+    "date": ("DATE",),
+    # Under the date_time merge, times are labelled DATE; TIME wins when present.
+    "time": ("TIME", "DATE"),
+    "subtotal": ("SUBTOTAL",),
+    "tax": ("TAX",),
+    "tip": ("TIP",),
+    # Under the amounts/sroie merges the total is labelled AMOUNT.
+    "total": ("GRAND_TOTAL", "AMOUNT"),
+    "change": ("CHANGE",),
+    "cash_back": ("CASH_BACK",),
+    "refund": ("REFUND",),
+}
+"""Field → the entity labels that feed it, in order of preference."""
+
+MULTILINE_FIELDS: frozenset[str] = frozenset({"merchant", "address", "store_hours"})
+"""Fields whose span may continue across line breaks."""
+
+AMOUNT_FIELDS: frozenset[str] = frozenset(
+    {"subtotal", "tax", "tip", "total", "change", "cash_back", "refund"}
+)
+"""Fields whose value is an amount (float)."""
+
+_PARSERS: dict[str, Callable[[str], Any]] = {
+    **dict.fromkeys(AMOUNT_FIELDS, parse_amount),
+    "date": parse_date,
+    "time": parse_time,
+}
+_MAX_SUBSPAN = 8  # words; a printed amount/date/time is never longer
+
+
+@dataclass(frozen=True)
+class FieldValue:
+    """One extracted field."""
+
+    field: str
+    """Field name, a key of ``FIELD_LABELS`` (``merchant``, ``date``, ``total``…)."""
+    text: str
+    """The span's words joined by single spaces in reading order (lines too)."""
+    value: str | float | None
+    """Normalised value: amounts → float, dates → ISO ``YYYY-MM-DD``, times → ``HH:MM[:SS]``,
+    phone → digits (leading ``+`` kept), other fields → ``text``; None when the span does not
+    parse."""
+    confidence: float
+    """Mean word confidence of the chosen span."""
+    word_indices: tuple[int, ...]
+    """Indices of the span's words (``WordPrediction.word_index``, else position in ``words``)."""
+
+
+class _WordLike(Protocol):
+    text: str
+    label: str | None
+    confidence: float
+
+
+@dataclass(frozen=True)
+class _Word:
+    index: int
+    text: str
+    label: str | None
+    begins: bool  # an explicit B- tag
+    confidence: float
+    line: int | None
+
+
+def _split_tag(tag: str | None) -> tuple[str | None, bool]:
+    if tag is None or tag in ("", "O"):
+        return None, False
+    if len(tag) > 2 and tag[1] == "-" and tag[0] in "BI":
+        return tag[2:], tag[0] == "B"
+    return tag, False
+
+
+def _normalise_words(
+    words: Sequence[tuple[str, str | None, float]] | Sequence[_WordLike],
+    line_ids: Sequence[int] | None,
+) -> list[_Word]:
+    if line_ids is not None and len(line_ids) != len(words):
+        raise ValueError(
+            f"extract_fields got {len(words)} words but {len(line_ids)} line ids; "
+            "pass one line id per word or none"
+        )
+    out = []
+    for position, word in enumerate(words):
+        if isinstance(word, tuple | list):
+            text, label, confidence = word
+            index, tag = position, label
+            line = None
+        else:
+            text, confidence = word.text, word.confidence
+            index = getattr(word, "word_index", position)
+            tag = getattr(word, "tag", None) or word.label
+            line = getattr(word, "line_id", None)
+        label, begins = _split_tag(tag)
+        if line_ids is not None:
+            line = line_ids[position]
+        out.append(_Word(index, str(text), label, begins, float(confidence), line))
+    if line_ids is None and any(w.line is None for w in out):
+        # Partial line ids (some DocWords without one) would split spans arbitrarily.
+        out = [_Word(w.index, w.text, w.label, w.begins, w.confidence, None) for w in out]
+    return out
+
+
+def _runs(words: list[_Word], label: str, multiline: bool) -> list[list[_Word]]:
+    runs: list[list[_Word]] = []
+    current: list[_Word] = []
+    for word in words:
+        if word.label != label:
+            current = []
+            continue
+        breaks = (
+            bool(current)
+            and not multiline
+            and (word.begins or (word.line is not None and word.line != current[-1].line))
+        )
+        if not current or breaks:
+            current = [word]
+            runs.append(current)
+        else:
+            current.append(word)
+    return runs
+
+
+def _join(span: Sequence[_Word]) -> str:
+    return " ".join(" ".join(w.text.split()) for w in span if w.text.strip())
+
+
+def _mean(span: Sequence[_Word]) -> float:
+    return sum(w.confidence for w in span) / len(span)
+
+
+def _best_parsed_subspan(
+    run: list[_Word], parser: Callable[[str], Any]
+) -> tuple[list[_Word], Any] | None:
+    best: tuple[tuple[int, float, int], list[_Word], Any] | None = None
+    for start in range(len(run)):
+        for stop in range(start + 1, min(len(run), start + _MAX_SUBSPAN) + 1):
+            span = run[start:stop]
+            value = parser(_join(span))
+            if value is None:
+                continue
+            rank = (len(span), _mean(span), -start)
+            if best is None or rank > best[0]:
+                best = (rank, span, value)
+    return None if best is None else (best[1], best[2])
+
+
+def _field_value(field: str, span: list[_Word], value: Any) -> FieldValue:
+    text = _join(span)
+    if field not in _PARSERS:
+        value = parse_phone(text) if field == "phone" else text
+    return FieldValue(
+        field=field,
+        text=text,
+        value=value,
+        confidence=_mean(span),
+        word_indices=tuple(w.index for w in span),
+    )
+
+
+def _extract_one(field: str, labels: Sequence[str], words: list[_Word]) -> FieldValue | None:
+    parser = _PARSERS.get(field)
+    multiline = field in MULTILINE_FIELDS
+    lowest_wins = field in AMOUNT_FIELDS
+    best_rank: tuple | None = None
+    best: tuple[list[_Word], Any] | None = None
+    for tier, label in enumerate(labels):
+        for run in _runs(words, label, multiline):
+            span, value = run, None
+            if parser is not None:
+                parsed = _best_parsed_subspan(run, parser)
+                if parsed is not None:
+                    span, value = parsed
+                score = _mean(span)
+            else:
+                score = sum(w.confidence for w in span)
+            position = span[0].index if lowest_wins else -span[0].index
+            # Rounding keeps float noise in sums from deciding ties.
+            rank = (value is not None, -tier, round(score, 9), position)
+            if best_rank is None or rank > best_rank:
+                best_rank, best = rank, (span, value)
+    return None if best is None else _field_value(field, *best)
+
+
+def extract_fields(
+    words: Sequence[tuple[str, str | None, float]] | Sequence[_WordLike],
+    *,
+    line_ids: Sequence[int] | None = None,
+    field_labels: Mapping[str, Sequence[str]] | None = None,
+) -> dict[str, FieldValue]:
+    """One value per field from words in reading order.
+
+    ``words``: ``(text, label, confidence)`` tuples (label an entity name, a BIO tag, ``"O"`` or
+    None) or objects with ``text``/``label``/``confidence`` (``encoding.WordPrediction``, whose
+    ``tag`` and ``word_index`` are used too; ``DocWord``, whose ``line_id`` is used when every word
+    has one). ``line_ids`` (one per word) lets single-line fields stop at line breaks.
+    ``field_labels`` replaces ``FIELD_LABELS`` (e.g. for a native label set). Fields with no
+    labelled word are absent from the result. See the module docstring for the span rules.
+    """
+    normalised = _normalise_words(words, line_ids)
+    mapping = FIELD_LABELS if field_labels is None else field_labels
+    out: dict[str, FieldValue] = {}
+    for field, labels in mapping.items():
+        value = _extract_one(field, tuple(labels), normalised)
+        if value is not None:
+            out[field] = value
+    return out
