@@ -14,6 +14,8 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from receipt_layoutlm.errors import EvaluationError
+
 OUTSIDE = "O"
 
 
@@ -69,13 +71,13 @@ class EntityMetrics:
 
 def _check_shapes(true_tags: Sequence[Sequence[str]], pred_tags: Sequence[Sequence[str]]) -> None:
     if len(true_tags) != len(pred_tags):
-        raise ValueError(
+        raise EvaluationError(
             f"entity_metrics got {len(true_tags)} true sequences but {len(pred_tags)} predicted "
             "ones; pass one tag list per receipt on both sides"
         )
     for i, (t, p) in enumerate(zip(true_tags, pred_tags, strict=True)):
         if len(t) != len(p):
-            raise ValueError(
+            raise EvaluationError(
                 f"sequence {i}: {len(t)} true tags but {len(p)} predicted tags; tags must be per "
                 "word (decode token windows to words with the encoding spec first)"
             )
@@ -157,19 +159,19 @@ def confusion_matrix(
     and columns. A label missing from ``labels`` raises ``ValueError`` naming it.
     """
     if len(true_labels) != len(pred_labels):
-        raise ValueError(
+        raise EvaluationError(
             f"confusion_matrix got {len(true_labels)} true labels but {len(pred_labels)} "
             "predicted ones; pass one label per word on both sides (flatten all receipts)"
         )
     index = {name: i for i, name in enumerate(labels)}
     if len(index) != len(labels):
-        raise ValueError(f"confusion_matrix labels contain duplicates: {labels}")
+        raise EvaluationError(f"confusion_matrix labels contain duplicates: {labels}")
     matrix = np.zeros((len(labels), len(labels)), dtype=np.int64)
     for t, p in zip(true_labels, pred_labels, strict=True):
         te, pe = _entity_of(t), _entity_of(p)
         for name in (te, pe):
             if name not in index:
-                raise ValueError(
+                raise EvaluationError(
                     f"label {name!r} is not in the confusion-matrix labels {labels}; "
                     "add it (and 'O') to labels"
                 )

@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from receipt_layoutlm.errors import EvaluationError
+
 _LOSS_KEYS = ("loss", "train_loss", "eval_loss")
 _SCORE_KEYS = ("f1", "eval_f1", "precision", "eval_precision", "recall", "eval_recall", "field_f1")
 _LR_KEYS = ("learning_rate", "lr")
@@ -232,7 +234,7 @@ def write_report(
     if confusion is not None:
         confusion = np.asarray(confusion)
         if labels is None or confusion.shape != (len(labels), len(labels)):
-            raise ValueError(
+            raise EvaluationError(
                 f"confusion matrix of shape {confusion.shape} needs {confusion.shape[0]} labels, "
                 f"got {None if labels is None else len(labels)}; pass the labels used to build it"
             )

@@ -18,6 +18,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
+from receipt_layoutlm.errors import EvaluationError
+
 if TYPE_CHECKING:
     from receipt_layoutlm.fields import FieldValue
 
@@ -41,7 +43,7 @@ def normalize_whitespace(text: str | None, whitespace: Whitespace = "collapse") 
         return _SPACE.sub(" ", text).strip()
     if whitespace == "remove":
         return _SPACE.sub("", text)
-    raise ValueError(f"unknown whitespace mode {whitespace!r}; use 'collapse' or 'remove'")
+    raise EvaluationError(f"unknown whitespace mode {whitespace!r}; use 'collapse' or 'remove'")
 
 
 def sroie_prediction(fields: Mapping[str, FieldValue]) -> dict[str, str]:
@@ -150,7 +152,7 @@ def sroie_task3_f1(
     unknown = sorted(set(predictions) - set(ground_truth))
     if unknown:
         shown = ", ".join(unknown[:3]) + (" …" if len(unknown) > 3 else "")
-        raise ValueError(
+        raise EvaluationError(
             f"{len(unknown)} predicted receipt(s) have no ground truth ({shown}); use the same "
             "receipt keys for predictions and ground truth"
         )
