@@ -1,0 +1,132 @@
+"""One contract for every ObjectStore backend: a local directory and S3 on the moto server."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from receipt_cloud.errors import ObjectNotFoundError
+from receipt_cloud.objects import ObjectStore, resolve_uri
+
+
+def test_put_get_bytes_round_trip_and_overwrite(object_store: ObjectStore) -> None:
+    payload = os.urandom(4096)
+    object_store.put_bytes("a/b/c.bin", payload, content_type="application/octet-stream")
+    assert object_store.get_bytes("a/b/c.bin") == payload
+    object_store.put_bytes("a/b/c.bin", b"second")
+    assert object_store.get_bytes("a/b/c.bin") == b"second"
+    assert object_store.size("a/b/c.bin") == len(b"second")
+
+
+def test_missing_objects_raise_not_found_naming_the_uri(
+    object_store: ObjectStore, tmp_path: Path
+) -> None:
+    expected_uri = object_store.uri("nope/missing.json")
+    calls = [
+        lambda: object_store.get_bytes("nope/missing.json"),
+        lambda: object_store.size("nope/missing.json"),
+        lambda: object_store.get_file("nope/missing.json", tmp_path / "out.json"),
+        lambda: object_store.copy("nope/missing.json", "dst.json"),
+    ]
+    for call in calls:
+        with pytest.raises(ObjectNotFoundError) as info:
+            call()
+        assert expected_uri in str(info.value)
+        assert isinstance(info.value, FileNotFoundError)
+    assert not (tmp_path / "out.json").exists()
+    assert not object_store.exists("dst.json")
+
+
+def test_exists_only_for_objects_not_prefixes(object_store: ObjectStore) -> None:
+    assert not object_store.exists("runs/job-1/model.bin")
+    object_store.put_bytes("runs/job-1/model.bin", b"m")
+    assert object_store.exists("runs/job-1/model.bin")
+    assert not object_store.exists("runs/job-1")
+    assert not object_store.exists("runs")
+
+
+def test_list_is_sorted_filtered_by_prefix_and_excludes_outside(object_store: ObjectStore) -> None:
+    keys = ["runs/b/2.txt", "runs/a/1.txt", "runs/ab/3.txt", "bundles/x.json", "top.txt"]
+    for key in keys:
+        object_store.put_bytes(key, key.encode())
+    assert list(object_store.list()) == sorted(keys)
+    assert list(object_store.list("runs/")) == sorted(k for k in keys if k.startswith("runs/"))
+    assert list(object_store.list("runs/a")) == ["runs/a/1.txt", "runs/ab/3.txt"]
+    assert list(object_store.list("runs/a/")) == ["runs/a/1.txt"]
+    assert list(object_store.list("nothing/")) == []
+
+
+def test_list_follows_every_page(object_store: ObjectStore) -> None:
+    keys = [f"many/{i:03d}.txt" for i in range(25)]
+    for key in keys:
+        object_store.put_bytes(key, b"x")
+    if hasattr(object_store, "list_page_size"):
+        object_store.list_page_size = 4  # 25 keys -> 7 pages
+    assert list(object_store.list("many/")) == keys
+
+
+def test_delete_removes_and_missing_delete_is_a_no_op(object_store: ObjectStore) -> None:
+    object_store.put_bytes("d/x.txt", b"x")
+    object_store.put_bytes("d/y.txt", b"y")
+    object_store.delete("d/x.txt")
+    assert not object_store.exists("d/x.txt")
+    assert list(object_store.list("d/")) == ["d/y.txt"]
+    object_store.delete("d/x.txt")
+    object_store.delete("never/there.txt")
+    assert object_store.get_bytes("d/y.txt") == b"y"
+
+
+def test_copy(object_store: ObjectStore) -> None:
+    object_store.put_bytes("src/one.bin", b"payload-1")
+    object_store.copy("src/one.bin", "dst/deep/one-copy.bin")
+    assert object_store.get_bytes("dst/deep/one-copy.bin") == b"payload-1"
+    assert object_store.get_bytes("src/one.bin") == b"payload-1"
+
+
+def test_put_file_get_file(object_store: ObjectStore, tmp_path: Path) -> None:
+    source = tmp_path / "in" / "weights.bin"
+    source.parent.mkdir()
+    source.write_bytes(os.urandom(300_000))
+    object_store.put_file("models/weights.bin", source)
+    dest = object_store.get_file("models/weights.bin", tmp_path / "out" / "nested" / "w.bin")
+    assert dest == tmp_path / "out" / "nested" / "w.bin"
+    assert dest.read_bytes() == source.read_bytes()
+    assert object_store.size("models/weights.bin") == source.stat().st_size
+
+
+def test_put_file_refuses_missing_local_file(object_store: ObjectStore, tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        object_store.put_file("k.bin", tmp_path / "absent.bin")
+
+
+def test_upload_dir_download_dir_round_trip(object_store: ObjectStore, tmp_path: Path) -> None:
+    bundle = tmp_path / "bundle"
+    files = {
+        "manifest.json": b'{"a": 1}',
+        "LayoutLM.mlpackage/Manifest.json": b"{}",
+        "LayoutLM.mlpackage/Data/weights/weight.bin": os.urandom(1000),
+    }
+    for rel, data in files.items():
+        (bundle / rel).parent.mkdir(parents=True, exist_ok=True)
+        (bundle / rel).write_bytes(data)
+    # A sibling prefix sharing the first characters must not leak into the download.
+    object_store.put_bytes("bundles/exp-10/stray.txt", b"stray")
+
+    keys = object_store.upload_dir(bundle, "bundles/exp-1")
+    assert sorted(keys) == sorted(f"bundles/exp-1/{rel}" for rel in files)
+
+    out = tmp_path / "download"
+    paths = object_store.download_dir("bundles/exp-1", out)
+    assert sorted(p.relative_to(out).as_posix() for p in paths) == sorted(files)
+    for rel, data in files.items():
+        assert (out / rel).read_bytes() == data
+    assert not (out / "stray.txt").exists()
+
+
+def test_uri_resolves_back_to_the_same_object(object_store: ObjectStore) -> None:
+    object_store.put_bytes("runs/job 1/metrics.json", b'{"f1": 0.5}')
+    store, key = resolve_uri(object_store.uri("runs/job 1/metrics.json"))
+    assert store.get_bytes(key) == b'{"f1": 0.5}'
+    assert store.exists(key)
