@@ -1,0 +1,75 @@
+"""The Image record: one uploaded photo or scan."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+
+from receipt_dynamo import keys
+from receipt_dynamo.entities._base import (
+    Entity,
+    check_positive_int,
+    check_str,
+    check_timestamp,
+    check_uuid,
+    utc_now,
+)
+from receipt_dynamo.errors import EntityValidationError
+
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+def check_sha256(owner: str, value: str | None) -> str | None:
+    if value is not None and (not isinstance(value, str) or not _SHA256.fullmatch(value)):
+        raise EntityValidationError(
+            f"{owner}.sha256 must be 64 lower-case hex digits, got {value!r}"
+        )
+    return value
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Image(Entity):
+    """An uploaded image; receipts, OCR jobs and routing decisions live under its key."""
+
+    ENTITY_TYPE = "IMAGE"
+
+    image_id: str
+    """UUID of the image."""
+    width: int
+    """Pixel width (> 0)."""
+    height: int
+    """Pixel height (> 0)."""
+    raw_s3_bucket: str
+    """Bucket (or local store root name) holding the original."""
+    raw_s3_key: str
+    """Object key of the original."""
+    timestamp_added: str = dataclasses.field(default_factory=utc_now)
+    """When the image was added (ISO 8601, +00:00)."""
+    sha256: str | None = None
+    """Hex digest of the original bytes, for de-duplication."""
+    image_type: str | None = None
+    """Kind of image, e.g. "SCAN" or "PHOTO"."""
+    source: str | None = None
+    """Where it came from, e.g. "upload", "sroie", "wildreceipt"."""
+
+    def __post_init__(self) -> None:
+        self._set("image_id", check_uuid("Image", "image_id", self.image_id))
+        check_positive_int("Image", "width", self.width)
+        check_positive_int("Image", "height", self.height)
+        check_str("Image", "raw_s3_bucket", self.raw_s3_bucket)
+        check_str("Image", "raw_s3_key", self.raw_s3_key)
+        self._set(
+            "timestamp_added", check_timestamp("Image", "timestamp_added", self.timestamp_added)
+        )
+        check_sha256("Image", self.sha256)
+        for name in ("image_type", "source"):
+            if getattr(self, name) is not None:
+                check_str("Image", name, getattr(self, name))
+
+    @property
+    def pk(self) -> str:
+        return keys.image_pk(self.image_id)
+
+    @property
+    def sk(self) -> str:
+        return keys.IMAGE_SK

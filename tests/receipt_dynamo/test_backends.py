@@ -1,0 +1,118 @@
+"""Backend plumbing: batch retry, registry errors, multi-process SQLite, import hygiene."""
+
+from __future__ import annotations
+
+import multiprocessing
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from dynamo_factories import new_id
+
+from receipt_dynamo import (
+    BatchWriteError,
+    EntityAlreadyExistsError,
+    Image,
+    StoreUnavailableError,
+    UnknownBackendError,
+    open_store,
+    open_table,
+)
+from receipt_dynamo._table import send_with_retry
+
+
+class FlakyBatch:
+    """A batch endpoint that leaves the last ``stuck`` requests of each call unprocessed
+    for the first ``flaky_calls`` calls, like a throttled DynamoDB table."""
+
+    def __init__(self, flaky_calls: int, stuck: int = 3) -> None:
+        self.flaky_calls, self.stuck = flaky_calls, stuck
+        self.calls: list[int] = []
+        self.done: list[int] = []
+
+    def __call__(self, chunk: list[int]) -> list[int]:
+        self.calls.append(len(chunk))
+        if len(self.calls) <= self.flaky_calls:
+            self.done += chunk[: -self.stuck]
+            return chunk[-self.stuck :]
+        self.done += chunk
+        return []
+
+
+def test_unprocessed_items_are_retried_with_backoff() -> None:
+    sleeps: list[float] = []
+    send = FlakyBatch(flaky_calls=3)
+    send_with_retry(send, list(range(60)), what="test", sleep=sleeps.append)
+    assert sorted(send.done) == list(range(60))
+    assert send.calls[:4] == [25, 3, 3, 3]  # the first chunk of 25, then its stuck rest
+    assert sleeps == [0.05, 0.1, 0.2]  # exponential backoff between retries
+
+
+def test_batch_gives_up_after_bounded_attempts() -> None:
+    send = FlakyBatch(flaky_calls=100)
+    with pytest.raises(BatchWriteError, match="still unprocessed after 4 attempts"):
+        send_with_retry(send, list(range(10)), what="test", max_attempts=4, sleep=lambda s: None)
+    assert len(send.calls) == 4
+
+
+def test_unknown_backend_names_the_choices() -> None:
+    with pytest.raises(UnknownBackendError, match="dynamodb, sqlite"):
+        open_store("postgres")
+    with pytest.raises(UnknownBackendError):
+        open_table("mongo")
+
+
+def test_dynamodb_needs_a_table_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DYNAMO_TABLE_NAME", raising=False)
+    with pytest.raises(StoreUnavailableError, match="DYNAMO_TABLE_NAME"):
+        open_store("dynamodb")
+
+
+@pytest.mark.aws
+def test_missing_dynamodb_table_is_a_clear_error(aws_env: str, unique_name: str) -> None:
+    store = open_store("dynamodb", table_name=unique_name)
+    with pytest.raises(StoreUnavailableError, match="create_table"):
+        store.get_image(new_id())
+
+
+def _add_same_image(path: str, image_id: str, barrier, results) -> None:
+    store = open_store("sqlite", path=path)
+    image = Image(image_id=image_id, width=10, height=10, raw_s3_bucket="b", raw_s3_key="k")
+    barrier.wait()
+    try:
+        store.add_image(image)
+        results.put("won")
+    except EntityAlreadyExistsError:
+        results.put("lost")
+    finally:
+        store.close()
+
+
+def test_sqlite_conditional_add_across_processes_has_one_winner(tmp_path: Path) -> None:
+    path = str(tmp_path / "shared.sqlite")
+    open_store("sqlite", path=path).close()
+    ctx = multiprocessing.get_context("spawn")
+    for _ in range(3):
+        image_id = new_id()
+        barrier, results = ctx.Barrier(2), ctx.Queue()
+        procs = [ctx.Process(target=_add_same_image, args=(path, image_id, barrier, results))
+                 for _ in range(2)]
+        for proc in procs:
+            proc.start()
+        for proc in procs:
+            proc.join(60)
+            assert proc.exitcode == 0
+        assert sorted(results.get(timeout=5) for _ in procs) == ["lost", "won"]
+
+
+def test_import_pulls_no_torch_or_transformers() -> None:
+    code = (
+        "import sys, importlib.util\n"
+        "import receipt_dynamo\n"
+        "receipt_dynamo.open_store\n"
+        "if importlib.util.find_spec('receipt_cloud'): import receipt_cloud\n"
+        "bad = [m for m in ('torch', 'transformers') if m in sys.modules]\n"
+        "assert not bad, bad\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
