@@ -1,0 +1,106 @@
+"""``layoutlm-cli import …`` and ``export-dataset``: datasets into and out of the store."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from receipt_cloud.settings import add_settings_arguments, settings_from_args
+from receipt_layoutlm.importers import IMPORTER_NAMES
+
+if TYPE_CHECKING:
+    from receipt_dynamo import ReceiptStore
+    from receipt_layoutlm.document import ReceiptDocument
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    importer = subparsers.add_parser(
+        "import",
+        help="import a labelled receipt dataset into the record store",
+        description="Parse a dataset (SROIE, WildReceipt, CORD or the project's JSONL) and write "
+        "each receipt with VALID labels. Re-importing skips receipts already stored.",
+    )
+    importer.add_argument("format", choices=IMPORTER_NAMES, help="dataset format")
+    importer.add_argument("path", metavar="PATH", help="dataset directory or file")
+    importer.add_argument(
+        "--images", metavar="DIR", default=None,
+        help="directory of the receipt images (SROIE: for the receipt size; default PATH/img)",
+    )
+    importer.add_argument(
+        "--labels", choices=("core", "native"), default="core",
+        help="'core' maps to the 22 receipt labels (default); 'native' keeps the dataset's names",
+    )
+    importer.add_argument("--limit", type=int, default=None, metavar="N",
+                          help="import at most N receipts")
+    add_settings_arguments(importer)
+    importer.set_defaults(handler=run_import)
+
+    export = subparsers.add_parser(
+        "export-dataset",
+        help="write the store's labelled receipts as JSONL (docs/dataset-formats.md)",
+    )
+    export.add_argument("out", metavar="OUT.jsonl", help="output file")
+    export.add_argument(
+        "--status", action="append", default=None, metavar="STATUS",
+        help="label validation status to export (repeatable; default VALID)",
+    )
+    export.add_argument(
+        "--include-unlabelled", action="store_true",
+        help="also export receipts without any label of those statuses",
+    )
+    add_settings_arguments(export)
+    export.set_defaults(handler=run_export)
+
+
+def run_import(args: argparse.Namespace) -> int:
+    from receipt_dynamo import register_labels
+    from receipt_layoutlm.importers import ImportReport, get_importer, import_documents
+
+    importer = get_importer(args.format)
+    parsed = importer(args.path, images=args.images, labels=args.labels, limit=args.limit)
+    if parsed.native_labels:
+        register_labels(parsed.native_labels)
+    store = settings_from_args(args).open_store()
+    try:
+        report = import_documents(
+            store,
+            parsed.documents,
+            source=importer.source,
+            label_proposed_by=f"import:{importer.name}",
+            report=ImportReport.from_parse(parsed),
+        )
+    finally:
+        store.close()
+    print(report.summary())
+    return 1 if report.receipts_failed or not parsed.documents else 0
+
+
+def export_documents(
+    store: ReceiptStore, out: str, *, statuses: tuple[str, ...], include_unlabelled: bool
+) -> int:
+    """Write the store's receipts as JSONL; returns the number written."""
+    from receipt_layoutlm.importers import write_jsonl
+    from receipt_layoutlm.records import document_from_details
+
+    def documents() -> Iterator[ReceiptDocument]:
+        for receipt in sorted(store.list_receipts(), key=lambda r: (r.image_id, r.receipt_id)):
+            details = store.get_receipt_details(receipt.image_id, receipt.receipt_id)
+            doc = document_from_details(details, statuses=statuses)
+            if include_unlabelled or any(w.label for w in doc.words):
+                yield doc
+
+    return write_jsonl(documents(), out)
+
+
+def run_export(args: argparse.Namespace) -> int:
+    statuses = tuple(s.upper() for s in (args.status or ["VALID"]))
+    store = settings_from_args(args).open_store()
+    try:
+        count = export_documents(
+            store, args.out, statuses=statuses, include_unlabelled=args.include_unlabelled
+        )
+    finally:
+        store.close()
+    print(f"wrote {count} receipts to {args.out}")
+    return 0

@@ -1,0 +1,50 @@
+"""Reading dataset files the way they really are: mixed encodings, images only for their size."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from receipt_layoutlm.errors import ImportFormatError
+from receipt_layoutlm.importers._report import Problem
+
+LABEL_MODES = ("core", "native")
+
+
+def label_mode(labels: str) -> str:
+    """Check a ``--labels`` value."""
+    if labels not in LABEL_MODES:
+        raise ImportFormatError(
+            f"unknown label mode {labels!r}: use 'core' (the 22 receipt labels) or 'native' "
+            "(the dataset's own label names)"
+        )
+    return labels
+
+
+def decode_bytes(data: bytes, name: str) -> tuple[str, list[Problem]]:
+    """UTF-8 (BOM tolerated) or, failing that, latin-1 — reported with the first bad line."""
+    try:
+        return data.decode("utf-8-sig"), []
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        problem = Problem(name, line, "not valid UTF-8; file read as latin-1")
+        return data.decode("latin-1"), [problem]
+
+
+def decode_text(path: Path) -> tuple[str, list[Problem]]:
+    """A text file's content, see :func:`decode_bytes`."""
+    return decode_bytes(path.read_bytes(), str(path))
+
+
+def image_size(path: Path, problems: list[Problem]) -> tuple[int, int] | None:
+    """Pixel size of an image (header only), or None with a problem noted."""
+    try:
+        from PIL import Image
+    except ImportError:  # pragma: no cover - pillow ships with the train extra
+        problems.append(Problem(str(path), None, "pillow not installed; size from the boxes"))
+        return None
+    try:
+        with Image.open(path) as image:
+            return image.size
+    except OSError as exc:
+        problems.append(Problem(str(path), None, f"unreadable image ({exc}); size from the boxes"))
+        return None

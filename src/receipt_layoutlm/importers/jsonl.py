@@ -1,0 +1,195 @@
+"""The project's interchange format: JSON lines, one receipt per line (docs/dataset-formats.md).
+
+    {"key": "sroie:X51005230605", "width": 463, "height": 1000, "origin": "top-left",
+     "normalized": false, "image_path": "...", "fields": {"total": "9.00"},
+     "words": [{"text": "TOTAL", "corners": [[x, y], [x, y], [x, y], [x, y]],
+                "line_id": 3, "word_id": 1, "label": "GRAND_TOTAL", "confidence": 0.98}]}
+
+``corners`` are top-left, top-right, bottom-right, bottom-left; instead of them a word may give
+``"box": [x0, y0, x1, y1]`` (axis-aligned, x0 < x1, y0 < y1 in the document's frame). The writer
+always writes corners, so a round trip is exact. Labels: with ``labels="core"`` a label outside
+the 22 core labels is dropped (one problem per receipt); ``labels="native"`` keeps every
+well-formed label.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Iterable
+from pathlib import Path
+from typing import IO, Any
+
+from receipt_layoutlm.document import DocWord, ReceiptDocument
+from receipt_layoutlm.importers._report import ParseResult, Problem
+from receipt_layoutlm.importers._sources import decode_text, label_mode
+
+_LABEL = re.compile(r"[A-Z][A-Z0-9_]*")
+_ORIGINS = ("top-left", "bottom-left")
+
+
+def document_to_json(doc: ReceiptDocument) -> dict[str, Any]:
+    """One document as a JSONL record (optional keys only when set)."""
+    record: dict[str, Any] = {
+        "key": doc.key,
+        "width": doc.width,
+        "height": doc.height,
+        "origin": doc.origin,
+        "normalized": doc.normalized,
+    }
+    if doc.image_path:
+        record["image_path"] = doc.image_path
+    if doc.fields:
+        record["fields"] = dict(doc.fields)
+    words = []
+    for word in doc.words:
+        item: dict[str, Any] = {"text": word.text, "corners": [list(c) for c in word.corners]}
+        for name in ("line_id", "word_id", "label"):
+            if getattr(word, name) is not None:
+                item[name] = getattr(word, name)
+        if word.confidence != 1.0:
+            item["confidence"] = word.confidence
+        words.append(item)
+    record["words"] = words
+    return record
+
+
+def write_jsonl(docs: Iterable[ReceiptDocument], out: str | Path | IO[str]) -> int:
+    """Write documents as JSON lines to a path or an open text file; returns the count."""
+    if isinstance(out, str | Path):
+        with Path(out).open("w", encoding="utf-8") as handle:
+            return write_jsonl(docs, handle)
+    count = 0
+    for doc in docs:
+        out.write(json.dumps(document_to_json(doc), ensure_ascii=False) + "\n")
+        count += 1
+    return count
+
+
+def _number(value: Any, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite number, got {value!r}")
+    return float(value)
+
+
+def _word(item: dict[str, Any], index: int, origin: str) -> DocWord:
+    where = f"words[{index}]"
+    text = item.get("text")
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError(f"{where}.text must be a non-empty string")
+    if "corners" in item:
+        corners = item["corners"]
+        if not isinstance(corners, list) or len(corners) != 4:
+            raise ValueError(f"{where}.corners must be 4 [x, y] points")
+        points = tuple(
+            (_number(p[0], f"{where}.corners"), _number(p[1], f"{where}.corners"))
+            for p in corners
+        )
+    elif "box" in item:
+        box = item["box"]
+        if not isinstance(box, list) or len(box) != 4:
+            raise ValueError(f"{where}.box must be [x0, y0, x1, y1]")
+        x0, y0, x1, y1 = (_number(v, f"{where}.box") for v in box)
+        low, high = min(y0, y1), max(y0, y1)
+        top, bottom = (low, high) if origin == "top-left" else (high, low)
+        left, right = min(x0, x1), max(x0, x1)
+        points = ((left, top), (right, top), (right, bottom), (left, bottom))
+    else:
+        raise ValueError(f"{where} needs 'corners' or 'box'")
+    label = item.get("label")
+    if label is not None and (not isinstance(label, str) or not _LABEL.fullmatch(label)):
+        raise ValueError(f"{where}.label {label!r} is not upper-case [A-Z][A-Z0-9_]*")
+    ids = {}
+    for name in ("line_id", "word_id"):
+        value = item.get(name)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+            raise ValueError(f"{where}.{name} must be an integer")
+        ids[name] = value
+    confidence = _number(item.get("confidence", 1.0), f"{where}.confidence")
+    return DocWord(text=text, corners=points, label=label, confidence=confidence,  # type: ignore[arg-type]
+                   **ids)
+
+
+def document_from_json(record: dict[str, Any]) -> ReceiptDocument:
+    """One JSONL record → a document (ValueError naming the bad field)."""
+    if not isinstance(record, dict):
+        raise ValueError("expected a JSON object")
+    key = record.get("key")
+    if not isinstance(key, str) or not key:
+        raise ValueError("'key' must be a non-empty string")
+    origin = record.get("origin", "top-left")
+    if origin not in _ORIGINS:
+        raise ValueError(f"'origin' must be one of {_ORIGINS}, got {origin!r}")
+    words = record.get("words")
+    if not isinstance(words, list):
+        raise ValueError("'words' must be a list")
+    fields = record.get("fields") or {}
+    if not isinstance(fields, dict):
+        raise ValueError("'fields' must be an object")
+    return ReceiptDocument(
+        key=key,
+        width=_number(record.get("width"), "width"),
+        height=_number(record.get("height"), "height"),
+        words=[_word(item, i, origin) for i, item in enumerate(words)],
+        origin=origin,
+        normalized=bool(record.get("normalized", False)),
+        fields={str(k): str(v) for k, v in fields.items()},
+        image_path=record.get("image_path"),
+    )
+
+
+def parse_jsonl(
+    path: str | Path,
+    *,
+    images: str | Path | None = None,
+    labels: str = "core",
+    limit: int | None = None,
+) -> ParseResult:
+    """Read a JSONL file (or a directory of ``*.jsonl``) into documents."""
+    from receipt_dynamo import CORE_LABELS
+
+    del images  # records carry their own image_path
+    root = Path(path)
+    native = label_mode(labels) == "native"
+    files = [root] if root.is_file() else sorted(root.glob("*.jsonl"))
+    result = ParseResult()
+    used: set[str] = set()
+    for jsonl_file in files:
+        text, problems = decode_text(jsonl_file)
+        result.problems.extend(problems)
+        for number, line in enumerate(text.splitlines(), 1):
+            if limit is not None and len(result.documents) >= limit:
+                break
+            if not line.strip():
+                continue
+            try:
+                doc = document_from_json(json.loads(line))
+            except json.JSONDecodeError as exc:
+                result.problems.append(Problem(str(jsonl_file), number,
+                                               f"not valid JSON ({exc.msg}); receipt skipped"))
+                continue
+            except (ValueError, TypeError, IndexError) as exc:
+                result.problems.append(Problem(str(jsonl_file), number,
+                                               f"{exc}; receipt skipped"))
+                continue
+            doc_labels = {w.label for w in doc.words if w.label}
+            if native:
+                used |= doc_labels - set(CORE_LABELS)
+            elif foreign := doc_labels - set(CORE_LABELS):
+                result.problems.append(Problem(
+                    str(jsonl_file), number,
+                    f"labels {sorted(foreign)} are not core labels; dropped (use --labels native "
+                    "to keep them)"))
+                doc.words = [
+                    w if w.label not in foreign else _without_label(w) for w in doc.words
+                ]
+            result.documents.append(doc)
+    result.native_labels = tuple(sorted(used))
+    return result
+
+
+def _without_label(word: DocWord) -> DocWord:
+    from dataclasses import replace
+
+    return replace(word, label=None)

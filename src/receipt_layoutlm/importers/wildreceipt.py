@@ -1,0 +1,169 @@
+"""WildReceipt (OpenMMLab): one JSON object per line, one labelled text segment per annotation.
+
+``{"file_name", "height", "width", "annotations": [{"box": [8 floats], "text", "label"}]}``;
+``label`` is a 0-based line index into ``class_list.txt`` (looked up next to the annotation file
+or in a parent directory). The quad starts at the bottom-left corner (image coordinates, y down)
+and runs BL, BR, TR, TL. Segments have no spaces in this release, so each segment is one word;
+line ids come from the encoding spec's line clustering (``encoding.group_lines``), so reading
+order is computed in one place only.
+
+``labels="core"`` maps the value classes to core labels (:data:`CORE_MAP`; keys, ``Others`` and
+``Ignore`` get no label); ``labels="native"`` keeps all 26 class names, upper-cased.
+Segments with empty text are skipped (they carry nothing to read).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+from receipt_layoutlm.document import DocWord, ReceiptDocument
+from receipt_layoutlm.encoding import group_lines
+from receipt_layoutlm.importers._report import ParseResult, Problem
+from receipt_layoutlm.importers._sources import decode_text, label_mode
+
+CORE_MAP = {
+    "Store_name_value": "MERCHANT_NAME",
+    "Store_addr_value": "ADDRESS_LINE",
+    "Tel_value": "PHONE_NUMBER",
+    "Date_value": "DATE",
+    "Time_value": "TIME",
+    "Prod_item_value": "PRODUCT_NAME",
+    "Prod_quantity_value": "QUANTITY",
+    "Prod_price_value": "LINE_TOTAL",
+    "Subtotal_value": "SUBTOTAL",
+    "Tax_value": "TAX",
+    "Tips_value": "TIP",
+    "Total_value": "GRAND_TOTAL",
+}
+"""WildReceipt value class → core label; every other class maps to no label."""
+
+DEFAULT_CLASSES = (
+    "Ignore", "Store_name_value", "Store_name_key", "Store_addr_value", "Store_addr_key",
+    "Tel_value", "Tel_key", "Date_value", "Date_key", "Time_value", "Time_key",
+    "Prod_item_value", "Prod_item_key", "Prod_quantity_value", "Prod_quantity_key",
+    "Prod_price_value", "Prod_price_key", "Subtotal_value", "Subtotal_key", "Tax_value",
+    "Tax_key", "Tips_value", "Tips_key", "Total_value", "Total_key", "Others",
+)  # fmt: skip
+"""The release's class list, used when no ``class_list.txt`` is found."""
+
+_NOT_ANNOTATIONS = {"class_list.txt", "dict.txt"}
+
+
+def native_label(class_name: str) -> str:
+    """A class name upper-cased: ``Store_name_value`` → ``STORE_NAME_VALUE``."""
+    return class_name.upper()
+
+
+def _find_class_list(start: Path) -> Path | None:
+    for directory in (start, *start.parents[:2]):
+        candidate = directory / "class_list.txt"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def read_class_list(path: Path) -> list[str]:
+    """Class names; a class id is the 0-based line index."""
+    text, _ = decode_text(path)
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def _corners(box: list[float]) -> tuple[tuple[float, float], ...]:
+    points = [(float(box[i]), float(box[i + 1])) for i in range(0, 8, 2)]
+    bottom_left, bottom_right, top_right, top_left = points
+    return (top_left, top_right, bottom_right, bottom_left)
+
+
+def _parse_receipt(
+    record: dict, where: Path, number: int, classes: list[str], native: bool,
+    problems: list[Problem],
+) -> ReceiptDocument:
+    words = []
+    for index, annotation in enumerate(record.get("annotations", [])):
+        text = str(annotation.get("text", "")).strip()
+        if not text:
+            continue
+        box = annotation.get("box")
+        if not isinstance(box, list) or len(box) != 8:
+            problems.append(Problem(str(where), number, f"annotation {index}: box is not 8 "
+                                    "numbers; segment skipped"))
+            continue
+        class_id = annotation.get("label")
+        label = None
+        if isinstance(class_id, int) and 0 <= class_id < len(classes):
+            name = classes[class_id]
+            label = native_label(name) if native else CORE_MAP.get(name)
+        else:
+            problems.append(Problem(str(where), number, f"annotation {index}: label "
+                                    f"{class_id!r} is not a class id (0..{len(classes) - 1}); "
+                                    "segment imported without a label"))
+        words.append(DocWord(text=text, corners=_corners(box), label=label))  # type: ignore[arg-type]
+    numbered = [
+        replace(word, line_id=line_id, word_id=word_id)
+        for line_id, line in enumerate(group_lines(words), 1)
+        for word_id, word in enumerate(line, 1)
+    ]
+    file_name = str(record["file_name"])
+    image = where.parent / file_name
+    return ReceiptDocument(
+        key=f"wildreceipt:{file_name}",
+        width=float(record["width"]),
+        height=float(record["height"]),
+        words=numbered,
+        image_path=str(image) if image.is_file() else None,
+    )
+
+
+def _annotation_files(root: Path) -> list[Path]:
+    if root.is_file():
+        return [root]
+    return sorted(p for p in root.glob("*.txt") if p.name not in _NOT_ANNOTATIONS)
+
+
+def parse_wildreceipt(
+    path: str | Path,
+    *,
+    images: str | Path | None = None,
+    labels: str = "core",
+    limit: int | None = None,
+) -> ParseResult:
+    """Read a WildReceipt annotation file (or a directory of them) into documents.
+
+    ``images`` is accepted for a uniform importer signature; image paths come from the JSON.
+    """
+    del images  # the annotation names its image relative to itself
+    root = Path(path)
+    native = label_mode(labels) == "native"
+    result = ParseResult()
+    class_file = _find_class_list(root if root.is_dir() else root.parent)
+    if class_file is None:
+        classes = list(DEFAULT_CLASSES)
+        result.problems.append(Problem(str(root), None, "no class_list.txt next to the "
+                                       "annotations or above them; using the release's 26 classes"))
+    else:
+        classes = read_class_list(class_file)
+    if native:
+        result.native_labels = tuple(native_label(name) for name in classes)
+    for annotation_file in _annotation_files(root):
+        text, problems = decode_text(annotation_file)
+        result.problems.extend(problems)
+        for number, line in enumerate(text.splitlines(), 1):
+            if limit is not None and len(result.documents) >= limit:
+                return result
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+                if not isinstance(record, dict):
+                    raise ValueError("expected a JSON object")
+                result.documents.append(_parse_receipt(
+                    record, annotation_file, number, classes, native, result.problems))
+            except json.JSONDecodeError as exc:
+                result.problems.append(Problem(str(annotation_file), number,
+                                               f"not valid JSON ({exc.msg}); receipt skipped"))
+            except (KeyError, TypeError, ValueError) as exc:
+                result.problems.append(Problem(str(annotation_file), number,
+                                               f"malformed receipt ({exc!r}); receipt skipped"))
+    return result

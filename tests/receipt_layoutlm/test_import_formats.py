@@ -1,0 +1,197 @@
+"""WildReceipt, CORD and JSONL importers; malformed input; the CLI round trip."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from receipt_dynamo import open_store
+from receipt_layoutlm.cli import dataset_commands
+from receipt_layoutlm.errors import ImportFormatError
+from receipt_layoutlm.importers import get_importer, import_documents, parse_jsonl, write_jsonl
+from receipt_layoutlm.importers.wildreceipt import CORE_MAP
+
+CORD_FIXTURES = Path(__file__).parent / "fixtures" / "cord"
+
+
+def cli(argv: list[str]) -> int:
+    """Run this module's commands through argparse (independent of other command groups)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="layoutlm-cli")
+    dataset_commands.register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    return args.handler(args)
+
+
+@pytest.fixture(scope="module")
+def wild_sample(shared_data):
+    path = shared_data / "wildreceipt" / "images_sample" / "test_sample.txt"
+    if not path.is_file():
+        pytest.skip(f"WildReceipt sample not found at {path}")
+    return path
+
+
+def _value_segments(path: Path, classes: list[str]) -> Counter[str]:
+    counts: Counter[str] = Counter()
+    for line in path.read_text().splitlines():
+        for annotation in json.loads(line)["annotations"]:
+            name = classes[annotation["label"]]
+            if name in CORE_MAP and annotation["text"].strip():
+                counts[CORE_MAP[name]] += 1
+    return counts
+
+
+def test_wildreceipt_core_labels_every_value_segment(wild_sample):
+    classes = (wild_sample.parents[1] / "class_list.txt").read_text().split()
+    parsed = get_importer("wildreceipt")(wild_sample)
+    assert len(parsed.documents) == 30 and not parsed.problems
+    labelled = Counter(w.label for d in parsed.documents for w in d.words if w.label)
+    assert labelled == _value_segments(wild_sample, classes)
+    for doc in parsed.documents:
+        ids = [(w.line_id, w.word_id) for w in doc.words]
+        assert len(set(ids)) == len(ids) and all(i is not None for pair in ids for i in pair)
+        for w in doc.words:  # quads turned from bottom-left-first into top-left-first
+            assert w.corners[0][1] <= w.corners[3][1]
+
+
+def test_wildreceipt_native_keeps_class_names(wild_sample, tmp_path):
+    parsed = get_importer("wildreceipt")(wild_sample, labels="native")
+    assert len(parsed.native_labels) == 26
+    labels = {w.label for d in parsed.documents for w in d.words}
+    assert {"STORE_NAME_VALUE", "TOTAL_KEY", "OTHERS"} <= labels
+    code = cli(["import", "wildreceipt", str(wild_sample), "--labels", "native",
+                "--data-dir", str(tmp_path)])
+    assert code == 0
+
+
+def test_cord_fixtures_core_and_native():
+    parsed = get_importer("cord")(CORD_FIXTURES)
+    assert [d.key for d in parsed.documents] == [f"cord:receipt_0000{i}" for i in range(3)]
+    first = parsed.documents[0]
+    labels = {w.text: w.label for w in first.words}
+    assert labels["NASI"] == "PRODUCT_NAME" and labels["2"] == "QUANTITY"
+    assert labels["66,700"] == "GRAND_TOTAL" and labels["TOTAL"] is None  # is_key words stay O
+    assert labels["2,900"] == "TIP" and labels["70,000"] == "PAYMENT_METHOD"
+    assert labels["3,300"] == "CHANGE" and (first.width, first.height) == (600.0, 700.0)
+    wrapped = parsed.documents[2]  # the Hugging Face "ground_truth" string form
+    assert {w.text: w.label for w in wrapped.words}["EXTRA"] is None
+    native = get_importer("cord")(CORD_FIXTURES, labels="native")
+    assert "MENU_SUB_NM" in native.native_labels
+    assert {w.text: w.label for w in native.documents[2].words}["EXTRA"] == "MENU_SUB_NM"
+
+
+def test_unknown_importer_and_label_mode_are_clear_errors():
+    with pytest.raises(ImportFormatError, match="sroie, wildreceipt, cord, jsonl"):
+        get_importer("funsd")
+    with pytest.raises(ImportFormatError, match="'core'"):
+        get_importer("cord")(CORD_FIXTURES, labels="weird")
+
+
+def _sroie_dir(tmp_path: Path) -> Path:
+    root = tmp_path / "sroie"
+    (root / "box").mkdir(parents=True)
+    (root / "entities").mkdir()
+    good = "10,10,200,10,200,30,10,30,SHOP ONE SDN BHD\r\n10,50,200,50,200,70,10,70,TOTAL 5.00\n\n"
+    (root / "box" / "A1.txt").write_text(good, newline="")
+    (root / "box" / "A2.txt").write_text(
+        "10,10,200,10,200,30,10,30,SHOP TWO\n10,50,200,50,200,TOTAL 7.00\n"
+        "10,90,200,90,200,110,10,110,TOTAL, RM 7.00\n"
+    )
+    (root / "box" / "A3.txt").write_bytes(b"10,10,200,10,200,30,10,30,CAF\xc9 TROIS\n")
+    (root / "box" / "A4.txt").write_text("")
+    for name, company, total in (("A1", "SHOP ONE SDN BHD", "5.00"), ("A2", "SHOP TWO", "7.00"),
+                                 ("A3", "CAFÉ TROIS", ""), ("A4", "X", "1.00")):
+        (root / "entities" / f"{name}.txt").write_text(
+            json.dumps({"company": company, "total": total}))
+    return root
+
+
+def test_malformed_sroie_rows_are_line_numbered_and_the_rest_imports(tmp_path):
+    parsed = get_importer("sroie")(_sroie_dir(tmp_path))
+    problems = {Path(p.file).name: p for p in parsed.problems}
+    assert problems["A2.txt"].line == 2 and "8 comma-separated" in problems["A2.txt"].message
+    assert problems["A3.txt"].line == 1 and "latin-1" in problems["A3.txt"].message
+    assert problems["A4.txt"].line == 1 and "empty" in problems["A4.txt"].message
+    docs = {d.key: d for d in parsed.documents}
+    assert set(docs) == {"sroie:A1", "sroie:A2", "sroie:A3"}
+    assert [w.text for w in docs["sroie:A3"].words] == ["CAFÉ", "TROIS"]
+    assert [w.label for w in docs["sroie:A3"].words] == ["MERCHANT_NAME"] * 2
+    a2 = docs["sroie:A2"]
+    assert [w.text for w in a2.words if w.label == "GRAND_TOTAL"] == ["7.00"]
+    assert str(problems["A2.txt"]).startswith(str(tmp_path))
+
+
+def test_truncated_json_lines_are_line_numbered(tmp_path, wild_sample):
+    lines = wild_sample.read_text().splitlines()[:3]
+    lines[1] = lines[1][: len(lines[1]) // 2]
+    bad = tmp_path / "sample.txt"
+    bad.write_text("\n".join(lines) + "\n")
+    classes = (wild_sample.parents[1] / "class_list.txt").read_text()
+    (tmp_path / "class_list.txt").write_text(classes)
+    parsed = get_importer("wildreceipt")(bad)
+    assert len(parsed.documents) == 2
+    assert [(p.line, "not valid JSON" in p.message) for p in parsed.problems] == [(2, True)]
+
+    jsonl = tmp_path / "docs.jsonl"
+    write_jsonl(get_importer("cord")(CORD_FIXTURES).documents, jsonl)
+    rows = jsonl.read_text().splitlines()
+    jsonl.write_text("\n".join([rows[0], rows[1][:40], rows[2]]) + "\n")
+    parsed = parse_jsonl(jsonl)
+    assert len(parsed.documents) == 2 and [p.line for p in parsed.problems] == [2]
+
+
+def test_jsonl_box_form_and_foreign_labels(tmp_path):
+    path = tmp_path / "in.jsonl"
+    record = {"key": "k1", "width": 100, "height": 50, "origin": "bottom-left",
+              "normalized": False,
+              "words": [{"text": "HI", "box": [10, 5, 30, 15], "label": "GREETING"}]}
+    path.write_text(json.dumps(record) + "\n")
+    core = parse_jsonl(path)
+    assert core.documents[0].words[0].label is None and "GREETING" in core.problems[0].message
+    native = parse_jsonl(path, labels="native")
+    word = native.documents[0].words[0]
+    assert word.label == "GREETING" and native.native_labels == ("GREETING",)
+    assert word.corners[0] == (10.0, 15.0)  # bottom-left origin: the top is the larger y
+
+
+def _store_view(path: Path) -> list[tuple]:
+    store = open_store("sqlite", path=path)
+    rows = []
+    for receipt in store.list_receipts():
+        details = store.get_receipt_details(receipt.image_id, receipt.receipt_id)
+        labels = {(lab.line_id, lab.word_id): lab.label for lab in details.labels}
+        rows.append(sorted(
+            (w.text, w.top_left.x, w.top_left.y, w.bottom_right.x, w.bottom_right.y,
+             labels.get((w.line_id, w.word_id))) for w in details.words))
+    store.close()
+    return sorted(rows)
+
+
+def test_jsonl_round_trip_through_the_cli(tmp_path, wild_sample):
+    first, second = tmp_path / "one", tmp_path / "two"
+    assert cli(["import", "cord", str(CORD_FIXTURES), "--data-dir", str(first)]) == 0
+    assert cli(["import", "wildreceipt", str(wild_sample), "--limit", "5",
+                "--data-dir", str(first)]) == 0
+    out = tmp_path / "export.jsonl"
+    assert cli(["export-dataset", str(out), "--data-dir", str(first)]) == 0
+    assert len(out.read_text().splitlines()) == 8
+    assert cli(["import", "jsonl", str(out), "--data-dir", str(second)]) == 0
+    db = "receipts.sqlite3"
+    assert _store_view(first / db) == _store_view(second / db)
+    assert cli(["import", "jsonl", str(out), "--data-dir", str(second)]) == 0  # all skipped
+    assert len(_store_view(second / db)) == 8
+
+
+def test_import_documents_skips_existing_receipts(tmp_path):
+    docs = get_importer("cord")(CORD_FIXTURES).documents
+    store = open_store("sqlite", path=tmp_path / "r.sqlite")
+    report = import_documents(store, docs[:2], source="CORD", label_proposed_by="t")
+    assert report.receipts_written == 2 and report.labels["GRAND_TOTAL"] == 2
+    report = import_documents(store, docs, source="CORD", label_proposed_by="t")
+    assert (report.receipts_written, report.receipts_skipped) == (1, 2)
+    assert "skipped (already stored) 2" in report.summary()
+    store.close()
