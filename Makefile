@@ -22,14 +22,14 @@ system-deps:
 	fi
 
 test: system-deps $(STAMP)
-	$(BIN)/ruff check src tests benchmarks infra
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
 
 demo: $(STAMP)
 	$(BIN)/python -m receipt_cloud.demo
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks infra
+	$(BIN)/ruff check .
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/store_bench.py
