@@ -37,3 +37,7 @@ class ParityGateError(ExportError):
 
 class EvaluationError(ReceiptLayoutLMError, ValueError):
     """Predictions and ground truth do not fit together (mismatched keys, lengths or labels)."""
+
+
+class RuntimeUnavailableError(ReceiptLayoutLMError):
+    """A runtime name is unknown or cannot run on this machine (e.g. Core ML off macOS)."""

@@ -1,0 +1,287 @@
+"""The checkpoint directory contract shared by training, export and the runtimes.
+
+A checkpoint directory holds:
+
+``model.safetensors`` + ``config.json``   Hugging Face ``save_pretrained`` (id2label/label2id set)
+``tokenizer.json`` + ``tokenizer_config.json`` + ``vocab.txt``   the WordPiece tokenizer
+``label_map.json``                        ``{"id2label", "label2id", "labels"}``
+``encoding.json``                         the encoding spec (parameters, version, tokenizer facts)
+``checkpoint.json``                       free-form metadata (training job, epoch, metrics, ...)
+
+Training's ``best/`` is written with :func:`save_checkpoint`; export and every runtime read it with
+:func:`load_checkpoint`. Remote checkpoints (``s3://``) are fetched with :func:`fetch_checkpoint`.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from receipt_layoutlm.errors import CheckpointError
+
+if TYPE_CHECKING:
+    from receipt_layoutlm.encoding import EncodingConfig
+
+LABEL_MAP_FILE = "label_map.json"
+ENCODING_FILE = "encoding.json"
+META_FILE = "checkpoint.json"
+VOCAB_FILE = "vocab.txt"
+WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
+
+
+@dataclass
+class Checkpoint:
+    """A loaded checkpoint: model in eval mode on CPU, its tokenizer, labels and encoding spec."""
+
+    model: Any
+    """``LayoutLMForTokenClassification`` in eval mode."""
+    tokenizer: Any
+    """The fast WordPiece tokenizer, loaded through ``encoding.load_tokenizer``."""
+    labels: list[str]
+    """Tag list in id order (``labels[i]`` is the tag of logit ``i``)."""
+    encoding_config: EncodingConfig
+    """The encoding spec the model was trained with."""
+    path: Path
+    """Local directory the checkpoint was loaded from."""
+    meta: dict[str, Any] = field(default_factory=dict)
+    """Contents of ``checkpoint.json`` (training job, epoch, metrics...); empty when absent."""
+
+    @property
+    def id2label(self) -> dict[int, str]:
+        return dict(enumerate(self.labels))
+
+    @property
+    def label2id(self) -> dict[str, int]:
+        return {label: i for i, label in enumerate(self.labels)}
+
+
+def label_map(labels: Sequence[str]) -> dict[str, Any]:
+    """The ``label_map.json`` document for a tag list (string keys, as JSON needs)."""
+    labels = list(labels)
+    if len(set(labels)) != len(labels):
+        raise CheckpointError(f"label list has duplicates: {labels}; each tag must appear once")
+    return {
+        "id2label": {str(i): label for i, label in enumerate(labels)},
+        "label2id": {label: i for i, label in enumerate(labels)},
+        "labels": labels,
+    }
+
+
+def read_label_map(path: str | Path) -> list[str]:
+    """The tag list (in id order) from a ``label_map.json``; :class:`CheckpointError` if bad."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(
+            f"{path} is missing; a checkpoint or bundle needs label_map.json "
+            "({id2label, label2id, labels}) — write it with save_checkpoint"
+        )
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if "labels" in data:
+            labels = [str(x) for x in data["labels"]]
+        else:
+            id2label = data["id2label"]
+            labels = [str(id2label[str(i)]) for i in range(len(id2label))]
+    except (json.JSONDecodeError, KeyError, TypeError) as exc:
+        raise CheckpointError(
+            f"{path} is not a valid label map ({exc!r}); expected {{id2label, label2id, labels}}"
+        ) from None
+    if not labels:
+        raise CheckpointError(f"{path} has no labels; re-save the checkpoint with its label list")
+    return labels
+
+
+def write_vocab(tokenizer: Any, path: str | Path) -> Path:
+    """Write ``vocab.txt`` (one token per line, line number = id) from the tokenizer.
+
+    transformers 5 no longer writes vocab.txt on ``save_pretrained``; the on-device tokenizer needs
+    it, so it is produced from the live vocabulary instead of copied from wherever the base came
+    from.
+    """
+    vocab = tokenizer.get_vocab()
+    by_id = sorted(vocab.items(), key=lambda kv: kv[1])
+    ids = [i for _, i in by_id]
+    if ids != list(range(len(ids))):
+        raise CheckpointError(
+            "tokenizer vocabulary ids are not contiguous from 0; cannot write vocab.txt "
+            "(use a BERT-style WordPiece tokenizer)"
+        )
+    path = Path(path)
+    path.write_text("".join(f"{tok}\n" for tok, _ in by_id), encoding="utf-8")
+    return path
+
+
+def save_checkpoint(
+    directory: str | Path,
+    model: Any,
+    tokenizer: Any,
+    label_list: Sequence[str],
+    encoding_config: EncodingConfig,
+    *,
+    extra_meta: Mapping[str, Any] | None = None,
+) -> Path:
+    """Write a complete checkpoint directory and return its path.
+
+    The model's config gets ``id2label``/``label2id`` from ``label_list`` so the HF config alone
+    also names the tags. NaN/Inf weights are refused before anything is written.
+    """
+    labels = list(label_list)
+    num_labels = int(getattr(model.config, "num_labels", len(labels)))
+    if num_labels != len(labels):
+        raise CheckpointError(
+            f"model has {num_labels} output labels but the label list has {len(labels)}; "
+            "build the model with num_labels=len(label_list)"
+        )
+    check_finite_weights(model, where="model to save")
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    model.config.id2label = dict(enumerate(labels))
+    model.config.label2id = {label: i for i, label in enumerate(labels)}
+    model.save_pretrained(str(directory), safe_serialization=True)
+    tokenizer.save_pretrained(str(directory))
+    write_vocab(tokenizer, directory / VOCAB_FILE)
+    (directory / LABEL_MAP_FILE).write_text(
+        json.dumps(label_map(labels), indent=2) + "\n", encoding="utf-8"
+    )
+    encoding_config.write_json(directory / ENCODING_FILE, tokenizer=tokenizer)
+    meta = dict(extra_meta or {})
+    (directory / META_FILE).write_text(
+        json.dumps(meta, indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8"
+    )
+    return directory
+
+
+def check_checkpoint_dir(directory: str | Path) -> Path:
+    """Raise :class:`CheckpointError` unless ``directory`` looks like a complete checkpoint."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise CheckpointError(
+            f"checkpoint directory {directory} does not exist; pass the training run's best/ "
+            "directory (or --s3-uri for a remote one)"
+        )
+    if not any((directory / name).is_file() for name in WEIGHT_FILES):
+        raise CheckpointError(
+            f"checkpoint directory {directory} has no weights file ({' or '.join(WEIGHT_FILES)}); "
+            "it must be written by save_checkpoint / save_pretrained"
+        )
+    if not (directory / "config.json").is_file():
+        raise CheckpointError(f"checkpoint directory {directory} has no config.json")
+    if not (directory / LABEL_MAP_FILE).is_file():
+        raise CheckpointError(
+            f"checkpoint directory {directory} has no {LABEL_MAP_FILE}; re-save it with "
+            "save_checkpoint(..., label_list, ...) so the tags are known"
+        )
+    return directory
+
+
+def check_finite_weights(model: Any, *, where: str) -> None:
+    """Raise :class:`CheckpointError` naming the first tensors holding NaN/Inf."""
+    import torch
+
+    bad = [
+        name
+        for name, tensor in model.state_dict().items()
+        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all())
+    ]
+    if bad:
+        shown = ", ".join(bad[:5]) + (f" and {len(bad) - 5} more" if len(bad) > 5 else "")
+        raise CheckpointError(
+            f"{where} has NaN/Inf weights in {shown}; training diverged — use an earlier "
+            "checkpoint or a lower learning rate"
+        )
+
+
+def load_checkpoint(directory: str | Path) -> Checkpoint:
+    """Load a checkpoint directory written by :func:`save_checkpoint` (model on CPU, eval mode)."""
+    directory = check_checkpoint_dir(directory)
+    labels = read_label_map(directory / LABEL_MAP_FILE)
+
+    from receipt_layoutlm.encoding import EncodingConfig, load_tokenizer
+    from receipt_layoutlm.errors import EncodingError
+
+    try:
+        encoding_config = EncodingConfig.read_json(directory / ENCODING_FILE)
+        tokenizer = load_tokenizer(directory)
+    except EncodingError as exc:
+        raise CheckpointError(f"checkpoint {directory}: {exc}") from None
+
+    from transformers import LayoutLMForTokenClassification
+
+    try:
+        model = LayoutLMForTokenClassification.from_pretrained(
+            str(directory), local_files_only=True, attn_implementation="eager"
+        )
+    except (OSError, ValueError, RuntimeError) as exc:
+        raise CheckpointError(f"cannot load the model in {directory}: {exc}") from None
+    if model.config.num_labels != len(labels):
+        raise CheckpointError(
+            f"checkpoint {directory}: model has {model.config.num_labels} outputs but "
+            f"label_map.json lists {len(labels)} labels; the files come from different runs"
+        )
+    check_finite_weights(model, where=f"checkpoint {directory}")
+    model.eval()
+    meta: dict[str, Any] = {}
+    if (directory / META_FILE).is_file():
+        try:
+            meta = json.loads((directory / META_FILE).read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise CheckpointError(f"{directory / META_FILE} is not valid JSON ({exc})") from None
+    return Checkpoint(
+        model=model,
+        tokenizer=tokenizer,
+        labels=labels,
+        encoding_config=encoding_config,
+        path=directory,
+        meta=meta,
+    )
+
+
+def is_remote(uri: str | Path) -> bool:
+    """True for URIs that must be downloaded first (``s3://``)."""
+    return isinstance(uri, str) and "://" in uri and not uri.startswith("file://")
+
+
+def fetch_checkpoint(uri: str | Path, destination: str | Path | None = None) -> Path:
+    """A local directory holding the checkpoint at ``uri`` (see :func:`fetch_directory`)."""
+    return fetch_directory(uri, destination, what="checkpoint")
+
+
+def fetch_directory(
+    uri: str | Path, destination: str | Path | None = None, *, what: str = "checkpoint"
+) -> Path:
+    """A local directory holding the files at ``uri``.
+
+    Local paths (and ``file://``) are returned as they are. Remote URIs (``s3://bucket/prefix``)
+    are downloaded into ``destination`` (a fresh temporary directory when None); a prefix with no
+    objects raises one :class:`CheckpointError` and leaves nothing behind.
+    """
+    if not is_remote(uri):
+        text = str(uri)
+        return Path(text[len("file://") :] if text.startswith("file://") else text)
+    from receipt_cloud.objects import open_object_store
+
+    made_tmp = destination is None
+    dest = Path(tempfile.mkdtemp(prefix=f"{what}-")) if made_tmp else Path(destination)
+    existed = dest.exists()
+    try:
+        files = open_object_store(str(uri)).download_dir("", dest)
+    except Exception as exc:
+        _cleanup(dest, made_tmp or not existed)
+        raise CheckpointError(f"cannot download {what} {uri}: {exc}") from None
+    if not files:
+        _cleanup(dest, made_tmp or not existed)
+        raise CheckpointError(
+            f"{what} {uri} does not exist (no objects under that prefix); check the bucket "
+            "and the path"
+        )
+    return dest
+
+
+def _cleanup(path: Path, remove: bool) -> None:
+    if remove:
+        shutil.rmtree(path, ignore_errors=True)

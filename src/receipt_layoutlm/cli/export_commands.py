@@ -1,0 +1,246 @@
+"""``layoutlm-cli export-coreml``, ``promote`` and ``bundles list``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from receipt_layoutlm.export.quantize import DEFAULT_QUANTIZE, QUANTIZE_MODES
+
+
+def _fraction(text: str) -> float:
+    value = float(text)
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"{text} is not a fraction in [0, 1] (e.g. 0.99)")
+    return value
+
+
+def _formats(text: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+def _add_settings(parser: argparse.ArgumentParser) -> None:
+    from receipt_cloud.settings import add_settings_arguments
+
+    add_settings_arguments(parser)
+
+
+def register(subparsers: Any) -> None:
+    export = subparsers.add_parser(
+        "export-coreml",
+        help="export a checkpoint to a Core ML + ONNX bundle (parity-gated)",
+        description="Convert a checkpoint to a bundle (Core ML ML program, ONNX, vocab, label "
+        "map, encoding spec, manifest), run the parity gate against PyTorch float32, and "
+        "publish the bundle only when it passes.",
+    )
+    source = export.add_mutually_exclusive_group(required=True)
+    source.add_argument("--checkpoint-dir", metavar="DIR", help="local checkpoint directory")
+    source.add_argument("--s3-uri", metavar="URI", help="s3:// prefix of a checkpoint")
+    export.add_argument(
+        "--output-dir",
+        metavar="DIR|s3://...",
+        help="where the bundle goes (must be new/empty); default: "
+        "bundles/<job>/<export_id>/ in the environment's bundles store",
+    )
+    export.add_argument(
+        "--quantize",
+        default=DEFAULT_QUANTIZE,
+        help=f"{'|'.join(QUANTIZE_MODES)} (default {DEFAULT_QUANTIZE})",
+    )
+    export.add_argument(
+        "--formats",
+        type=_formats,
+        default=("coreml", "onnx"),
+        help="comma-separated: coreml,onnx (default both)",
+    )
+    export.add_argument("--seq-length", type=int, default=512, help="fixed sequence length")
+    export.add_argument("--model-name", default="LayoutLM", help="name of the .mlpackage")
+    export.add_argument(
+        "--parity-data",
+        metavar="PATH.jsonl",
+        help="JSONL dataset with parity receipts (else the --env store; synthetic only when "
+        "neither is given)",
+    )
+    export.add_argument("--parity-receipts", type=int, default=20, help="receipts for parity")
+    for mode in QUANTIZE_MODES:
+        export.add_argument(
+            f"--min-agreement-{mode}",
+            type=_fraction,
+            default=None,
+            metavar="FRACTION",
+            help=f"parity threshold for {mode} (default {QUANTIZE_MODES[mode].default_agreement})",
+        )
+    export.add_argument(
+        "--int4-block-size", type=int, default=32, help="int4 block size; 0 = per channel"
+    )
+    export.add_argument(
+        "--weight-threshold",
+        type=int,
+        default=2048,
+        help="weights with fewer elements stay float (default 2048)",
+    )
+    export.add_argument("--export-id", help="export id (default: a new uuid)")
+    export.add_argument("--job-id", help="training job id/name (default: from checkpoint.json)")
+    export.add_argument("--no-zip", action="store_true", help="do not write <output>.zip")
+    export.add_argument("--json", action="store_true", help="print the result as JSON")
+    _add_settings(export)
+    export.set_defaults(handler=run_export)
+
+    promote = subparsers.add_parser(
+        "promote",
+        help="make a verified bundle the active model",
+        description="Verify every file of the bundle against its manifest and write "
+        "bundles/active.json in the bundles store.",
+    )
+    promote.add_argument("bundle_uri", metavar="BUNDLE_URI", help="bundle directory or s3://")
+    _add_settings(promote)
+    promote.set_defaults(handler=run_promote)
+
+    bundles = subparsers.add_parser("bundles", help="list exported bundles")
+    bundles_sub = bundles.add_subparsers(dest="bundles_command", required=True)
+    listing = bundles_sub.add_parser("list", help="bundles with parity, size, mode, active")
+    listing.add_argument("--json", action="store_true", help="one JSON object per bundle")
+    _add_settings(listing)
+    listing.set_defaults(handler=run_bundles_list)
+
+
+def _settings(args: argparse.Namespace) -> Any:
+    from receipt_cloud.settings import settings_from_args
+
+    return settings_from_args(args)
+
+
+def _env_given(args: argparse.Namespace) -> bool:
+    return bool(getattr(args, "env", None) or getattr(args, "data_dir", None))
+
+
+def _registry(args: argparse.Namespace) -> Any:
+    """The bundles store of the environment (``--bundles-uri`` overrides it)."""
+    from receipt_layoutlm.export.registry import BundleRegistry
+
+    return BundleRegistry.from_settings(_settings(args))
+
+
+def _checkpoint_job(checkpoint: str) -> str | None:
+    """The job recorded in checkpoint.json, read without loading the model."""
+    from receipt_layoutlm.checkpoint import META_FILE, is_remote
+
+    try:
+        if is_remote(checkpoint):
+            from receipt_cloud.objects import resolve_uri
+
+            store, key = resolve_uri(checkpoint.rstrip("/") + "/" + META_FILE)
+            meta = json.loads(store.get_bytes(key))
+        else:
+            from pathlib import Path
+
+            meta = json.loads((Path(checkpoint) / META_FILE).read_text(encoding="utf-8"))
+    except Exception:  # absent/unreadable: the export itself reports checkpoint problems
+        return None
+    return meta.get("job_name") or meta.get("job_id")
+
+
+def run_export(args: argparse.Namespace) -> int:
+    import uuid
+
+    from receipt_layoutlm.export.bundle import ExportOptions, export_bundle
+    from receipt_layoutlm.export.parity import ParityThresholds
+    from receipt_layoutlm.export.quantize import get_quantize_mode
+
+    get_quantize_mode(args.quantize)  # unknown mode: one clear error before anything else
+    thresholds = ParityThresholds(
+        **{
+            mode: value
+            for mode in QUANTIZE_MODES
+            if (value := getattr(args, f"min_agreement_{mode}")) is not None
+        }
+    )
+    checkpoint = args.checkpoint_dir or args.s3_uri
+    export_id = args.export_id or str(uuid.uuid4())
+    settings = _settings(args) if (_env_given(args) or not args.output_dir) else None
+    output = args.output_dir
+    if not output:
+        from receipt_layoutlm.export.registry import BundleRegistry
+
+        job = args.job_id or _checkpoint_job(checkpoint) or "unknown-job"
+        output = BundleRegistry.from_settings(settings).bundle_uri(job, export_id)
+    options = ExportOptions(
+        checkpoint=checkpoint,
+        output=output,
+        quantize=args.quantize,
+        formats=tuple(args.formats),
+        seq_length=args.seq_length,
+        model_name=args.model_name,
+        parity_receipts=args.parity_receipts,
+        parity_data=args.parity_data,
+        thresholds=thresholds,
+        int4_block_size=args.int4_block_size,
+        weight_threshold=args.weight_threshold,
+        export_id=export_id,
+        job_id=args.job_id,
+        make_zip=not args.no_zip,
+    )
+    result = export_bundle(options, settings=settings if _env_given(args) else None)
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "export_id": result.export_id,
+                    "bundle_uri": result.bundle_uri,
+                    "mlpackage_uri": result.mlpackage_uri,
+                    "onnx_uri": result.onnx_uri,
+                    "zip_uri": result.zip_uri,
+                    "model_size_bytes": result.model_size_bytes,
+                    "export_duration_seconds": result.export_duration_seconds,
+                    "parity": result.parity.to_dict(),
+                },
+                indent=2,
+            )
+        )
+        return 0
+    manifest = result.manifest
+    print(result.parity.table())
+    print(
+        f"bundle {result.bundle_uri}\n"
+        f"  export id   {result.export_id}\n"
+        f"  quantize    {manifest['quantize']} (minimum "
+        f"{manifest['minimum_deployment_target']['iOS']}/"
+        f"{manifest['minimum_deployment_target']['macOS']})\n"
+        f"  model size  {result.model_size_bytes:,} bytes "
+        f"({manifest['bytes_per_parameter']} bytes/parameter)\n"
+        f"  zip         {result.zip_uri}\n"
+        f"  took        {result.export_duration_seconds:.1f} s"
+    )
+    return 0
+
+
+def run_promote(args: argparse.Namespace) -> int:
+    record = _registry(args).promote(args.bundle_uri)
+    print(json.dumps(record, indent=2, sort_keys=True))
+    return 0
+
+
+def run_bundles_list(args: argparse.Namespace) -> int:
+    entries = _registry(args).list_bundles()
+    if args.json:
+        for entry in entries:
+            print(json.dumps(entry.to_dict(), sort_keys=True))
+        return 0
+    if not entries:
+        print("no bundles", file=sys.stderr)
+        return 0
+    print(
+        f"{'':1} {'export_id':<36} {'job':<24} {'mode':<8} {'size':>12} {'agreement':>10} "
+        f"{'max|Δ|':>9} {'parity':>6}  exported"
+    )
+    for e in entries:
+        agreement = f"{e.min_agreement:.4f}" if e.min_agreement is not None else "-"
+        diff = f"{e.max_logit_diff:.3g}" if e.max_logit_diff is not None else "-"
+        print(
+            f"{'*' if e.active else ' ':1} {e.export_id:<36} {e.job[:24]:<24} {e.quantize:<8} "
+            f"{e.model_size_bytes:>12,} {agreement:>10} {diff:>9} "
+            f"{'ok' if e.parity_passed else 'FAIL':>6}  {e.export_time}"
+        )
+    return 0

@@ -1,0 +1,121 @@
+"""PyTorch → Core ML ML program (``torch.jit.trace`` + ``ct.convert``), then weight quantization.
+
+Fixed shapes: every input is ``[1, S]`` (``bbox`` ``[1, S, 4]``) int32, so the Neural Engine
+can run the program; the encoding's windowing guarantees no window is longer than ``S``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+import shutil
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from receipt_layoutlm.errors import ExportError
+from receipt_layoutlm.export._wrapper import INPUT_NAMES, OUTPUT_NAME, example_inputs, exportable
+from receipt_layoutlm.export.quantize import QuantizeMode
+
+
+@dataclass(frozen=True)
+class CoreMLOptions:
+    """Knobs of the Core ML conversion."""
+
+    seq_length: int = 512
+    """Fixed sequence length of every input."""
+    int4_block_size: int = 32
+    """Block size (input channels per scale) of int4 per-block quantization; 0 = per channel."""
+    weight_threshold: int = 2048
+    """Weights with fewer elements stay float16 (biases, LayerNorm); coremltools' default."""
+    stock_mask: bool = False
+    """Test-only: export the stock Hugging Face mask (all-NaN in float16) to exercise the gate."""
+
+
+@contextlib.contextmanager
+def _quiet():
+    """coremltools prints progress bars and torch-version warnings on every call."""
+    logger = logging.getLogger("coremltools")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with contextlib.redirect_stderr(io.StringIO()):
+                yield
+    finally:
+        logger.setLevel(level)
+
+
+def convert_to_coreml(
+    model: Any, output_path: str | Path, mode: QuantizeMode, options: CoreMLOptions
+) -> Path:
+    """Convert ``model`` (a LayoutLMForTokenClassification) and save the ``.mlpackage``."""
+    import numpy as np
+    import torch
+
+    with _quiet():
+        import coremltools as ct
+
+    output_path = Path(output_path)
+    seq = options.seq_length
+    wrapper = exportable(model, stock_mask=options.stock_mask)
+    sample = example_inputs(seq, dtype=torch.int32)
+    with torch.no_grad(), _quiet():
+        traced = torch.jit.trace(wrapper, sample, strict=False, check_trace=False)
+    inputs = [
+        ct.TensorType(name=name, shape=(1, seq, 4) if name == "bbox" else (1, seq), dtype=np.int32)
+        for name in INPUT_NAMES
+    ]
+    precision = (
+        ct.precision.FLOAT32 if mode.compute_precision == "float32" else ct.precision.FLOAT16
+    )
+    try:
+        with _quiet():
+            mlmodel = ct.convert(
+                traced,
+                inputs=inputs,
+                outputs=[ct.TensorType(name=OUTPUT_NAME)],
+                convert_to="mlprogram",
+                compute_precision=precision,
+                minimum_deployment_target=getattr(ct.target, mode.ios_target),
+                skip_model_load=True,
+            )
+            if mode.weight_dtype is not None:
+                mlmodel = _quantize_weights(mlmodel, mode, options)
+    except ExportError:
+        raise
+    except Exception as exc:
+        raise ExportError(f"Core ML conversion ({mode.name}) failed: {exc}") from exc
+    if output_path.exists():
+        shutil.rmtree(output_path)
+    mlmodel.short_description = "LayoutLM receipt token classifier"
+    mlmodel.user_defined_metadata["quantize"] = mode.name
+    mlmodel.user_defined_metadata["seq_length"] = str(seq)
+    with _quiet():
+        mlmodel.save(str(output_path))
+    return output_path
+
+
+def _quantize_weights(mlmodel: Any, mode: QuantizeMode, options: CoreMLOptions) -> Any:
+    import coremltools.optimize.coreml as cto
+
+    if mode.weight_dtype == "int4" and options.int4_block_size > 0:
+        op_config = cto.OpLinearQuantizerConfig(
+            mode="linear_symmetric",
+            dtype="int4",
+            granularity="per_block",
+            block_size=options.int4_block_size,
+            weight_threshold=options.weight_threshold,
+        )
+    else:
+        op_config = cto.OpLinearQuantizerConfig(
+            mode="linear_symmetric",
+            dtype=mode.weight_dtype,
+            granularity="per_channel",
+            weight_threshold=options.weight_threshold,
+        )
+    config = cto.OptimizationConfig(global_config=op_config)
+    return cto.linear_quantize_weights(mlmodel, config=config)

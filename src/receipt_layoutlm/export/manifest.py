@@ -1,0 +1,118 @@
+"""``manifest.json``: every bundle file's size and sha256 plus provenance, and its verification."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from receipt_layoutlm.errors import CheckpointError
+from receipt_layoutlm.export.layout import MANIFEST_FILE
+
+MANIFEST_FORMAT = 1
+"""Version of the manifest layout itself."""
+
+
+def sha256_file(path: str | Path, *, chunk: int = 1 << 20) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def file_inventory(bundle_dir: str | Path) -> dict[str, dict[str, Any]]:
+    """``{relative posix path: {"size", "sha256"}}`` for every file under ``bundle_dir`` except
+    the manifest itself; files inside the ``.mlpackage`` are listed one by one."""
+    bundle_dir = Path(bundle_dir)
+    files: dict[str, dict[str, Any]] = {}
+    for path in sorted(p for p in bundle_dir.rglob("*") if p.is_file()):
+        rel = path.relative_to(bundle_dir).as_posix()
+        if rel == MANIFEST_FILE:
+            continue
+        files[rel] = {"size": path.stat().st_size, "sha256": sha256_file(path)}
+    return files
+
+
+def write_manifest(bundle_dir: str | Path, fields_: dict[str, Any]) -> Path:
+    """Write ``manifest.json`` = ``fields_`` + the file inventory; returns its path."""
+    bundle_dir = Path(bundle_dir)
+    manifest = {"manifest_format": MANIFEST_FORMAT, **fields_}
+    manifest["files"] = file_inventory(bundle_dir)
+    manifest["total_size_bytes"] = sum(f["size"] for f in manifest["files"].values())
+    path = bundle_dir / MANIFEST_FILE
+    path.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    return path
+
+
+def read_manifest(bundle_dir: str | Path) -> dict[str, Any]:
+    path = Path(bundle_dir) / MANIFEST_FILE
+    if not path.is_file():
+        raise CheckpointError(
+            f"{path} is missing; only bundles written by export-coreml can be verified"
+        )
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise CheckpointError(f"{path} is not valid JSON ({exc}); the bundle is corrupt") from None
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("files"), dict):
+        raise CheckpointError(f"{path} has no 'files' table; the bundle is corrupt")
+    return manifest
+
+
+@dataclass
+class Verification:
+    """Result of checking a bundle directory against its manifest."""
+
+    bundle_dir: Path
+    """The directory checked."""
+    manifest_sha256: str = ""
+    """sha256 of manifest.json as found (what the active pointer records)."""
+    problems: list[str] = field(default_factory=list)
+    """One line per mismatch: missing, unlisted, wrong size, wrong checksum."""
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def raise_for_problems(self) -> None:
+        if self.problems:
+            shown = "; ".join(self.problems[:5])
+            more = f" (+{len(self.problems) - 5} more)" if len(self.problems) > 5 else ""
+            raise CheckpointError(
+                f"bundle {self.bundle_dir} does not match its manifest: {shown}{more}; "
+                "re-download or re-export it"
+            )
+
+
+def verify_bundle(bundle_dir: str | Path) -> Verification:
+    """Check every file listed in the manifest (size, sha256) and that nothing unlisted exists."""
+    bundle_dir = Path(bundle_dir)
+    manifest = read_manifest(bundle_dir)
+    result = Verification(bundle_dir, sha256_file(bundle_dir / MANIFEST_FILE))
+    listed: dict[str, dict[str, Any]] = manifest["files"]
+    for rel, expected in sorted(listed.items()):
+        path = bundle_dir / rel
+        if not path.is_file():
+            result.problems.append(f"{rel} is missing")
+            continue
+        size = path.stat().st_size
+        if size != expected.get("size"):
+            result.problems.append(f"{rel} has {size} bytes, manifest says {expected.get('size')}")
+            continue
+        if sha256_file(path) != expected.get("sha256"):
+            result.problems.append(f"{rel} sha256 differs from the manifest")
+    for rel in file_inventory_names(bundle_dir):
+        if rel not in listed:
+            result.problems.append(f"{rel} is not listed in the manifest")
+    return result
+
+
+def file_inventory_names(bundle_dir: Path) -> list[str]:
+    return sorted(
+        p.relative_to(bundle_dir).as_posix()
+        for p in bundle_dir.rglob("*")
+        if p.is_file() and p.relative_to(bundle_dir).as_posix() != MANIFEST_FILE
+    )

@@ -1,0 +1,180 @@
+"""The bundle registry: ``bundles/<job>/<export_id>/`` in the bundles object store, plus the
+``bundles/active.json`` pointer that the OCR worker's model cache follows.
+
+``active.json``::
+
+    {"bundle_uri", "manifest_sha256", "version", "promoted_at", "export_id", "job_id",
+     "quantize"}
+
+``version`` increases by one with every promotion, so a cache can tell a newer pointer from an
+older one; ``manifest_sha256`` pins the exact bundle contents (the cache re-verifies them).
+A bundle is promoted only when every file matches its manifest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tempfile
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from receipt_layoutlm.errors import CheckpointError, ExportError
+from receipt_layoutlm.export.layout import MANIFEST_FILE
+from receipt_layoutlm.export.manifest import verify_bundle
+
+BUNDLES_PREFIX = "bundles"
+ACTIVE_KEY = f"{BUNDLES_PREFIX}/active.json"
+
+
+def bundle_key_prefix(job: str, export_id: str) -> str:
+    """``bundles/<job>/<export_id>`` — where the export of ``job`` with ``export_id`` lives."""
+    for name, value in (("job", job), ("export_id", export_id)):
+        if not value or "/" in value or value in (".", ".."):
+            raise ExportError(f"{name} {value!r} cannot be used in a bundle key")
+    return f"{BUNDLES_PREFIX}/{job}/{export_id}"
+
+
+@dataclass
+class BundleEntry:
+    """One bundle as listed by :meth:`BundleRegistry.list_bundles`."""
+
+    uri: str
+    """Bundle directory URI."""
+    export_id: str
+    job: str
+    quantize: str
+    export_time: str
+    size_bytes: int
+    """Sum of the bundle's files (manifest's ``total_size_bytes``)."""
+    model_size_bytes: int
+    """The ``.mlpackage`` (or ``model.onnx``) alone."""
+    parity_passed: bool
+    min_agreement: float | None
+    """Lowest word-label agreement over the gate's runtimes."""
+    max_logit_diff: float | None
+    """Largest max |Δlogit| over the gate's runtimes."""
+    active: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def canonical_uri(uri: str) -> str:
+    """One spelling per location: ``s3://`` without a trailing slash; local paths and
+    ``file://`` URIs as absolute paths."""
+    from receipt_layoutlm.checkpoint import is_remote
+
+    if is_remote(uri):
+        return uri.rstrip("/")
+    from receipt_cloud.objects import local_path
+
+    return str(local_path(uri))
+
+
+def _entry(uri: str, manifest: dict[str, Any], active_uri: str | None) -> BundleEntry:
+    parity = manifest.get("parity") or {}
+    results = parity.get("results") or []
+    agreements = [r["word_agreement"] for r in results if r.get("word_agreement") is not None]
+    diffs = [r["max_abs_logit_diff"] for r in results if r.get("max_abs_logit_diff") is not None]
+    sizes = manifest.get("sizes") or {}
+    job = (manifest.get("training_job") or {}).get("job_id") or ""
+    return BundleEntry(
+        uri=uri,
+        export_id=str(manifest.get("export_id", "")),
+        job=str(job),
+        quantize=str(manifest.get("quantize", "")),
+        export_time=str(manifest.get("export_time", "")),
+        size_bytes=int(manifest.get("total_size_bytes", 0)),
+        model_size_bytes=int(sizes.get("mlpackage_bytes", sizes.get("onnx_bytes", 0))),
+        parity_passed=bool(parity.get("passed", False)),
+        min_agreement=min(agreements) if agreements else None,
+        max_logit_diff=max(diffs) if diffs else None,
+        active=active_uri is not None and canonical_uri(uri) == canonical_uri(active_uri),
+    )
+
+
+class BundleRegistry:
+    """Bundles and the active pointer in one object store (the ``bundles`` store of settings)."""
+
+    def __init__(self, store: Any) -> None:
+        self.store = store
+
+    @classmethod
+    def from_uri(cls, uri: str) -> BundleRegistry:
+        from receipt_cloud.objects import open_object_store
+
+        return cls(open_object_store(uri))
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> BundleRegistry:
+        return cls(settings.open_objects("bundles"))
+
+    def bundle_uri(self, job: str, export_id: str) -> str:
+        """URI of the directory a new export of ``job`` should be written to."""
+        return self.store.uri(bundle_key_prefix(job, export_id))
+
+    def active(self) -> dict[str, Any] | None:
+        """The current ``active.json`` or None when nothing was promoted yet."""
+        if not self.store.exists(ACTIVE_KEY):
+            return None
+        try:
+            return json.loads(self.store.get_bytes(ACTIVE_KEY))
+        except json.JSONDecodeError as exc:
+            raise CheckpointError(
+                f"{self.store.uri(ACTIVE_KEY)} is not valid JSON ({exc}); promote a bundle again"
+            ) from None
+
+    def list_bundles(self) -> list[BundleEntry]:
+        """Every bundle with a manifest under ``bundles/``, newest export first."""
+        active = self.active()
+        active_uri = active.get("bundle_uri") if active else None
+        entries = []
+        for key in self.store.list(f"{BUNDLES_PREFIX}/"):
+            if not key.endswith(f"/{MANIFEST_FILE}") or key.count("/") != 3:
+                continue
+            manifest = json.loads(self.store.get_bytes(key))
+            prefix = key[: -len(MANIFEST_FILE) - 1]
+            entries.append(_entry(self.store.uri(prefix), manifest, active_uri))
+        entries.sort(key=lambda e: e.export_time, reverse=True)
+        return entries
+
+    def promote(self, bundle_uri: str) -> dict[str, Any]:
+        """Verify the bundle at ``bundle_uri`` against its manifest, then point ``active.json``
+        at it. Refuses (:class:`CheckpointError`) a bundle that does not verify or whose
+        manifest records a failed parity gate; the pointer is left unchanged."""
+        from receipt_layoutlm.checkpoint import fetch_directory
+
+        with tempfile.TemporaryDirectory(prefix="promote-") as tmp:
+            local = fetch_directory(bundle_uri, Path(tmp) / "bundle", what="bundle")
+            if not (local / MANIFEST_FILE).is_file():
+                raise CheckpointError(
+                    f"{bundle_uri} has no {MANIFEST_FILE}; only bundles written by "
+                    "export-coreml can be promoted"
+                )
+            verification = verify_bundle(local)
+            verification.raise_for_problems()
+            manifest_bytes = (local / MANIFEST_FILE).read_bytes()
+        manifest = json.loads(manifest_bytes)
+        if not (manifest.get("parity") or {}).get("passed", False):
+            raise CheckpointError(
+                f"{bundle_uri}: its manifest records a failed parity gate; re-export it"
+            )
+        previous = self.active() or {}
+        record = {
+            "bundle_uri": canonical_uri(bundle_uri),
+            "manifest_sha256": hashlib.sha256(manifest_bytes).hexdigest(),
+            "version": int(previous.get("version", 0)) + 1,
+            "promoted_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "export_id": manifest.get("export_id"),
+            "job_id": (manifest.get("training_job") or {}).get("job_id"),
+            "quantize": manifest.get("quantize"),
+        }
+        self.store.put_bytes(
+            ACTIVE_KEY,
+            (json.dumps(record, indent=2, sort_keys=True) + "\n").encode(),
+            content_type="application/json",
+        )
+        return record

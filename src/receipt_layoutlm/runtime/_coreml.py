@@ -1,0 +1,85 @@
+"""Core ML over a bundle's ``.mlpackage``: ``predict`` on macOS, the MIL interpreter elsewhere."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from receipt_layoutlm.errors import RuntimeUnavailableError
+from receipt_layoutlm.export.layout import find_mlpackage
+from receipt_layoutlm.runtime._base import (
+    Runtime,
+    load_bundle_text_side,
+    read_bundle_config,
+)
+
+
+def _feeds(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    # The ML program declares int32 inputs.
+    return {name: np.asarray(value, dtype=np.int32) for name, value in arrays.items()}
+
+
+class _CoreMLBase(Runtime):
+    def __init__(self, bundle_dir: str | Path) -> None:
+        bundle_dir = Path(bundle_dir)
+        tokenizer, labels, encoding_config = load_bundle_text_side(bundle_dir)
+        self.mlpackage = find_mlpackage(bundle_dir)
+        config = read_bundle_config(bundle_dir)
+        export = config.get("export", {})
+        super().__init__(
+            tokenizer=tokenizer,
+            labels=labels,
+            encoding_config=encoding_config,
+            source=bundle_dir,
+            quantize=str(export.get("quantize", "unknown")),
+            seq_length=int(export.get("seq_length", encoding_config.max_seq_length)),
+        )
+
+
+class CoreMLRuntime(_CoreMLBase):
+    """Apple's Core ML framework (macOS only)."""
+
+    name = "coreml"
+
+    def __init__(self, bundle_dir: str | Path) -> None:
+        if sys.platform != "darwin":
+            raise RuntimeUnavailableError(
+                "the coreml runtime needs macOS (Core ML predict is not available on "
+                f"{sys.platform}); use 'onnx', or 'coreml-mil' to run the ML program through "
+                "the MIL reference interpreter (slow, for testing)"
+            )
+        super().__init__(bundle_dir)
+        import coremltools as ct
+
+        self.model = ct.models.MLModel(str(self.mlpackage), compute_units=ct.ComputeUnit.ALL)
+
+    def run_window(self, arrays: dict[str, np.ndarray]) -> np.ndarray:
+        return np.asarray(self.model.predict(_feeds(arrays))["logits"])[0]
+
+
+class CoreMLMILRuntime(_CoreMLBase):
+    """The ML program run op by op by :class:`~receipt_layoutlm.export.MILInterpreter`."""
+
+    name = "coreml-mil"
+
+    def __init__(self, bundle_dir: str | Path) -> None:
+        super().__init__(bundle_dir)
+        from receipt_layoutlm.export.mil_interpreter import MILInterpreter
+
+        self.interpreter = MILInterpreter(self.mlpackage)
+        shape, _ = self.interpreter.input_specs["input_ids"]
+        self.seq_length = int(shape[1])
+
+    def run_window(self, arrays: dict[str, np.ndarray]) -> np.ndarray:
+        return self.interpreter.predict(_feeds(arrays))["logits"][0]
+
+    def nonfinite_weights(self) -> list[str]:
+        return list(self.interpreter.nonfinite_constants)
+
+    def describe(self) -> dict:
+        out = super().describe()
+        out["ops"] = json.loads(json.dumps(dict(self.interpreter.op_counts)))
+        return out

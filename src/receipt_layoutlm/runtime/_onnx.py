@@ -1,0 +1,65 @@
+"""ONNX Runtime (CPU) over a bundle's ``model.onnx`` or ``model.int8.onnx``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from receipt_layoutlm.errors import CheckpointError
+from receipt_layoutlm.export.layout import ONNX_FILE, ONNX_INT8_FILE
+from receipt_layoutlm.runtime._base import Runtime, load_bundle_text_side
+
+
+class OnnxRuntime(Runtime):
+    name = "onnx"
+    model_file = ONNX_FILE
+    weights = "float32"
+
+    def __init__(self, bundle_dir: str | Path, *, threads: int | None = None) -> None:
+        import onnxruntime as ort
+
+        bundle_dir = Path(bundle_dir)
+        tokenizer, labels, encoding_config = load_bundle_text_side(bundle_dir)
+        self.model_path = bundle_dir / self.model_file
+        if not self.model_path.is_file():
+            raise CheckpointError(
+                f"bundle {bundle_dir} has no {self.model_file}; export it with --formats "
+                "including onnx"
+            )
+        options = ort.SessionOptions()
+        if threads:
+            options.intra_op_num_threads = threads
+        self.session = ort.InferenceSession(
+            str(self.model_path), options, providers=["CPUExecutionProvider"]
+        )
+        self._input_names = [i.name for i in self.session.get_inputs()]
+        super().__init__(
+            tokenizer=tokenizer,
+            labels=labels,
+            encoding_config=encoding_config,
+            source=bundle_dir,
+            quantize=self.weights,
+        )
+
+    def run_window(self, arrays: dict[str, np.ndarray]) -> np.ndarray:
+        feeds = {name: np.asarray(arrays[name], dtype=np.int64) for name in self._input_names}
+        return self.session.run(None, feeds)[0][0]
+
+    def nonfinite_weights(self) -> list[str]:
+        import onnx
+        from onnx import numpy_helper
+
+        model = onnx.load(str(self.model_path))
+        bad = []
+        for init in model.graph.initializer:
+            arr = numpy_helper.to_array(init)
+            if arr.dtype.kind == "f" and not np.isfinite(arr).all():
+                bad.append(init.name)
+        return bad
+
+
+class OnnxInt8Runtime(OnnxRuntime):
+    name = "onnx-int8"
+    model_file = ONNX_INT8_FILE
+    weights = "int8"

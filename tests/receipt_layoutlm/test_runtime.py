@@ -1,0 +1,134 @@
+"""Runtimes behind one interface: torch (checkpoint), onnx / onnx-int8 / coreml-mil (bundle)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("coremltools")
+pytest.importorskip("onnxruntime")
+
+from receipt_layoutlm.checkpoint import save_checkpoint  # noqa: E402
+from receipt_layoutlm.document import DocWord, ReceiptDocument  # noqa: E402
+from receipt_layoutlm.encoding import (  # noqa: E402
+    EncodingConfig,
+    encode_receipt,
+    label_list,
+    load_tokenizer,
+)
+from receipt_layoutlm.errors import EncodingError  # noqa: E402
+from receipt_layoutlm.export import ExportOptions, ParityThresholds, export_bundle  # noqa: E402
+from receipt_layoutlm.pretrained import minilm_dir  # noqa: E402
+from receipt_layoutlm.runtime import (  # noqa: E402
+    RUNTIME_NAMES,
+    RuntimeUnavailableError,
+    load_runtime,
+)
+
+SEQ = 32
+LABELS = label_list(["DATE", "GRAND_TOTAL", "MERCHANT_NAME"])
+
+
+def _doc(key: str, n_lines: int) -> ReceiptDocument:
+    vocab = ["NASI", "LEMAK", "AYAM", "RM", "8.50", "TOTAL", "CASH", "02/03/2019", "TEH", "AIS"]
+    words = []
+    for line in range(n_lines):
+        for i in range(4):
+            text = vocab[(line * 4 + i) % len(vocab)]
+            x, y = 10 + 90 * i, 15 + 25 * line
+            corners = ((x, y), (x + 80, y), (x + 80, y + 18), (x, y + 18))
+            words.append(DocWord(text, corners, line_id=line + 1, word_id=i + 1))
+    return ReceiptDocument(key=key, width=400, height=40 + 25 * n_lines, words=words)
+
+
+@pytest.fixture(scope="module")
+def dirs(tmp_path_factory) -> tuple[Path, Path]:
+    from transformers import LayoutLMConfig, LayoutLMForTokenClassification
+
+    tokenizer = load_tokenizer(minilm_dir())
+    torch.manual_seed(7)
+    model = LayoutLMForTokenClassification(
+        LayoutLMConfig(
+            vocab_size=len(tokenizer),
+            hidden_size=32,
+            num_hidden_layers=2,
+            num_attention_heads=2,
+            intermediate_size=64,
+            num_labels=len(LABELS),
+        )
+    ).eval()
+    root = tmp_path_factory.mktemp("rt")
+    ckpt = save_checkpoint(
+        root / "ckpt", model, tokenizer, LABELS, EncodingConfig(max_seq_length=SEQ, stride=8)
+    )
+    export_bundle(
+        ExportOptions(
+            checkpoint=str(ckpt),
+            output=str(root / "bundle"),
+            seq_length=SEQ,
+            weight_threshold=256,
+            parity_receipts=2,
+            thresholds=ParityThresholds(int8=0.8),  # random tiny model: near-tied logits
+            make_zip=False,
+        ),
+        documents=[_doc("a", 3), _doc("b", 12)],
+    )
+    return ckpt, root / "bundle"
+
+
+def test_unknown_runtime_name_lists_choices(dirs) -> None:
+    with pytest.raises(RuntimeUnavailableError, match="unknown runtime 'tflite'") as excinfo:
+        load_runtime("tflite", dirs[1])
+    for name in RUNTIME_NAMES:
+        assert name in str(excinfo.value)
+
+
+@pytest.mark.skipif(sys.platform == "darwin", reason="Core ML predict exists on macOS")
+def test_coreml_off_macos_is_a_clear_error(dirs) -> None:
+    with pytest.raises(RuntimeUnavailableError, match=r"needs macOS.*coreml-mil"):
+        load_runtime("coreml", dirs[1])
+
+
+def test_every_runtime_predicts_every_word_and_agrees_with_torch(dirs) -> None:
+    ckpt, bundle = dirs
+    doc = _doc("long", 15)  # 60 words: several windows at SEQ
+    reference = load_runtime("torch", ckpt)
+    ref = reference.predict(doc)
+    assert [p.word_index for p in ref] == list(range(len(doc.words)))
+    assert len(reference.encode(doc).windows) > 1
+    ref_logits = reference.predict_windows(reference.encode(doc))
+    for name, tol in (("onnx", 1e-4), ("coreml-mil", 1e-2), ("onnx-int8", 0.1)):
+        runtime = load_runtime(name, bundle)
+        assert runtime.labels == LABELS
+        encoded = runtime.encode(doc)
+        logits = runtime.predict_windows(encoded)
+        assert [x.shape for x in logits] == [(len(w), len(LABELS)) for w in encoded.windows]
+        for got, want in zip(logits, ref_logits, strict=True):
+            assert np.isfinite(got).all()
+            assert np.abs(got - want).max() < tol, name
+        predictions = runtime.predict(doc)
+        assert [p.text for p in predictions] == [p.text for p in ref]
+        if name != "onnx-int8":
+            assert [p.tag for p in predictions] == [p.tag for p in ref], name
+
+
+def test_fixed_shape_runtime_refuses_a_longer_window(dirs) -> None:
+    _, bundle = dirs
+    runtime = load_runtime("coreml-mil", bundle)
+    assert runtime.seq_length == SEQ
+    too_long = encode_receipt(
+        _doc("x", 20), runtime.tokenizer, EncodingConfig(max_seq_length=2 * SEQ, stride=8)
+    )
+    with pytest.raises(EncodingError, match=f"fixed length {SEQ}"):
+        runtime.predict_windows(too_long)
+
+
+def test_bundle_runtime_uses_bundle_encoding(dirs) -> None:
+    _, bundle = dirs
+    runtime = load_runtime("onnx", bundle)
+    assert runtime.encoding_config.max_seq_length == SEQ
+    assert all(len(w) <= SEQ for w in runtime.encode(_doc("y", 30)).windows)
