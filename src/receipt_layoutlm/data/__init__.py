@@ -1,0 +1,38 @@
+"""Training data: labelled receipts → merged, split, encoded windows (``datasets.Dataset``).
+
+Label merges, the allowed-labels filter, the unverified-word rule and the split are configured by
+:class:`DatasetConfig`; encoding (boxes, reading order, BIO, windows) is the encoding spec's.
+"""
+
+from __future__ import annotations
+
+from receipt_layoutlm.data._build import (
+    MODEL_COLUMNS,
+    EncodedSet,
+    build_datasets,
+    encode_documents,
+    entity_labels,
+    rows_to_dataset,
+    window_rows,
+)
+from receipt_layoutlm.data._config import MERGE_PRESETS, DatasetConfig
+from receipt_layoutlm.data._load import DocumentSet, load_dataset_file, load_documents
+from receipt_layoutlm.data._split import Split, keys_hash, split_documents
+
+__all__ = [
+    "MERGE_PRESETS",
+    "MODEL_COLUMNS",
+    "DatasetConfig",
+    "DocumentSet",
+    "EncodedSet",
+    "Split",
+    "build_datasets",
+    "encode_documents",
+    "entity_labels",
+    "keys_hash",
+    "load_dataset_file",
+    "load_documents",
+    "rows_to_dataset",
+    "split_documents",
+    "window_rows",
+]

@@ -1,0 +1,131 @@
+"""What goes into a training set: statuses, label merges, allowed labels, split and sampling."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+from receipt_layoutlm.errors import DatasetError
+
+MERGE_PRESETS: dict[str, dict[str, str]] = {
+    "none": {},
+    "amounts": {
+        "LINE_TOTAL": "AMOUNT",
+        "SUBTOTAL": "AMOUNT",
+        "TAX": "AMOUNT",
+        "GRAND_TOTAL": "AMOUNT",
+    },
+    "date_time": {"TIME": "DATE"},
+    "address_phone": {"PHONE_NUMBER": "ADDRESS_LINE"},
+}
+MERGE_PRESETS["sroie"] = {
+    **MERGE_PRESETS["amounts"],
+    **MERGE_PRESETS["date_time"],
+    **MERGE_PRESETS["address_phone"],
+}
+"""Named label merges (original label → merged label); ``sroie`` is the union of the other three."""
+
+_LABEL_RE = re.compile(r"^[A-Z0-9_]+$")
+
+
+@dataclass(frozen=True)
+class DatasetConfig:
+    """How receipts become a training set; recorded in the Job so a run can be reproduced."""
+
+    statuses: tuple[str, ...] = ("VALID",)
+    """Label validation statuses that count as ground truth."""
+    unverified: Literal["o", "mask"] = "o"
+    """Words with label rows but none of ``statuses`` (unverified proposals): ``o`` trains them as
+    O, ``mask`` leaves them out of the loss (-100) and out of the metrics. Words without any label
+    row are O in both modes (a verified receipt's unlabelled words are its O words)."""
+    merge_preset: str = "none"
+    """One of :data:`MERGE_PRESETS`: ``none``, ``amounts``, ``date_time``, ``address_phone``,
+    ``sroie``."""
+    label_merges: Mapping[str, str] = field(default_factory=dict)
+    """Extra merges ``{ORIGINAL: MERGED}`` applied on top of the preset (they win on conflict);
+    a target ``O`` drops the label."""
+    merge_amounts: bool = False
+    """Legacy switch, same as adding the ``amounts`` preset."""
+    allowed_labels: tuple[str, ...] = ()
+    """Merged labels to keep; every other label becomes O. Empty keeps all."""
+    dev_ratio: float = 0.2
+    """Share of receipts in the dev split (seeded split); ignored with ``split_file``."""
+    split_seed: int = 42
+    """Seed of the receipt-level shuffle that makes the split."""
+    split_file: str | None = None
+    """A frozen split, JSON ``{"train": [keys], "dev": [keys]}``; receipts in neither are
+    left out."""
+    downsample_empty: float = 1.0
+    """Share of training windows without any entity to keep (1.0 keeps all); dev is never
+    downsampled."""
+    dataset_file: str | None = None
+    """A JSONL dataset file (``importers.jsonl`` format) to read instead of the store."""
+
+    def __post_init__(self) -> None:
+        if self.unverified not in ("o", "mask"):
+            raise DatasetError(f"unverified must be 'o' or 'mask', got {self.unverified!r}")
+        if self.merge_preset not in MERGE_PRESETS:
+            raise DatasetError(
+                f"unknown merge preset {self.merge_preset!r}; choose one of "
+                f"{', '.join(sorted(MERGE_PRESETS))}"
+            )
+        for source, target in dict(self.label_merges).items():
+            for name in (source, target):
+                if not isinstance(name, str) or not _LABEL_RE.match(name):
+                    raise DatasetError(
+                        f"label merge {source!r} → {target!r}: labels must be upper-case names "
+                        "like GRAND_TOTAL (or O as a target)"
+                    )
+        if not 0.0 <= self.dev_ratio < 1.0:
+            raise DatasetError(f"dev_ratio must be in [0, 1), got {self.dev_ratio}")
+        if not 0.0 <= self.downsample_empty <= 1.0:
+            raise DatasetError(f"downsample_empty must be in [0, 1], got {self.downsample_empty}")
+        if not self.statuses:
+            raise DatasetError("statuses is empty; pass at least VALID")
+        object.__setattr__(self, "statuses", tuple(s.upper() for s in self.statuses))
+        object.__setattr__(self, "allowed_labels", tuple(self.allowed_labels))
+        object.__setattr__(self, "label_merges", dict(self.label_merges))
+
+    @property
+    def merges(self) -> dict[str, str]:
+        """The effective merge map: preset, then ``merge_amounts``, then ``label_merges``."""
+        merged: dict[str, str] = dict(MERGE_PRESETS[self.merge_preset])
+        if self.merge_amounts:
+            merged.update(MERGE_PRESETS["amounts"])
+        merged.update(self.label_merges)
+        for source, target in merged.items():
+            if target != source and target in merged and merged[target] != target:
+                raise DatasetError(
+                    f"label merges chain {source} → {target} → {merged[target]}; "
+                    f"merge {source} straight to {merged[target]}"
+                )
+        return merged
+
+    def merged_label(self, label: str | None) -> str | None:
+        """A word's label after merges and the allowed-labels filter (None means O)."""
+        if label is None or label == "O":
+            return None
+        name = self.merges.get(label, label)
+        if name == "O":
+            return None
+        if self.allowed_labels and name not in self.allowed_labels:
+            return None
+        return name
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["statuses"] = list(self.statuses)
+        d["allowed_labels"] = list(self.allowed_labels)
+        d["effective_merges"] = self.merges
+        return d
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> DatasetConfig:
+        known = {f for f in cls.__dataclass_fields__}
+        values = {k: v for k, v in d.items() if k in known}
+        for key in ("statuses", "allowed_labels"):
+            if key in values:
+                values[key] = tuple(values[key])
+        return cls(**values)

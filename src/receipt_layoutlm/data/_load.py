@@ -1,0 +1,124 @@
+"""Labelled receipts from the store (or a JSONL dataset file) as ReceiptDocuments."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from receipt_layoutlm.data._config import DatasetConfig
+from receipt_layoutlm.document import ReceiptDocument
+from receipt_layoutlm.errors import DatasetError
+
+log = logging.getLogger(__name__)
+
+WordKey = tuple[int | None, int | None]
+"""A word's (line_id, word_id) inside its receipt."""
+
+
+class DocumentSet(list[ReceiptDocument]):
+    """A list of documents plus what loading found out about them."""
+
+    def __init__(
+        self,
+        docs: Iterable[ReceiptDocument] = (),
+        *,
+        source: str = "",
+        conflicts: int = 0,
+        unverified: dict[str, set[WordKey]] | None = None,
+    ) -> None:
+        super().__init__(docs)
+        self.source = source
+        """Where the documents came from (``store`` or the dataset file path)."""
+        self.conflicts = conflicts
+        """Words carrying several different labels of the accepted statuses (the rule in
+        ``records.document_from_details`` picked one)."""
+        self.unverified: dict[str, set[WordKey]] = unverified or {}
+        """Per receipt key: words with label rows but none of the accepted statuses."""
+
+    def subset(self, keys: Iterable[str]) -> DocumentSet:
+        wanted = set(keys)
+        return DocumentSet(
+            (d for d in self if d.key in wanted),
+            source=self.source,
+            conflicts=self.conflicts,
+            unverified={k: v for k, v in self.unverified.items() if k in wanted},
+        )
+
+
+def _status_name(status: Any) -> str:
+    return str(getattr(status, "value", status)).upper()
+
+
+def _word_key(obj: Any) -> WordKey:
+    return (getattr(obj, "line_id", None), getattr(obj, "word_id", None))
+
+
+def _unverified_words(labels: Iterable[Any], statuses: tuple[str, ...]) -> set[WordKey]:
+    accepted: set[WordKey] = set()
+    labelled: set[WordKey] = set()
+    for label in labels:
+        key = _word_key(label)
+        labelled.add(key)
+        if _status_name(label.validation_status) in statuses:
+            accepted.add(key)
+    return labelled - accepted
+
+
+def load_documents(store: Any, config: DatasetConfig = DatasetConfig()) -> DocumentSet:
+    """Receipts with at least one label of ``config.statuses``, one document each.
+
+    One index query per status (``list_labels_by_status``) finds the receipts, then one details
+    query per receipt (``get_receipt_details``); ``records.document_from_details`` is the only
+    records → document mapping. With ``config.dataset_file`` the store is not used.
+    """
+    if config.dataset_file:
+        return load_dataset_file(config.dataset_file)
+    from receipt_layoutlm.records import document_from_details, resolve_word_labels
+
+    receipts: set[tuple[str, int]] = set()
+    for status in config.statuses:
+        for label in store.list_labels_by_status(status):
+            receipts.add((label.image_id, int(label.receipt_id)))
+    if not receipts:
+        raise DatasetError(
+            f"the store has no receipt with labels of status {', '.join(config.statuses)}; "
+            "import a dataset (layoutlm-cli import ...) or validate some labels first"
+        )
+    docs = DocumentSet(source="store")
+    for image_id, receipt_id in sorted(receipts):
+        details = store.get_receipt_details(image_id, receipt_id)
+        doc = document_from_details(details, statuses=config.statuses)
+        docs.conflicts += resolve_word_labels(details.labels, statuses=config.statuses).conflicts
+        unverified = _unverified_words(details.labels, config.statuses)
+        if unverified:
+            docs.unverified[doc.key] = unverified
+        docs.append(doc)
+    if docs.conflicts:
+        log.warning(
+            "%d word(s) carry several different %s labels; records.document_from_details "
+            "picked one for each",
+            docs.conflicts,
+            "/".join(config.statuses),
+        )
+    log.info("loaded %d receipts from the store", len(docs))
+    return docs
+
+
+def load_dataset_file(path: str | Path) -> DocumentSet:
+    """Documents from a JSONL dataset file (``importers.jsonl``), or every ``*.jsonl`` in a
+    directory; every label counts as verified."""
+    path = Path(path)
+    if not path.is_file() and not (path.is_dir() and any(path.glob("*.jsonl"))):
+        raise DatasetError(f"dataset file {path} does not exist; pass an existing .jsonl file")
+    from receipt_layoutlm.importers.jsonl import parse_jsonl
+
+    # native: a dataset file may carry non-core labels (merged ones, other datasets' classes).
+    result = parse_jsonl(path, labels="native")
+    docs = result.documents
+    for problem in result.problems:
+        log.warning("%s", problem)
+    if not docs:
+        raise DatasetError(f"dataset file {path} holds no receipts")
+    return DocumentSet(docs, source=str(path))
