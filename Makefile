@@ -26,7 +26,7 @@ test: system-deps $(STAMP)
 	$(BIN)/python -m pytest -q
 
 demo: $(STAMP)
-	$(BIN)/python -m receipt_cloud.demo
+	bash scripts/demo.sh
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -520,3 +520,25 @@ def test_promote_and_list_local_registry(float16_bundle, tmp_path, capsys) -> No
     assert {r["export_id"] for r in rows} == {json.loads(manifest_bytes)["export_id"]}
     assert sum(r["active"] for r in rows) == 1
     assert rows[0]["quantize"] == "float16" and rows[0]["min_agreement"] >= 0.9
+
+
+def test_default_destination_is_the_registry_of_the_environment(
+    checkpoint_dir, docs, tmp_path, capsys
+) -> None:
+    """Without --output-dir the bundle lands in bundles/<job>/<export_id>/ of the local store
+    (a file:// URI internally), not in a directory named after the URI."""
+    data = tmp_path / "parity.jsonl"
+    _write_jsonl(data, docs)
+    argv = [
+        "export-coreml", "--checkpoint-dir", str(checkpoint_dir), "--quantize", "float32",
+        "--formats", "onnx", "--seq-length", str(SEQ), "--parity-data", str(data),
+        "--parity-receipts", "2", "--export-id", "exp-1", "--job-id", "job-x",
+        "--data-dir", str(tmp_path / "home"), "--json", "--no-zip",
+    ]
+    assert main(argv) == 0
+    result = json.loads(capsys.readouterr().out)
+    expected = tmp_path / "home" / "objects" / "bundles" / "job-x" / "exp-1"
+    assert (expected / "manifest.json").is_file()
+    assert verify_bundle(expected).ok
+    assert result["bundle_uri"].endswith("bundles/job-x/exp-1")
+    assert not any(p.name.startswith("file:") for p in Path.cwd().iterdir())

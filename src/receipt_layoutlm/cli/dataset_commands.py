@@ -33,6 +33,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     importer.add_argument("--limit", type=int, default=None, metavar="N",
                           help="import at most N receipts")
+    importer.add_argument(
+        "--jsonl", metavar="OUT.jsonl", default=None,
+        help="write the parsed receipts, with their ground-truth fields (e.g. SROIE keys), as a "
+        "JSONL dataset instead of importing them into the store",
+    )
     add_settings_arguments(importer)
     importer.set_defaults(handler=run_import)
 
@@ -59,6 +64,14 @@ def run_import(args: argparse.Namespace) -> int:
 
     importer = get_importer(args.format)
     parsed = importer(args.path, images=args.images, labels=args.labels, limit=args.limit)
+    if args.jsonl:
+        from receipt_layoutlm.importers import write_jsonl
+
+        for problem in parsed.problems:
+            print(problem)
+        count = write_jsonl(parsed.documents, args.jsonl)
+        print(f"wrote {count} receipts to {args.jsonl}")
+        return 0 if count else 1
     if parsed.native_labels:
         register_labels(parsed.native_labels)
     store = settings_from_args(args).open_store()

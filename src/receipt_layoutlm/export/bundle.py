@@ -121,7 +121,9 @@ def _check_destination(output: str) -> None:
                 "(bundles/<job>/<export_id>/)"
             )
         return
-    path = Path(output)
+    from receipt_cloud.objects import local_path
+
+    path = local_path(output)  # a plain path or a file:// URI
     if path.exists() and (not path.is_dir() or any(path.iterdir())):
         raise ExportError(
             f"output directory {path} exists and is not empty; choose a new directory"
@@ -219,7 +221,9 @@ def _publish(staging: Path, zip_path: Path | None, output: str) -> tuple[str, st
             zip_store.put_file(zip_key, zip_path)
             zip_uri = zip_store.uri(zip_key)
         return output.rstrip("/"), zip_uri
-    target = Path(output).absolute()
+    from receipt_cloud.objects import local_path
+
+    target = local_path(output)
     target.parent.mkdir(parents=True, exist_ok=True)
     # Copy next to the target, then rename: readers never see a half-written bundle.
     partial = target.parent / f".{target.name}.partial-{uuid.uuid4().hex[:8]}"
