@@ -11,6 +11,9 @@ log = logging.getLogger(__name__)
 
 AUTO_EXPORT_PREFIX = "layoutlm-"
 AUTO_EXPORT_MODULE = "receipt_cloud.handlers.auto_export"
+# The handler's contract: ``start_export_for_job(job_name=..., settings=...)`` creates the PENDING
+# CoreMLExportJob and sends the export message (the cloud's EventBridge Lambda calls the same).
+AUTO_EXPORT_FUNCTION = "start_export_for_job"
 
 
 def wants_auto_export(job: Any) -> bool:
@@ -38,13 +41,8 @@ def run_auto_export(job: Any, settings: Any) -> Any | None:
             )
             return None
         raise
-    for name in ("handle_training_completed", "start_export_for_job", "run_auto_export"):
-        fn = getattr(handler, name, None)
-        if callable(fn):
-            try:
-                return fn(job_name=job.name, settings=settings)
-            except Exception:
-                log.exception("auto-export for job %s failed; run export-coreml by hand", job.name)
-                return None
-    log.warning("%s has no handler function; auto-export skipped", AUTO_EXPORT_MODULE)
-    return None
+    try:
+        return getattr(handler, AUTO_EXPORT_FUNCTION)(job_name=job.name, settings=settings)
+    except Exception:
+        log.exception("auto-export for job %s failed; run export-coreml by hand", job.name)
+        return None
