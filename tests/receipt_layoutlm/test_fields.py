@@ -260,3 +260,35 @@ def test_every_sroie_ground_truth_date_and_total_parses(shared_data):
         if truth.get("total") and parse_amount(truth["total"]) is None:
             failures.append((path.name, "total", truth["total"]))
     assert failures == []
+
+
+def _prediction(index: int, text: str, tag: str, probabilities: dict[str, float]):
+    from receipt_layoutlm.encoding import WordPrediction
+
+    confidence = 1.0 - sum(probabilities.values()) if tag == "O" else probabilities[tag[2:]]
+    label = None if tag == "O" else tag[2:]
+    return WordPrediction(index, text, tag, label, confidence, probabilities)
+
+
+def test_total_missed_by_argmax_comes_from_the_most_probable_amount() -> None:
+    words = [
+        _prediction(0, "SUBTOTAL", "O", {"GRAND_TOTAL": 0.01}),
+        _prediction(1, "8.50", "O", {"GRAND_TOTAL": 0.12}),
+        _prediction(2, "TOTAL", "O", {"GRAND_TOTAL": 0.30}),  # probable but not an amount
+        _prediction(3, "9.00", "O", {"GRAND_TOTAL": 0.41}),
+        _prediction(4, "CASH", "O", {}),
+        _prediction(5, "10.00", "O", {"GRAND_TOTAL": 0.20}),
+    ]
+    total = extract_fields(words)["total"]
+    assert (total.text, total.value, total.word_indices) == ("9.00", 9.0, (3,))
+    assert total.confidence == pytest.approx(0.41)
+    assert "total" not in extract_fields(words, fallback_min_probability=None)
+    assert "total" not in extract_fields(words, fallback_min_probability=0.5)
+
+
+def test_labelled_span_beats_a_more_probable_unlabelled_word() -> None:
+    words = [
+        _prediction(0, "9.00", "B-GRAND_TOTAL", {"GRAND_TOTAL": 0.55}),
+        _prediction(1, "12.00", "O", {"GRAND_TOTAL": 0.45}),
+    ]
+    assert extract_fields(words)["total"].word_indices == (0,)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -26,6 +26,9 @@ class WordPrediction:
     """Entity name without the BIO prefix; None for ``O``."""
     confidence: float
     """Probability of ``tag`` (averaged over windows)."""
+    label_probabilities: Mapping[str, float] = field(default_factory=dict, compare=False)
+    """Entity label → probability that the word belongs to it (its ``B-`` and ``I-`` tags
+    summed). Field extraction uses it to find a field the argmax labels missed."""
 
 
 def _as_2d(array: np.ndarray, i: int) -> np.ndarray:
@@ -102,6 +105,10 @@ def decode_word_labels(
         names = {int(k): str(v) for k, v in id2label.items()}
     else:
         names = dict(enumerate(id2label))
+    entity_columns: dict[str, list[int]] = {}
+    for i, name in names.items():
+        if name != OUTSIDE:
+            entity_columns.setdefault(name.split("-", 1)[-1], []).append(i)
     predictions: list[WordPrediction] = []
     for w, row in enumerate(word_probs):
         best = int(np.argmax(row))
@@ -119,6 +126,9 @@ def decode_word_labels(
                 tag=tag,
                 label=label,
                 confidence=float(row[best]),
+                label_probabilities={
+                    entity: float(row[cols].sum()) for entity, cols in entity_columns.items()
+                },
             )
         )
     return predictions

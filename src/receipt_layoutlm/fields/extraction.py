@@ -23,6 +23,7 @@ ground truth joins address lines the same way); ``confidence`` is the mean word 
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -66,6 +67,12 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
 }
 _MAX_SUBSPAN = 8  # words; a printed amount/date/time is never longer
 
+FALLBACK_MIN_PROBABILITY = 0.1
+"""A field no word was labelled for is taken from the single parsing word with the highest
+probability for its labels, when that probability reaches this floor (fixed a priori, not tuned).
+Models trained on one labelled total per receipt rank the right amount first far more often than
+they give it the argmax."""
+
 
 @dataclass(frozen=True)
 class FieldValue:
@@ -99,6 +106,7 @@ class _Word:
     begins: bool  # an explicit B- tag
     confidence: float
     line: int | None
+    probabilities: Mapping[str, float] = dataclasses.field(default_factory=dict)
 
 
 def _split_tag(tag: str | None) -> tuple[str | None, bool]:
@@ -132,10 +140,11 @@ def _normalise_words(
         label, begins = _split_tag(tag)
         if line_ids is not None:
             line = line_ids[position]
-        out.append(_Word(index, str(text), label, begins, float(confidence), line))
+        probabilities = getattr(word, "label_probabilities", None) or {}
+        out.append(_Word(index, str(text), label, begins, float(confidence), line, probabilities))
     if line_ids is None and any(w.line is None for w in out):
         # Partial line ids (some DocWords without one) would split spans arbitrarily.
-        out = [_Word(w.index, w.text, w.label, w.begins, w.confidence, None) for w in out]
+        out = [dataclasses.replace(w, line=None) for w in out]
     return out
 
 
@@ -220,11 +229,39 @@ def _extract_one(field: str, labels: Sequence[str], words: list[_Word]) -> Field
     return None if best is None else _field_value(field, *best)
 
 
+def _fallback_one(
+    field: str, labels: Sequence[str], words: list[_Word], min_probability: float
+) -> FieldValue | None:
+    """The single word that parses for ``field`` with the highest probability of its labels."""
+    parser = _PARSERS.get(field)
+    if parser is None:
+        return None
+    best_rank: tuple | None = None
+    best: tuple[_Word, Any, float] | None = None
+    for word in words:
+        probability = max((word.probabilities.get(label, 0.0) for label in labels), default=0.0)
+        if probability < min_probability:
+            continue
+        value = parser(word.text)
+        if value is None:
+            continue
+        position = word.index if field in AMOUNT_FIELDS else -word.index
+        rank = (round(probability, 9), position)
+        if best_rank is None or rank > best_rank:
+            best_rank, best = rank, (word, value, probability)
+    if best is None:
+        return None
+    word, value, probability = best
+    found = _field_value(field, [word], value)
+    return dataclasses.replace(found, confidence=probability)
+
+
 def extract_fields(
     words: Sequence[tuple[str, str | None, float]] | Sequence[_WordLike],
     *,
     line_ids: Sequence[int] | None = None,
     field_labels: Mapping[str, Sequence[str]] | None = None,
+    fallback_min_probability: float | None = FALLBACK_MIN_PROBABILITY,
 ) -> dict[str, FieldValue]:
     """One value per field from words in reading order.
 
@@ -233,13 +270,19 @@ def extract_fields(
     ``tag`` and ``word_index`` are used too; ``DocWord``, whose ``line_id`` is used when every word
     has one). ``line_ids`` (one per word) lets single-line fields stop at line breaks.
     ``field_labels`` replaces ``FIELD_LABELS`` (e.g. for a native label set). Fields with no
-    labelled word are absent from the result. See the module docstring for the span rules.
+    labelled word are absent from the result, unless the words carry ``label_probabilities``
+    (``WordPrediction`` does): then an amount, date or time field no word was labelled for comes
+    from the parsing word most probably of its labels, if that probability reaches
+    ``fallback_min_probability`` (None turns this off); its confidence is that probability. See
+    the module docstring for the span rules.
     """
     normalised = _normalise_words(words, line_ids)
     mapping = FIELD_LABELS if field_labels is None else field_labels
     out: dict[str, FieldValue] = {}
     for field, labels in mapping.items():
         value = _extract_one(field, tuple(labels), normalised)
+        if value is None and fallback_min_probability is not None:
+            value = _fallback_one(field, tuple(labels), normalised, fallback_min_probability)
         if value is not None:
             out[field] = value
     return out
