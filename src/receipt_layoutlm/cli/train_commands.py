@@ -175,7 +175,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     docs = _load_eval_documents(args, dataset_config)
     runtime = load_runtime(args.runtime, model_dir)
     out_dir = Path(args.output_dir)
-    result = evaluate_documents(runtime, docs, merges=merges, out_dir=out_dir)
+    result = evaluate_documents(
+        runtime, docs, merges=merges, out_dir=out_dir, task3_whitespace=args.task3_whitespace
+    )
     summary = {
         "receipts": result.metrics["receipts"],
         "entity_f1": result.metrics["entity"]["f1"],
@@ -358,6 +360,13 @@ def register(subparsers: Any) -> None:
         default=None,
         help="evaluate one side of the split (--split-file, or --dev-ratio/--split-seed); "
         "default all receipts",
+    )
+    evaluate.add_argument(
+        "--task3-whitespace",
+        choices=["collapse", "remove"],
+        default="collapse",
+        help="SROIE task-3 string comparison: collapse runs of whitespace (default) or remove "
+        "all of it (OCR spacing such as 'NO.2&4,JALAN' vs 'NO.2&4, JALAN' then matches)",
     )
     _settings_args(evaluate)
     _dataset_args(evaluate)

@@ -30,6 +30,7 @@ def evaluate_documents(
     *,
     merges: Mapping[str, str] | None = None,
     out_dir: str | Path | None = None,
+    task3_whitespace: str = "collapse",
 ) -> Evaluation:
     """Word-level entity metrics (seqeval strict), token accuracy, a word-level confusion matrix
     and, for receipts with ground-truth ``fields`` (SROIE), task-3 field F1.
@@ -37,6 +38,7 @@ def evaluate_documents(
     Ground-truth tags come from the encoding spec (BIO over the original labels, renamed by
     ``merges``; labels the model does not know count as O); predictions from
     ``runtime.predict_windows`` + ``decode_word_labels``, exactly as inference decodes.
+    ``task3_whitespace`` is how task-3 strings are compared (``evaluation.normalize_whitespace``).
     """
     from receipt_layoutlm.encoding import decode_word_labels, encode_receipt
     from receipt_layoutlm.evaluation import (
@@ -78,7 +80,9 @@ def evaluate_documents(
         "token_accuracy": entity.accuracy,
     }
     if truth:
-        metrics["sroie_task3"] = sroie_task3_f1(predictions, truth).to_dict()
+        metrics["sroie_task3"] = sroie_task3_f1(
+            predictions, truth, whitespace=task3_whitespace
+        ).to_dict()
     entities = ["O", *sorted({t[2:] for t in runtime.labels if t != "O"})]
     confusion = confusion_matrix(
         [t for seq in true_tags for t in seq], [t for seq in pred_tags for t in seq], entities
