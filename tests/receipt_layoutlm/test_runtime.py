@@ -132,3 +132,24 @@ def test_bundle_runtime_uses_bundle_encoding(dirs) -> None:
     runtime = load_runtime("onnx", bundle)
     assert runtime.encoding_config.max_seq_length == SEQ
     assert all(len(w) <= SEQ for w in runtime.encode(_doc("y", 30)).windows)
+
+
+def test_predict_document_gives_words_in_reading_order_and_fields(dirs) -> None:
+    from receipt_layoutlm.prediction import predict_document
+
+    ckpt, bundle = dirs
+    doc = _doc("fields", 6)
+    doc.words.reverse()  # input order must not matter: the encoding spec orders the words
+    torch_result = predict_document(load_runtime("torch", ckpt), doc)
+    onnx_result = predict_document(load_runtime("onnx", bundle), doc)
+    assert [(w.line_id, w.word_id) for w in torch_result.words] == [
+        (line, word) for line in range(1, 7) for word in range(1, 5)
+    ]
+    as_dict = torch_result.to_dict()
+    assert len(as_dict["words"]) == len(doc.words)
+    assert as_dict["words"][0]["text"] == "NASI" and as_dict["words"][0]["line_id"] == 1
+    assert [p.tag for p in onnx_result.predictions] == [p.tag for p in torch_result.predictions]
+    assert set(onnx_result.fields) == set(torch_result.fields)
+    for p in torch_result.predictions:
+        assert set(p.label_probabilities) == {"DATE", "GRAND_TOTAL", "MERCHANT_NAME"}
+        assert 0.0 <= sum(p.label_probabilities.values()) <= 1.0 + 1e-6

@@ -194,7 +194,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 def cmd_predict(args: argparse.Namespace) -> int:
     from receipt_cloud.settings import settings_from_args
     from receipt_layoutlm.checkpoint import fetch_checkpoint
-    from receipt_layoutlm.fields import extract_fields
+    from receipt_layoutlm.prediction import predict_document
     from receipt_layoutlm.records import document_from_details
     from receipt_layoutlm.runtime import load_runtime
 
@@ -202,30 +202,11 @@ def cmd_predict(args: argparse.Namespace) -> int:
     details = store.get_receipt_details(args.image_id, args.receipt_id)
     doc = document_from_details(details, statuses=())
     runtime = load_runtime(args.runtime, fetch_checkpoint(args.model))
-    encoded = runtime.encode(doc)
-    from receipt_layoutlm.encoding import decode_word_labels
-
-    words = decode_word_labels(encoded, runtime.predict_windows(encoded), runtime.labels)
-    fields = extract_fields(words, line_ids=[w.line_id or 0 for w in encoded.words])
     out = {
         "image_id": args.image_id,
         "receipt_id": args.receipt_id,
         "runtime": args.runtime,
-        "words": [
-            {
-                "text": w.text,
-                "line_id": encoded.words[w.word_index].line_id,
-                "word_id": encoded.words[w.word_index].word_id,
-                "label": w.label,
-                "tag": w.tag,
-                "confidence": round(w.confidence, 4),
-            }
-            for w in words
-        ],
-        "fields": {
-            name: {"text": f.text, "value": f.value, "confidence": round(f.confidence, 4)}
-            for name, f in fields.items()
-        },
+        **predict_document(runtime, doc).to_dict(),
     }
     print(json.dumps(out, indent=2, default=str))
     return 0
@@ -265,6 +246,9 @@ def _epoch_table(metrics: list[Any]) -> list[str]:
     return lines
 
 
+_SAGEMAKER_LOG_GROUP = "/aws/sagemaker/TrainingJobs"
+
+
 def _sagemaker_status(name: str, settings: Any) -> dict[str, Any] | None:
     try:
         import boto3
@@ -275,13 +259,21 @@ def _sagemaker_status(name: str, settings: Any) -> dict[str, Any] | None:
         desc = client.describe_training_job(TrainingJobName=name)
     except Exception as exc:  # absent job, no permissions, no network: say so and go on
         return {"error": f"{type(exc).__name__}: {exc}"}
-    return {
+    status = {
         "status": desc.get("TrainingJobStatus"),
         "secondary_status": desc.get("SecondaryStatus"),
         "failure_reason": desc.get("FailureReason"),
-        "log_group": "/aws/sagemaker/TrainingJobs",
-        "log_stream_prefix": f"{name}/algo-1",
+        "log_group": _SAGEMAKER_LOG_GROUP,
     }
+    try:
+        logs = boto3.client("logs", region_name=settings.region, endpoint_url=settings.endpoint_url)
+        streams = logs.describe_log_streams(
+            logGroupName=_SAGEMAKER_LOG_GROUP, logStreamNamePrefix=f"{name}/"
+        )["logStreams"]
+        status["log_streams"] = [s["logStreamName"] for s in streams]
+    except Exception as exc:  # no logs yet, or no permission: the job status still helps
+        status["log_streams_error"] = f"{type(exc).__name__}: {exc}"
+    return status
 
 
 def cmd_jobs_show(args: argparse.Namespace) -> int:

@@ -1,0 +1,54 @@
+"""One receipt through a runtime: word labels with confidences and the extracted fields.
+
+``layoutlm-cli predict`` and the labelling worker use this, so both read a receipt exactly as
+evaluation does (the encoding spec's windowing and decoding, then ``fields.extract_fields``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from receipt_layoutlm.document import DocWord, ReceiptDocument
+from receipt_layoutlm.encoding import WordPrediction, decode_word_labels
+from receipt_layoutlm.fields import FieldValue, extract_fields
+
+
+@dataclass
+class ReceiptPrediction:
+    """The model's reading of one receipt."""
+
+    words: list[DocWord]
+    """The receipt's words in reading order (the encoding spec's order)."""
+    predictions: list[WordPrediction]
+    """One prediction per word, aligned with ``words``."""
+    fields: dict[str, FieldValue]
+    """One value per field the receipt shows (merchant, date, total…)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: each word with its ids, label, tag and confidence; each field."""
+        return {
+            "words": [
+                {
+                    "text": p.text,
+                    "line_id": w.line_id,
+                    "word_id": w.word_id,
+                    "label": p.label,
+                    "tag": p.tag,
+                    "confidence": round(p.confidence, 4),
+                }
+                for w, p in zip(self.words, self.predictions, strict=True)
+            ],
+            "fields": {
+                name: {"text": f.text, "value": f.value, "confidence": round(f.confidence, 4)}
+                for name, f in self.fields.items()
+            },
+        }
+
+
+def predict_document(runtime: Any, doc: ReceiptDocument) -> ReceiptPrediction:
+    """Encode ``doc``, run ``runtime`` on every window, decode per word, extract fields."""
+    encoded = runtime.encode(doc)
+    predictions = decode_word_labels(encoded, runtime.predict_windows(encoded), runtime.labels)
+    fields = extract_fields(predictions, line_ids=[w.line_id or 0 for w in encoded.words])
+    return ReceiptPrediction(words=list(encoded.words), predictions=predictions, fields=fields)
