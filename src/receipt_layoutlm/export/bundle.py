@@ -314,7 +314,7 @@ def export_bundle(
         t0 = time.perf_counter()
         report = _run_gate(checkpoint, staging, options, docs, parity_source)
         timings["parity_seconds"] = round(time.perf_counter() - t0, 3)
-        log.info("\n%s", report.table())
+        log.debug("\n%s", report.table())  # the CLI prints it; a refusal carries it
         report.enforce()
 
         num_params = int(sum(p.numel() for p in checkpoint.model.parameters()))
