@@ -45,6 +45,9 @@ from receipt_layoutlm.fields import (
         ("12,34,567.00", None),
         ("RM", None),
         (None, None),
+        ("1234567", 1234567.0),
+        ("311136194", None),  # an invoice number, not an amount
+        ("12,345,678.00", 12345678.0),
     ],
 )
 def test_parse_amount(text, expected):

@@ -79,6 +79,9 @@ def _strip(text: object) -> str:
     return re.sub(r"\s+", " ", text).strip(_WRAPPING)
 
 
+_MAX_BARE_DIGITS = 7
+
+
 def parse_amount(text: object) -> float | None:
     """``"RM 9.00"`` → 9.0, ``"9,00"`` → 9.0, ``"1,234.50"``/``"1.234,50"`` → 1234.5,
     ``"$3.14"`` → 3.14, ``"-2.00"``/``"(2.00)"``/``"2.00-"`` → -2.0; anything else → None.
@@ -124,6 +127,8 @@ def parse_amount(text: object) -> float | None:
         r"\d{1,3}(?:[.,]\d{3})+", whole
     ):
         return None
+    if len(whole) > _MAX_BARE_DIGITS and whole.isdigit():
+        return None  # an invoice, phone or card number: real amounts that long carry separators
     digits = re.sub(r"[.,]", "", whole) + ("." + frac if frac else "")
     try:
         value = float(Decimal(digits))
