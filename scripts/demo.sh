@@ -14,19 +14,19 @@ mkdir -p "$RECEIPTS_HOME"
 
 SROIE=../shared/data/sroie/train
 if [ -d "$SROIE/box" ]; then
-  echo "== import 80 SROIE receipts from $SROIE"
-  $CLI import sroie "$SROIE" --limit 80
+  echo "== import 200 SROIE receipts from $SROIE"
+  $CLI import sroie "$SROIE" --limit 200
   DATASET="$RECEIPTS_HOME/dataset.jsonl"
-  $CLI import sroie "$SROIE" --limit 80 --jsonl "$DATASET" >/dev/null
+  $CLI import sroie "$SROIE" --limit 200 --jsonl "$DATASET" >/dev/null
 else
-  echo "== $SROIE not found: importing 80 synthetic receipts instead"
+  echo "== $SROIE not found: importing 200 synthetic receipts instead"
   DATASET="$RECEIPTS_HOME/synthetic.jsonl"
-  $PY scripts/synthetic_receipts.py "$DATASET" --count 80
+  $PY scripts/synthetic_receipts.py "$DATASET" --count 200
   $CLI import jsonl "$DATASET"
 fi
 
-echo "== train $JOB (2 epochs, MiniLM warm start)"
-$CLI train --job-name "$JOB" --epochs 2 --learning-rate 1e-4 --new-param-lr-multiplier 5 \
+echo "== train $JOB (3 epochs, MiniLM warm start)"
+$CLI train --job-name "$JOB" --epochs 3 --batch-size 4 --learning-rate 1e-4 --new-param-lr-multiplier 5 \
   --max-seq-length 512 --no-auto-export
 $CLI jobs show "$JOB"
 
