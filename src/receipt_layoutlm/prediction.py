@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from receipt_layoutlm.document import DocWord, ReceiptDocument
-from receipt_layoutlm.encoding import WordPrediction, decode_word_labels
+from receipt_layoutlm.encoding import EncodedReceipt, WordPrediction, decode_word_labels
 from receipt_layoutlm.fields import FieldValue, extract_fields
 
 
@@ -46,9 +46,13 @@ class ReceiptPrediction:
         }
 
 
-def predict_document(runtime: Any, doc: ReceiptDocument) -> ReceiptPrediction:
-    """Encode ``doc``, run ``runtime`` on every window, decode per word, extract fields."""
-    encoded = runtime.encode(doc)
+def predict_document(
+    runtime: Any, doc: ReceiptDocument, *, encoded: EncodedReceipt | None = None
+) -> ReceiptPrediction:
+    """Encode ``doc`` (unless ``encoded`` is given, e.g. with labels for evaluation), run
+    ``runtime`` on every window, decode per word and extract fields."""
+    if encoded is None:
+        encoded = runtime.encode(doc)
     predictions = decode_word_labels(encoded, runtime.predict_windows(encoded), runtime.labels)
-    fields = extract_fields(predictions, line_ids=[w.line_id or 0 for w in encoded.words])
+    fields = extract_fields(predictions, line_ids=encoded.line_index)
     return ReceiptPrediction(words=list(encoded.words), predictions=predictions, fields=fields)

@@ -489,3 +489,21 @@ def test_importing_the_spec_does_not_import_transformers_or_torch():
         "assert not heavy, heavy"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.parametrize("with_line_ids", [True, False])
+def test_line_index_numbers_reading_order_lines(tokenizer, with_line_ids: bool) -> None:
+    def word(text: str, x: float, y: float, line: int) -> DocWord:
+        corners = ((x, y), (x + 40, y), (x + 40, y + 10), (x, y + 10))
+        return DocWord(text, corners, line_id=line if with_line_ids else None)
+
+    # Given bottom line first: line numbers follow reading order, not input order.
+    doc = ReceiptDocument(
+        key="lines",
+        width=200,
+        height=100,
+        words=[word("TOTAL", 10, 60, 2), word("9.00", 120, 61, 2), word("SHOP", 10, 10, 1)],
+    )
+    encoded = encode_receipt(doc, tokenizer, EncodingConfig(max_seq_length=32, stride=4))
+    assert [w.text for w in encoded.words] == ["SHOP", "TOTAL", "9.00"]
+    assert encoded.line_index == [0, 1, 1]

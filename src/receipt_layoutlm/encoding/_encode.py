@@ -11,7 +11,7 @@ import numpy as np
 from receipt_layoutlm.document import DocWord, ReceiptDocument
 from receipt_layoutlm.encoding._boxes import CLS_BOX, PAD_BOX, SEP_BOX, Box, normalize_box
 from receipt_layoutlm.encoding._config import EncodingConfig
-from receipt_layoutlm.encoding._order import reading_order
+from receipt_layoutlm.encoding._order import reading_lines
 from receipt_layoutlm.encoding._tags import OUTSIDE, bio_tags
 from receipt_layoutlm.encoding._tokenizer import special_ids
 from receipt_layoutlm.encoding._windows import plan_windows
@@ -97,6 +97,9 @@ class EncodedReceipt:
     """Token windows covering every word at least once."""
     source_index: list[int] = field(default_factory=list)
     """Per word: its index in the original ``ReceiptDocument.words``."""
+    line_index: list[int] = field(default_factory=list)
+    """Per word: its reading-order line (0-based), from OCR line ids or clustered lines alike,
+    so field extraction can stop single-line fields at line breaks either way."""
 
     @property
     def num_words(self) -> int:
@@ -146,7 +149,9 @@ def encode_receipt(
         )
         for w in doc.words
     ]
-    order = reading_order(doc, line_overlap=config.line_overlap)
+    lines = reading_lines(doc, line_overlap=config.line_overlap)
+    order = [i for line in lines for i in line]
+    line_index = [n for n, line in enumerate(lines) for _ in line]
     words = [doc.words[i] for i in order]
     boxes: list[Box] = [boxes_in_doc_order[i] for i in order]
 
@@ -203,5 +208,6 @@ def encode_receipt(
             )
         )
     return EncodedReceipt(
-        key=doc.key, words=words, boxes=boxes, tags=tags, windows=windows, source_index=order
+        key=doc.key, words=words, boxes=boxes, tags=tags, windows=windows, source_index=order,
+        line_index=line_index,
     )

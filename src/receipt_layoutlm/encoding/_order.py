@@ -71,8 +71,9 @@ def group_lines(
     return [[words[i] for i in line] for line in _group_indices(extents, line_overlap)]
 
 
-def reading_order(doc: ReceiptDocument, *, line_overlap: float = 0.5) -> list[int]:
-    """Indices into ``doc.words`` in reading order (see :func:`order_words`)."""
+def reading_lines(doc: ReceiptDocument, *, line_overlap: float = 0.5) -> list[list[int]]:
+    """Indices into ``doc.words`` grouped into lines, lines and words in reading order (see
+    :func:`order_words`): OCR lines when every word has a ``line_id``, else clustered lines."""
     _check_overlap(line_overlap)
     extents = [corner_extent(w.corners, origin=doc.origin) for w in doc.words]
     if doc.words and all(w.line_id is not None for w in doc.words):
@@ -80,20 +81,23 @@ def reading_order(doc: ReceiptDocument, *, line_overlap: float = 0.5) -> list[in
         for i, w in enumerate(doc.words):
             by_line.setdefault(int(w.line_id), []).append(i)  # type: ignore[arg-type]
         lines = sorted(by_line.items(), key=lambda kv: (min(extents[i][1] for i in kv[1]), kv[0]))
-        order: list[int] = []
-        for _, members in lines:
-            order.extend(
-                sorted(
-                    members,
-                    key=lambda i: (
-                        extents[i][0],
-                        doc.words[i].word_id if doc.words[i].word_id is not None else 0,
-                        i,
-                    ),
-                )
+        return [
+            sorted(
+                members,
+                key=lambda i: (
+                    extents[i][0],
+                    doc.words[i].word_id if doc.words[i].word_id is not None else 0,
+                    i,
+                ),
             )
-        return order
-    return [i for line in _group_indices(extents, line_overlap) for i in line]
+            for _, members in lines
+        ]
+    return [list(line) for line in _group_indices(extents, line_overlap)]
+
+
+def reading_order(doc: ReceiptDocument, *, line_overlap: float = 0.5) -> list[int]:
+    """Indices into ``doc.words`` in reading order (see :func:`order_words`)."""
+    return [i for line in reading_lines(doc, line_overlap=line_overlap) for i in line]
 
 
 def order_words(doc: ReceiptDocument, *, line_overlap: float = 0.5) -> list[DocWord]:

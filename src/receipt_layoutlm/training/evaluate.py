@@ -40,7 +40,7 @@ def evaluate_documents(
     ``runtime.predict_windows`` + ``decode_word_labels``, exactly as inference decodes.
     ``task3_whitespace`` is how task-3 strings are compared (``evaluation.normalize_whitespace``).
     """
-    from receipt_layoutlm.encoding import decode_word_labels, encode_receipt
+    from receipt_layoutlm.encoding import encode_receipt
     from receipt_layoutlm.evaluation import (
         confusion_matrix,
         entity_metrics,
@@ -48,7 +48,7 @@ def evaluate_documents(
         sroie_task3_f1,
         write_report,
     )
-    from receipt_layoutlm.fields import extract_fields
+    from receipt_layoutlm.prediction import predict_document
 
     label2id = {name: i for i, name in enumerate(runtime.labels)}
     true_tags: list[list[str]] = []
@@ -64,13 +64,12 @@ def evaluate_documents(
             merges=dict(merges or {}),
             unknown_label="O",
         )
-        words = decode_word_labels(encoded, runtime.predict_windows(encoded), runtime.labels)
+        predicted = predict_document(runtime, doc, encoded=encoded)
         assert encoded.tags is not None
         true_tags.append(list(encoded.tags))
-        pred_tags.append([w.tag for w in words])
+        pred_tags.append([p.tag for p in predicted.predictions])
         if doc.fields:
-            fields = extract_fields(words, line_ids=[w.line_id or 0 for w in encoded.words])
-            predictions[doc.key] = sroie_prediction(fields)
+            predictions[doc.key] = sroie_prediction(predicted.fields)
             truth[doc.key] = dict(doc.fields)
     entity = entity_metrics(true_tags, pred_tags)
     metrics: dict[str, Any] = {
