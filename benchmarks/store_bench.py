@@ -59,7 +59,11 @@ def moto_server() -> Iterator[str]:
         yield url
     finally:
         proc.terminate()
-        proc.wait(timeout=10)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()  # a hung server must not outlive the benchmark
+            proc.wait()
 
 
 def build_receipt(n_words: int):

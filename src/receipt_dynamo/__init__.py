@@ -1,6 +1,6 @@
 """Receipt records: entities, key design and the table backends (SQLite, DynamoDB).
 
-Imports only the standard library, boto3 and tenacity; never torch or transformers.
+Imports only the standard library and boto3; never torch or transformers.
 
     from receipt_dynamo import open_store
     store = open_store("sqlite", path="receipts.sqlite3")      # or open_store("dynamodb", ...)
@@ -35,6 +35,7 @@ from receipt_dynamo.errors import (
     ProtectedLabelError,
     ReceiptDynamoError,
     StoreUnavailableError,
+    TableSchemaError,
     UnknownBackendError,
 )
 from receipt_dynamo.store import (
@@ -97,6 +98,7 @@ __all__ = [
     "RoutingStatus",
     "StoreUnavailableError",
     "Table",
+    "TableSchemaError",
     "TransactOp",
     "UnknownBackendError",
     "ValidationStatus",

@@ -75,6 +75,17 @@ class ExistsAndAttributeNotIn(Condition):
         return existing is not None and existing.get(self.attribute) not in self.values
 
 
+@dataclasses.dataclass(frozen=True)
+class AttributeEquals(Condition):
+    """An item whose ``attribute`` equals ``value`` (e.g. the write token its writer stamped)."""
+
+    attribute: str
+    value: str
+
+    def holds(self, existing: Mapping[str, Any] | None) -> bool:
+        return existing is not None and existing.get(self.attribute) == self.value
+
+
 MUST_NOT_EXIST = NotExists()
 MUST_EXIST = Exists()
 
@@ -155,6 +166,20 @@ class Table(abc.ABC):
                 except ConditionFailedError:
                     written.append(False)
         return written
+
+    def delete_items_conditionally(self, keys: Sequence[Key], condition: Condition) -> list[bool]:
+        """Delete each key under ``condition``; returns which were deleted (others left alone)."""
+        from receipt_dynamo.errors import ConditionFailedError
+
+        deleted = []
+        with self.atomic():
+            for key in keys:
+                try:
+                    self.delete_item(key["PK"], key["SK"], condition=condition)
+                    deleted.append(True)
+                except ConditionFailedError:
+                    deleted.append(False)
+        return deleted
 
     def atomic(self) -> AbstractContextManager[None]:
         """Group the writes inside into one transaction where the backend can."""

@@ -31,6 +31,10 @@ class StoreUnavailableError(ReceiptDynamoError):
     """The table cannot be reached or used (missing table, no endpoint, throttled for too long)."""
 
 
+class TableSchemaError(StoreUnavailableError):
+    """The table exists but lacks a key or index this package needs (GSI1–GSI4, GSITYPE)."""
+
+
 class ConditionFailedError(ReceiptDynamoError):
     """Item-level: a write's condition did not hold. The store translates it into the errors above.
 

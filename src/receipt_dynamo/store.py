@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import uuid
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -27,6 +28,7 @@ from receipt_dynamo import keys
 from receipt_dynamo._table import (
     MUST_EXIST,
     MUST_NOT_EXIST,
+    AttributeEquals,
     ExistsAndAttributeNotIn,
     Item,
     NotExistsOrAttributeNotIn,
@@ -65,6 +67,8 @@ from receipt_dynamo.vocabulary import (
 
 T = TypeVar("T", bound=Entity)
 _PROTECTED = tuple(sorted(s.value for s in PROTECTED_STATUSES))
+WRITE_TOKEN = "write_token"
+"""Attribute ``write_receipt`` stamps on the children it writes (one random token per call)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -234,11 +238,16 @@ class ReceiptStore:
         marker; if anything fails the new children are deleted again (a failed *overwrite* on
         DynamoDB therefore leaves the receipt absent, never mixed). With ``overwrite=True`` the
         new receipt replaces the old one, except that stored VALID/INVALID labels on words that
-        still exist are kept (a new proposal for the same key is skipped and counted).
-        Leftovers of an interrupted earlier write (children without a Receipt item) are removed.
+        still exist are kept (a new proposal for the same key is skipped and counted) — also
+        when a label is validated while the write runs, since proposals onto existing keys are
+        written under the protection condition. Leftovers of an interrupted earlier write
+        (children without a Receipt item) are removed. Every child carries this write's
+        ``write_token``, so a writer that loses a race for the Receipt item removes only the
+        children still carrying its own token, never ones the winner wrote.
         """
         self._check_receipt_parts(receipt, lines, words, labels)
         pk = receipt.pk
+        token = uuid.uuid4().hex
         with self.table.atomic():
             existing = list(self.table.iter_query(None, pk, sk_begins_with=receipt.sk))
             marker = next((i for i in existing if i["TYPE"] == Receipt.ENTITY_TYPE), None)
@@ -255,26 +264,47 @@ class ReceiptStore:
                 and i.get("validation_status") in _PROTECTED
                 and (i["line_id"], i["word_id"]) in word_ids
             }
-            skipped = tuple(lab for lab in labels if lab.is_proposal and lab.sk in kept)
-            children = [e.to_item() for e in (*lines, *words)]
-            children += [lab.to_item() for lab in labels if lab not in skipped]
-            new_sks = {c["SK"] for c in children}
+            skipped = [lab for lab in labels if lab.is_proposal and lab.sk in kept]
+            proposals = [lab for lab in labels if lab.is_proposal and lab.sk not in kept]
+            children = [
+                {**e.to_item(), WRITE_TOKEN: token}
+                for e in (*lines, *words, *(lab for lab in labels if not lab.is_proposal))
+            ]
+            proposal_items = [{**lab.to_item(), WRITE_TOKEN: token} for lab in proposals]
+            new_sks = {c["SK"] for c in children} | {lab.sk for lab in labels}
             stale = [
-                {"PK": pk, "SK": i["SK"]}
+                i
                 for i in existing
                 if i["SK"] not in new_sks and i["SK"] not in kept and i["SK"] != receipt.sk
             ]
+            # A stale label on a surviving word may be validated meanwhile: delete it only if not.
+            guarded_stale = [
+                {"PK": pk, "SK": i["SK"]}
+                for i in stale
+                if i["TYPE"] == ReceiptWordLabel.ENTITY_TYPE
+                and (i["line_id"], i["word_id"]) in word_ids
+            ]
+            guarded_sks = {k["SK"] for k in guarded_stale}
+            plain_stale = [{"PK": pk, "SK": i["SK"]} for i in stale if i["SK"] not in guarded_sks]
+            unprotected = NotExistsOrAttributeNotIn("validation_status", _PROTECTED)
             if marker is not None:
                 self.table.delete_item(pk, receipt.sk)
             try:
                 self.table.batch_write(puts=children)
-                self.table.batch_write(deletes=stale)
+                if existing:
+                    # Labels read above may have been validated since: write under the condition.
+                    written = self.table.put_items_conditionally(proposal_items, unprotected)
+                    skipped += [p for p, ok in zip(proposals, written, strict=True) if not ok]
+                else:
+                    self.table.batch_write(puts=proposal_items)
+                self.table.batch_write(deletes=plain_stale)
+                self.table.delete_items_conditionally(guarded_stale, unprotected)
                 self.table.put_item(
                     receipt.to_item(), condition=None if overwrite else MUST_NOT_EXIST
                 )
             except BaseException as exc:
                 if not self.table.transactional:
-                    self._undo_children(children, exc)
+                    self._undo_children([*children, *proposal_items], token, exc)
                 if isinstance(exc, ConditionFailedError):
                     raise EntityAlreadyExistsError(
                         f"{_describe('RECEIPT', pk, receipt.sk)} was written by someone else "
@@ -282,12 +312,18 @@ class ReceiptStore:
                     ) from None
                 raise
         return ProposalResult(
-            written=len(labels) - len(skipped), skipped_protected=len(skipped), skipped=skipped
+            written=len(labels) - len(skipped),
+            skipped_protected=len(skipped),
+            skipped=tuple(skipped),
         )
 
-    def _undo_children(self, children: list[Item], cause: BaseException) -> None:
+    def _undo_children(self, children: list[Item], token: str, cause: BaseException) -> None:
+        # Only items still carrying this write's token: a concurrent writer may own the others.
         try:
-            self.table.batch_write(deletes=[{"PK": c["PK"], "SK": c["SK"]} for c in children])
+            self.table.delete_items_conditionally(
+                [{"PK": c["PK"], "SK": c["SK"]} for c in children],
+                AttributeEquals(WRITE_TOKEN, token),
+            )
         except Exception as undo_error:
             raise StoreUnavailableError(
                 f"write_receipt failed ({cause!r}) and removing its partial items failed too "

@@ -125,6 +125,23 @@ def test_upload_dir_download_dir_round_trip(object_store: ObjectStore, tmp_path:
     assert not (out / "stray.txt").exists()
 
 
+def test_upload_dir_skips_symlinks_that_leave_the_directory(
+    object_store: ObjectStore, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    bundle = tmp_path / "bundle"
+    bundle.mkdir()
+    (bundle / "model.bin").write_bytes(b"weights")
+    (bundle / "alias.bin").symlink_to(bundle / "model.bin")  # inside: uploaded
+    secret = tmp_path / "credentials"
+    secret.write_text("aws_secret_access_key = x")
+    (bundle / "creds").symlink_to(secret)  # outside: skipped
+    with caplog.at_level("WARNING", logger="receipt_cloud.objects._base"):
+        keys = object_store.upload_dir(bundle, "bundles/exp-2")
+    assert sorted(keys) == ["bundles/exp-2/alias.bin", "bundles/exp-2/model.bin"]
+    assert not object_store.exists("bundles/exp-2/creds")
+    assert "creds" in caplog.text and "outside" in caplog.text
+
+
 def test_uri_resolves_back_to_the_same_object(object_store: ObjectStore) -> None:
     object_store.put_bytes("runs/job 1/metrics.json", b'{"f1": 0.5}')
     store, key = resolve_uri(object_store.uri("runs/job 1/metrics.json"))

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import UTC, datetime
 
 import pytest
+from botocore.exceptions import ClientError
 
 from receipt_cloud.errors import StaleReceiptHandleError
 from receipt_cloud.queues import Message, Queue, open_queue
+from receipt_cloud.queues.sqs import _is_stale_handle
 
 
 def receive_until(queue: Queue, count: int, *, timeout: float = 6.0, **kwargs) -> list[Message]:
@@ -181,3 +184,27 @@ def test_open_queue_by_url_reaches_the_same_queue(make_queue) -> None:
     sent_id = same.send({"via": "url"})
     [message] = receive_until(queue, 1)
     assert (message.message_id, message.json()) == (sent_id, {"via": "url"})
+
+
+def test_a_body_that_is_not_json_is_refused_not_stringified(make_queue) -> None:
+    queue = make_queue()
+    with pytest.raises(TypeError, match="not JSON-serialisable"):
+        queue.send({"when": datetime.now(UTC)})
+    assert queue.receive() == []
+
+
+@pytest.mark.parametrize(
+    ("code", "message", "stale"),
+    [
+        ("ReceiptHandleIsInvalid", "The input receipt handle is invalid.", True),
+        ("AWS.SimpleQueueService.MessageNotInflight", "Message not inflight.", True),
+        ("InvalidParameterValue", 'Value "abc" for parameter ReceiptHandle is invalid.', True),
+        ("InvalidParameterValue", "The receipt handle has expired.", True),
+        ("InvalidParameterValue", "Value 99999 for parameter VisibilityTimeout is invalid.",
+         False),
+        ("AccessDenied", "Access to the resource is denied.", False),
+    ],
+)
+def test_only_handle_errors_count_as_stale_handles(code: str, message: str, stale: bool) -> None:
+    error = ClientError({"Error": {"Code": code, "Message": message}}, "ChangeMessageVisibility")
+    assert _is_stale_handle(error) is stale

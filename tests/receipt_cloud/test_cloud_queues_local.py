@@ -175,3 +175,11 @@ def test_two_processes_never_share_a_message_inside_its_window(tmp_path: Path) -
     assert len(ids) == len(set(ids)) == 50
     assert set(ids) == sent
     assert queue.approximate_count() == 0  # all 50 still hidden
+
+
+def test_a_name_whose_dead_letter_queue_would_be_too_long_is_refused(tmp_path: Path) -> None:
+    db = tmp_path / "q.sqlite3"
+    with pytest.raises(ValueError, match="at most 76 characters"):
+        LocalQueue(db, "q" * 77)
+    assert LocalQueue(db, "q" * 76).config.dead_letter_queue == "q" * 76 + "-dlq"
+    assert LocalQueue(db, "q" * 76 + "-dlq").config.dead_letter_queue is None

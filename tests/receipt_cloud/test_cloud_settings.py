@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import stat
+import uuid
 from pathlib import Path
 
 import boto3
@@ -25,6 +26,7 @@ from receipt_cloud.settings import (
     resolve_settings,
     settings_from_args,
 )
+from receipt_dynamo import Image
 
 OUTPUTS = {
     "dynamodb_table_name": "receipts-dev",
@@ -299,14 +301,15 @@ def test_local_settings_open_working_objects_and_queues(tmp_path: Path) -> None:
         settings.open_objects("images")
 
 
-def test_local_open_store_uses_the_sqlite_file(tmp_path: Path) -> None:
-    receipt_dynamo = pytest.importorskip("receipt_dynamo")
-    if not hasattr(receipt_dynamo, "open_store"):
-        pytest.skip("receipt_dynamo.open_store is not available yet")
+def test_local_open_store_round_trips_through_the_sqlite_file(tmp_path: Path) -> None:
     settings = resolve_settings(data_dir=tmp_path / "data", environ={})
-    store = settings.open_store()
-    assert store is not None
+    image = Image(image_id=str(uuid.uuid4()), width=640, height=480, raw_s3_bucket="raw",
+                  raw_s3_key="images/a.png")
+    with settings.open_store() as store:
+        store.add_image(image)
     assert Path(settings.table_name).exists()
+    with settings.open_store() as reopened:  # a fresh connection reads what was written
+        assert reopened.get_image(image.image_id) == image
 
 
 @pytest.mark.aws

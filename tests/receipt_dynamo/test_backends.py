@@ -7,15 +7,19 @@ import subprocess
 import sys
 from pathlib import Path
 
+import boto3
 import pytest
 from dynamo_factories import new_id
 
 from receipt_dynamo import (
     BatchWriteError,
     EntityAlreadyExistsError,
+    EntityValidationError,
     Image,
     StoreUnavailableError,
+    TableSchemaError,
     UnknownBackendError,
+    create_table,
     open_store,
     open_table,
 )
@@ -106,13 +110,49 @@ def test_sqlite_conditional_add_across_processes_has_one_winner(tmp_path: Path) 
         assert sorted(results.get(timeout=5) for _ in procs) == ["lost", "won"]
 
 
-def test_import_pulls_no_torch_or_transformers() -> None:
+def test_import_pulls_no_heavy_libraries() -> None:
     code = (
-        "import sys, importlib.util\n"
+        "import sys\n"
         "import receipt_dynamo\n"
+        "import receipt_cloud\n"
         "receipt_dynamo.open_store\n"
-        "if importlib.util.find_spec('receipt_cloud'): import receipt_cloud\n"
-        "bad = [m for m in ('torch', 'transformers') if m in sys.modules]\n"
+        "heavy = ('torch', 'transformers', 'coremltools', 'onnx', 'onnxruntime', 'datasets')\n"
+        "bad = [m for m in heavy if m in sys.modules]\n"
         "assert not bad, bad\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+
+
+def _bare_table(name: str) -> None:
+    """A PK/SK table without the package's indexes, as a hand-made or older table would be."""
+    boto3.client("dynamodb").create_table(
+        TableName=name,
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": a, "AttributeType": "S"} for a in ("PK", "SK")],
+        KeySchema=[{"AttributeName": "PK", "KeyType": "HASH"},
+                   {"AttributeName": "SK", "KeyType": "RANGE"}],
+    )
+
+
+@pytest.mark.aws
+def test_create_table_on_an_existing_table_without_indexes_names_them(
+    aws_env: str, unique_name: str
+) -> None:
+    _bare_table(unique_name)
+    with pytest.raises(TableSchemaError, match="GSI1, GSI2, GSI3, GSI4, GSITYPE"):
+        create_table(boto3.client("dynamodb"), unique_name)
+    create_table(boto3.client("dynamodb"), unique_name + "-ok")
+    create_table(boto3.client("dynamodb"), unique_name + "-ok")  # a complete table is kept
+
+
+@pytest.mark.aws
+def test_query_on_a_missing_index_is_a_table_error_not_an_item_error(
+    aws_env: str, unique_name: str
+) -> None:
+    _bare_table(unique_name)
+    store = open_store("dynamodb", table_name=unique_name)
+    with pytest.raises(TableSchemaError, match="GSITYPE") as caught:
+        store.list_images()
+    assert not isinstance(caught.value, EntityValidationError)
+    with pytest.raises(TableSchemaError):
+        store.get_receipt_details(new_id(), 1)

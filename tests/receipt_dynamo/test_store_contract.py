@@ -119,8 +119,8 @@ def test_write_receipt_overwrite_replaces_but_keeps_human_labels(store: ReceiptS
     assert details.labels == [human, *proposals[1:]]
 
 
-class FailingTable(Table):
-    """A real backend that breaks after writing half of the first batch it is given."""
+class DelegatingTable(Table):
+    """A real backend behind a wrapper; subclasses break or interleave single calls."""
 
     def __init__(self, inner: Table) -> None:
         self.inner = inner
@@ -139,16 +139,49 @@ class FailingTable(Table):
         return self.inner.query(index, pk, **options)
 
     def batch_write(self, puts: Sequence[Item] = (), deletes: Sequence[Key] = ()) -> None:
-        if puts:
-            self.inner.batch_write(puts=puts[: len(puts) // 2])
-            raise RuntimeError("injected failure in the middle of a batch")
-        self.inner.batch_write(deletes=deletes)
+        self.inner.batch_write(puts=puts, deletes=deletes)
 
     def transact_write(self, ops):
         self.inner.transact_write(ops)
 
     def atomic(self):
         return self.inner.atomic()
+
+
+class FailingTable(DelegatingTable):
+    """A real backend that breaks after writing half of the first batch it is given."""
+
+    def batch_write(self, puts: Sequence[Item] = (), deletes: Sequence[Key] = ()) -> None:
+        if puts:
+            self.inner.batch_write(puts=puts[: len(puts) // 2])
+            raise RuntimeError("injected failure in the middle of a batch")
+        self.inner.batch_write(deletes=deletes)
+
+
+class InterleavingTable(DelegatingTable):
+    """A real backend that runs another writer's work once, just before a chosen step:
+    ``before_children`` before the first batch that puts items, ``before_commit`` before the
+    Receipt item (the commit marker) is put."""
+
+    def __init__(self, inner: Table, *, before_children=None, before_commit=None) -> None:
+        super().__init__(inner)
+        self.before_children, self.before_commit = before_children, before_commit
+
+    def batch_write(self, puts: Sequence[Item] = (), deletes: Sequence[Key] = ()) -> None:
+        if puts and self.before_children:
+            hook, self.before_children = self.before_children, None
+            hook()
+        super().batch_write(puts=puts, deletes=deletes)
+
+    def put_item(self, item, *, condition=None):
+        if item["TYPE"] == "RECEIPT" and self.before_commit:
+            hook, self.before_commit = self.before_commit, None
+            hook()
+        super().put_item(item, condition=condition)
+
+
+def _without_token(item: Item) -> Item:
+    return {k: v for k, v in item.items() if k != "write_token"}
 
 
 def test_write_receipt_failure_midway_leaves_nothing(store: ReceiptStore) -> None:
@@ -163,6 +196,75 @@ def test_write_receipt_failure_midway_leaves_nothing(store: ReceiptStore) -> Non
     # The same receipt writes fine afterwards.
     store.write_receipt(rec, lines, words, labels)
     assert len(store.get_receipt_details(image_id, 1).words) == 40
+
+
+def test_failed_overwrite_leaves_the_old_receipt_or_nothing_never_a_mix(
+    store: ReceiptStore,
+) -> None:
+    image_id = new_id()
+    old = whole_receipt(image_id, 1, n_lines=3, words_per_line=4)
+    store.write_receipt(*old)
+    rec, lines, words, labels = whole_receipt(image_id, 1, n_lines=2, words_per_line=10)
+    new = (rec.with_changes(width=999), lines, words,
+           [lab.with_changes(label_proposed_by="model-v2") for lab in labels])
+    with pytest.raises(RuntimeError, match="injected"):
+        ReceiptStore(FailingTable(store.table)).write_receipt(*new, overwrite=True)
+    if store.table.transactional:
+        details = store.get_receipt_details(image_id, 1)  # rolled back: the old receipt whole
+        assert (details.receipt, details.lines, details.words, details.labels) == old
+    else:
+        with pytest.raises(EntityNotFoundError):  # absent, as the docstring promises
+            store.get_receipt_details(image_id, 1)
+        old_items = [e.to_item() for e in (*old[1], *old[2], *old[3])]
+        left = list(store.table.iter_query(None, rec.pk, sk_begins_with=rec.sk))
+        assert left  # old children the failed write never reached stay as leftovers...
+        assert all(_without_token(i) in old_items for i in left)  # ...but none of the new
+    store.write_receipt(*new, overwrite=True)
+    details = store.get_receipt_details(image_id, 1)
+    assert (details.receipt, details.lines, details.words, details.labels) == new
+
+
+def test_losing_concurrent_writer_keeps_the_winners_children(store: ReceiptStore) -> None:
+    if store.table.transactional:
+        pytest.skip("SQLite runs write_receipt in one BEGIN IMMEDIATE transaction: no race")
+    image_id = new_id()
+    loser = whole_receipt(image_id, 1, n_lines=3, words_per_line=4)
+    rec, lines, words, labels = whole_receipt(image_id, 1, n_lines=2, words_per_line=4)
+    winner = (rec.with_changes(width=700), lines, words,
+              [lab.with_changes(label_proposed_by="winner") for lab in labels])
+    # The loser has written its children; the winner writes the whole receipt and commits
+    # before the loser's conditional put of the Receipt item.
+    racing = InterleavingTable(store.table, before_commit=lambda: store.write_receipt(*winner))
+    with pytest.raises(EntityAlreadyExistsError, match="someone else"):
+        ReceiptStore(racing).write_receipt(*loser)
+    details = store.get_receipt_details(image_id, 1)
+    assert (details.receipt, details.lines, details.words, details.labels) == winner
+
+
+def test_overwrite_keeps_labels_validated_while_it_runs(store: ReceiptStore) -> None:
+    image_id = new_id()
+    rec, lines, words, labels = whole_receipt(image_id, 1, n_lines=2, words_per_line=3)
+    store.write_receipt(rec, lines, words, labels)
+    reproposed, dropped = (
+        lab.with_changes(validation_status=ValidationStatus.VALID, label_proposed_by="ann")
+        for lab in (labels[2], labels[4])
+    )
+
+    def annotator_validates() -> None:
+        store.update_word_label(reproposed)
+        store.update_word_label(dropped)
+
+    # Between write_receipt's read of the stored labels and its label writes, a human
+    # validates one label the overwrite re-proposes and one it no longer proposes.
+    racing = InterleavingTable(store.table, before_children=annotator_validates)
+    proposals = [lab.with_changes(label_proposed_by="model-v2")
+                 for i, lab in enumerate(labels) if i != 4]
+    result = ReceiptStore(racing).write_receipt(rec, lines, words, proposals, overwrite=True)
+    assert (result.written, result.skipped_protected) == (len(proposals) - 1, 1)
+    assert result.skipped == (proposals[2],)
+    expected = [reproposed if lab.sk == reproposed.sk else lab for lab in proposals] + [dropped]
+    by_key = sorted(store.get_receipt_details(image_id, 1).labels, key=lambda lab: lab.sk)
+    assert by_key == sorted(expected, key=lambda lab: lab.sk)
 
 
 def test_write_receipt_clears_leftovers_of_an_interrupted_write(store: ReceiptStore) -> None:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import abc
+import logging
 import os
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 
 from receipt_cloud.errors import UnsafeKeyError
 
+logger = logging.getLogger(__name__)
 
 def join_key(prefix: str, name: str) -> str:
     """``prefix`` + ``/`` + ``name``, with no doubled or leading slash when the prefix is empty."""
@@ -72,12 +74,23 @@ class ObjectStore(abc.ABC):
         """The URI that ``resolve_uri`` maps back to this store and key."""
 
     def upload_dir(self, local_dir: str | os.PathLike[str], prefix: str) -> list[str]:
-        """Upload every file under ``local_dir`` to ``prefix/<relative path>``; returns the keys."""
+        """Upload every file under ``local_dir`` to ``prefix/<relative path>``; returns the keys.
+
+        Symlinks that resolve outside ``local_dir`` are skipped with a warning, so a stray link
+        (to ``~/.aws/credentials``, say) never leaks a file into the bucket.
+        """
         root = Path(local_dir)
         if not root.is_dir():
             raise NotADirectoryError(f"upload_dir: {root} is not a directory")
+        real_root = root.resolve()
         keys: list[str] = []
         for path in sorted(p for p in root.rglob("*") if p.is_file()):
+            if path.is_symlink() and not path.resolve().is_relative_to(real_root):
+                logger.warning(
+                    "upload_dir: skipping %s, a symlink to %s outside %s",
+                    path, path.resolve(), root,
+                )
+                continue
             key = join_key(prefix, path.relative_to(root).as_posix())
             self.put_file(key, path)
             keys.append(key)

@@ -36,7 +36,13 @@ def encode_body(body: str | dict[str, Any]) -> str:
     if isinstance(body, str):
         return body
     if isinstance(body, dict):
-        return json.dumps(body, separators=(",", ":"), default=str)
+        try:
+            return json.dumps(body, separators=(",", ":"))
+        except TypeError as exc:
+            raise TypeError(
+                f"message body is not JSON-serialisable ({exc}); convert such values "
+                "(datetimes, paths, sets) to str/list before sending"
+            ) from exc
     raise TypeError(f"message body must be str or dict, got {type(body).__name__}")
 
 

@@ -127,6 +127,12 @@ class LocalQueue(Queue):
             raise ValueError(
                 f"queue name {name!r} is invalid; use 1-80 letters, digits, '-' or '_'"
             )
+        if not name.endswith(DLQ_SUFFIX) and len(name + DLQ_SUFFIX) > 80:
+            raise ValueError(
+                f"queue name {name!r} is {len(name)} characters; its dead-letter queue "
+                f"{name + DLQ_SUFFIX!r} would pass the 80-character limit — use at most "
+                f"{80 - len(DLQ_SUFFIX)} characters"
+            )
         if not isinstance(visibility_timeout, _Unset):
             check_visibility(visibility_timeout)
         if isinstance(max_receives, int) and max_receives < 1:

@@ -36,8 +36,9 @@ _STALE_HANDLE_CODES = {
     "ReceiptHandleIsInvalid",
     "AWS.SimpleQueueService.MessageNotInflight",
     "MessageNotInflight",
-    "InvalidParameterValue",
 }
+# InvalidParameterValue also covers bad timeouts etc.; only its receipt-handle form is stale.
+_HANDLE_PARAMETER_CODES = {"InvalidParameterValue", "AWS.SimpleQueueService.InvalidParameterValue"}
 _REGION_RES = (
     re.compile(r"^sqs\.([a-z0-9-]+)\.amazonaws\.com"),
     re.compile(r"^([a-z0-9-]+)\.queue\.amazonaws\.com"),
@@ -80,6 +81,16 @@ def _code(err: ClientError) -> str:
     return str(err.response.get("Error", {}).get("Code", ""))
 
 
+def _is_stale_handle(err: ClientError) -> bool:
+    code = _code(err)
+    if code in _STALE_HANDLE_CODES:
+        return True
+    message = str(err.response.get("Error", {}).get("Message", "")).lower()
+    return code in _HANDLE_PARAMETER_CODES and (
+        "receipt handle" in message or "receipthandle" in message
+    )
+
+
 class SqsQueue(Queue):
     """An SQS queue addressed by its URL.
 
@@ -111,7 +122,7 @@ class SqsQueue(Queue):
             code = _code(err)
             if code in _MISSING_QUEUE_CODES:
                 raise QueueNotFoundError(self._url) from None
-            if handle is not None and code in _STALE_HANDLE_CODES:
+            if handle is not None and _is_stale_handle(err):
                 raise StaleReceiptHandleError(self._url, handle) from None
             raise
 

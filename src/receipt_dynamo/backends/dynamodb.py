@@ -23,6 +23,7 @@ from botocore.exceptions import BotoCoreError, ClientError, NoRegionError
 
 from receipt_dynamo._table import (
     MAX_BATCH_ATTEMPTS,
+    AttributeEquals,
     Condition,
     Exists,
     ExistsAndAttributeNotIn,
@@ -40,9 +41,13 @@ from receipt_dynamo.errors import (
     EntityValidationError,
     ReceiptDynamoError,
     StoreUnavailableError,
+    TableSchemaError,
 )
 
 GSI_NAMES = ("GSI1", "GSI2", "GSI3", "GSI4")
+INDEX_NAMES = (*GSI_NAMES, "GSITYPE")
+# ValidationException texts that are about the table (its keys or indexes), not about an item.
+_SCHEMA_MESSAGES = ("specified index", "invalid index", "schema", "index key")
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
@@ -96,6 +101,12 @@ def _condition_kwargs(condition: Condition | None) -> dict[str, Any]:
         return {"ConditionExpression": "attribute_not_exists(PK)"}
     if isinstance(condition, Exists):
         return {"ConditionExpression": "attribute_exists(PK)"}
+    if isinstance(condition, AttributeEquals):
+        return {
+            "ConditionExpression": "#c = :c",
+            "ExpressionAttributeNames": {"#c": condition.attribute},
+            "ExpressionAttributeValues": {":c": {"S": condition.value}},
+        }
     if isinstance(condition, NotExistsOrAttributeNotIn | ExistsAndAttributeNotIn):
         placeholders = [f":c{i}" for i in range(len(condition.values))]
         member = f"#c IN ({', '.join(placeholders)})"
@@ -156,9 +167,28 @@ def create_table(client_or_resource: Any, table_name: str, *, wait: bool = True)
     except ClientError as exc:
         if exc.response["Error"]["Code"] != "ResourceInUseException":
             raise
+        check_table_schema(client, table_name)
     if wait:
         client.get_waiter("table_exists").wait(
             TableName=table_name, WaiterConfig={"Delay": 1, "MaxAttempts": 60}
+        )
+
+
+def check_table_schema(client: Any, table_name: str) -> None:
+    """Raise TableSchemaError unless ``table_name`` has PK/SK keys and GSI1–GSI4 and GSITYPE."""
+    table = client.describe_table(TableName=table_name)["Table"]
+    key_names = {k["AttributeName"] for k in table.get("KeySchema", [])}
+    present = {i["IndexName"] for i in table.get("GlobalSecondaryIndexes", [])}
+    missing = [name for name in INDEX_NAMES if name not in present]
+    problems = []
+    if key_names != {"PK", "SK"}:
+        problems.append(f"its key is {sorted(key_names)} instead of PK/SK")
+    if missing:
+        problems.append(f"it lacks the index(es) {', '.join(missing)}")
+    if problems:
+        raise TableSchemaError(
+            f"DynamoDB table {table_name!r} already exists but {' and '.join(problems)}; "
+            "delete it and rerun create_table, or pass the name of a table the stack created"
         )
 
 
@@ -201,7 +231,10 @@ class DynamoTable(Table):
         self.max_batch_attempts = max_batch_attempts
 
     @contextmanager
-    def _translate(self, pk: str = "?", sk: str = "?") -> Iterator[None]:
+    def _translate(
+        self, pk: str = "?", sk: str = "?", *, about_item: bool = False
+    ) -> Iterator[None]:
+        """Map boto errors to ours; ``about_item``: a ValidationException may blame the item."""
         try:
             yield
         except ClientError as exc:
@@ -209,15 +242,27 @@ class DynamoTable(Table):
             message = exc.response.get("Error", {}).get("Message", str(exc))
             if code == "ConditionalCheckFailedException":
                 raise ConditionFailedError(pk, sk) from None
-            if code == "ResourceNotFoundException":
+            lowered = message.lower()
+            if code == "ResourceNotFoundException" and "index" not in lowered:
                 raise StoreUnavailableError(
                     f"DynamoDB table {self.table_name!r} does not exist at "
                     f"{self.client.meta.endpoint_url}; create it with "
                     "receipt_dynamo.create_table(...) or deploy the stack and pass its table name"
                 ) from exc
-            if code == "ValidationException":
-                raise EntityValidationError(
-                    f"DynamoDB rejected the request for PK={pk!r} SK={sk!r}: {message}"
+            # DynamoDB reports a missing index as ValidationException, moto as not found.
+            if code in ("ValidationException", "ResourceNotFoundException"):
+                if (
+                    about_item
+                    and code == "ValidationException"
+                    and not any(m in lowered for m in _SCHEMA_MESSAGES)
+                ):
+                    raise EntityValidationError(
+                        f"DynamoDB rejected the item PK={pk!r} SK={sk!r}: {message}"
+                    ) from exc
+                raise TableSchemaError(
+                    f"DynamoDB rejected a request on table {self.table_name!r}: {message}; "
+                    "the table may lack PK/SK keys or an index (GSI1–GSI4, GSITYPE) — "
+                    "check it with describe_table or recreate it with create_table"
                 ) from exc
             raise StoreUnavailableError(
                 f"DynamoDB call on table {self.table_name!r} failed ({code}): {message}"
@@ -229,7 +274,7 @@ class DynamoTable(Table):
             ) from exc
 
     def put_item(self, item: Item, *, condition: Condition | None = None) -> None:
-        with self._translate(item["PK"], item["SK"]):
+        with self._translate(item["PK"], item["SK"], about_item=True):
             self.client.put_item(
                 TableName=self.table_name, Item=to_dynamo(item), **_condition_kwargs(condition)
             )
@@ -306,7 +351,7 @@ class DynamoTable(Table):
         requests += [{"DeleteRequest": {"Key": _key(d["PK"], d["SK"])}} for d in deletes]
 
         def send(chunk: list[Any]) -> list[Any]:
-            with self._translate():
+            with self._translate(about_item=True):
                 response = self.client.batch_write_item(RequestItems={self.table_name: chunk})
             return response.get("UnprocessedItems", {}).get(self.table_name, [])
 
@@ -328,6 +373,19 @@ class DynamoTable(Table):
         with ThreadPoolExecutor(max_workers=min(8, len(items))) as pool:
             return list(pool.map(put, items))
 
+    def delete_items_conditionally(self, keys: Sequence[Key], condition: Condition) -> list[bool]:
+        def delete(key: Key) -> bool:
+            try:
+                self.delete_item(key["PK"], key["SK"], condition=condition)
+            except ConditionFailedError:
+                return False
+            return True
+
+        if len(keys) <= 1:
+            return [delete(k) for k in keys]
+        with ThreadPoolExecutor(max_workers=min(8, len(keys))) as pool:
+            return list(pool.map(delete, keys))
+
     def transact_write(self, ops: Sequence[TransactOp]) -> None:
         if len(ops) > 100:
             raise ReceiptDynamoError(
@@ -342,7 +400,7 @@ class DynamoTable(Table):
             else:
                 requests.append({"Delete": {**body, "Key": _key(target["PK"], target["SK"])}})
         try:
-            with self._translate():
+            with self._translate(about_item=True):
                 self.client.transact_write_items(TransactItems=requests)
         except StoreUnavailableError as exc:
             cause = exc.__cause__
