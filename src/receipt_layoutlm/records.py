@@ -13,14 +13,19 @@ one reads back identically in the others.
   (``timestamp_added``) wins, then the higher confidence, then the alphabetically first label;
   :func:`resolve_word_labels` counts those conflicts.
 - Imports get stable ids: ``image_id = uuid5(IMPORT_NAMESPACE, doc.key)``, so importing the same
-  receipt again addresses the same records (and is skipped).
+  receipt again addresses the same records (and is skipped). A key of the form
+  ``<image id>#<5-digit receipt id>`` (what :func:`dataset_key` gives a receipt that was not
+  imported) addresses that receipt itself (:func:`receipt_ids`).
 - An image that was not uploaded anywhere is recorded with bucket :data:`NOT_UPLOADED` and the
-  document key (e.g. ``sroie:X51005230605``) as object key, so the dataset origin stays visible.
+  document key (e.g. ``sroie:X51005230605``) as object key, so the dataset origin stays visible
+  and :func:`dataset_key` can give an exported receipt its original key back: exporting and
+  importing into the same store then adds nothing.
 """
 
 from __future__ import annotations
 
 import math
+import re
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -49,6 +54,47 @@ NOT_UPLOADED = "not-uploaded"
 def import_image_id(key: str) -> str:
     """The stable image id of an imported document key."""
     return str(uuid.uuid5(IMPORT_NAMESPACE, key))
+
+
+_STORE_KEY = re.compile(
+    r"([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})#(\d{5})", re.IGNORECASE
+)
+
+
+def store_key(image_id: str, receipt_id: int) -> str:
+    """``<image_id>#<receipt_id:05d>``: the key of a stored receipt that has no dataset key."""
+    return f"{image_id}#{receipt_id:05d}"
+
+
+def receipt_ids(key: str) -> tuple[str, int]:
+    """The (image id, receipt id) a document key is stored under.
+
+    A :func:`store_key` (``<uuid>#00001``) names them itself, so a receipt exported from a store
+    and imported again lands on the same records; any other key is a dataset key and gets
+    ``(import_image_id(key), 1)``.
+    """
+    match = _STORE_KEY.fullmatch(key)
+    if match and int(match[2]) > 0:
+        return match[1].lower(), int(match[2])
+    return import_image_id(key), 1
+
+
+def dataset_key(receipt: Receipt) -> str:
+    """The key to export a stored receipt under: the dataset key it was imported with, else its
+    :func:`store_key`.
+
+    Imports record the document key as ``raw_s3_key`` with bucket :data:`NOT_UPLOADED` (on the
+    Image and the Receipt alike); it is only trusted when it still derives this image id.
+    """
+    key = str(receipt.raw_s3_key or "")
+    if (
+        receipt.raw_s3_bucket == NOT_UPLOADED
+        and int(receipt.receipt_id) == 1
+        and key
+        and import_image_id(key) == receipt.image_id
+    ):
+        return key
+    return store_key(receipt.image_id, int(receipt.receipt_id))
 
 
 @dataclass(frozen=True)
@@ -125,7 +171,7 @@ def records_from_document(
     doc: ReceiptDocument,
     *,
     image_id: str | None = None,
-    receipt_id: int = 1,
+    receipt_id: int | None = None,
     source: str,
     validation_status: str = "VALID",
     label_proposed_by: str,
@@ -136,12 +182,16 @@ def records_from_document(
 ) -> ReceiptRecords:
     """Records for one document (entity validation errors propagate; nothing is written).
 
-    ``image_id`` defaults to :func:`import_image_id` of ``doc.key``. ``pixel_size`` is the
+    ``image_id`` and ``receipt_id`` default to :func:`receipt_ids` of ``doc.key`` (receipt id 1
+    when only ``image_id`` is given). ``pixel_size`` is the
     receipt's size in pixels; by default the document's width and height rounded up (a
     normalized document without it is recorded as 1 × 1). ``timestamp`` (ISO 8601) defaults to
     now.
     """
-    image_id = image_id or import_image_id(doc.key)
+    if image_id is None:
+        image_id, key_receipt_id = receipt_ids(doc.key)
+        receipt_id = receipt_id or key_receipt_id
+    receipt_id = receipt_id or 1
     now = timestamp or utc_now()
     width, height = pixel_size or (max(1, math.ceil(doc.width)), max(1, math.ceil(doc.height)))
     bucket = raw_s3_bucket or NOT_UPLOADED
@@ -190,10 +240,14 @@ class LabelResolution:
     """Words that had more than one distinct label of the wanted statuses."""
 
 
+def _rank(label: ReceiptWordLabel) -> tuple[str, float]:
+    return (str(label.timestamp_added), float(label.confidence or 0.0))
+
+
 def resolve_word_labels(
     labels: Iterable[ReceiptWordLabel], *, statuses: Sequence[str] = ("VALID",)
 ) -> LabelResolution:
-    """Newest label wins per word, then higher confidence, then alphabetical order."""
+    """Newest label wins per word, then higher confidence, then the alphabetically first name."""
     wanted = {str(s) for s in statuses}
     candidates: dict[tuple[int, int], list[ReceiptWordLabel]] = {}
     for label in labels:
@@ -203,14 +257,23 @@ def resolve_word_labels(
     for word, options in candidates.items():
         if len({o.label for o in options}) > 1:
             conflicts += 1
-        best = max(options, key=lambda o: (o.timestamp_added, o.confidence or 0.0,
-                                           [-ord(c) for c in o.label]))
-        by_word[word] = best.label
+        top = max(_rank(o) for o in options)
+        by_word[word] = min(o.label for o in options if _rank(o) == top)
     return LabelResolution(by_word, conflicts)
 
 
-def document_from_details(details: Any, *, statuses: Sequence[str] = ("VALID",)) -> ReceiptDocument:
-    """A stored receipt (``ReceiptStore.get_receipt_details``) as a document."""
+def document_from_details(
+    details: Any,
+    *,
+    statuses: Sequence[str] = ("VALID",),
+    resolved: LabelResolution | None = None,
+) -> ReceiptDocument:
+    """A stored receipt (``ReceiptStore.get_receipt_details``) as a document keyed
+    :func:`store_key`.
+
+    ``resolved`` is ``resolve_word_labels(details.labels, statuses=statuses)`` when the caller
+    already has it (e.g. for its conflict count); it is computed otherwise.
+    """
     receipt = details.receipt
     words = sorted(details.words, key=lambda w: (w.line_id, w.word_id))
     frames = {(w.origin, w.normalized) for w in words}
@@ -220,7 +283,8 @@ def document_from_details(details: Any, *, statuses: Sequence[str] = ("VALID",))
             f"{sorted(frames)}; rewrite its words in one frame"
         )
     origin, normalized = frames.pop() if frames else ("top-left", False)
-    resolved = resolve_word_labels(details.labels, statuses=statuses)
+    if resolved is None:
+        resolved = resolve_word_labels(details.labels, statuses=statuses)
     doc_words = [
         DocWord(
             text=w.text,
@@ -233,9 +297,8 @@ def document_from_details(details: Any, *, statuses: Sequence[str] = ("VALID",))
         )
         for w in words
     ]
-    key = f"{receipt.image_id}#{receipt.receipt_id:05d}"
     return ReceiptDocument(
-        key=key,
+        key=store_key(receipt.image_id, int(receipt.receipt_id)),
         width=1.0 if normalized else float(receipt.width),
         height=1.0 if normalized else float(receipt.height),
         words=doc_words,

@@ -295,3 +295,14 @@ def test_labelled_span_beats_a_more_probable_unlabelled_word() -> None:
         _prediction(1, "12.00", "O", {"GRAND_TOTAL": 0.45}),
     ]
     assert extract_fields(words)["total"].word_indices == (0,)
+
+
+def test_a_date_that_is_no_time_gives_no_time_field():
+    # Unmerged labels: the date is DATE and there is no time; DATE feeds time only as a fallback.
+    words = [("25/12/2018", "DATE", 0.9), ("TOTAL", "O", 0.9), ("9.00", "GRAND_TOTAL", 0.9)]
+    fields = extract_fields(words)
+    assert fields["date"].value == "2018-12-25"
+    assert "time" not in fields
+    # The field's own label still gives a span that does not parse, with value None.
+    fields = extract_fields([("lunch", "TIME", 0.9), ("25/12/2018", "DATE", 0.9)])
+    assert (fields["time"].text, fields["time"].value) == ("lunch", None)

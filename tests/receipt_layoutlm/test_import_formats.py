@@ -195,3 +195,165 @@ def test_import_documents_skips_existing_receipts(tmp_path):
     assert (report.receipts_written, report.receipts_skipped) == (1, 2)
     assert "skipped (already stored) 2" in report.summary()
     store.close()
+
+
+def test_cord_keys_follow_the_path_so_splits_do_not_collide(tmp_path):
+    for split, fixture in (("train", "receipt_00000.json"), ("dev", "receipt_00001.json")):
+        (tmp_path / split / "json").mkdir(parents=True)
+        source = CORD_FIXTURES / fixture
+        (tmp_path / split / "json" / "receipt_00000.json").write_text(source.read_text())
+    parsed = get_importer("cord")(tmp_path)
+    assert sorted(d.key for d in parsed.documents) == [
+        "cord:dev/json/receipt_00000", "cord:train/json/receipt_00000"]
+    assert not parsed.problems
+    store = open_store("sqlite", path=tmp_path / "r.sqlite")
+    report = import_documents(store, parsed.documents, source="CORD", label_proposed_by="t")
+    assert (report.receipts_written, report.receipts_skipped) == (2, 0)
+    store.close()
+    single = get_importer("cord")(tmp_path / "dev" / "json" / "receipt_00000.json")
+    assert [d.key for d in single.documents] == ["cord:receipt_00000"]
+
+
+def test_a_key_repeated_within_one_parse_is_a_problem(tmp_path):
+    record = {"key": "k1", "width": 100, "height": 50,
+              "words": [{"text": "HI", "box": [10, 5, 30, 15]}]}
+    path = tmp_path / "dup.jsonl"
+    path.write_text(json.dumps(record) + "\n" + json.dumps(record) + "\n")
+    parsed = parse_jsonl(path)
+    assert [d.key for d in parsed.documents] == ["k1"]
+    assert [(p.line, "duplicate receipt key 'k1'" in p.message) for p in parsed.problems] == [
+        (2, True)]
+
+
+def _wildreceipt_file(tmp_path: Path, boxes: list[list[float]]) -> Path:
+    (tmp_path / "class_list.txt").write_text("\n".join(
+        ["Ignore", "Store_name_value", "Total_value"]) + "\n")
+    rows = []
+    for i, box in enumerate(boxes):
+        rows.append({"file_name": f"r{i}.jpeg", "height": 100, "width": 100,
+                     "annotations": [{"box": box, "text": "SHOP", "label": 1},
+                                     {"box": [10, 60, 50, 60, 50, 50, 10, 50], "text": "9.00",
+                                      "label": 2}]})
+    path = tmp_path / "test.txt"
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    return path
+
+
+def test_non_finite_coordinates_are_line_numbered_problems(tmp_path):
+    sroie = _sroie_dir(tmp_path)
+    (sroie / "box" / "A1.txt").write_text(
+        "10,10,200,10,200,30,10,30,SHOP ONE SDN BHD\nnan,50,200,50,200,70,10,70,TOTAL 5.00\n"
+        "10,90,inf,90,200,110,10,110,CASH 5.00\n")
+    parsed = get_importer("sroie")(sroie)
+    rows = sorted((p.line, "finite" in p.message) for p in parsed.problems
+                  if Path(p.file).name == "A1.txt")
+    assert rows == [(2, True), (3, True)]
+    assert [w.text for w in {d.key: d for d in parsed.documents}["sroie:A1"].words] == [
+        "SHOP", "ONE", "SDN", "BHD"]
+
+    wild = tmp_path / "wild"
+    wild.mkdir()
+    path = _wildreceipt_file(wild, [[10, 30, 50, 30, 50, 20, 10, 20],
+                                    [10, 30, float("nan"), 30, 50, 20, 10, 20]])
+    parsed = get_importer("wildreceipt")(path)
+    assert len(parsed.documents) == 2
+    assert [(p.line, "NaN or infinite" in p.message) for p in parsed.problems] == [(2, True)]
+    assert [w.text for w in parsed.documents[1].words] == ["9.00"]
+
+
+def test_an_encoding_error_fails_one_receipt_and_the_rest_imports(tmp_path):
+    from receipt_layoutlm.document import DocWord, ReceiptDocument
+
+    good = get_importer("cord")(CORD_FIXTURES).documents
+    # Without line ids the writer groups words into lines, which refuses NaN corners.
+    bad = ReceiptDocument(key="test:nan", width=100.0, height=100.0, words=[
+        DocWord(text="X", corners=((float("nan"), 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 1.0)))])
+    store = open_store("sqlite", path=tmp_path / "r.sqlite")
+    report = import_documents(store, [good[0], bad, good[1]], source="T", label_proposed_by="t")
+    assert (report.receipts_written, report.receipts_failed) == (2, 1)
+    assert [p.file for p in report.problems] == ["test:nan"]
+    assert len(store.list_images()) == 2  # the failed receipt left no Image behind
+    store.close()
+
+
+def test_an_image_lost_between_receipt_and_image_write_is_repaired(tmp_path):
+    from receipt_dynamo import EntityNotFoundError
+    from receipt_layoutlm.records import records_from_document
+
+    doc = get_importer("cord")(CORD_FIXTURES).documents[0]
+    store = open_store("sqlite", path=tmp_path / "r.sqlite")
+    records = records_from_document(doc, source="CORD", label_proposed_by="t")
+    # What a process that died after the receipt write (older writer order) left behind.
+    store.write_receipt(records.receipt, records.lines, records.words, records.labels)
+    with pytest.raises(EntityNotFoundError):
+        store.get_image(records.image.image_id)
+    report = import_documents(store, [doc], source="CORD", label_proposed_by="t")
+    assert report.receipts_skipped == 1
+    assert store.get_image(records.image.image_id).raw_s3_key == doc.key
+    store.close()
+
+
+def test_export_then_import_into_the_same_store_adds_nothing(tmp_path):
+    data = tmp_path / "store"
+    assert cli(["import", "cord", str(CORD_FIXTURES), "--data-dir", str(data)]) == 0
+    out = tmp_path / "export.jsonl"
+    assert cli(["export-dataset", str(out), "--data-dir", str(data)]) == 0
+    keys = [json.loads(line)["key"] for line in out.read_text().splitlines()]
+    assert keys and sorted(keys) == [f"cord:receipt_0000{i}" for i in range(3)]
+    store = open_store("sqlite", path=data / "receipts.sqlite3")
+    before = sorted((r.image_id, r.receipt_id) for r in store.list_receipts())
+    report = import_documents(store, parse_jsonl(out).documents, source="JSONL",
+                              label_proposed_by="import:jsonl")
+    assert (report.receipts_written, report.receipts_skipped) == (0, 3)
+    assert sorted((r.image_id, r.receipt_id) for r in store.list_receipts()) == before
+    assert len(store.list_images()) == 3
+    store.close()
+
+
+def test_store_keys_of_receipts_without_a_dataset_key_are_reused(tmp_path):
+    from receipt_layoutlm.importers import export_store
+    from receipt_layoutlm.records import records_from_document
+
+    doc = get_importer("cord")(CORD_FIXTURES).documents[0]
+    image_id = "0b7a3d5e-1c2f-4e6a-9b8d-7f6e5d4c3b2a"  # an OCR'd image: not an import id
+    records = records_from_document(doc, image_id=image_id, receipt_id=2, source="OCR",
+                                    label_proposed_by="t", raw_s3_bucket="photos",
+                                    raw_s3_key="raw/1.jpg")
+    store = open_store("sqlite", path=tmp_path / "r.sqlite")
+    store.add_image(records.image)
+    store.write_receipt(records.receipt, records.lines, records.words, records.labels)
+    out = tmp_path / "out.jsonl"
+    assert export_store(store, out) == 1
+    assert json.loads(out.read_text())["key"] == f"{image_id}#00002"
+    report = import_documents(store, parse_jsonl(out).documents, source="JSONL",
+                              label_proposed_by="t")
+    assert (report.receipts_written, report.receipts_skipped) == (0, 1)
+    assert store.get_image(image_id).raw_s3_bucket == "photos"  # the real Image is untouched
+    store.close()
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "cord", "wildreceipt", "sroie"])
+def test_a_missing_path_is_one_clear_error(tmp_path, fmt):
+    missing = tmp_path / "nonexistent"
+    with pytest.raises(ImportFormatError, match=f"{missing} does not exist"):
+        get_importer(fmt)(missing)
+
+
+def test_empty_files_are_line_numbered_problems(tmp_path):
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("\n  \n")
+    parsed = parse_jsonl(empty)
+    assert not parsed.documents
+    assert [str(p) for p in parsed.problems] == [f"{empty}:1: empty file: no receipts"]
+    (tmp_path / "class_list.txt").write_text("Ignore\nOthers\n")
+    wild = tmp_path / "test.txt"
+    wild.write_text("")
+    parsed = get_importer("wildreceipt")(wild)
+    assert [str(p) for p in parsed.problems] == [f"{wild}:1: empty file: no receipts"]
+
+
+@pytest.mark.parametrize("limit", ["0", "-3", "two"])
+def test_limit_must_be_a_positive_int(tmp_path, limit, capsys):
+    with pytest.raises(SystemExit):
+        cli(["import", "cord", str(CORD_FIXTURES), "--limit", limit, "--data-dir", str(tmp_path)])
+    assert "--limit" in capsys.readouterr().err

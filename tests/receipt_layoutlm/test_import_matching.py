@@ -32,12 +32,28 @@ def test_dates_compare_by_meaning(value, text):
 
 
 def test_register_number_before_a_date_does_not_hide_it():
-    assert (2018, 3, 10) in date_readings("ORD #07 -REG #19- 10/03/2018")
+    assert "2018-03-10" in date_readings("ORD #07 -REG #19- 10/03/2018")
 
 
-@pytest.mark.parametrize("text", ["9.00", "RM9.00", "RM 9.00", "9.0", "$9.00", "(9.00)"])
+@pytest.mark.parametrize("text", ["9.00", "RM9.00", "RM 9.00", "9.0", "$9.00", "9.00SR", "9,00",
+                                  "9.00*"])
 def test_amount_spellings(text):
-    assert parse_amount(text) == parse_amount("9")
+    assert parse_amount(text) == parse_amount("9") == 9.0
+
+
+@pytest.mark.parametrize("text", ["(2.00)", "9,00", "1,234.50", "2.00-", "abc", "25."])
+def test_amounts_read_as_fields_parsing_reads_them(text):
+    from receipt_layoutlm.fields.parsing import parse_amount as fields_amount
+
+    assert parse_amount(text) == fields_amount(text)
+
+
+@pytest.mark.parametrize("text", ["01-02-19", "25 DEC 18", "2018-04-28", "OCT 3, 2016"])
+def test_date_readings_are_fields_parsing_readings(text):
+    from receipt_layoutlm.fields.parsing import parse_date
+
+    assert parse_date(text) in date_readings(text)
+    assert parse_date(text, dayfirst=False) in date_readings(text)
 
 
 def test_fuzzy_text_match_over_two_lines():

@@ -100,3 +100,34 @@ def test_a_failing_receipt_leaves_nothing_and_the_rest_imports(store):
         assert store.list_receipts(import_image_id(key)) == []
         assert list(store.table.iter_query(None, f"IMAGE#{import_image_id(key)}")) == []
     assert len(store.list_receipts()) == 2
+
+
+def test_label_ties_go_to_the_alphabetically_first_name():
+    from receipt_dynamo import register_labels
+
+    register_labels(["TAX_RATE"])  # a prefix pair: TAX sorts before TAX_RATE
+    common = {"image_id": import_image_id("test:1"), "receipt_id": 1, "line_id": 1, "word_id": 1,
+              "label_proposed_by": "t", "validation_status": "VALID",
+              "timestamp_added": "2100-01-01T00:00:00+00:00", "confidence": 0.5}
+    same = [ReceiptWordLabel(**common, label=name) for name in ("TAX_RATE", "TAX")]
+    assert resolve_word_labels(same).by_word[(1, 1)] == "TAX"
+    assert resolve_word_labels(reversed(same)).by_word[(1, 1)] == "TAX"
+    surer = ReceiptWordLabel(**{**common, "confidence": 0.9}, label="TAX_RATE")
+    assert resolve_word_labels([*same, surer]).by_word[(1, 1)] == "TAX_RATE"
+    newer = ReceiptWordLabel(**{**common, "timestamp_added": "2101-01-01T00:00:00+00:00",
+                                "confidence": 0.1}, label="TIP")
+    assert resolve_word_labels([*same, surer, newer]).by_word[(1, 1)] == "TIP"
+
+
+def test_store_keys_and_dataset_keys():
+    from receipt_layoutlm.records import dataset_key, receipt_ids, store_key
+
+    image_id = "0b7a3d5e-1c2f-4e6a-9b8d-7f6e5d4c3b2a"
+    assert receipt_ids(store_key(image_id, 3)) == (image_id, 3)
+    assert receipt_ids("sroie:X1") == (import_image_id("sroie:X1"), 1)
+    assert receipt_ids(f"{image_id}#3") == (import_image_id(f"{image_id}#3"), 1)
+    imported = records_from_document(_doc("sroie:X1"), source="T", label_proposed_by="t")
+    assert dataset_key(imported.receipt) == "sroie:X1"
+    other = records_from_document(_doc("sroie:X1"), image_id=image_id, source="T",
+                                  label_proposed_by="t")
+    assert dataset_key(other.receipt) == f"{image_id}#00001"

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterator
-from typing import TYPE_CHECKING
 
 from receipt_cloud.settings import add_settings_arguments, settings_from_args
 from receipt_layoutlm.importers import IMPORTER_NAMES
 
-if TYPE_CHECKING:
-    from receipt_dynamo import ReceiptStore
-    from receipt_layoutlm.document import ReceiptDocument
+
+def positive_int(text: str) -> int:
+    """argparse type: an integer of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -31,7 +36,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--labels", choices=("core", "native"), default="core",
         help="'core' maps to the 22 receipt labels (default); 'native' keeps the dataset's names",
     )
-    importer.add_argument("--limit", type=int, default=None, metavar="N",
+    importer.add_argument("--limit", type=positive_int, default=None, metavar="N",
                           help="import at most N receipts")
     importer.add_argument(
         "--jsonl", metavar="OUT.jsonl", default=None,
@@ -44,6 +49,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     export = subparsers.add_parser(
         "export-dataset",
         help="write the store's labelled receipts as JSONL (docs/dataset-formats.md)",
+        description="Write the store's receipts as JSONL, keyed by the dataset key they were "
+        "imported with (else <image id>#<receipt id>), so importing the file into the same store "
+        "adds nothing.",
     )
     export.add_argument("out", metavar="OUT.jsonl", help="output file")
     export.add_argument(
@@ -89,28 +97,13 @@ def run_import(args: argparse.Namespace) -> int:
     return 1 if report.receipts_failed or not parsed.documents else 0
 
 
-def export_documents(
-    store: ReceiptStore, out: str, *, statuses: tuple[str, ...], include_unlabelled: bool
-) -> int:
-    """Write the store's receipts as JSONL; returns the number written."""
-    from receipt_layoutlm.importers import write_jsonl
-    from receipt_layoutlm.records import document_from_details
-
-    def documents() -> Iterator[ReceiptDocument]:
-        for receipt in sorted(store.list_receipts(), key=lambda r: (r.image_id, r.receipt_id)):
-            details = store.get_receipt_details(receipt.image_id, receipt.receipt_id)
-            doc = document_from_details(details, statuses=statuses)
-            if include_unlabelled or any(w.label for w in doc.words):
-                yield doc
-
-    return write_jsonl(documents(), out)
-
-
 def run_export(args: argparse.Namespace) -> int:
     statuses = tuple(s.upper() for s in (args.status or ["VALID"]))
+    from receipt_layoutlm.importers import export_store
+
     store = settings_from_args(args).open_store()
     try:
-        count = export_documents(
+        count = export_store(
             store, args.out, statuses=statuses, include_unlabelled=args.include_unlabelled
         )
     finally:

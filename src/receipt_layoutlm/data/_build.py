@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from receipt_layoutlm.data._config import DatasetConfig
-from receipt_layoutlm.data._load import DocumentSet, WordKey
+from receipt_layoutlm.data._load import WordKey
 from receipt_layoutlm.data._split import Split
 from receipt_layoutlm.document import ReceiptDocument
 from receipt_layoutlm.encoding import (
@@ -32,33 +32,21 @@ def entity_labels(
     docs: Iterable[ReceiptDocument], config: DatasetConfig = DatasetConfig()
 ) -> list[str]:
     """Sorted entity labels present in ``docs`` after merges and the allowed-labels filter."""
-    merges = config.merges
     found: set[str] = set()
     for doc in docs:
         for word in doc.words:
-            name = _merged(word.label, merges, config.allowed_labels)
+            name = config.merged_label(word.label)
             if name is not None:
                 found.add(name)
     return sorted(found)
 
 
-def _merged(label: str | None, merges: dict[str, str], allowed: tuple[str, ...]) -> str | None:
-    if label is None or label in ("", "O"):
-        return None
-    name = merges.get(label, label)
-    if name == "O" or (allowed and name not in allowed):
-        return None
-    return name
-
-
-def _apply_allowed(
-    doc: ReceiptDocument, config: DatasetConfig, merges: dict[str, str]
-) -> ReceiptDocument:
+def _apply_allowed(doc: ReceiptDocument, config: DatasetConfig) -> ReceiptDocument:
     if not config.allowed_labels:
         return doc
     words = [
         w
-        if w.label is None or _merged(w.label, merges, config.allowed_labels) is not None
+        if w.label is None or config.merged_label(w.label) is not None
         else dataclasses.replace(w, label=None)
         for w in doc.words
     ]
@@ -92,7 +80,7 @@ def encode_documents(
     masked: list[set[int]] = []
     for doc in docs:
         encoded = encode_receipt(
-            _apply_allowed(doc, config, merges),
+            _apply_allowed(doc, config),
             tokenizer,
             encoding_config,
             label2id=label2id,
@@ -197,7 +185,3 @@ def build_datasets(
             "dev": rows_to_dataset(window_rows(dev, outside_id=outside)),
         }
     )
-
-
-def as_document_set(docs: Sequence[ReceiptDocument]) -> DocumentSet:
-    return docs if isinstance(docs, DocumentSet) else DocumentSet(docs)

@@ -105,7 +105,7 @@ class DatasetConfig:
 
     def merged_label(self, label: str | None) -> str | None:
         """A word's label after merges and the allowed-labels filter (None means O)."""
-        if label is None or label == "O":
+        if label is None or label in ("", "O"):
             return None
         name = self.merges.get(label, label)
         if name == "O":

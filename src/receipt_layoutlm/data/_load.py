@@ -89,8 +89,9 @@ def load_documents(store: Any, config: DatasetConfig = DatasetConfig()) -> Docum
     docs = DocumentSet(source="store")
     for image_id, receipt_id in sorted(receipts):
         details = store.get_receipt_details(image_id, receipt_id)
-        doc = document_from_details(details, statuses=config.statuses)
-        docs.conflicts += resolve_word_labels(details.labels, statuses=config.statuses).conflicts
+        resolved = resolve_word_labels(details.labels, statuses=config.statuses)
+        doc = document_from_details(details, statuses=config.statuses, resolved=resolved)
+        docs.conflicts += resolved.conflicts
         unverified = _unverified_words(details.labels, config.statuses)
         if unverified:
             docs.unverified[doc.key] = unverified

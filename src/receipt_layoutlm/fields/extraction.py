@@ -14,8 +14,9 @@ parse, then the field's first feeding label over later ones (``GRAND_TOTAL`` ove
 ``AMOUNT``), then the highest MEAN word confidence; ties go to the LOWEST span on the receipt for
 amounts (the final total is printed last) and to the first span otherwise. Text fields prefer the
 highest SUM of word confidences (the expected number of correct words), so a long, fairly
-confident span beats a single stray word. A field whose spans do not parse still gets its best
-span, with ``value=None``.
+confident span beats a single stray word. A field whose spans of its FIRST feeding label do not
+parse still gets its best such span, with ``value=None``; a span of a later feeding label counts
+only when it parses (``time`` is fed by ``TIME`` then ``DATE``, and a date is not a time).
 
 ``text`` is the span's words joined by single spaces in reading order, lines included (SROIE
 ground truth joins address lines the same way); ``confidence`` is the mean word confidence.
@@ -218,6 +219,10 @@ def _extract_one(field: str, labels: Sequence[str], words: list[_Word]) -> Field
                 parsed = _best_parsed_subspan(run, parser)
                 if parsed is not None:
                     span, value = parsed
+                elif tier > 0:
+                    # A later feeding label only stands in for the field's own label when its
+                    # text reads as the field: a DATE span that is no time is not the time.
+                    continue
                 score = _mean(span)
             else:
                 score = sum(w.confidence for w in span)

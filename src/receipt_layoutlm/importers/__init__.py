@@ -7,8 +7,10 @@
     print(report.summary())
 
 Parsers never raise on one bad receipt; they return a :class:`ParseResult` with ``file:line``
-problems. Native label sets (``labels="native"``) must be registered with
-``receipt_dynamo.register_labels(parsed.native_labels)`` before writing.
+problems (a PATH that does not exist is an ``ImportFormatError`` naming it).
+Native label sets (``labels="native"``) must be registered with
+``receipt_dynamo.register_labels(parsed.native_labels)`` before writing. :func:`export_store`
+writes a store back out as JSONL.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from receipt_layoutlm.importers._writer import import_documents
 from receipt_layoutlm.importers.jsonl import (
     document_from_json,
     document_to_json,
+    export_store,
     parse_jsonl,
     write_jsonl,
 )
@@ -39,6 +42,7 @@ __all__ = [
     "UnmatchedValue",
     "document_from_json",
     "document_to_json",
+    "export_store",
     "get_importer",
     "import_documents",
     "parse_jsonl",

@@ -74,6 +74,23 @@ class ParseResult:
     native_labels: tuple[str, ...] = ()
     """Non-core label names the documents use (register them with the store's vocabulary)."""
 
+    # Keys of the documents added with add_document (every parser uses it).
+    _keys: set[str] = field(default_factory=set, init=False, repr=False, compare=False)
+
+    def add_document(self, doc: ReceiptDocument, file: str, line: int | None = None) -> bool:
+        """Append ``doc`` unless an earlier document of this parse has its key (then a problem).
+
+        Two receipts with one key would get one image id, and the store would silently skip the
+        second as "already stored".
+        """
+        if doc.key in self._keys:
+            self.problems.append(Problem(file, line, f"duplicate receipt key {doc.key!r} (an "
+                                         "earlier receipt of this import has it); receipt skipped"))
+            return False
+        self.documents.append(doc)
+        self._keys.add(doc.key)
+        return True
+
 
 @dataclass
 class ImportReport:

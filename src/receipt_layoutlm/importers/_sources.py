@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterable
 from pathlib import Path
 
 from receipt_layoutlm.errors import ImportFormatError
@@ -18,6 +20,24 @@ def label_mode(labels: str) -> str:
             "(the dataset's own label names)"
         )
     return labels
+
+
+def existing_path(path: str | Path, expected: str) -> Path:
+    """``path`` as a Path; ImportFormatError naming it when it does not exist."""
+    root = Path(path)
+    if not root.exists():
+        raise ImportFormatError(f"{root} does not exist; pass {expected}")
+    return root
+
+
+def empty_file(path: Path, text: str) -> Problem | None:
+    """The line-numbered problem of a file with nothing but whitespace, else None."""
+    return None if text.strip() else Problem(str(path), 1, "empty file: no receipts")
+
+
+def all_finite(values: Iterable[float]) -> bool:
+    """True when no coordinate is NaN or infinite (they would break line grouping)."""
+    return all(math.isfinite(v) for v in values)
 
 
 def decode_bytes(data: bytes, name: str) -> tuple[str, list[Problem]]:

@@ -22,7 +22,13 @@ from pathlib import Path
 
 from receipt_layoutlm.document import DocWord, ReceiptDocument
 from receipt_layoutlm.importers._report import ParseResult, Problem
-from receipt_layoutlm.importers._sources import decode_text, label_mode
+from receipt_layoutlm.importers._sources import (
+    all_finite,
+    decode_text,
+    empty_file,
+    existing_path,
+    label_mode,
+)
 
 CORE_MAP = {
     "menu.nm": "PRODUCT_NAME",
@@ -48,8 +54,15 @@ def native_label(category: str) -> str:
     return category.replace(".", "_").upper()
 
 
+class NonFiniteError(ValueError):
+    """A CORD receipt gives a NaN or infinite coordinate or size."""
+
+
 def _corners(quad: dict) -> tuple[tuple[float, float], ...]:
-    return tuple((float(quad[f"x{i}"]), float(quad[f"y{i}"])) for i in (1, 2, 3, 4))
+    corners = tuple((float(quad[f"x{i}"]), float(quad[f"y{i}"])) for i in (1, 2, 3, 4))
+    if not all_finite(v for point in corners for v in point):
+        raise NonFiniteError(f"quad {quad!r} holds NaN or infinite coordinates")
+    return corners
 
 
 def parse_cord_record(
@@ -61,6 +74,8 @@ def parse_cord_record(
     elif isinstance(data.get("ground_truth"), dict):
         data = data["ground_truth"]
     size = data["meta"]["image_size"]
+    if not all_finite((float(size["width"]), float(size["height"]))):
+        raise NonFiniteError(f"meta.image_size {size!r} is not finite")
     words: list[DocWord] = []
     used: set[str] = set()
     for line_id, line in enumerate(data.get("valid_line", []), 1):
@@ -93,6 +108,12 @@ def _image_for(json_file: Path) -> str | None:
     return None
 
 
+def _key(json_file: Path, root: Path) -> str:
+    if json_file == root:
+        return f"cord:{json_file.stem}"
+    return f"cord:{json_file.relative_to(root).with_suffix('').as_posix()}"
+
+
 def parse_cord(
     path: str | Path,
     *,
@@ -102,7 +123,7 @@ def parse_cord(
 ) -> ParseResult:
     """Read one CORD JSON file or a directory of them into documents."""
     del images  # images are found beside the JSON (CORD v1 layout) when present
-    root = Path(path)
+    root = existing_path(path, "a CORD .json file or a directory of them")
     native = label_mode(labels) == "native"
     files = [root] if root.is_file() else sorted(root.rglob("*.json"))
     if limit is not None:
@@ -112,21 +133,27 @@ def parse_cord(
     for json_file in files:
         text, problems = decode_text(json_file)
         result.problems.extend(problems)
+        if empty := empty_file(json_file, text):
+            result.problems.append(empty)
+            continue
         try:
             data = json.loads(text)
             doc, labels_used = parse_cord_record(
-                data, key=f"cord:{json_file.stem}", native=native, image_path=_image_for(json_file)
+                data, key=_key(json_file, root), native=native, image_path=_image_for(json_file)
             )
         except json.JSONDecodeError as exc:
             result.problems.append(Problem(str(json_file), exc.lineno,
                                            f"not valid JSON ({exc.msg}); receipt skipped"))
+            continue
+        except NonFiniteError as exc:
+            result.problems.append(Problem(str(json_file), None, f"{exc}; receipt skipped"))
             continue
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             result.problems.append(Problem(str(json_file), None,
                                            f"not a CORD receipt (missing or bad {exc}); expected "
                                            "valid_line[].words[].quad and meta.image_size"))
             continue
-        used |= labels_used
-        result.documents.append(doc)
+        if result.add_document(doc, str(json_file)):
+            used |= labels_used
     result.native_labels = tuple(sorted(used))
     return result

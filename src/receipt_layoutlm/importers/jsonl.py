@@ -9,7 +9,11 @@
 ``"box": [x0, y0, x1, y1]`` (axis-aligned, x0 < x1, y0 < y1 in the document's frame). The writer
 always writes corners, so a round trip is exact. Labels: with ``labels="core"`` a label outside
 the 22 core labels is dropped (one problem per receipt); ``labels="native"`` keeps every
-well-formed label.
+well-formed label. An empty file is a problem on line 1; a key repeated within one parse is a
+problem on the repeating line.
+
+:func:`export_store` writes a store's receipts in this format under their dataset keys
+(``records.dataset_key``), so importing the export into the same store adds nothing.
 """
 
 from __future__ import annotations
@@ -17,13 +21,17 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from receipt_layoutlm.document import DocWord, ReceiptDocument
 from receipt_layoutlm.importers._report import ParseResult, Problem
-from receipt_layoutlm.importers._sources import decode_text, label_mode
+from receipt_layoutlm.importers._sources import decode_text, empty_file, existing_path, label_mode
+
+if TYPE_CHECKING:
+    from receipt_dynamo import ReceiptStore
 
 _LABEL = re.compile(r"[A-Z][A-Z0-9_]*")
 _ORIGINS = ("top-left", "bottom-left")
@@ -65,6 +73,33 @@ def write_jsonl(docs: Iterable[ReceiptDocument], out: str | Path | IO[str]) -> i
         out.write(json.dumps(document_to_json(doc), ensure_ascii=False) + "\n")
         count += 1
     return count
+
+
+def export_store(
+    store: ReceiptStore,
+    out: str | Path | IO[str],
+    *,
+    statuses: Sequence[str] = ("VALID",),
+    include_unlabelled: bool = False,
+) -> int:
+    """Write the store's receipts as JSONL (one label per word among ``statuses``, see
+    ``records.resolve_word_labels``); returns the number written.
+
+    Receipts without a label of those statuses are left out unless ``include_unlabelled``. Each
+    receipt is keyed by ``records.dataset_key``: its import key, else ``<image id>#<receipt id>``.
+    """
+    from receipt_layoutlm.records import dataset_key, document_from_details
+
+    wanted = tuple(str(s).upper() for s in statuses)
+
+    def documents() -> Iterator[ReceiptDocument]:
+        for receipt in sorted(store.list_receipts(), key=lambda r: (r.image_id, r.receipt_id)):
+            details = store.get_receipt_details(receipt.image_id, receipt.receipt_id)
+            doc = document_from_details(details, statuses=wanted)
+            if include_unlabelled or any(w.label for w in doc.words):
+                yield replace(doc, key=dataset_key(details.receipt))
+
+    return write_jsonl(documents(), out)
 
 
 def _number(value: Any, name: str) -> float:
@@ -150,14 +185,21 @@ def parse_jsonl(
     from receipt_dynamo import CORE_LABELS
 
     del images  # records carry their own image_path
-    root = Path(path)
+    root = existing_path(path, "a .jsonl file or a directory of them")
     native = label_mode(labels) == "native"
     files = [root] if root.is_file() else sorted(root.glob("*.jsonl"))
+    if not files:
+        from receipt_layoutlm.errors import ImportFormatError
+
+        raise ImportFormatError(f"{root} holds no *.jsonl files; pass a .jsonl file or its folder")
     result = ParseResult()
     used: set[str] = set()
     for jsonl_file in files:
         text, problems = decode_text(jsonl_file)
         result.problems.extend(problems)
+        if empty := empty_file(jsonl_file, text):
+            result.problems.append(empty)
+            continue
         for number, line in enumerate(text.splitlines(), 1):
             if limit is not None and len(result.documents) >= limit:
                 break
@@ -174,22 +216,16 @@ def parse_jsonl(
                                                f"{exc}; receipt skipped"))
                 continue
             doc_labels = {w.label for w in doc.words if w.label}
-            if native:
-                used |= doc_labels - set(CORE_LABELS)
-            elif foreign := doc_labels - set(CORE_LABELS):
+            foreign = doc_labels - set(CORE_LABELS)
+            if foreign and not native:
                 result.problems.append(Problem(
                     str(jsonl_file), number,
                     f"labels {sorted(foreign)} are not core labels; dropped (use --labels native "
                     "to keep them)"))
                 doc.words = [
-                    w if w.label not in foreign else _without_label(w) for w in doc.words
+                    w if w.label not in foreign else replace(w, label=None) for w in doc.words
                 ]
-            result.documents.append(doc)
+            if result.add_document(doc, str(jsonl_file), number) and native:
+                used |= foreign
     result.native_labels = tuple(sorted(used))
     return result
-
-
-def _without_label(word: DocWord) -> DocWord:
-    from dataclasses import replace
-
-    return replace(word, label=None)

@@ -45,7 +45,13 @@ from receipt_layoutlm.importers._report import (
     Problem,
     UnmatchedValue,
 )
-from receipt_layoutlm.importers._sources import decode_text, image_size, label_mode
+from receipt_layoutlm.importers._sources import (
+    all_finite,
+    decode_text,
+    existing_path,
+    image_size,
+    label_mode,
+)
 from receipt_layoutlm.importers._values import date_readings, find_dates, parse_amount
 
 CORE_LABELS = {
@@ -106,6 +112,10 @@ def read_box_file(path: Path) -> tuple[list[BoxLine], list[Problem]]:
                     f"(x1,y1,…,x4,y4,text); row skipped: {row[:60]!r}",
                 )
             )
+            continue
+        if not all_finite(coords):
+            problems.append(Problem(str(path), number, "coordinates must be finite numbers (not "
+                                    f"NaN or infinity); row skipped: {row[:60]!r}"))
             continue
         transcript = parts[8].strip()
         if not transcript:
@@ -279,7 +289,7 @@ def parse_sroie(
     limit: int | None = None,
 ) -> ParseResult:
     """Read a SROIE directory (``box/``, ``entities/``, optional ``img/``) into documents."""
-    root = Path(path)
+    root = existing_path(path, "a SROIE split directory (box/, entities/), e.g. sroie/train")
     label_map = CORE_LABELS if label_mode(labels) == "core" else NATIVE_LABELS
     box_dir = root / "box"
     if not box_dir.is_dir():
@@ -329,7 +339,7 @@ def parse_sroie(
             xs = [c[0] for line in lines for c in line.corners]
             ys = [c[1] for line in lines for c in line.corners]
             size = (max(1.0, max(xs)), max(1.0, max(ys)))
-        result.documents.append(
+        result.add_document(
             ReceiptDocument(
                 key=key,
                 width=float(size[0]),
@@ -337,6 +347,7 @@ def parse_sroie(
                 words=words,
                 fields=fields,
                 image_path=str(image) if image else None,
-            )
+            ),
+            str(box_file),
         )
     return result

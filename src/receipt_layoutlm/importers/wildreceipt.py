@@ -9,7 +9,8 @@ order is computed in one place only.
 
 ``labels="core"`` maps the value classes to core labels (:data:`CORE_MAP`; keys, ``Others`` and
 ``Ignore`` get no label); ``labels="native"`` keeps all 26 class names, upper-cased.
-Segments with empty text are skipped (they carry nothing to read).
+Segments with empty text are skipped (they carry nothing to read); a segment with NaN or
+infinite coordinates is skipped with a line-numbered problem; an empty file is a problem on line 1.
 """
 
 from __future__ import annotations
@@ -20,8 +21,15 @@ from pathlib import Path
 
 from receipt_layoutlm.document import DocWord, ReceiptDocument
 from receipt_layoutlm.encoding import group_lines
+from receipt_layoutlm.errors import EncodingError
 from receipt_layoutlm.importers._report import ParseResult, Problem
-from receipt_layoutlm.importers._sources import decode_text, label_mode
+from receipt_layoutlm.importers._sources import (
+    all_finite,
+    decode_text,
+    empty_file,
+    existing_path,
+    label_mode,
+)
 
 CORE_MAP = {
     "Store_name_value": "MERCHANT_NAME",
@@ -90,6 +98,10 @@ def _parse_receipt(
             problems.append(Problem(str(where), number, f"annotation {index}: box is not 8 "
                                     "numbers; segment skipped"))
             continue
+        if not all_finite(float(v) for v in box):
+            problems.append(Problem(str(where), number, f"annotation {index}: box {box!r} holds "
+                                    "NaN or infinite coordinates; segment skipped"))
+            continue
         class_id = annotation.get("label")
         label = None
         if isinstance(class_id, int) and 0 <= class_id < len(classes):
@@ -107,10 +119,13 @@ def _parse_receipt(
     ]
     file_name = str(record["file_name"])
     image = where.parent / file_name
+    width, height = float(record["width"]), float(record["height"])
+    if not all_finite((width, height)):
+        raise ValueError(f"width/height {width}/{height} must be finite numbers")
     return ReceiptDocument(
         key=f"wildreceipt:{file_name}",
-        width=float(record["width"]),
-        height=float(record["height"]),
+        width=width,
+        height=height,
         words=numbered,
         image_path=str(image) if image.is_file() else None,
     )
@@ -134,7 +149,7 @@ def parse_wildreceipt(
     ``images`` is accepted for a uniform importer signature; image paths come from the JSON.
     """
     del images  # the annotation names its image relative to itself
-    root = Path(path)
+    root = existing_path(path, "a WildReceipt annotation file (e.g. train.txt) or its directory")
     native = label_mode(labels) == "native"
     result = ParseResult()
     class_file = _find_class_list(root if root.is_dir() else root.parent)
@@ -149,6 +164,9 @@ def parse_wildreceipt(
     for annotation_file in _annotation_files(root):
         text, problems = decode_text(annotation_file)
         result.problems.extend(problems)
+        if empty := empty_file(annotation_file, text):
+            result.problems.append(empty)
+            continue
         for number, line in enumerate(text.splitlines(), 1):
             if limit is not None and len(result.documents) >= limit:
                 return result
@@ -158,12 +176,13 @@ def parse_wildreceipt(
                 record = json.loads(line)
                 if not isinstance(record, dict):
                     raise ValueError("expected a JSON object")
-                result.documents.append(_parse_receipt(
-                    record, annotation_file, number, classes, native, result.problems))
+                doc = _parse_receipt(record, annotation_file, number, classes, native,
+                                     result.problems)
+                result.add_document(doc, str(annotation_file), number)
             except json.JSONDecodeError as exc:
                 result.problems.append(Problem(str(annotation_file), number,
                                                f"not valid JSON ({exc.msg}); receipt skipped"))
-            except (KeyError, TypeError, ValueError) as exc:
+            except (KeyError, TypeError, ValueError, EncodingError) as exc:
                 result.problems.append(Problem(str(annotation_file), number,
                                                f"malformed receipt ({exc!r}); receipt skipped"))
     return result
