@@ -31,7 +31,6 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 SROIE = ROOT.parent / "shared" / "data" / "sroie" / "train"
 SROIE_LABELS = ["ADDRESS_LINE", "DATE", "GRAND_TOTAL", "MERCHANT_NAME"]
-SIZE_LIMITS = {"float16": 2.0, "int8": 1.0, "int4": 0.5}
 
 
 def _sroie(n: int):
@@ -110,6 +109,7 @@ def main() -> int:
     from receipt_layoutlm.encoding import EncodingConfig, label_list
     from receipt_layoutlm.export import ExportOptions, ParityThresholds, export_bundle
     from receipt_layoutlm.export.parity_data import synthetic_documents
+    from receipt_layoutlm.export.quantize import QUANTIZE_MODES
     from receipt_layoutlm.runtime import load_runtime
     from receipt_layoutlm.training._config import TrainingConfig
     from receipt_layoutlm.training.model_init import build_model
@@ -180,8 +180,8 @@ def main() -> int:
                 "timings": manifest["timings"],
                 "mlpackage_bytes": manifest["sizes"]["mlpackage_bytes"],
                 "bytes_per_param": round(bpp, 3),
-                "size_limit": SIZE_LIMITS.get(mode),
-                "size_ok": bpp <= SIZE_LIMITS.get(mode, float("inf")),
+                "size_limit": QUANTIZE_MODES[mode].max_bytes_per_parameter,
+                "size_ok": bpp <= QUANTIZE_MODES[mode].max_bytes_per_parameter,
                 "parity": [
                     {
                         "runtime": r["runtime"],

@@ -9,8 +9,9 @@ to S3, so a spot restart of the same job resumes from the newest one. The best m
 ``SM_BASE_DIR`` (tests point it at a temporary directory).
 
 Hyperparameters besides the config fields: ``job_name`` (default ``$TRAINING_JOB_NAME``), ``env``
-(``local`` or a stack name; default ``$RECEIPTS_ENV`` or, inside SageMaker, the deployed table
-and runs bucket from ``DYNAMO_TABLE_NAME`` / ``RUNS_BUCKET_NAME``), ``data_dir`` (local env).
+(``local`` or a stack name; default ``$RECEIPTS_ENV``, else the deployed table and runs bucket
+when ``DYNAMO_TABLE_NAME`` is set, else local), ``table_name`` / ``runs_uri`` (override
+``DYNAMO_TABLE_NAME`` / ``RUNS_BUCKET_NAME``), ``data_dir`` (local env).
 
 Exit codes: 0 succeeded, 1 failed (reason also in ``/opt/ml/output/failure``), 143 interrupted.
 """
@@ -74,20 +75,25 @@ def training_channel(paths: dict[str, Path], environ: Mapping[str, str]) -> Path
     return files[0] if len(files) == 1 else path
 
 
-def open_backends(hps: dict[str, str], environ: Mapping[str, str]) -> tuple[Any, Any]:
-    """(store, runs object store) for the ``env`` hyperparameter."""
-    env = hps.pop("env", None) or environ.get("RECEIPTS_ENV") or "local"
+def backend_settings(hps: dict[str, str], environ: Mapping[str, str]) -> Any:
+    """``receipt_cloud`` Settings for the store and runs bucket; pops the keys it reads.
+
+    ``env`` (hyperparameter, else ``$RECEIPTS_ENV``) ``local`` is the embedded environment under
+    ``data_dir``. Any other value, and no ``env`` at all while ``DYNAMO_TABLE_NAME`` is set (a
+    deployed SageMaker job), is the deployed setup: the DynamoDB table and the runs bucket from
+    ``table_name``/``runs_uri`` or ``DYNAMO_TABLE_NAME``/``RUNS_BUCKET_NAME``. Without ``env``
+    and without a table it is local.
+    """
+    from receipt_cloud.settings import resolve_settings
+
+    env = hps.pop("env", None) or environ.get("RECEIPTS_ENV")
     data_dir = hps.pop("data_dir", None)
-    if env == "local":
-        from receipt_cloud.settings import resolve_settings
-
-        settings = resolve_settings("local", data_dir=data_dir, environ=environ)
-        return settings.open_store(), settings.open_objects("runs")
-    from receipt_cloud.objects import open_object_store
-    from receipt_dynamo import open_store
-
     table = hps.pop("table_name", None) or environ.get("DYNAMO_TABLE_NAME")
     runs = hps.pop("runs_uri", None) or environ.get("RUNS_BUCKET_NAME")
+    if env is None:
+        env = "deployed" if table else "local"
+    if env == "local":
+        return resolve_settings("local", data_dir=data_dir, environ=environ)
     missing = [
         line
         for value, line in (
@@ -98,10 +104,22 @@ def open_backends(hps: dict[str, str], environ: Mapping[str, str]) -> tuple[Any,
     ]
     if missing:
         raise SystemExit("missing settings for env " + env + ": " + "; ".join(missing))
-    region = environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION")
-    store = open_store("dynamodb", table_name=table, region=region)
+    # The job needs only the table and the runs bucket (no queues, no pulumi): the local base
+    # with those two overridden; region and endpoint come from AWS_REGION / AWS_ENDPOINT_URL.
     runs_uri = runs if "://" in runs else f"s3://{runs}"
-    return store, open_object_store(runs_uri)
+    return resolve_settings(
+        "local",
+        data_dir=data_dir,
+        overrides={"store_backend": "dynamodb", "table_name": table, "runs_uri": runs_uri},
+        environ=environ,
+    )
+
+
+def open_backends(hps: dict[str, str], environ: Mapping[str, str]) -> tuple[Any, Any]:
+    """(store, runs object store) of :func:`backend_settings`."""
+    settings = backend_settings(hps, environ)
+    log.info("store %s %s, runs %s", settings.store_backend, settings.table_name, settings.runs_uri)
+    return settings.open_store(), settings.open_objects("runs")
 
 
 def main(environ: Mapping[str, str] = os.environ) -> int:

@@ -9,7 +9,9 @@ A checkpoint directory holds:
 ``checkpoint.json``                       free-form metadata (training job, epoch, metrics, ...)
 
 Training's ``best/`` is written with :func:`save_checkpoint`; export and every runtime read it with
-:func:`load_checkpoint`. Remote checkpoints (``s3://``) are fetched with :func:`fetch_checkpoint`.
+:func:`load_checkpoint`. Remote checkpoints (``s3://``) are fetched with :func:`fetched_checkpoint`
+(a context manager that removes the download afterwards) or :func:`fetch_checkpoint` (the caller
+owns the directory).
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -225,12 +228,7 @@ def load_checkpoint(directory: str | Path) -> Checkpoint:
         )
     check_finite_weights(model, where=f"checkpoint {directory}")
     model.eval()
-    meta: dict[str, Any] = {}
-    if (directory / META_FILE).is_file():
-        try:
-            meta = json.loads((directory / META_FILE).read_text(encoding="utf-8"))
-        except json.JSONDecodeError as exc:
-            raise CheckpointError(f"{directory / META_FILE} is not valid JSON ({exc})") from None
+    meta = read_meta(directory)
     return Checkpoint(
         model=model,
         tokenizer=tokenizer,
@@ -251,13 +249,68 @@ def fetch_checkpoint(uri: str | Path, destination: str | Path | None = None) -> 
     return fetch_directory(uri, destination, what="checkpoint")
 
 
+@contextmanager
+def fetched_directory(uri: str | Path, *, what: str = "checkpoint") -> Iterator[Path]:
+    """``with fetched_directory(uri) as path:`` a local directory holding ``uri``'s files.
+
+    A local ``uri`` is yielded as it is; a remote one is downloaded into a temporary directory
+    that is removed when the block ends (also on error).
+    """
+    if not is_remote(uri):
+        yield fetch_directory(uri, what=what)
+        return
+    with tempfile.TemporaryDirectory(prefix=f"{what}-") as tmp:
+        yield fetch_directory(uri, Path(tmp) / what, what=what)
+
+
+def fetched_checkpoint(uri: str | Path) -> AbstractContextManager[Path]:
+    """:func:`fetched_directory` for a checkpoint (the download is removed afterwards)."""
+    return fetched_directory(uri, what="checkpoint")
+
+
+def training_dataset_config(directory: str | Path, meta: Mapping[str, Any] | None = None) -> dict:
+    """The ``DatasetConfig`` dict the checkpoint was trained with, or ``{}`` when unrecorded.
+
+    ``checkpoint.json`` carries it as ``dataset_config`` (training writes it); checkpoints
+    written before that have it only in the run's ``run.json`` beside ``best/``.
+    """
+    directory = Path(directory)
+    if meta is None:
+        meta = read_meta(directory)
+    recorded = meta.get("dataset_config")
+    if isinstance(recorded, dict):
+        return dict(recorded)
+    run_file = directory.parent / "run.json"
+    if run_file.is_file():
+        try:
+            run = json.loads(run_file.read_text(encoding="utf-8"))
+        except json.JSONDecodeError:
+            return {}
+        same_job = not meta.get("job_id") or run.get("job_id") == meta.get("job_id")
+        if same_job and isinstance(run.get("dataset_config"), dict):
+            return dict(run["dataset_config"])
+    return {}
+
+
+def read_meta(directory: str | Path) -> dict[str, Any]:
+    """``checkpoint.json`` of ``directory`` (``{}`` when absent); CheckpointError if invalid."""
+    path = Path(directory) / META_FILE
+    if not path.is_file():
+        return {}
+    try:
+        return dict(json.loads(path.read_text(encoding="utf-8")))
+    except (json.JSONDecodeError, TypeError, ValueError) as exc:
+        raise CheckpointError(f"{path} is not valid JSON ({exc})") from None
+
+
 def fetch_directory(
     uri: str | Path, destination: str | Path | None = None, *, what: str = "checkpoint"
 ) -> Path:
     """A local directory holding the files at ``uri``.
 
     Local paths (and ``file://``) are returned as they are. Remote URIs (``s3://bucket/prefix``)
-    are downloaded into ``destination`` (a fresh temporary directory when None); a prefix with no
+    are downloaded into ``destination``, or, when None, into a fresh temporary directory that the
+    caller owns and must remove (:func:`fetched_directory` does that for you); a prefix with no
     objects raises one :class:`CheckpointError` and leaves nothing behind.
     """
     if not is_remote(uri):

@@ -184,3 +184,35 @@ def test_fetch_from_s3_and_nonexistent_uri(aws_env, unique_name, saved: Path, tm
     with pytest.raises(CheckpointError, match="does not exist"):
         fetch_checkpoint(f"s3://{unique_name}/runs/nope/best", target)
     assert not target.exists()
+
+
+@pytest.mark.aws
+def test_fetched_checkpoint_removes_its_download(aws_env, unique_name, saved: Path) -> None:
+    import boto3
+
+    from receipt_cloud.objects import open_object_store
+    from receipt_layoutlm.checkpoint import fetched_checkpoint
+
+    boto3.client("s3").create_bucket(Bucket=unique_name)
+    open_object_store(f"s3://{unique_name}/runs/job/best").upload_dir(saved, "")
+    with fetched_checkpoint(f"s3://{unique_name}/runs/job/best") as local:
+        assert load_checkpoint(local).labels == LABELS
+    assert not local.exists() and not local.parent.exists()
+    with fetched_checkpoint(saved) as same:  # a local directory is used in place and kept
+        assert same == saved
+    assert saved.is_dir()
+
+
+def test_training_dataset_config_from_meta_or_the_runs_run_json(saved: Path, tmp_path) -> None:
+    from receipt_layoutlm.checkpoint import training_dataset_config
+
+    best = tmp_path / "run" / "best"
+    shutil.copytree(saved, best)
+    meta = json.loads((best / "checkpoint.json").read_text())
+    assert training_dataset_config(best) == {}
+    run = {"job_id": meta.get("job_id"), "dataset_config": {"dev_ratio": 0.3}}
+    (best.parent / "run.json").write_text(json.dumps(run))
+    assert training_dataset_config(best) == {"dev_ratio": 0.3}
+    meta["dataset_config"] = {"dev_ratio": 0.4}
+    (best / "checkpoint.json").write_text(json.dumps(meta))
+    assert training_dataset_config(best) == {"dev_ratio": 0.4}

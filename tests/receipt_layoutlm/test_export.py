@@ -542,3 +542,122 @@ def test_default_destination_is_the_registry_of_the_environment(
     assert verify_bundle(expected).ok
     assert result["bundle_uri"].endswith("bundles/job-x/exp-1")
     assert not any(p.name.startswith("file:") for p in Path.cwd().iterdir())
+
+
+# -- parity receipts: the environment's store, the training dataset, synthetic -----------------
+
+
+def _populate_store(data_dir: Path, docs: list[ReceiptDocument]) -> None:
+    from receipt_dynamo import open_store
+    from receipt_layoutlm.importers import import_documents
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    store = open_store("sqlite", path=data_dir / "receipts.sqlite3")
+    report = import_documents(store, docs, source="test", label_proposed_by="import:test")
+    assert report.receipts_written == len(docs)
+
+
+def _onnx_export_argv(checkpoint_dir: Path, out: Path) -> list[str]:
+    return [
+        "export-coreml", "--checkpoint-dir", str(checkpoint_dir), "--output-dir", str(out),
+        "--quantize", "float32", "--formats", "onnx", "--seq-length", str(SEQ),
+        "--parity-receipts", "2", "--json", "--no-zip", "--min-agreement-int8", "0.9",
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("how", ["--data-dir", "RECEIPTS_HOME"])
+def test_parity_reads_the_default_environment_store(
+    how, checkpoint_dir, docs, tmp_path, capsys, monkeypatch
+) -> None:
+    """A plain export (no --env/--parity-data) gates on the environment's VALID receipts."""
+    home = tmp_path / "home"
+    _populate_store(home, docs)
+    monkeypatch.delenv("RECEIPTS_ENV", raising=False)
+    argv = _onnx_export_argv(checkpoint_dir, tmp_path / "bundle")
+    if how == "--data-dir":
+        monkeypatch.delenv("RECEIPTS_HOME", raising=False)
+        argv += ["--data-dir", str(home)]
+    else:
+        monkeypatch.setenv("RECEIPTS_HOME", str(home))
+    assert main(argv) == 0
+    parity = json.loads(capsys.readouterr().out)["parity"]
+    assert parity["source"] == "store:local"
+
+
+def test_parity_falls_back_to_the_training_dataset_then_synthetic(
+    checkpoint_dir, docs, tmp_path
+) -> None:
+    from receipt_cloud.settings import resolve_settings
+    from receipt_layoutlm.checkpoint import training_dataset_config
+    from receipt_layoutlm.export.parity_data import load_parity_documents
+
+    empty = resolve_settings("local", data_dir=tmp_path / "empty-home", environ={})
+    dataset = tmp_path / "train.jsonl"
+    _write_jsonl(dataset, docs)
+    trained = tmp_path / "trained" / "best"
+    shutil.copytree(checkpoint_dir, trained)
+    meta = json.loads((trained / "checkpoint.json").read_text())
+    meta["dataset_config"] = {"dataset_file": str(dataset), "dev_ratio": 0.2}
+    (trained / "checkpoint.json").write_text(json.dumps(meta))
+    recorded = training_dataset_config(trained)["dataset_file"]
+
+    got, source = load_parity_documents(2, settings=empty, training_dataset=recorded)
+    assert source == f"jsonl:{dataset}" and len(got) == 2
+    assert not (tmp_path / "empty-home").exists()  # looking did not create a store
+
+    dataset.unlink()  # recorded, but gone: synthetic, and said so
+    got, source = load_parity_documents(2, settings=empty, training_dataset=recorded)
+    assert source == "synthetic" and all(d.key.startswith("synthetic:") for d in got)
+
+
+def test_parity_threshold_defaults_come_from_the_quantize_modes() -> None:
+    defaults = ParityThresholds()
+    assert {m: defaults.for_mode(m) for m in QUANTIZE_MODES} == {
+        m: mode.default_agreement for m, mode in QUANTIZE_MODES.items()
+    }
+
+
+# -- publishing to s3: manifest last, an unfinished earlier attempt is cleared ------------------
+
+
+class _RecordingStore:
+    """A real object store that also remembers the order of its writes."""
+
+    def __init__(self, store) -> None:
+        self._store = store
+        self.writes: list[str] = []
+
+    def put_file(self, key, path) -> None:
+        self.writes.append(key)
+        self._store.put_file(key, path)
+
+    def __getattr__(self, name):
+        return getattr(self._store, name)
+
+
+@pytest.mark.aws
+def test_s3_publish_uploads_manifest_last_and_clears_an_unfinished_attempt(
+    aws_env, unique_name, float16_bundle
+) -> None:
+    import boto3
+
+    from receipt_cloud.objects import open_object_store
+    from receipt_layoutlm.export.bundle import _check_destination, upload_bundle
+
+    bundle, _ = float16_bundle
+    boto3.client("s3").create_bucket(Bucket=unique_name)
+    prefix = f"s3://{unique_name}/bundles/job-tiny/exp-retry"
+    store = open_object_store(prefix)
+    store.put_bytes("vocab.txt", b"half-written")  # an earlier attempt died mid-upload
+    store.put_bytes("stale-only-in-old-attempt.bin", b"x")
+    _check_destination(prefix)  # no manifest: a retry may go on
+
+    recording = _RecordingStore(store)
+    keys = upload_bundle(recording, bundle, before_manifest=lambda: recording.writes.append("zip"))
+    assert recording.writes[-2:] == ["zip", "manifest.json"] and keys[-1] == "manifest.json"
+    assert not store.exists("stale-only-in-old-attempt.bin")
+    assert store.get_bytes("vocab.txt") == (bundle / "vocab.txt").read_bytes()
+    assert verify_bundle(bundle).ok
+
+    with pytest.raises(ExportError, match="already holds a published bundle"):
+        _check_destination(prefix)

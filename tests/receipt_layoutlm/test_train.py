@@ -200,11 +200,18 @@ def test_cli_train_then_jobs_show_and_evaluate(sroie_store, tmp_path: Path, caps
     flags = ["--data-dir", str(data_dir), "--dataset", str(dataset), "--dev-ratio", "0.25"]
     code = main(
         ["train", "--job-name", "cli-run", *flags, "--model-size", "tiny", "--epochs", "1",
-         "--batch-size", "4", "--max-seq-length", "128", "--stride", "32", "--max-steps", "3"]
+         "--batch-size", "4", "--max-seq-length", "128", "--stride", "32", "--max-steps", "3",
+         "--tag", "skip-coreml-export=true", "--tag", "owner=tests"]
     )  # fmt: skip
     printed = capsys.readouterr().out  # the Trainer's progress dicts come first
     out = json.loads(printed[printed.rindex('{\n  "job_name"') :])
     assert code == 0 and out["status"] == "succeeded"
+    from receipt_dynamo import open_store
+
+    job = open_store("sqlite", path=data_dir / "receipts.sqlite3").get_job_by_name("cli-run")
+    assert job.tags == {"skip-coreml-export": "true", "owner": "tests"}
+    best_meta = json.loads((data_dir / "training/cli-run/best/checkpoint.json").read_text())
+    assert best_meta["dataset_config"]["dev_ratio"] == 0.25
     assert main(["jobs", "show", "cli-run", "--data-dir", str(data_dir)]) == 0
     shown = capsys.readouterr().out
     assert "succeeded" in shown and "runs/cli-run/best/model.safetensors" in shown

@@ -12,6 +12,7 @@ import importlib
 import logging
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 # Command-group modules, in the order their commands appear in --help.
 _COMMAND_MODULES = (
@@ -21,18 +22,46 @@ _COMMAND_MODULES = (
 )
 
 
+DEFAULT_LOG_LEVEL = "INFO"
+
+
+def _common_options(default: str | None) -> argparse.ArgumentParser:
+    """Options every command accepts, before or after the subcommand's name.
+
+    The top-level parser holds the real default; on subcommands the default is SUPPRESS, so an
+    option left off after the subcommand does not overwrite one given before it.
+    """
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--log-level",
+        default=argparse.SUPPRESS if default is None else default,
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        help=f"logging verbosity (default {DEFAULT_LOG_LEVEL})",
+    )
+    return common
+
+
+_SUBCOMMAND_OPTIONS = _common_options(None)
+
+
+class _CommandParser(argparse.ArgumentParser):
+    """Parser of every (sub)command: the shared options come in as a parent parser. argparse
+    builds nested subcommands with ``type(self)``, so ``jobs list`` etc. get them too."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["parents"] = [*kwargs.get("parents", []), _SUBCOMMAND_OPTIONS]
+        super().__init__(*args, **kwargs)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="layoutlm-cli",
         description="Train, evaluate and export LayoutLM receipt models.",
+        parents=[_common_options(DEFAULT_LOG_LEVEL)],
     )
-    parser.add_argument(
-        "--log-level",
-        default="INFO",
-        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
-        help="logging verbosity (default INFO)",
+    subparsers = parser.add_subparsers(
+        dest="command", metavar="COMMAND", required=True, parser_class=_CommandParser
     )
-    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in _COMMAND_MODULES:
         try:
             module = importlib.import_module(name)

@@ -60,8 +60,8 @@ def register(subparsers: Any) -> None:
     export.add_argument(
         "--parity-data",
         metavar="PATH.jsonl",
-        help="JSONL dataset with parity receipts (else the --env store; synthetic only when "
-        "neither is given)",
+        help="JSONL dataset with parity receipts (else the environment's store when it has "
+        "VALID receipts, else the checkpoint's training dataset file, else synthetic)",
     )
     export.add_argument("--parity-receipts", type=int, default=20, help="receipts for parity")
     for mode in QUANTIZE_MODES:
@@ -112,10 +112,6 @@ def _settings(args: argparse.Namespace) -> Any:
     return settings_from_args(args)
 
 
-def _env_given(args: argparse.Namespace) -> bool:
-    return bool(getattr(args, "env", None) or getattr(args, "data_dir", None))
-
-
 def _registry(args: argparse.Namespace) -> Any:
     """The bundles store of the environment (``--bundles-uri`` overrides it)."""
     from receipt_layoutlm.export.registry import BundleRegistry
@@ -159,7 +155,9 @@ def run_export(args: argparse.Namespace) -> int:
     )
     checkpoint = args.checkpoint_dir or args.s3_uri
     export_id = args.export_id or str(uuid.uuid4())
-    settings = _settings(args) if (_env_given(args) or not args.output_dir) else None
+    # Always the environment (flags, else $RECEIPTS_ENV/$RECEIPTS_HOME, else ./.receipts): its
+    # store is the parity source after --parity-data, and its bundles store the default output.
+    settings = _settings(args)
     output = args.output_dir
     if not output:
         from receipt_layoutlm.export.registry import BundleRegistry
@@ -182,7 +180,7 @@ def run_export(args: argparse.Namespace) -> int:
         job_id=args.job_id,
         make_zip=not args.no_zip,
     )
-    result = export_bundle(options, settings=settings if _env_given(args) else None)
+    result = export_bundle(options, settings=settings)
     if args.json:
         print(
             json.dumps(

@@ -41,14 +41,31 @@ def _dataset_args(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument("--unverified", choices=["o", "mask"], default="o")
     group.add_argument("--split-file", metavar="FILE.json", help='frozen {"train","dev"} keys')
-    group.add_argument("--dev-ratio", type=float, default=0.2)
-    group.add_argument("--split-seed", type=int, default=42)
+    # None = not given: train uses DatasetConfig's defaults, evaluate the checkpoint's split.
+    group.add_argument("--dev-ratio", type=float, default=None, help="dev share (default 0.2)")
+    group.add_argument("--split-seed", type=int, default=None, help="split seed (default 42)")
     group.add_argument(
         "--downsample-empty", type=float, default=1.0, help="share of entity-free windows kept"
     )
 
 
-def _dataset_config(args: argparse.Namespace, *, preset_default: str = "none") -> Any:
+SPLIT_FIELDS = ("dev_ratio", "split_seed", "split_file")
+"""DatasetConfig fields that decide the split (flags --dev-ratio, --split-seed, --split-file)."""
+MERGE_FIELDS = ("merge_preset", "label_merges", "merge_amounts", "allowed_labels")
+"""DatasetConfig fields that decide the label set (merge and allowed-label flags)."""
+
+
+def _split_flags_given(args: argparse.Namespace) -> bool:
+    return any(getattr(args, name) is not None for name in SPLIT_FIELDS)
+
+
+def _merge_flags_given(args: argparse.Namespace) -> bool:
+    return bool(args.merge_preset or args.label_merges or args.merge_amounts or args.allowed_label)
+
+
+def _dataset_config(args: argparse.Namespace, *, recorded: dict[str, Any] | None = None) -> Any:
+    """The DatasetConfig of the flags; split and merge fields the user did not pass come from
+    ``recorded`` (the checkpoint's training config) when given, else DatasetConfig's defaults."""
     from receipt_layoutlm.data import DatasetConfig
     from receipt_layoutlm.errors import DatasetError
 
@@ -60,18 +77,28 @@ def _dataset_config(args: argparse.Namespace, *, preset_default: str = "none") -
             raise DatasetError(f"--label-merges is not valid JSON: {exc}") from None
         if not isinstance(merges, dict):
             raise DatasetError('--label-merges must be a JSON object {"ORIGINAL": "MERGED"}')
-    return DatasetConfig(
-        unverified=args.unverified,
-        merge_preset=args.merge_preset or preset_default,
-        label_merges=merges,
-        merge_amounts=args.merge_amounts,
-        allowed_labels=tuple(args.allowed_label),
-        dev_ratio=args.dev_ratio,
-        split_seed=args.split_seed,
-        split_file=args.split_file,
-        downsample_empty=args.downsample_empty,
-        dataset_file=args.dataset,
-    )
+    defaults = DatasetConfig()
+    values: dict[str, Any] = {
+        "unverified": args.unverified,
+        "merge_preset": args.merge_preset or defaults.merge_preset,
+        "label_merges": merges,
+        "merge_amounts": args.merge_amounts,
+        "allowed_labels": tuple(args.allowed_label),
+        "dev_ratio": defaults.dev_ratio if args.dev_ratio is None else args.dev_ratio,
+        "split_seed": defaults.split_seed if args.split_seed is None else args.split_seed,
+        "split_file": args.split_file,
+        "downsample_empty": args.downsample_empty,
+        "dataset_file": args.dataset,
+    }
+    if recorded:
+        # The receipts that count as labelled decide the split, so they follow the training.
+        if recorded.get("statuses"):
+            values["statuses"] = tuple(recorded["statuses"])
+        if not _split_flags_given(args):
+            values.update({k: recorded[k] for k in SPLIT_FIELDS if k in recorded})
+        if not _merge_flags_given(args):
+            values.update({k: recorded[k] for k in MERGE_FIELDS if k in recorded})
+    return DatasetConfig.from_dict(values)
 
 
 def _training_config(args: argparse.Namespace) -> Any:
@@ -121,6 +148,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         job_name=job_name,
         output_dir=output_dir,
         resume=args.resume,
+        tags=dict(args.tag),
     )
     print(
         json.dumps(
@@ -144,35 +172,79 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
-def _load_eval_documents(args: argparse.Namespace, dataset_config: Any) -> list[Any]:
-    from receipt_layoutlm.data import load_documents, split_documents
+def _load_eval_documents(args: argparse.Namespace, dataset_config: Any) -> Any:
+    from receipt_layoutlm.data import load_documents
 
     store = None
     if not dataset_config.dataset_file:
         from receipt_cloud.settings import settings_from_args
 
         store = settings_from_args(args).open_store()
-    docs = load_documents(store, dataset_config)
-    if args.split_side:
-        split = split_documents(docs, dataset_config)
-        return list(split.dev if args.split_side == "dev" else split.train)
-    return list(docs)
+    return load_documents(store, dataset_config)
+
+
+def _evaluation_merges(dataset_config: Any, docs: list[Any]) -> dict[str, str]:
+    """The label renames of ``dataset_config`` as one map for evaluation: its merges, plus
+    ``label → O`` for every label the allowed-labels filter drops (what training did)."""
+    merges = dict(dataset_config.merges)
+    if dataset_config.allowed_labels:
+        for label in sorted({w.label for d in docs for w in d.words if w.label}):
+            if dataset_config.merged_label(label) is None:
+                merges[label] = "O"
+    return merges
+
+
+def _split_side(
+    args: argparse.Namespace, docs: Any, dataset_config: Any, meta: dict[str, Any]
+) -> list[Any]:
+    """One side of the split, checked against the split hashes the checkpoint recorded."""
+    from receipt_layoutlm.data import split_documents
+    from receipt_layoutlm.errors import DatasetError
+
+    split = split_documents(docs, dataset_config)
+    recorded = meta.get("split_hashes")
+    if recorded and dict(recorded) != split.hashes:
+        message = (
+            f"evaluate --split-side {args.split_side}: this split (sha256 train "
+            f"{split.hashes['train'][:12]}, dev {split.hashes['dev'][:12]}) is not the one "
+            f"{args.model} was trained on (train {str(recorded.get('train'))[:12]}, dev "
+            f"{str(recorded.get('dev'))[:12]})"
+        )
+        if _split_flags_given(args):
+            log.warning("%s; evaluating the split the flags asked for", message)
+        else:
+            raise DatasetError(
+                f"{message}; evaluate the training receipts (the same --dataset, or the "
+                "--env/--data-dir of the training run), or pass --split-file/--dev-ratio/"
+                "--split-seed to evaluate another split on purpose"
+            )
+    return list(split.dev if args.split_side == "dev" else split.train)
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from receipt_layoutlm.checkpoint import META_FILE, fetch_checkpoint
+    from receipt_layoutlm.checkpoint import fetched_checkpoint, read_meta, training_dataset_config
+
+    with fetched_checkpoint(args.model) as model_dir:
+        meta = read_meta(model_dir)
+        recorded = training_dataset_config(model_dir, meta)
+        # The checkpoint's training split and merges are the defaults, so the truth matches
+        # what it learned and --split-side dev is the run's dev set.
+        dataset_config = _dataset_config(args, recorded=recorded)
+        docs = _load_eval_documents(args, dataset_config)
+        if args.split_side:
+            docs = _split_side(args, docs, dataset_config, meta)
+        docs = list(docs)
+        if _merge_flags_given(args) or recorded:
+            merges = _evaluation_merges(dataset_config, docs)
+        else:
+            merges = dict(meta.get("merges") or {})  # checkpoints that record only the map
+        return _evaluate(args, model_dir, docs, merges)
+
+
+def _evaluate(args: argparse.Namespace, model_dir: Path, docs: list[Any], merges: Any) -> int:
     from receipt_layoutlm.runtime import load_runtime
     from receipt_layoutlm.training.evaluate import evaluate_documents
 
-    model_dir = fetch_checkpoint(args.model)
-    meta_path = model_dir / META_FILE
-    meta = json.loads(meta_path.read_text(encoding="utf-8")) if meta_path.is_file() else {}
-    dataset_config = _dataset_config(args)
-    # The checkpoint's training merges are the default, so truth matches what it learned.
-    merges = dataset_config.merges if (args.merge_preset or args.label_merges) else None
-    if merges is None:
-        merges = dict(meta.get("merges") or {})
-    docs = _load_eval_documents(args, dataset_config)
     runtime = load_runtime(args.runtime, model_dir)
     out_dir = Path(args.output_dir)
     result = evaluate_documents(
@@ -193,7 +265,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 def cmd_predict(args: argparse.Namespace) -> int:
     from receipt_cloud.settings import settings_from_args
-    from receipt_layoutlm.checkpoint import fetch_checkpoint
+    from receipt_layoutlm.checkpoint import fetched_checkpoint
     from receipt_layoutlm.prediction import predict_document
     from receipt_layoutlm.records import document_from_details
     from receipt_layoutlm.runtime import load_runtime
@@ -201,12 +273,13 @@ def cmd_predict(args: argparse.Namespace) -> int:
     store = settings_from_args(args).open_store()
     details = store.get_receipt_details(args.image_id, args.receipt_id)
     doc = document_from_details(details, statuses=())
-    runtime = load_runtime(args.runtime, fetch_checkpoint(args.model))
+    with fetched_checkpoint(args.model) as model_dir:
+        prediction = predict_document(load_runtime(args.runtime, model_dir), doc)
     out = {
         "image_id": args.image_id,
         "receipt_id": args.receipt_id,
         "runtime": args.runtime,
-        **predict_document(runtime, doc).to_dict(),
+        **prediction.to_dict(),
     }
     print(json.dumps(out, indent=2, default=str))
     return 0
@@ -308,6 +381,13 @@ def cmd_jobs_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def _tag(text: str) -> tuple[str, str]:
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        raise argparse.ArgumentTypeError(f"--tag {text!r}: expected KEY=VALUE")
+    return key.strip(), value.strip()
+
+
 def register(subparsers: Any) -> None:
     train = subparsers.add_parser("train", help="fine-tune LayoutLM on labelled receipts")
     train.add_argument("--job-name", help="Job name (default layoutlm-<UTC time>); reuse to resume")
@@ -340,6 +420,14 @@ def register(subparsers: Any) -> None:
     train.add_argument("--output-dir", help="local work dir (default <data-dir>/training/<job>)")
     train.add_argument("--resume", action="store_true", help="require an existing job to resume")
     train.add_argument("--no-auto-export", action="store_true")
+    train.add_argument(
+        "--tag",
+        action="append",
+        type=_tag,
+        default=[],
+        metavar="KEY=VALUE",
+        help="store a tag on the Job (repeatable), e.g. skip-coreml-export=true",
+    )
     train.set_defaults(handler=cmd_train)
 
     evaluate = subparsers.add_parser("evaluate", help="entity/field metrics of a model")
@@ -350,8 +438,9 @@ def register(subparsers: Any) -> None:
         "--split-side",
         choices=["dev", "train"],
         default=None,
-        help="evaluate one side of the split (--split-file, or --dev-ratio/--split-seed); "
-        "default all receipts",
+        help="evaluate one side of the split: the checkpoint's training split unless "
+        "--split-file/--dev-ratio/--split-seed are given (its recorded split hashes are "
+        "checked); default all receipts",
     )
     evaluate.add_argument(
         "--task3-whitespace",

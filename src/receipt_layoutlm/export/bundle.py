@@ -17,7 +17,7 @@ import tempfile
 import time
 import uuid
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -115,11 +115,13 @@ def _check_destination(output: str) -> None:
         from receipt_cloud.objects import open_object_store
 
         store = open_object_store(output)
-        if next(iter(store.list("")), None) is not None:
+        if store.exists(layout.MANIFEST_FILE):
             raise ExportError(
-                f"destination {output} already holds objects; export to a new prefix "
-                "(bundles/<job>/<export_id>/)"
+                f"destination {output} already holds a published bundle ({layout.MANIFEST_FILE} "
+                "is there); export to a new prefix (bundles/<job>/<export_id>/)"
             )
+        # Objects without a manifest are an earlier attempt of this export that died mid-upload
+        # (the manifest goes up last); publishing clears them, so a retry can go on.
         return
     from receipt_cloud.objects import local_path
 
@@ -206,6 +208,41 @@ def _zip_dir(source: Path, destination: Path) -> Path:
     return destination
 
 
+def upload_bundle(
+    store: Any, staging: Path, *, before_manifest: Callable[[], None] | None = None
+) -> list[str]:
+    """Upload a gated bundle to the root of ``store`` with ``manifest.json`` last.
+
+    Readers (promote, the registry, a retry) take a prefix with a manifest as a complete bundle;
+    objects already there without one (an interrupted earlier attempt) are removed first, and
+    refused when a manifest is present. ``before_manifest`` runs just before the manifest goes
+    up (the zip). Returns the uploaded keys in upload order.
+    """
+    if store.exists(layout.MANIFEST_FILE):
+        raise ExportError(
+            f"{store.uri('')} already holds a published bundle; export to a new prefix"
+        )
+    stale = list(store.list(""))
+    if stale:
+        log.warning(
+            "removing %d object(s) of an unfinished earlier upload under %s",
+            len(stale),
+            store.uri(""),
+        )
+        for key in stale:
+            store.delete(key)
+    files = sorted(p for p in staging.rglob("*") if p.is_file())
+    files.sort(key=lambda p: p.relative_to(staging).as_posix() == layout.MANIFEST_FILE)
+    keys = []
+    for path in files:
+        key = path.relative_to(staging).as_posix()
+        if key == layout.MANIFEST_FILE and before_manifest is not None:
+            before_manifest()
+        store.put_file(key, path)
+        keys.append(key)
+    return keys
+
+
 def _publish(staging: Path, zip_path: Path | None, output: str) -> tuple[str, str | None]:
     """Move/upload the gated bundle; returns (bundle URI, zip URI)."""
     from receipt_layoutlm.checkpoint import is_remote
@@ -214,12 +251,16 @@ def _publish(staging: Path, zip_path: Path | None, output: str) -> tuple[str, st
         from receipt_cloud.objects import open_object_store, resolve_uri
 
         store = open_object_store(output)
-        store.upload_dir(staging, "")
         zip_uri = None
-        if zip_path is not None:
-            zip_store, zip_key = resolve_uri(output.rstrip("/") + ".zip")
-            zip_store.put_file(zip_key, zip_path)
-            zip_uri = zip_store.uri(zip_key)
+
+        def put_zip() -> None:
+            nonlocal zip_uri
+            if zip_path is not None:
+                zip_store, zip_key = resolve_uri(output.rstrip("/") + ".zip")
+                zip_store.put_file(zip_key, zip_path)
+                zip_uri = zip_store.uri(zip_key)
+
+        upload_bundle(store, staging, before_manifest=put_zip)
         return output.rstrip("/"), zip_uri
     from receipt_cloud.objects import local_path
 
@@ -248,15 +289,21 @@ def export_bundle(
     """Export the checkpoint, run the parity gate, and publish the bundle.
 
     Parity receipts: ``documents`` if given, else ``options.parity_data`` (JSONL), else the
-    store of ``settings``, else synthetic (recorded as such). Raises :class:`ExportError` /
-    :class:`ParityGateError` / :class:`CheckpointError`; in every such case nothing is written
-    to the destination.
+    store of ``settings`` when it has VALID receipts, else the training dataset file the
+    checkpoint records (when it exists), else synthetic (recorded as such). Raises
+    :class:`ExportError` / :class:`ParityGateError` / :class:`CheckpointError`; in every such
+    case nothing is written to the destination.
     """
     started = time.perf_counter()
     mode = _check_options(options)
     _check_destination(options.output)
     export_id = options.export_id or str(uuid.uuid4())
-    from receipt_layoutlm.checkpoint import fetch_checkpoint, is_remote, load_checkpoint
+    from receipt_layoutlm.checkpoint import (
+        fetch_checkpoint,
+        is_remote,
+        load_checkpoint,
+        training_dataset_config,
+    )
     from receipt_layoutlm.export.parity_data import load_parity_documents
 
     with tempfile.TemporaryDirectory(prefix=f"export-{export_id[:8]}-") as tmp:
@@ -272,6 +319,9 @@ def export_bundle(
             parity_data=options.parity_data,
             settings=settings,
             documents=documents,
+            training_dataset=training_dataset_config(source_dir, checkpoint.meta).get(
+                "dataset_file"
+            ),
         )
         staging = tmp_path / "bundle"
         staging.mkdir()

@@ -19,19 +19,21 @@ import numpy as np
 from receipt_layoutlm.document import ReceiptDocument
 from receipt_layoutlm.encoding import EncodedReceipt, decode_word_labels, encode_receipt
 from receipt_layoutlm.errors import ExportError, ParityGateError
+from receipt_layoutlm.export.quantize import QUANTIZE_MODES
 
 
 @dataclass(frozen=True)
 class ParityThresholds:
     """Minimum word-label agreement with PyTorch float32, per mode (a fraction in [0, 1])."""
 
-    float32: float = 0.999
+    # Defaults come from QUANTIZE_MODES (one source for the CLI help, the gate and the docs).
+    float32: float = QUANTIZE_MODES["float32"].default_agreement
     """Float32 Core ML and ONNX fp32."""
-    float16: float = 0.999
+    float16: float = QUANTIZE_MODES["float16"].default_agreement
     """Float16 Core ML."""
-    int8: float = 0.99
+    int8: float = QUANTIZE_MODES["int8"].default_agreement
     """Int8 weights (Core ML linear int8, ONNX dynamic int8)."""
-    int4: float = 0.97
+    int4: float = QUANTIZE_MODES["int4"].default_agreement
     """4-bit weights (Core ML linear int4)."""
 
     def for_mode(self, mode: str) -> float:

@@ -77,22 +77,41 @@ def synthetic_documents(
     return docs
 
 
+def _store_documents(settings: Any) -> list[ReceiptDocument]:
+    """Receipts with VALID labels in the store of ``settings``; empty when it holds none (or a
+    local store that was never created: looking must not create one)."""
+    from receipt_layoutlm.data import load_documents
+    from receipt_layoutlm.errors import DatasetError
+
+    if settings.store_backend == "sqlite" and not Path(settings.table_name).is_file():
+        return []
+    try:
+        return list(load_documents(settings.open_store()))
+    except DatasetError:  # no receipt with VALID labels
+        return []
+
+
 def load_parity_documents(
     limit: int,
     *,
     parity_data: str | Path | None = None,
     settings: Any | None = None,
     documents: Sequence[ReceiptDocument] | None = None,
+    training_dataset: str | Path | None = None,
     seed: int = 0,
 ) -> tuple[list[ReceiptDocument], str]:
     """Up to ``limit`` receipts and a description of their source.
 
-    Precedence: ``documents`` handed in, a JSONL dataset file (``importers.jsonl``), the store
-    of ``settings`` (receipts with VALID labels), and only when none is given synthetic receipts.
-    A source that is given but yields nothing is an error, never a silent fall-back.
+    Precedence: ``documents`` handed in; a JSONL dataset file ``parity_data``
+    (``importers.jsonl``; given but empty is an error); the store of ``settings`` when it holds
+    receipts with VALID labels; the checkpoint's training dataset file ``training_dataset`` when
+    it still exists; and only when none of these has receipts, synthetic ones (source
+    ``synthetic``).
     """
     if limit < 1:
         raise ExportError(f"parity needs at least one receipt; got --parity-receipts {limit}")
+    docs: list[ReceiptDocument] = []
+    source = ""
     if documents is not None:
         docs, source = list(documents), "documents"
     elif parity_data is not None:
@@ -104,20 +123,34 @@ def load_parity_documents(
         except DatasetError as exc:
             raise ExportError(f"--parity-data: {exc}") from None
         source = f"jsonl:{parity_data}"
-    elif settings is not None:
-        from receipt_layoutlm.data import load_documents
+    if documents is not None or parity_data is not None:
+        docs = [d for d in docs if d.words]
+        if not docs:
+            raise ExportError(f"parity source {source} holds no receipt with words")
+        return _first(docs, limit), source
+
+    if settings is not None:
+        docs = [d for d in _store_documents(settings) if d.words]
+        if docs:
+            return _first(docs, limit), f"store:{settings.env}"
+        log.info("the %s store has no receipt with VALID labels for parity", settings.env)
+    if training_dataset is not None and Path(training_dataset).exists():
+        from receipt_layoutlm.data import load_dataset_file
         from receipt_layoutlm.errors import DatasetError
 
         try:
-            docs = list(load_documents(settings.open_store()))
+            docs = [d for d in load_dataset_file(training_dataset) if d.words]
         except DatasetError as exc:
-            raise ExportError(f"parity receipts from --env {settings.env}: {exc}") from None
-        source = f"store:{settings.env}"
-    else:
-        log.warning("no parity receipts given (--parity-data/--env); using synthetic receipts")
-        return synthetic_documents(limit, seed=seed), "synthetic"
-    docs = [d for d in docs if d.words]
-    if not docs:
-        raise ExportError(f"parity source {source} holds no receipt with words")
-    docs.sort(key=lambda d: d.key)
-    return docs[:limit], source
+            log.warning("the checkpoint's training dataset is unusable for parity: %s", exc)
+            docs = []
+        if docs:
+            return _first(docs, limit), f"jsonl:{training_dataset}"
+    log.warning(
+        "no parity receipts (no --parity-data, no VALID receipts in the store, no training "
+        "dataset file recorded by the checkpoint); using synthetic receipts"
+    )
+    return synthetic_documents(limit, seed=seed), "synthetic"
+
+
+def _first(docs: list[ReceiptDocument], limit: int) -> list[ReceiptDocument]:
+    return sorted(docs, key=lambda d: d.key)[:limit]

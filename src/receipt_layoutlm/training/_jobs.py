@@ -64,7 +64,7 @@ class JobRecorder:
             if status not in RESUMABLE:
                 raise TrainingError(
                     f"job {name!r} already {status}; pick a new --job-name (its results stay "
-                    "under runs/{name}/)"
+                    f"under runs/{name}/)"
                 )
             log.info("job %s exists (%s): resuming it", name, status)
             return cls(store, existing, enabled=enabled), True

@@ -15,6 +15,7 @@ from typing import Any
 from transformers import TrainerCallback
 
 from receipt_layoutlm.errors import TrainingError
+from receipt_layoutlm.training.trainer import TRAINER_STATE_FILE
 
 log = logging.getLogger(__name__)
 
@@ -59,13 +60,11 @@ class InterruptCallback(TrainerCallback):
 
     def __init__(self, flag: InterruptFlag) -> None:
         self.flag = flag
-        self.stopped_at_step: int | None = None
 
     def _check(self, state: Any, control: Any) -> Any:
         if self.flag.is_set and not control.should_training_stop:
             control.should_save = True
             control.should_training_stop = True
-            self.stopped_at_step = state.global_step
         return control
 
     def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> Any:
@@ -97,17 +96,14 @@ class EpochRecorder(TrainerCallback):
         metrics_path: Path,
         write_metrics: Callable[[list[dict[str, Any]]], None] | None,
         *,
-        on_row: Callable[[dict[str, Any]], None] | None = None,
         per_label_support: Callable[[], dict[str, Any]] | None = None,
     ) -> None:
         self.metrics_path = metrics_path
         self.write_metrics = write_metrics
-        self.on_row = on_row
         self.per_label_support = per_label_support
         self.pending: dict[str, float] = {}
         self.active = True
         """False for evaluations that are not an epoch's (the final one on the best model)."""
-        self.rows: list[dict[str, Any]] = []
 
     def on_log(self, args: Any, state: Any, control: Any, logs: Any = None, **kw: Any) -> Any:
         logs = logs or {}
@@ -137,13 +133,10 @@ class EpochRecorder(TrainerCallback):
             if isinstance(value, int | float) and key not in row:
                 row[key] = float(value)
         self.pending = {}
-        self.rows.append(row)
         with self.metrics_path.open("a", encoding="utf-8") as fh:
             fh.write(json.dumps(row, sort_keys=True) + "\n")
         if self.write_metrics is not None:
             self.write_metrics(self._metric_rows(row))
-        if self.on_row is not None:
-            self.on_row(row)
         log.info(
             "epoch %s: loss %s, eval f1 %.4f (precision %.4f, recall %.4f)",
             row["epoch"],
@@ -175,6 +168,19 @@ class EpochRecorder(TrainerCallback):
         return out
 
 
+def upload_checkpoint(objects: Any, local_dir: Path, prefix: str) -> list[str]:
+    """Upload one ``checkpoint-*`` directory with ``trainer_state.json`` last, so a remote
+    checkpoint holding it is complete (resume only picks such ones); returns the keys."""
+    files = sorted(p for p in local_dir.rglob("*") if p.is_file())
+    files.sort(key=lambda p: p.relative_to(local_dir).as_posix() == TRAINER_STATE_FILE)
+    keys = []
+    for path in files:
+        key = f"{prefix}/{path.relative_to(local_dir).as_posix()}"
+        objects.put_file(key, path)
+        keys.append(key)
+    return keys
+
+
 class CheckpointSync(TrainerCallback):
     """After each save, upload new ``checkpoint-*`` dirs to ``<prefix>/checkpoint-*`` and delete
     remote ones the Trainer rotated away locally, so a restart elsewhere can resume."""
@@ -196,7 +202,7 @@ class CheckpointSync(TrainerCallback):
         for name in local:
             # The newest checkpoint may be re-saved at the same step (interrupt at an epoch end).
             if name not in self.uploaded or name == local[-1]:
-                self.objects.upload_dir(self.local_dir / name, f"{self.prefix}/{name}")
+                upload_checkpoint(self.objects, self.local_dir / name, f"{self.prefix}/{name}")
                 self.uploaded.add(name)
         remote = {
             key[len(self.prefix) + 1 :].split("/", 1)[0]

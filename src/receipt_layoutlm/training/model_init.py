@@ -66,30 +66,60 @@ def _offline() -> bool:
     ) not in ("", "0")
 
 
-def _from_pretrained(path: str, label_list: Sequence[str]) -> ModelInit:
+def resolve_pretrained(name: str) -> Path:
+    """``--pretrained``: an existing directory, else a Hugging Face Hub id resolved to its local
+    snapshot (downloaded unless ``HF_HUB_OFFLINE``/``TRANSFORMERS_OFFLINE`` is set, in which case
+    only the local cache is used)."""
+    if Path(name).is_dir():
+        return Path(name)
+    from huggingface_hub import snapshot_download
+    from huggingface_hub.errors import HFValidationError, LocalEntryNotFoundError
+
+    offline = _offline()
+    try:
+        return Path(snapshot_download(repo_id=name, local_files_only=offline))
+    except LocalEntryNotFoundError:
+        if offline:
+            raise TrainingError(
+                f"--pretrained {name}: no such directory, and the Hugging Face hub is offline "
+                "(HF_HUB_OFFLINE/TRANSFORMERS_OFFLINE) with no cached snapshot of that id; "
+                f"download it once with `hf download {name}` where the hub is reachable, or "
+                "pass a local LayoutLM checkpoint directory"
+            ) from None
+        raise TrainingError(
+            f"--pretrained {name}: cannot reach the Hugging Face hub to download it; check the "
+            "network or pass a local LayoutLM checkpoint directory"
+        ) from None
+    except HFValidationError:
+        raise TrainingError(
+            f"--pretrained {name}: no such directory, and not a hub id (owner/name) either"
+        ) from None
+    except Exception as exc:  # repository not found, gated, HTTP errors: one readable line
+        raise TrainingError(
+            f"--pretrained {name}: cannot download it from the Hugging Face hub "
+            f"({type(exc).__name__}: {exc})"
+        ) from None
+
+
+def _from_pretrained(name: str, label_list: Sequence[str]) -> ModelInit:
     from transformers import LayoutLMForTokenClassification
 
     from receipt_layoutlm.encoding import load_tokenizer
 
-    local = Path(path).is_dir()
-    if not local and _offline():
-        raise TrainingError(
-            f"--pretrained {path}: no such directory and the hub is offline (HF_HUB_OFFLINE); "
-            "pass a local LayoutLM checkpoint directory"
-        )
+    path = resolve_pretrained(name)
     try:
         model = LayoutLMForTokenClassification.from_pretrained(
-            path,
-            local_files_only=local or _offline(),
+            str(path),
+            local_files_only=True,
             ignore_mismatched_sizes=True,
             **_label_kwargs(label_list),
         )
     except OSError as exc:
-        raise TrainingError(f"--pretrained {path}: cannot load a LayoutLM model ({exc})") from exc
+        raise TrainingError(f"--pretrained {name}: cannot load a LayoutLM model ({exc})") from exc
     tokenizer = load_tokenizer(path)
-    new = [name for name, _ in model.named_parameters() if name.startswith("classifier.")]
-    copied = [name for name, _ in model.named_parameters() if name not in new]
-    return ModelInit(model, tokenizer, f"pretrained:{path}", new, copied)
+    new = [n for n, _ in model.named_parameters() if n.startswith("classifier.")]
+    copied = [n for n, _ in model.named_parameters() if n not in new]
+    return ModelInit(model, tokenizer, f"pretrained:{name}", new, copied)
 
 
 def _read_bert_state(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -90,13 +90,25 @@ def _versions() -> dict[str, str]:
     return out
 
 
-def _newest_checkpoint(directory: Path) -> Path | None:
-    from transformers.trainer_utils import get_last_checkpoint
+TRAINER_STATE_FILE = "trainer_state.json"
+"""Written last by the Trainer (and uploaded last by CheckpointSync): a checkpoint-* directory
+without it is a save or upload that did not finish."""
 
+
+def _newest_checkpoint(directory: Path) -> Path | None:
+    """The complete ``checkpoint-<step>`` with the highest step (it holds trainer_state.json)."""
     if not directory.is_dir():
         return None
-    found = get_last_checkpoint(str(directory))
-    return Path(found) if found else None
+    complete: list[tuple[int, Path]] = []
+    for path in directory.glob("checkpoint-*"):
+        step = path.name.rsplit("-", 1)[1]
+        if not (path.is_dir() and step.isdigit()):
+            continue
+        if (path / TRAINER_STATE_FILE).is_file():
+            complete.append((int(step), path))
+        else:
+            log.warning("skipping %s: no %s (an unfinished save)", path, TRAINER_STATE_FILE)
+    return max(complete)[1] if complete else None
 
 
 def _fetch_remote_state(objects: Any, prefix: str, output_dir: Path) -> None:
@@ -569,6 +581,8 @@ def _run(
             "best_f1": results["best_f1"],
             "split_hashes": split.hashes,
             "merges": dataset_config.merges,
+            # evaluate --split-side and the export parity gate read the split and data back.
+            "dataset_config": dataset_config.to_dict(),
         },
     )
     report_files: list[Path] = []
