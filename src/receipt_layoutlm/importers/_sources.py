@@ -55,6 +55,17 @@ def decode_text(path: Path) -> tuple[str, list[Problem]]:
     return decode_bytes(path.read_bytes(), str(path))
 
 
+def read_dataset_file(path: Path, problems: list[Problem]) -> str | None:
+    """A dataset file's text with its decoding problems appended to ``problems``; None (and an
+    ``empty file`` problem) when it holds nothing."""
+    text, decoding = decode_text(path)
+    problems.extend(decoding)
+    if empty := empty_file(path, text):
+        problems.append(empty)
+        return None
+    return text
+
+
 def image_size(path: Path, problems: list[Problem]) -> tuple[int, int] | None:
     """Pixel size of an image (header only), or None with a problem noted."""
     try:

@@ -24,10 +24,9 @@ from receipt_layoutlm.document import DocWord, ReceiptDocument
 from receipt_layoutlm.importers._report import ParseResult, Problem
 from receipt_layoutlm.importers._sources import (
     all_finite,
-    decode_text,
-    empty_file,
     existing_path,
     label_mode,
+    read_dataset_file,
 )
 
 CORE_MAP = {
@@ -131,10 +130,8 @@ def parse_cord(
     result = ParseResult()
     used: set[str] = set()
     for json_file in files:
-        text, problems = decode_text(json_file)
-        result.problems.extend(problems)
-        if empty := empty_file(json_file, text):
-            result.problems.append(empty)
+        text = read_dataset_file(json_file, result.problems)
+        if text is None:
             continue
         try:
             data = json.loads(text)

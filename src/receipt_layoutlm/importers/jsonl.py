@@ -28,7 +28,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from receipt_layoutlm.document import DocWord, ReceiptDocument
 from receipt_layoutlm.importers._report import ParseResult, Problem
-from receipt_layoutlm.importers._sources import decode_text, empty_file, existing_path, label_mode
+from receipt_layoutlm.importers._sources import existing_path, label_mode, read_dataset_file
 
 if TYPE_CHECKING:
     from receipt_dynamo import ReceiptStore
@@ -195,10 +195,8 @@ def parse_jsonl(
     result = ParseResult()
     used: set[str] = set()
     for jsonl_file in files:
-        text, problems = decode_text(jsonl_file)
-        result.problems.extend(problems)
-        if empty := empty_file(jsonl_file, text):
-            result.problems.append(empty)
+        text = read_dataset_file(jsonl_file, result.problems)
+        if text is None:
             continue
         for number, line in enumerate(text.splitlines(), 1):
             if limit is not None and len(result.documents) >= limit:

@@ -26,9 +26,9 @@ from receipt_layoutlm.importers._report import ParseResult, Problem
 from receipt_layoutlm.importers._sources import (
     all_finite,
     decode_text,
-    empty_file,
     existing_path,
     label_mode,
+    read_dataset_file,
 )
 
 CORE_MAP = {
@@ -162,10 +162,8 @@ def parse_wildreceipt(
     if native:
         result.native_labels = tuple(native_label(name) for name in classes)
     for annotation_file in _annotation_files(root):
-        text, problems = decode_text(annotation_file)
-        result.problems.extend(problems)
-        if empty := empty_file(annotation_file, text):
-            result.problems.append(empty)
+        text = read_dataset_file(annotation_file, result.problems)
+        if text is None:
             continue
         for number, line in enumerate(text.splitlines(), 1):
             if limit is not None and len(result.documents) >= limit:
