@@ -17,6 +17,20 @@ from receipt_cloud.objects._base import ObjectStore
 _TMP_PREFIX = ".receipt-cloud-tmp-"
 
 
+
+def _replace_atomically(path: Path, write: Callable[[int, str], None]) -> None:
+    """Write through a temp file beside ``path`` and rename it over ``path``: readers see the old
+    content or the new, never a partial file."""
+    fd, tmp = tempfile.mkstemp(prefix=_TMP_PREFIX, dir=path.parent)
+    try:
+        write(fd, tmp)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
 class LocalObjectStore(ObjectStore):
     """A directory used as an object store.
 
@@ -79,15 +93,7 @@ class LocalObjectStore(ObjectStore):
         # mkdir may have raced with a symlink swap; check again before writing.
         if not self._is_inside(path):
             raise UnsafeKeyError(key, str(self.root), "it resolves outside the root via a symlink")
-        fd, tmp = tempfile.mkstemp(prefix=_TMP_PREFIX, dir=path.parent)
-        try:
-            write(fd, tmp)
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-            raise
+        _replace_atomically(path, write)
 
     def put_bytes(self, key: str, data: bytes, *, content_type: str | None = None) -> None:
         def write(fd: int, _tmp: str) -> None:
@@ -146,16 +152,12 @@ class LocalObjectStore(ObjectStore):
             raise self._missing(key)
         dest = Path(path)
         dest.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=_TMP_PREFIX, dir=dest.parent)
-        try:
+
+        def copy(fd: int, _tmp: str) -> None:
             with os.fdopen(fd, "wb") as handle, src.open("rb") as source:
                 shutil.copyfileobj(source, handle, length=1 << 20)
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, dest)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-            raise
+
+        _replace_atomically(dest, copy)
         return dest
 
     def exists(self, key: str) -> bool:
