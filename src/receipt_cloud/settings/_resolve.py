@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -26,21 +27,7 @@ LOCAL_QUEUE_NAMES: dict[str, str] = {
 """Queue URL field -> queue name inside ``<data>/queues.sqlite3`` in the local environment."""
 
 PULUMI_TIMEOUT_SECONDS = 120
-_SETTING_FIELDS = {
-    "env",
-    "data_dir",
-    "region",
-    "endpoint_url",
-    "store_backend",
-    "table_name",
-    "raw_uri",
-    "runs_uri",
-    "bundles_uri",
-    "coreml_export_job_queue_url",
-    "coreml_export_results_queue_url",
-    "ocr_job_queue_url",
-    "ocr_results_queue_url",
-}
+_SETTING_FIELDS = frozenset(f.name for f in dataclasses.fields(Settings))
 
 
 def resolve_data_dir(data_dir: str | os.PathLike[str] | None, environ: Mapping[str, str]) -> Path:
