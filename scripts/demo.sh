@@ -45,8 +45,8 @@ echo "== promote $BUNDLE"
 $CLI promote "$BUNDLE"
 $CLI bundles list
 
-IMAGE_ID=$($PY -c "from receipt_dynamo import open_store; import os
-s = open_store('sqlite', path=os.path.join(os.environ['RECEIPTS_HOME'], 'receipts.sqlite3'))
-print(sorted(r.image_id for r in s.list_receipts())[0])")
+IMAGE_ID=$($PY -c "from receipt_cloud.settings import resolve_settings
+store = resolve_settings().open_store()
+print(sorted(r.image_id for r in store.list_receipts())[0])")
 echo "== predict receipt $IMAGE_ID with the ONNX runtime of the promoted bundle"
 $CLI predict --model "$BUNDLE" --runtime onnx --image-id "$IMAGE_ID"

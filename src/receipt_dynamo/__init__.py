@@ -42,7 +42,6 @@ from receipt_dynamo.store import (
     ProposalResult,
     ReceiptDetails,
     ReceiptStore,
-    default_sqlite_path,
     open_store,
 )
 from receipt_dynamo.vocabulary import (
@@ -103,7 +102,6 @@ __all__ = [
     "UnknownBackendError",
     "ValidationStatus",
     "create_table",
-    "default_sqlite_path",
     "known_labels",
     "open_store",
     "open_table",

@@ -715,11 +715,6 @@ class ReceiptStore:
         )
 
 
-def default_sqlite_path() -> Path:
-    """``$RECEIPTS_HOME/receipts.sqlite3``, else ``./.receipts/receipts.sqlite3``."""
-    return Path(os.environ.get("RECEIPTS_HOME") or ".receipts") / "receipts.sqlite3"
-
-
 def open_store(
     backend: str = "sqlite",
     *,
@@ -732,14 +727,20 @@ def open_store(
 ) -> ReceiptStore:
     """Open the store on a registered backend.
 
-    sqlite: ``path`` (default ``default_sqlite_path()``), ``table_name`` (default ``receipts``).
+    sqlite: ``path`` of the database file (required; ``receipt_cloud.settings`` resolves the
+    local data directory), ``table_name`` (default ``receipts``).
     dynamodb: ``table_name`` (or ``DYNAMO_TABLE_NAME``), ``region`` (or ``AWS_REGION``),
     ``endpoint_url`` (or ``AWS_ENDPOINT_URL``), or a ready boto3 ``client``.
     ``page_size`` caps each query page (small values exercise pagination in tests).
     """
     options: dict[str, Any] = {}
     if backend == "sqlite":
-        options["path"] = path if path is not None else default_sqlite_path()
+        if path is None:
+            raise StoreUnavailableError(
+                "open_store('sqlite') needs path=; use receipt_cloud.settings.resolve_settings()"
+                ".open_store() for the local data directory ($RECEIPTS_HOME or ./.receipts)"
+            )
+        options["path"] = path
         if table_name:
             options["table_name"] = table_name
         if page_size:

@@ -156,3 +156,13 @@ def test_query_on_a_missing_index_is_a_table_error_not_an_item_error(
     assert not isinstance(caught.value, EntityValidationError)
     with pytest.raises(TableSchemaError):
         store.get_receipt_details(new_id(), 1)
+
+
+def test_sqlite_store_needs_an_explicit_path() -> None:
+    """The store layer knows no application directory; settings resolve $RECEIPTS_HOME."""
+    import pytest
+
+    from receipt_dynamo import StoreUnavailableError, open_store
+
+    with pytest.raises(StoreUnavailableError, match="needs path="):
+        open_store("sqlite")
