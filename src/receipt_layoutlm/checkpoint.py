@@ -303,6 +303,24 @@ def read_meta(directory: str | Path) -> dict[str, Any]:
         raise CheckpointError(f"{path} is not valid JSON ({exc})") from None
 
 
+def recorded_job(uri: str | Path) -> str | None:
+    """The training job (name, else id) a checkpoint records in ``checkpoint.json``, read without
+    downloading the weights; None when the checkpoint records none."""
+    if not is_remote(uri):
+        meta = read_meta(uri)
+    else:
+        from receipt_cloud.objects import ObjectNotFoundError, resolve_uri
+
+        store, key = resolve_uri(str(uri).rstrip("/") + "/" + META_FILE)
+        try:
+            meta = json.loads(store.get_bytes(key))
+        except ObjectNotFoundError:
+            return None
+        except json.JSONDecodeError as exc:
+            raise CheckpointError(f"{store.uri(key)} is not valid JSON ({exc})") from None
+    return meta.get("job_name") or meta.get("job_id")
+
+
 def fetch_directory(
     uri: str | Path, destination: str | Path | None = None, *, what: str = "checkpoint"
 ) -> Path:

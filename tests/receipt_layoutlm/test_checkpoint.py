@@ -216,3 +216,17 @@ def test_training_dataset_config_from_meta_or_the_runs_run_json(saved: Path, tmp
     meta["dataset_config"] = {"dev_ratio": 0.4}
     (best / "checkpoint.json").write_text(json.dumps(meta))
     assert training_dataset_config(best) == {"dev_ratio": 0.4}
+
+
+def test_recorded_job_reads_checkpoint_json_without_the_weights(tmp_path) -> None:
+    from receipt_layoutlm.checkpoint import META_FILE, recorded_job
+    from receipt_layoutlm.errors import CheckpointError
+
+    assert recorded_job(tmp_path) is None
+    (tmp_path / META_FILE).write_text('{"job_id": "j-1", "job_name": "layoutlm-x"}')
+    assert recorded_job(tmp_path) == "layoutlm-x"
+    (tmp_path / META_FILE).write_text('{"job_id": "j-1"}')
+    assert recorded_job(str(tmp_path)) == "j-1"
+    (tmp_path / META_FILE).write_text("{not json")
+    with pytest.raises(CheckpointError, match="not valid JSON"):
+        recorded_job(tmp_path)

@@ -119,28 +119,10 @@ def _registry(args: argparse.Namespace) -> Any:
     return BundleRegistry.from_settings(_settings(args))
 
 
-def _checkpoint_job(checkpoint: str) -> str | None:
-    """The job recorded in checkpoint.json, read without loading the model."""
-    from receipt_layoutlm.checkpoint import META_FILE, is_remote
-
-    try:
-        if is_remote(checkpoint):
-            from receipt_cloud.objects import resolve_uri
-
-            store, key = resolve_uri(checkpoint.rstrip("/") + "/" + META_FILE)
-            meta = json.loads(store.get_bytes(key))
-        else:
-            from pathlib import Path
-
-            meta = json.loads((Path(checkpoint) / META_FILE).read_text(encoding="utf-8"))
-    except Exception:  # absent/unreadable: the export itself reports checkpoint problems
-        return None
-    return meta.get("job_name") or meta.get("job_id")
-
-
 def run_export(args: argparse.Namespace) -> int:
     import uuid
 
+    from receipt_layoutlm.checkpoint import recorded_job
     from receipt_layoutlm.export.bundle import ExportOptions, export_bundle
     from receipt_layoutlm.export.parity import ParityThresholds
     from receipt_layoutlm.export.quantize import get_quantize_mode
@@ -162,7 +144,7 @@ def run_export(args: argparse.Namespace) -> int:
     if not output:
         from receipt_layoutlm.export.registry import BundleRegistry
 
-        job = args.job_id or _checkpoint_job(checkpoint) or "unknown-job"
+        job = args.job_id or recorded_job(checkpoint) or "unknown-job"
         output = BundleRegistry.from_settings(settings).bundle_uri(job, export_id)
     options = ExportOptions(
         checkpoint=checkpoint,
