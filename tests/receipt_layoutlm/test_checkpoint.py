@@ -21,7 +21,6 @@ from receipt_layoutlm.encoding import (  # noqa: E402
     EncodingConfig,
     encode_receipt,
     label_list,
-    load_tokenizer,
 )
 from receipt_layoutlm.errors import CheckpointError  # noqa: E402
 from receipt_layoutlm.pretrained import minilm_dir  # noqa: E402
@@ -43,11 +42,6 @@ def _tiny_model(num_labels: int, vocab_size: int, seed: int = 0):
         num_labels=num_labels,
     )
     return LayoutLMForTokenClassification(config).eval()
-
-
-@pytest.fixture(scope="module")
-def tokenizer():
-    return load_tokenizer(minilm_dir())
 
 
 @pytest.fixture(scope="module")

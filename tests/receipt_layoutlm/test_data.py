@@ -18,7 +18,7 @@ from receipt_layoutlm.data import (
     split_documents,
 )
 from receipt_layoutlm.document import DocWord, ReceiptDocument
-from receipt_layoutlm.encoding import IGNORE_INDEX, EncodingConfig, label_list, load_tokenizer
+from receipt_layoutlm.encoding import IGNORE_INDEX, EncodingConfig, label_list
 from receipt_layoutlm.errors import DatasetError, TrainingError
 
 
@@ -43,13 +43,6 @@ def _receipt(key: str) -> ReceiptDocument:
         _word("THANKS", 4, 0),
     ]
     return ReceiptDocument(key=key, width=400, height=200, words=words)
-
-
-@pytest.fixture(scope="module")
-def tokenizer():
-    from receipt_layoutlm.pretrained import minilm_dir
-
-    return load_tokenizer(minilm_dir())
 
 
 def _tags(doc, tokenizer, config: DatasetConfig) -> list[str]:

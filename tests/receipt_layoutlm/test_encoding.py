@@ -43,18 +43,6 @@ def word(text: str, x0: float, y0: float, x1: float, y1: float, **kw) -> DocWord
     return DocWord(text=text, corners=rect(x0, y0, x1, y1), **kw)
 
 
-@pytest.fixture(scope="module")
-def tokenizer():
-    pytest.importorskip("transformers")
-    from receipt_layoutlm.pretrained import minilm_dir
-
-    try:
-        path = minilm_dir()
-    except Exception as exc:  # the [minilm] extra is not installed
-        pytest.skip(str(exc))
-    return load_tokenizer(path)
-
-
 # --- boxes -----------------------------------------------------------------------------------
 
 

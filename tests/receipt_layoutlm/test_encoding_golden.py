@@ -18,7 +18,6 @@ from receipt_layoutlm.encoding import (
     ENCODING_VERSION,
     EncodingConfig,
     encode_receipt,
-    load_tokenizer,
     tokenizer_facts,
 )
 
@@ -32,15 +31,8 @@ GOLDEN = json.loads(FIXTURE.read_text(encoding="utf-8"))
 
 
 @pytest.fixture(scope="module")
-def minilm():
-    pytest.importorskip("transformers")
-    from receipt_layoutlm.pretrained import minilm_dir
-
-    try:
-        path = minilm_dir()
-    except Exception as exc:  # the [minilm] extra is not installed
-        pytest.skip(str(exc))
-    return path, load_tokenizer(path)
+def minilm(minilm_path, tokenizer):
+    return minilm_path, tokenizer
 
 
 def document(data: dict) -> ReceiptDocument:

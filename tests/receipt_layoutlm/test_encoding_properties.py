@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -17,7 +16,6 @@ from receipt_layoutlm.encoding import (
     encode_receipt,
     group_lines,
     label_list,
-    load_tokenizer,
     normalize_box,
     order_words,
 )
@@ -26,18 +24,6 @@ ENTITIES = ["DATE", "TOTAL", "MERCHANT_NAME"]
 LABEL2ID = {tag: i for i, tag in enumerate(label_list(ENTITIES))}
 ID2LABEL = {i: tag for tag, i in LABEL2ID.items()}
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-
-
-@pytest.fixture(scope="module")
-def tokenizer():
-    pytest.importorskip("transformers")
-    from receipt_layoutlm.pretrained import minilm_dir
-
-    try:
-        path = minilm_dir()
-    except Exception as exc:  # the [minilm] extra is not installed
-        pytest.skip(str(exc))
-    return load_tokenizer(path)
 
 
 texts = st.one_of(

@@ -40,7 +40,6 @@ from receipt_layoutlm.export import (  # noqa: E402
     export_bundle,
     verify_bundle,
 )
-from receipt_layoutlm.pretrained import minilm_dir  # noqa: E402
 from receipt_layoutlm.runtime import load_runtime  # noqa: E402
 
 SEQ = 64
@@ -83,11 +82,6 @@ def _receipts() -> list[ReceiptDocument]:
         _receipt("test:medium", head + items + foot),
         _receipt("test:long", head + items * 4 + foot),  # several windows at SEQ
     ]
-
-
-@pytest.fixture(scope="module")
-def tokenizer():
-    return load_tokenizer(minilm_dir())
 
 
 @pytest.fixture(scope="module")
@@ -159,10 +153,8 @@ def float16_bundle(tmp_path_factory, checkpoint_dir: Path) -> tuple[Path, str]:
 
 
 def _write_jsonl(path: Path, docs: list[ReceiptDocument]) -> None:
-    try:
-        from receipt_layoutlm.importers.jsonl import write_jsonl
-    except ImportError:
-        pytest.skip("importers.jsonl is not available")
+    from receipt_layoutlm.importers.jsonl import write_jsonl
+
     write_jsonl(docs, path)
 
 
@@ -382,8 +374,8 @@ def test_agreement_below_threshold_is_refused(checkpoint_dir, docs, tmp_path) ->
         make_zip=False,
     )
     measured = _results(export_bundle(options, documents=docs).manifest)["coreml-mil"]
-    if measured["word_agreement"] >= 1.0:
-        pytest.skip("int4 agreed on every word; no threshold above it to test")
+    # The tiny random model's logits are near-tied, so int4 flips some words (seeded: stable).
+    assert measured["word_agreement"] < 1.0
     above = min(1.0, measured["word_agreement"] + 1e-3)
     out = tmp_path / "refused"
     strict = dataclasses.replace(options, output=str(out), thresholds=ParityThresholds(int4=above))
