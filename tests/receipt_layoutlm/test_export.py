@@ -653,3 +653,11 @@ def test_s3_publish_uploads_manifest_last_and_clears_an_unfinished_attempt(
 
     with pytest.raises(ExportError, match="already holds a published bundle"):
         _check_destination(prefix)
+
+
+def test_every_record_quantize_mode_has_an_export_spec() -> None:
+    """CoreMLExportJob.quantize is validated against receipt_dynamo's vocabulary; the exporter
+    must know every one of those names (and no other)."""
+    from receipt_dynamo.vocabulary import QuantizeMode as RecordMode
+
+    assert set(QUANTIZE_MODES) == {m.value for m in RecordMode}

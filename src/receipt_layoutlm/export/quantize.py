@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from receipt_dynamo.vocabulary import QuantizeMode as ModeName
 from receipt_layoutlm.errors import ExportError
 
 
@@ -32,13 +33,15 @@ class QuantizeMode:
 
 # float32/float16/int8 (constexpr_affine_dequantize) exist since iOS16; iOS17 is the floor we
 # support. Linear int4 with per-block scales is constexpr_blockwise_shift_scale: iOS18/macOS15.
-QUANTIZE_MODES: dict[str, QuantizeMode] = {
-    "float32": QuantizeMode("float32", "float32", None, "iOS17", "macOS14", 0.999, 4.0),
-    "float16": QuantizeMode("float16", "float16", None, "iOS17", "macOS14", 0.999, 2.0),
-    "int8": QuantizeMode("int8", "float16", "int8", "iOS17", "macOS14", 0.99, 1.0),
-    "int4": QuantizeMode("int4", "float16", "int4", "iOS18", "macOS15", 0.97, 0.5),
-}
-DEFAULT_QUANTIZE = "float16"
+# Names come from the record vocabulary, so a CoreMLExportJob's ``quantize`` always has a mode.
+_MODES = (
+    QuantizeMode(ModeName.FLOAT32, "float32", None, "iOS17", "macOS14", 0.999, 4.0),
+    QuantizeMode(ModeName.FLOAT16, "float16", None, "iOS17", "macOS14", 0.999, 2.0),
+    QuantizeMode(ModeName.INT8, "float16", "int8", "iOS17", "macOS14", 0.99, 1.0),
+    QuantizeMode(ModeName.INT4, "float16", "int4", "iOS18", "macOS15", 0.97, 0.5),
+)
+QUANTIZE_MODES: dict[str, QuantizeMode] = {str(mode.name): mode for mode in _MODES}
+DEFAULT_QUANTIZE = ModeName.FLOAT16.value
 
 
 def get_quantize_mode(name: str) -> QuantizeMode:
