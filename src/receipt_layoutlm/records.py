@@ -114,29 +114,20 @@ class ReceiptRecords:
 
 
 def _numbered(doc: ReceiptDocument) -> list[DocWord]:
-    """The words with unique (line_id, word_id); lines from group_lines when ids are missing."""
-    from receipt_layoutlm.encoding import group_lines
+    """The words with unique (line_id, word_id). Missing or clashing ids are numbered in the
+    encoding spec's reading order: OCR lines kept when every word has one, else clustered."""
+    from receipt_layoutlm.encoding import reading_lines
 
     words = doc.words
-    if any(w.line_id is None for w in words):
-        lines = group_lines(words, origin=doc.origin)
-        return [
-            replace(w, line_id=li, word_id=wi)
-            for li, line in enumerate(lines, 1)
-            for wi, w in enumerate(line, 1)
-        ]
     pairs = [(w.line_id, w.word_id) for w in words]
-    if all(w.word_id is not None for w in words) and len(set(pairs)) == len(pairs):
+    if all(None not in pair for pair in pairs) and len(set(pairs)) == len(pairs):
         return list(words)
-    by_line: dict[int, list[DocWord]] = {}
-    for w in words:
-        by_line.setdefault(int(w.line_id), []).append(w)  # type: ignore[arg-type]
-    out = []
-    for line_id, members in by_line.items():
-        members.sort(key=lambda w: min(c[0] for c in w.corners))
-        out.extend(replace(w, word_id=wi) for wi, w in enumerate(members, 1))
-        del line_id
-    return out
+    keep_lines = all(w.line_id is not None for w in words)
+    return [
+        replace(words[i], line_id=words[i].line_id if keep_lines else n, word_id=position)
+        for n, line in enumerate(reading_lines(doc), 1)
+        for position, i in enumerate(line, 1)
+    ]
 
 
 def _box(points: Iterable[tuple[float, float]]) -> BoundingBox:

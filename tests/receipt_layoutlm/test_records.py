@@ -67,6 +67,18 @@ def test_words_without_line_ids_get_lines_from_the_encoding_spec():
     assert (records.receipt.width, records.receipt.height) == (1, 1)
 
 
+def test_words_without_word_ids_keep_ocr_lines_and_number_left_to_right():
+    words = [
+        DocWord("Z", ((0.6, 0.1), (0.7, 0.1), (0.7, 0.15), (0.6, 0.15)), line_id=7),
+        DocWord("Y", ((0.1, 0.1), (0.2, 0.1), (0.2, 0.15), (0.1, 0.15)), line_id=7),
+        DocWord("X", ((0.1, 0.5), (0.2, 0.5), (0.2, 0.55), (0.1, 0.55)), line_id=3),
+    ]
+    doc = ReceiptDocument(key="k2", width=1.0, height=1.0, normalized=True, words=words)
+    records = records_from_document(doc, source="T", label_proposed_by="t")
+    assert sorted((w.line_id, w.word_id, w.text) for w in records.words) == [
+        (3, 1, "X"), (7, 1, "Y"), (7, 2, "Z")]
+
+
 def test_label_conflicts_newest_wins_and_are_counted(store):
     records = records_from_document(_doc(), source="T", label_proposed_by="t")
     image_id = records.image.image_id
