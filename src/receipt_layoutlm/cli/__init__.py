@@ -14,6 +14,10 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from receipt_cloud.errors import ReceiptCloudError
+from receipt_dynamo.errors import ReceiptDynamoError
+from receipt_layoutlm.errors import ReceiptLayoutLMError
+
 # Command-group modules, in the order their commands appear in --help.
 _COMMAND_MODULES = (
     "receipt_layoutlm.cli.dataset_commands",
@@ -84,17 +88,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.handler(args) or 0)
     except KeyboardInterrupt:
         return 130
-    except Exception as exc:  # one readable line for known errors, traceback only at DEBUG
+    except (ReceiptLayoutLMError, ReceiptDynamoError, ReceiptCloudError) as exc:
+        # Errors raised on purpose carry their fix: one readable line, a traceback at DEBUG.
         if args.log_level == "DEBUG":
             raise
-        from receipt_layoutlm.errors import ReceiptLayoutLMError
-
-        if isinstance(exc, ReceiptLayoutLMError) or exc.__class__.__module__.startswith(
-            ("receipt_dynamo", "receipt_cloud")
-        ):
-            print(f"error: {exc}", file=sys.stderr)
-            return 2
-        raise
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":
