@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from receipt_dynamo.vocabulary import JobStatus
+
 pytestmark = pytest.mark.slow
 
 TINY = {
@@ -64,7 +66,7 @@ def test_train_records_job_metrics_and_artifacts(sroie_store, objects, tmp_path:
         job_name="layoutlm-e2e",
         output_dir=tmp_path / "work",
     )
-    assert result.status == "succeeded"
+    assert result.status is JobStatus.SUCCEEDED
     job = sroie_store.get_job_by_name("layoutlm-e2e")
     assert job.status.value == "succeeded"
     assert set(job.results) >= {"best_f1", "best_epoch", "best_checkpoint_s3_path"}
@@ -139,7 +141,7 @@ def test_sigterm_interrupts_and_resume_runs_only_the_rest(
         output_dir=work,
         callbacks=[SigtermAfterFirstEpoch()],
     )
-    assert first.status == "interrupted"
+    assert first.status is JobStatus.INTERRUPTED
     job = sroie_store.get_job_by_name("layoutlm-resume")
     assert job.status.value == "interrupted"
     assert "SIGTERM" in job.status_message and "--job-name layoutlm-resume" in job.status_message
@@ -157,7 +159,7 @@ def test_sigterm_interrupts_and_resume_runs_only_the_rest(
         job_name="layoutlm-resume",
         output_dir=tmp_path / "elsewhere",
     )
-    assert second.status == "succeeded" and second.resumed_from is not None
+    assert second.status is JobStatus.SUCCEEDED and second.resumed_from is not None
     done_before = int(Path(second.resumed_from).name.split("-")[1])
     assert done_before >= per_epoch
     assert second.steps_this_run == 2 * per_epoch - done_before < per_epoch
@@ -234,7 +236,7 @@ def test_eval_windows_stay_in_dataset_order(tmp_path: Path) -> None:
     from transformers import TrainingArguments
 
     from receipt_layoutlm.data import rows_to_dataset
-    from receipt_layoutlm.training.trainer import _make_trainer_class
+    from receipt_layoutlm.training.hf_trainer import make_trainer_class
 
     rows = [
         {"input_ids": [1] * n, "attention_mask": [1] * n, "token_type_ids": [0] * n,
@@ -249,5 +251,5 @@ def test_eval_windows_stay_in_dataset_order(tmp_path: Path) -> None:
         report_to="none",
         use_cpu=True,
     )
-    trainer = _make_trainer_class()(model=torch.nn.Linear(1, 1), args=args)
+    trainer = make_trainer_class()(model=torch.nn.Linear(1, 1), args=args)
     assert list(trainer._get_eval_sampler(dataset)) == list(range(len(rows)))
