@@ -3,6 +3,7 @@ a readable error (never an exception) for a job SageMaker does not know."""
 
 from __future__ import annotations
 
+import contextlib
 from types import SimpleNamespace
 
 import boto3
@@ -28,10 +29,8 @@ def _create_training_job(endpoint: str, name: str) -> None:
 def test_status_and_log_streams_of_a_known_job(aws_env: str, unique_name: str) -> None:
     _create_training_job(aws_env, unique_name)
     logs = boto3.client("logs", region_name="us-east-1", endpoint_url=aws_env)
-    try:
+    with contextlib.suppress(logs.exceptions.ResourceAlreadyExistsException):
         logs.create_log_group(logGroupName=SAGEMAKER_LOG_GROUP)
-    except logs.exceptions.ResourceAlreadyExistsException:
-        pass
     logs.create_log_stream(logGroupName=SAGEMAKER_LOG_GROUP, logStreamName=f"{unique_name}/algo-1")
     logs.create_log_stream(logGroupName=SAGEMAKER_LOG_GROUP, logStreamName="another-job/algo-1")
 
