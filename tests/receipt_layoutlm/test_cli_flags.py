@@ -124,3 +124,19 @@ def test_a_command_group_that_fails_to_import_is_an_error(monkeypatch) -> None:
     )
     with pytest.raises(ModuleNotFoundError, match="absent_commands"):
         build_parser()
+
+
+def test_export_flags_left_off_give_the_export_options_defaults() -> None:
+    from receipt_layoutlm.cli.export_commands import EXPORT_FLAGS
+    from receipt_layoutlm.export import ExportOptions
+
+    args = build_parser().parse_args(["export-coreml", "--checkpoint-dir", "ckpt"])
+    values = flag_values(args, EXPORT_FLAGS)
+    assert ExportOptions("ckpt", "out", **values) == ExportOptions("ckpt", "out")
+    args = build_parser().parse_args(
+        ["export-coreml", "--s3-uri", "s3://b/c", "--formats", "onnx", "--no-zip",
+         "--quantize", "int8", "--seq-length", "128", "--weight-threshold", "0"]
+    )  # fmt: skip
+    options = ExportOptions("s3://b/c", "out", **flag_values(args, EXPORT_FLAGS))
+    assert (options.formats, options.make_zip, options.quantize) == (("onnx",), False, "int8")
+    assert (options.seq_length, options.weight_threshold) == (128, 0)
