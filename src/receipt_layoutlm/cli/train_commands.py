@@ -34,7 +34,7 @@ DATASET_FLAGS = (
         help="JSONL dataset instead of the store",
         kwargs={"metavar": "FILE.jsonl"},
     ),
-    Flag("merge_preset", default=None, help="", kwargs={"choices": sorted(MERGE_PRESETS)}),
+    Flag("merge_preset", default=None, kwargs={"choices": sorted(MERGE_PRESETS)}),
     Flag(
         "label_merges",
         default=None,
@@ -50,7 +50,7 @@ DATASET_FLAGS = (
         help="keep only these (merged) labels, others become O; repeatable",
         kwargs={"action": "append", "metavar": "LABEL"},
     ),
-    Flag("unverified", help=""),
+    "unverified",
     Flag("split_file", help='frozen {"train","dev"} keys', kwargs={"metavar": "FILE.json"}),
     Flag("dev_ratio", default=None, help="dev share (default {default})"),
     Flag("split_seed", default=None, help="split seed (default {default})"),
