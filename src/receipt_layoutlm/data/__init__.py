@@ -22,6 +22,7 @@ from receipt_layoutlm.data._config import (
     DatasetConfig,
     parse_label_merges,
 )
+from receipt_layoutlm.data._folds import Fold, kfold
 from receipt_layoutlm.data._load import DocumentSet, load_dataset_file, load_documents
 from receipt_layoutlm.data._split import Split, keys_hash, split_documents
 
@@ -33,11 +34,13 @@ __all__ = [
     "DatasetConfig",
     "DocumentSet",
     "EncodedSet",
+    "Fold",
     "Split",
     "build_datasets",
     "encode_documents",
     "entity_labels",
     "keys_hash",
+    "kfold",
     "load_dataset_file",
     "load_documents",
     "parse_label_merges",

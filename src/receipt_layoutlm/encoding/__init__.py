@@ -23,7 +23,13 @@ from receipt_layoutlm.encoding._encode import (
     EncodedWindow,
     encode_receipt,
 )
-from receipt_layoutlm.encoding._order import group_lines, order_words, reading_lines, reading_order
+from receipt_layoutlm.encoding._order import (
+    group_lines,
+    order_words,
+    printed_rows,
+    reading_lines,
+    reading_order,
+)
 from receipt_layoutlm.encoding._tags import bio_tags, label_list
 from receipt_layoutlm.encoding._tokenizer import load_tokenizer, special_ids, tokenizer_facts
 from receipt_layoutlm.encoding._windows import plan_windows
@@ -49,6 +55,7 @@ __all__ = [
     "normalize_box",
     "order_words",
     "plan_windows",
+    "printed_rows",
     "reading_lines",
     "reading_order",
     "special_ids",

@@ -71,6 +71,21 @@ def group_lines(
     return [[words[i] for i in line] for line in _group_indices(extents, line_overlap)]
 
 
+def printed_rows(
+    boxes: Sequence[tuple[float, float, float, float]], *, line_overlap: float = 0.5
+) -> list[int]:
+    """Per box, the number of its printed row (0-based, top to bottom): boxes clustered by
+    vertical overlap exactly as :func:`group_lines` does, whatever the OCR line ids say. Takes
+    ``EncodedReceipt.boxes`` (normalised, y down), so a label and its amount printed on one row
+    but recognised as two OCR lines (SROIE) share a row."""
+    _check_overlap(line_overlap)
+    rows = [0] * len(boxes)
+    for number, members in enumerate(_group_indices(list(boxes), line_overlap)):
+        for i in members:
+            rows[i] = number
+    return rows
+
+
 def reading_lines(doc: ReceiptDocument, *, line_overlap: float = 0.5) -> list[list[int]]:
     """Indices into ``doc.words`` grouped into lines, lines and words in reading order (see
     :func:`order_words`): OCR lines when every word has a ``line_id``, else clustered lines."""

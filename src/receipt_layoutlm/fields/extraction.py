@@ -27,9 +27,11 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
+from receipt_layoutlm.fields.lines import line_block
 from receipt_layoutlm.fields.parsing import parse_amount, parse_date, parse_phone, parse_time
+from receipt_layoutlm.fields.total_picker import Candidate, TotalPicker, total_candidates
 
 FIELD_LABELS: dict[str, tuple[str, ...]] = {
     "merchant": ("MERCHANT_NAME",),
@@ -261,12 +263,54 @@ def _fallback_one(
     return dataclasses.replace(found, confidence=probability)
 
 
+MultilineMode = Literal["lines", "runs"]
+
+
+def _picked_total(
+    labels: Sequence[str], words: list[_Word], rows: Sequence[int] | None, picker: TotalPicker
+) -> FieldValue | None:
+    if rows is None:
+        if any(w.line is None for w in words):
+            return None
+        rows = [int(w.line) for w in words]  # type: ignore[arg-type]
+    picked = picker.pick(total_candidates(words, rows, labels))
+    if picked is None:
+        return None
+    candidate, probability = picked
+    found = _field_value("total", [candidate.word], candidate.value)
+    return dataclasses.replace(found, confidence=probability)
+
+
+def candidates_for_total(
+    words: Sequence[_WordLike],
+    *,
+    line_ids: Sequence[int] | None = None,
+    rows: Sequence[int] | None = None,
+    field_labels: Mapping[str, Sequence[str]] | None = None,
+) -> list[Candidate]:
+    """The total picker's candidates (every amount, with its features) for words in reading
+    order, exactly as :func:`extract_fields` builds them: what the picker is fitted on."""
+    normalised = _normalise_words(words, line_ids)
+    labels = tuple((FIELD_LABELS if field_labels is None else field_labels)["total"])
+    if rows is None:
+        rows = [int(w.line) if w.line is not None else 0 for w in normalised]
+    return total_candidates(normalised, rows, labels)
+
+
+def _line_block_value(field: str, labels: Sequence[str], words: list[_Word]) -> FieldValue | None:
+    block = line_block(words, labels)
+    return None if block is None else _field_value(field, block, None)
+
+
 def extract_fields(
     words: Sequence[tuple[str, str | None, float]] | Sequence[_WordLike],
     *,
     line_ids: Sequence[int] | None = None,
     field_labels: Mapping[str, Sequence[str]] | None = None,
     fallback_min_probability: float | None = FALLBACK_MIN_PROBABILITY,
+    rows: Sequence[int] | None = None,
+    total_picker: TotalPicker | None = None,
+    multiline: MultilineMode = "runs",
 ) -> dict[str, FieldValue]:
     """One value per field from words in reading order.
 
@@ -280,12 +324,25 @@ def extract_fields(
     from the parsing word most probably of its labels, if that probability reaches
     ``fallback_min_probability`` (None turns this off); its confidence is that probability. See
     the module docstring for the span rules.
+
+    ``multiline="lines"`` reads multi-line fields as one block of whole lines from the words'
+    probabilities (``fields.lines``; needs line ids and ``label_probabilities``, else the runs
+    below apply). ``total_picker`` (``fields.total_picker``, fitted at training) picks the total
+    among every amount on the receipt, using ``rows`` (one printed row per word,
+    ``encoding.printed_rows``; line ids when None); without it the total is read like any
+    amount field.
     """
     normalised = _normalise_words(words, line_ids)
     mapping = FIELD_LABELS if field_labels is None else field_labels
     out: dict[str, FieldValue] = {}
     for field, labels in mapping.items():
-        value = _extract_one(field, tuple(labels), normalised)
+        value = None
+        if field == "total" and total_picker is not None:
+            value = _picked_total(tuple(labels), normalised, rows, total_picker)
+        if value is None and multiline == "lines" and field in MULTILINE_FIELDS:
+            value = _line_block_value(field, tuple(labels), normalised)
+        if value is None:
+            value = _extract_one(field, tuple(labels), normalised)
         if value is None and fallback_min_probability is not None:
             value = _fallback_one(field, tuple(labels), normalised, fallback_min_probability)
         if value is not None:

@@ -21,7 +21,8 @@ class Evaluation:
     """``entity`` (EntityMetrics.to_dict), ``sroie_task3`` (when receipts carry fields),
     ``receipts``, ``runtime``."""
     files: list[Path] = field(default_factory=list)
-    """report.json, report.md, confusion_matrix.png written by evaluation.write_report."""
+    """report.json, report.md, confusion_matrix.png written by evaluation.write_report, and
+    mismatches.jsonl (every task-3 mismatch, classified) when receipts carry fields."""
 
 
 def evaluate_documents(
@@ -39,6 +40,8 @@ def evaluate_documents(
     ``merges``; labels the model does not know count as O); predictions from
     ``runtime.predict_windows`` + ``decode_word_labels``, exactly as inference decodes.
     ``task3_whitespace`` is how task-3 strings are compared (``evaluation.normalize_whitespace``).
+    With ``out_dir``, every task-3 mismatch goes to ``mismatches.jsonl`` (classified by
+    ``evaluation.mismatches``) and the worst ones into ``report.md``.
     """
     from receipt_layoutlm.encoding import encode_receipt
     from receipt_layoutlm.evaluation import (
@@ -47,6 +50,12 @@ def evaluate_documents(
         sroie_prediction,
         sroie_task3_f1,
         write_report,
+    )
+    from receipt_layoutlm.evaluation.mismatches import (
+        kind_counts,
+        mismatch_markdown,
+        mismatch_rows,
+        write_mismatches,
     )
     from receipt_layoutlm.prediction import predict_document
 
@@ -78,10 +87,14 @@ def evaluate_documents(
         "entity": entity.to_dict(),
         "token_accuracy": entity.accuracy,
     }
+    rows: list[dict[str, Any]] = []
     if truth:
-        metrics["sroie_task3"] = sroie_task3_f1(
-            predictions, truth, whitespace=task3_whitespace
-        ).to_dict()
+        task3 = sroie_task3_f1(predictions, truth, whitespace=task3_whitespace)
+        rows = mismatch_rows(task3.mismatches)
+        metrics["sroie_task3"] = {
+            **task3.to_dict(),
+            "mismatch_kinds": kind_counts(rows)["all"],
+        }
     entities = ["O", *sorted({t[2:] for t in runtime.labels if t != "O"})]
     confusion = confusion_matrix(
         [t for seq in true_tags for t in seq], [t for seq in pred_tags for t in seq], entities
@@ -89,8 +102,15 @@ def evaluate_documents(
     files: list[Path] = []
     if out_dir is not None:
         files = write_report(
-            out_dir, metrics=metrics, confusion=confusion, labels=entities, curves=None
+            out_dir,
+            metrics=metrics,
+            confusion=confusion,
+            labels=entities,
+            curves=None,
+            sections=[mismatch_markdown(rows)] if truth else [],
         )
+        if truth:
+            files.append(write_mismatches(Path(out_dir) / "mismatches.jsonl", rows))
     return Evaluation(metrics=metrics, files=files)
 
 
