@@ -163,14 +163,22 @@ def cmd_score(args: argparse.Namespace) -> int:
             name = f"{multiline}+{mode}"
             results[name] = summarize(fold_results)
             rows = [r for res in fold_results for r in mismatch_rows(res.mismatches)]
-            write_mismatches(Path(args.work_dir) / args.variant / "score" / name / "mismatches.jsonl", rows)
+            out = Path(args.work_dir) / args.variant / "score" / name / "mismatches.jsonl"
+            write_mismatches(out, rows)
     print(json.dumps({"variant": args.variant, "whitespace": args.whitespace, "results": results}))
-    print(f"\n{'extraction':<18} {'folds':>5} {'task-3 F1':>15} " + " ".join(f"{k:>15}" for k in ("company", "date", "address", "total")))
+    _print_table(results)
+    return 0
+
+
+def _print_table(results: dict) -> None:
+    keys = ("company", "date", "address", "total")
+    print(
+        f"\n{'extraction':<18} {'folds':>5} {'task-3 F1':>15} " + " ".join(f"{k:>15}" for k in keys)
+    )
     for name, r in results.items():
         cells = [f"{r['f1']['mean']:.3f} ± {r['f1']['std']:.3f}"]
-        cells += [f"{r['per_key'][k]['mean']:.3f} ± {r['per_key'][k]['std']:.3f}" for k in ("company", "date", "address", "total")]
+        cells += [f"{r['per_key'][k]['mean']:.3f} ± {r['per_key'][k]['std']:.3f}" for k in keys]
         print(f"{name:<18} {r['folds']:>5} " + " ".join(f"{c:>15}" for c in cells))
-    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -19,11 +19,11 @@ from receipt_layoutlm.encoding import (
     load_tokenizer,
     special_ids,
 )
-from receipt_layoutlm.fields import load_total_picker
 from receipt_layoutlm.errors import (
     CheckpointError,
     EncodingError,
 )
+from receipt_layoutlm.fields import load_total_picker
 
 
 class Runtime(ABC):

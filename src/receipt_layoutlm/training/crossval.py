@@ -61,8 +61,6 @@ def summarize(results: Sequence[Task3Result]) -> dict[str, Any]:
             for key in SROIE_KEYS
             if all(key in r.per_key for r in results)
         },
-        "per_fold": [
-            {"f1": r.f1, **{k: s.f1 for k, s in r.per_key.items()}} for r in results
-        ],
+        "per_fold": [{"f1": r.f1, **{k: s.f1 for k, s in r.per_key.items()}} for r in results],
         "mismatch_kinds": kind_counts(rows),
     }

@@ -56,7 +56,7 @@ class CachedRuntime:
         try:
             index = json.loads((cache / INDEX_FILE).read_text(encoding="utf-8"))
         except FileNotFoundError:
-            raise EvaluationError(f"{cache} holds no fold cache ({INDEX_FILE}); run cache") from None
+            raise EvaluationError(f"{cache} holds no fold cache ({INDEX_FILE})") from None
         self.tokenizer = tokenizer
         self.labels: list[str] = list(index["labels"])
         self.encoding_config = EncodingConfig.from_dict(index["encoding"])
