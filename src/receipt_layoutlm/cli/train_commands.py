@@ -71,6 +71,8 @@ HYPERPARAMETER_FLAGS = (
     "stride",
     "checkpoint_metric",
     "new_param_lr_multiplier",
+    "box_embedding_init",
+    "total_picker",
     Flag("max_steps", help="stop after N steps (smoke runs)"),
 )
 MODEL_FLAGS = (

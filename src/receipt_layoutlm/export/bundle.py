@@ -28,6 +28,7 @@ from receipt_layoutlm.errors import ExportError
 from receipt_layoutlm.export import layout
 from receipt_layoutlm.export.parity import ParityReport, ParityThresholds
 from receipt_layoutlm.export.quantize import DEFAULT_QUANTIZE, QuantizeMode, get_quantize_mode
+from receipt_layoutlm.fields import PICKER_FILE
 
 log = logging.getLogger(__name__)
 
@@ -181,6 +182,11 @@ def _write_text_side(staging: Path, checkpoint: Any, encoding: Any, extra: dict[
     (staging / layout.CONFIG_FILE).write_text(
         json.dumps(model_config, indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8"
     )
+    # The learned total picker travels with the model (and so into the manifest's file list):
+    # every runtime applies it in prediction.predict_document.
+    picker = checkpoint.path / PICKER_FILE
+    if picker.is_file():
+        shutil.copyfile(picker, staging / PICKER_FILE)
 
 
 def _versions() -> dict[str, str]:
