@@ -240,3 +240,20 @@ def test_picker_round_trip_and_refusals(tmp_path: Path) -> None:
 def test_printed_rows_join_boxes_of_one_row_across_ocr_lines() -> None:
     boxes = [(10, 100, 80, 120), (300, 102, 360, 121), (10, 130, 80, 150), (10, 160, 90, 181)]
     assert printed_rows(boxes) == [0, 0, 1, 2]
+
+
+def test_a_separate_currency_word_joins_the_picked_total_when_the_model_says_so() -> None:
+    names = feature_names()
+    weights = tuple(8.0 if n == "row_total" else 0.0 for n in names)
+    picker = TotalPicker(tuple(names), weights, -4.0, (0.0,) * len(names), (1.0,) * len(names))
+    for p_currency, expected in ((0.8, "RM 9.00"), (0.2, "9.00")):
+        words = [
+            _pred(0, "TOTAL", None, {"GRAND_TOTAL": 0.0}),
+            _pred(1, "RM", None, {"GRAND_TOTAL": p_currency}),
+            _pred(2, "9.00", None, {"GRAND_TOTAL": 0.3}),
+            _pred(3, "CASH", None, {"GRAND_TOTAL": 0.0}),
+            _pred(4, "10.00", None, {"GRAND_TOTAL": 0.6}),
+        ]
+        rows = [0, 0, 0, 1, 1]
+        total = extract_fields(words, line_ids=rows, rows=rows, total_picker=picker)["total"]
+        assert (total.text, total.value) == (expected, 9.0)

@@ -25,6 +25,7 @@ ground truth joins address lines the same way); ``confidence`` is the mean word 
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
@@ -264,6 +265,7 @@ def _fallback_one(
 
 
 MultilineMode = Literal["lines", "runs"]
+_CURRENCY_WORD = re.compile(r"RM|MYR|\$|USD|SGD", re.IGNORECASE)
 
 
 def _picked_total(
@@ -277,7 +279,16 @@ def _picked_total(
     if picked is None:
         return None
     candidate, probability = picked
-    found = _field_value("total", [candidate.word], candidate.value)
+    span = [candidate.word]
+    position = next(i for i, w in enumerate(words) if w is candidate.word)
+    if position > 0 and rows[position - 1] == rows[position]:
+        before = words[position - 1]
+        # A currency printed as its own word belongs to the value when the model says so
+        # (SROIE keys then read "RM 9.00"), by the same more-likely-in-than-out rule.
+        in_total = max(before.probabilities.get(label, 0.0) for label in labels) >= 0.5
+        if _CURRENCY_WORD.fullmatch(before.text.strip()) and in_total:
+            span.insert(0, before)
+    found = _field_value("total", span, candidate.value)
     return dataclasses.replace(found, confidence=probability)
 
 
