@@ -9,6 +9,8 @@ Three steps, so field-extraction changes are re-scored in seconds without retrai
     # 2. cache each fold model's window logits (held-out fold + its training side)
     python benchmarks/quality_bench.py cache --dataset sroie_train.jsonl --folds 5 \
         --work-dir .quality --variant base
+    # what the OCR words allow at best (no model): share of keys that are a block of words
+    python benchmarks/quality_bench.py ceiling --dataset sroie_train.jsonl
     # 3. score: fields through prediction.predict_document on the cached logits
     python benchmarks/quality_bench.py score --dataset sroie_train.jsonl --folds 5 \
         --work-dir .quality --variant base --extraction all
@@ -170,6 +172,52 @@ def cmd_score(args: argparse.Namespace) -> int:
     return 0
 
 
+def _reachable(texts: list[str], truth: str, whitespace: str) -> bool:
+    from receipt_layoutlm.evaluation import normalize_whitespace
+
+    target = normalize_whitespace(truth, whitespace)
+    for start in range(len(texts)):
+        joined = ""
+        for stop in range(start, len(texts)):
+            joined = normalize_whitespace(f"{joined} {texts[stop]}", whitespace)
+            if joined == target:
+                return True
+            if len(joined) > len(target):
+                break
+    return False
+
+
+def cmd_ceiling(args: argparse.Namespace) -> int:
+    """The best task-3 recall any extraction from these OCR words can reach: the share of keys
+    whose ground truth is some contiguous block of words in reading order (the encoding spec's).
+    Keys whose transcription differs from the OCR (``SEITA`` vs ``SETIA``) are out of reach."""
+    from receipt_layoutlm.encoding import reading_order
+
+    docs, _ = _folds(args)
+    keys = ("company", "date", "address", "total")
+    reached = {(k, w): 0 for k in keys for w in ("collapse", "remove")}
+    counted = dict.fromkeys(keys, 0)
+    for doc in docs:
+        texts = [doc.words[i].text for i in reading_order(doc)]
+        for key in keys:
+            truth = (doc.fields or {}).get(key)
+            if not truth:
+                continue
+            counted[key] += 1
+            for whitespace in ("collapse", "remove"):
+                reached[key, whitespace] += _reachable(texts, truth, whitespace)
+    out = {
+        w: {k: reached[k, w] / max(counted[k], 1) for k in keys} for w in ("collapse", "remove")
+    }
+    for w in out:
+        out[w]["all"] = sum(reached[k, w] for k in keys) / max(sum(counted.values()), 1)
+    print(json.dumps({"receipts": len(docs), "ceiling": out}))
+    print(f"\n{'whitespace':<10} " + " ".join(f"{k:>8}" for k in (*keys, "all")))
+    for w, row in out.items():
+        print(f"{w:<10} " + " ".join(f"{row[k]:>8.3f}" for k in (*keys, "all")))
+    return 0
+
+
 def _print_table(results: dict) -> None:
     keys = ("company", "date", "address", "total")
     print(
@@ -183,7 +231,7 @@ def _print_table(results: dict) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("step", choices=["train", "cache", "score"])
+    parser.add_argument("step", choices=["train", "cache", "score", "ceiling"])
     parser.add_argument("--dataset", required=True, type=Path, help="SROIE JSONL dataset")
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--fold-seed", type=int, default=42)
@@ -214,6 +262,8 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_train(args, extra)
     if args.step == "cache":
         return cmd_cache(args)
+    if args.step == "ceiling":
+        return cmd_ceiling(args)
     return cmd_score(args)
 
 
