@@ -403,7 +403,7 @@ def test_export_jobs_by_status_and_job(store: ReceiptStore) -> None:
     assert store.list_export_jobs_for_job(run.name) == exports[0::2]
     assert store.list_export_jobs_for_job(run.job_id) == [finished, exports[3], exports[5]]
     assert store.get_export_job(exports[1].export_id) == finished
-    store.delete_export_job(finished)
+    store.delete_export_job(finished.export_id)
     assert len(store.list_export_jobs()) == 5
 
 
@@ -426,7 +426,7 @@ def test_ocr_jobs_and_routing_by_status(store: ReceiptStore) -> None:
     assert store.list_routing_decisions_by_status("COMPLETED") == [completed]
     assert store.get_routing_decision(image_id, done.job_id) == completed
     assert store.list_routing_decisions(image_id) == [completed]
-    store.delete_ocr_job(done)
+    store.delete_ocr_job(done.image_id, done.job_id)
     with pytest.raises(EntityNotFoundError):
         store.get_ocr_job(image_id, done.job_id)
 
