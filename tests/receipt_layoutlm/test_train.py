@@ -66,7 +66,7 @@ def test_train_records_job_metrics_and_artifacts(sroie_store, objects, tmp_path:
     )
     assert result.status == "succeeded"
     job = sroie_store.get_job_by_name("layoutlm-e2e")
-    assert job.status.value == "succeeded"
+    assert job.status.value == "SUCCEEDED"
     assert set(job.results) >= {"best_f1", "best_epoch", "best_checkpoint_s3_path"}
     assert job.results["best_epoch"] in (1, 2)
     assert job.results["best_checkpoint_s3_path"] == objects.uri("runs/layoutlm-e2e/best")
@@ -141,7 +141,7 @@ def test_sigterm_interrupts_and_resume_runs_only_the_rest(
     )
     assert first.status == "interrupted"
     job = sroie_store.get_job_by_name("layoutlm-resume")
-    assert job.status.value == "interrupted"
+    assert job.status.value == "INTERRUPTED"
     assert "SIGTERM" in job.status_message and "--job-name layoutlm-resume" in job.status_message
     assert "best_checkpoint_s3_path" not in job.results
     assert set(_epoch_metrics(sroie_store, job.job_id, "eval_f1")) == {1}
@@ -162,7 +162,7 @@ def test_sigterm_interrupts_and_resume_runs_only_the_rest(
     assert done_before >= per_epoch
     assert second.steps_this_run == 2 * per_epoch - done_before < per_epoch
     job = sroie_store.get_job_by_name("layoutlm-resume")
-    assert job.status.value == "succeeded" and job.job_id == first.job.job_id
+    assert job.status.value == "SUCCEEDED" and job.job_id == first.job.job_id
     assert set(_epoch_metrics(sroie_store, job.job_id, "eval_f1")) == {1, 2}
     assert [row["epoch"] for row in second.epochs] == [1, 2]
 
@@ -184,7 +184,7 @@ def test_failing_training_marks_the_job_failed(objects, tmp_path: Path) -> None:
             output_dir=tmp_path / "w",
         )
     job = store.get_job_by_name("layoutlm-empty")
-    assert job.status.value == "failed"
+    assert job.status.value == "FAILED"
     assert "no receipt with labels of status VALID" in job.status_message
 
 

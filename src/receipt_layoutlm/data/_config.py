@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+from receipt_dynamo.vocabulary import is_label_name
 from receipt_layoutlm.errors import DatasetError
 
 MERGE_PRESETS: dict[str, dict[str, str]] = {
@@ -26,8 +26,6 @@ MERGE_PRESETS["sroie"] = {
     **MERGE_PRESETS["address_phone"],
 }
 """Named label merges (original label → merged label); ``sroie`` is the union of the other three."""
-
-_LABEL_RE = re.compile(r"^[A-Z0-9_]+$")
 
 
 @dataclass(frozen=True)
@@ -73,7 +71,7 @@ class DatasetConfig:
             )
         for source, target in dict(self.label_merges).items():
             for name in (source, target):
-                if not isinstance(name, str) or not _LABEL_RE.match(name):
+                if not is_label_name(name):
                     raise DatasetError(
                         f"label merge {source!r} → {target!r}: labels must be upper-case names "
                         "like GRAND_TOTAL (or O as a target)"
