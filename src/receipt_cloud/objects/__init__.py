@@ -20,6 +20,7 @@ from receipt_cloud.errors import (
 from receipt_cloud.objects._base import ObjectStore
 from receipt_cloud.objects._uri import (
     SchemeBackend,
+    is_remote_uri,
     local_path,
     open_object_store,
     parse_s3_uri,
@@ -40,6 +41,7 @@ __all__ = [
     "SchemeBackend",
     "UnknownSchemeError",
     "UnsafeKeyError",
+    "is_remote_uri",
     "local_path",
     "open_object_store",
     "parse_s3_uri",
