@@ -60,7 +60,7 @@ def test_presets_merge_and_keep_original_span_boundaries(tokenizer) -> None:
     sroie = _tags(doc, tokenizer, DatasetConfig(merge_preset="sroie"))
     # Different original labels stay separate spans after merging (B, B — never B, I).
     assert sroie == [
-        "B-MERCHANT_NAME", "I-MERCHANT_NAME", "B-DATE", "B-DATE", "B-ADDRESS_LINE",
+        "B-MERCHANT_NAME", "I-MERCHANT_NAME", "B-DATE", "B-DATE", "B-ADDRESS",
         "B-AMOUNT", "B-AMOUNT", "B-AMOUNT", "O",
     ]  # fmt: skip
     assert set(MERGE_PRESETS["sroie"]) == (

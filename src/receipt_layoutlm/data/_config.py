@@ -18,14 +18,16 @@ MERGE_PRESETS: dict[str, dict[str, str]] = {
         "GRAND_TOTAL": "AMOUNT",
     },
     "date_time": {"TIME": "DATE"},
-    "address_phone": {"PHONE_NUMBER": "ADDRESS_LINE"},
+    "address_phone": {"PHONE_NUMBER": "ADDRESS", "ADDRESS_LINE": "ADDRESS"},
 }
 MERGE_PRESETS["sroie"] = {
     **MERGE_PRESETS["amounts"],
     **MERGE_PRESETS["date_time"],
     **MERGE_PRESETS["address_phone"],
 }
-"""Named label merges (original label → merged label); ``sroie`` is the union of the other three."""
+"""Named label merges (original label → merged label); ``sroie`` is the union of the other three:
+PHONE_NUMBER and ADDRESS_LINE → ADDRESS, the amounts → AMOUNT, TIME → DATE (the seed's names;
+``fields.FIELD_LABELS`` reads both the original and the merged names)."""
 
 
 @dataclass(frozen=True)
