@@ -38,7 +38,13 @@ GSI4_LINE_PREFIX = "2_LINE#"
 GSI4_WORD_PREFIX = "3_WORD#"
 GSI4_LABEL_PREFIX = "4_LABEL#"
 
-INDEXES: tuple[str, ...] = ("GSI1", "GSI2", "GSI3", "GSI4", "GSITYPE")
+GSI_NAMES: tuple[str, ...] = ("GSI1", "GSI2", "GSI3", "GSI4")
+"""The indexes with a hash and a sort key (``GSInPK``/``GSInSK``)."""
+INDEXES: tuple[str, ...] = (*GSI_NAMES, "GSITYPE")
+KEY_ATTRIBUTES: tuple[str, ...] = (
+    "PK", "SK", "TYPE", *(f"{g}{p}" for g in GSI_NAMES for p in ("PK", "SK"))
+)
+"""Every attribute a key or index is built on (all strings)."""
 
 
 def image_pk(image_id: str) -> str:

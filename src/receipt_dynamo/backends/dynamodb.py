@@ -43,9 +43,8 @@ from receipt_dynamo.errors import (
     StoreUnavailableError,
     TableSchemaError,
 )
+from receipt_dynamo.keys import GSI_NAMES, INDEXES, KEY_ATTRIBUTES
 
-GSI_NAMES = ("GSI1", "GSI2", "GSI3", "GSI4")
-INDEX_NAMES = (*GSI_NAMES, "GSITYPE")
 # ValidationException texts that are about the table (its keys or indexes), not about an item.
 _SCHEMA_MESSAGES = ("specified index", "invalid index", "schema", "index key")
 _serializer = TypeSerializer()
@@ -134,7 +133,7 @@ def create_table(client_or_resource: Any, table_name: str, *, wait: bool = True)
     PAY_PER_REQUEST. Accepts a boto3 DynamoDB client or resource; an existing table is kept.
     """
     client = getattr(getattr(client_or_resource, "meta", None), "client", client_or_resource)
-    attributes = ["PK", "SK", "TYPE"] + [f"{g}{p}" for g in GSI_NAMES for p in ("PK", "SK")]
+    attributes = list(KEY_ATTRIBUTES)
     indexes = [
         {
             "IndexName": g,
@@ -179,7 +178,7 @@ def check_table_schema(client: Any, table_name: str) -> None:
     table = client.describe_table(TableName=table_name)["Table"]
     key_names = {k["AttributeName"] for k in table.get("KeySchema", [])}
     present = {i["IndexName"] for i in table.get("GlobalSecondaryIndexes", [])}
-    missing = [name for name in INDEX_NAMES if name not in present]
+    missing = [name for name in INDEXES if name not in present]
     problems = []
     if key_names != {"PK", "SK"}:
         problems.append(f"its key is {sorted(key_names)} instead of PK/SK")

@@ -32,7 +32,7 @@ class Job(Entity):
     name: str
     """Human/job-system name, e.g. ``layoutlm-2024-05-01``; looked up via GSI2."""
     status: JobStatus = JobStatus.PENDING
-    """pending -> running -> succeeded | failed | interrupted."""
+    """PENDING -> RUNNING -> SUCCEEDED | FAILED | INTERRUPTED (see ``JobStatus``)."""
     created_at: str = dataclasses.field(default_factory=utc_now)
     """Creation time (ISO 8601, +00:00)."""
     updated_at: str | None = None
