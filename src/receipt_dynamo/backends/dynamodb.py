@@ -10,10 +10,11 @@ The endpoint comes from ``endpoint_url`` or boto3's own ``AWS_ENDPOINT_URL``; th
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 import boto3
@@ -32,8 +33,10 @@ from receipt_dynamo._table import (
     NotExists,
     NotExistsOrAttributeNotIn,
     Page,
+    T,
     Table,
     TransactOp,
+    condition_held,
     send_with_retry,
 )
 from receipt_dynamo.errors import (
@@ -358,32 +361,12 @@ class DynamoTable(Table):
             send, requests, what="DynamoDB batch write", max_attempts=self.max_batch_attempts
         )
 
-    def put_items_conditionally(self, items: Sequence[Item], condition: Condition) -> list[bool]:
-        # DynamoDB batches cannot carry conditions: conditional puts run concurrently instead.
-        def put(item: Item) -> bool:
-            try:
-                self.put_item(item, condition=condition)
-            except ConditionFailedError:
-                return False
-            return True
-
-        if len(items) <= 1:
-            return [put(i) for i in items]
-        with ThreadPoolExecutor(max_workers=min(8, len(items))) as pool:
-            return list(pool.map(put, items))
-
-    def delete_items_conditionally(self, keys: Sequence[Key], condition: Condition) -> list[bool]:
-        def delete(key: Key) -> bool:
-            try:
-                self.delete_item(key["PK"], key["SK"], condition=condition)
-            except ConditionFailedError:
-                return False
-            return True
-
-        if len(keys) <= 1:
-            return [delete(k) for k in keys]
-        with ThreadPoolExecutor(max_workers=min(8, len(keys))) as pool:
-            return list(pool.map(delete, keys))
+    def each_conditionally(self, targets: Sequence[T], write: Callable[[T], None]) -> list[bool]:
+        # DynamoDB batches cannot carry conditions: conditional writes run concurrently instead.
+        if len(targets) <= 1:
+            return [condition_held(write, t) for t in targets]
+        with ThreadPoolExecutor(max_workers=min(8, len(targets))) as pool:
+            return list(pool.map(partial(condition_held, write), targets))
 
     def transact_write(self, ops: Sequence[TransactOp]) -> None:
         if len(ops) > 100:
