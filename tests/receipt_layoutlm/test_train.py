@@ -214,7 +214,7 @@ def test_cli_train_then_jobs_show_and_evaluate(sroie_store, tmp_path: Path, caps
     assert best_meta["dataset_config"]["dev_ratio"] == 0.25
     assert main(["jobs", "show", "cli-run", "--data-dir", str(data_dir)]) == 0
     shown = capsys.readouterr().out
-    assert "succeeded" in shown and "runs/cli-run/best/model.safetensors" in shown
+    assert "SUCCEEDED" in shown and "runs/cli-run/best/model.safetensors" in shown
     assert main(["jobs", "list", "--data-dir", str(data_dir)]) == 0
     assert "cli-run" in capsys.readouterr().out
     code = main(
