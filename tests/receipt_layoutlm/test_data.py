@@ -73,6 +73,17 @@ def test_presets_merge_and_keep_original_span_boundaries(tokenizer) -> None:
     ]  # fmt: skip
 
 
+@pytest.mark.parametrize(
+    "merges",
+    [{"tax": "AMOUNT"}, {"TAX": "amount"}, {"2TAX": "AMOUNT"}, {"TAX": "_AMOUNT"},
+     {"TAX": "AMOUNT\n"}, {"TAX": ""}, {"TAX": 3}],
+)
+def test_label_merges_follow_the_one_label_rule(merges) -> None:
+    """Bad --label-merges input: one clear error, by the same rule the records layer uses."""
+    with pytest.raises(DatasetError, match="upper-case"):
+        DatasetConfig(label_merges=merges)
+
+
 def test_legacy_merge_amounts_equals_amounts_preset_and_explicit_merges_win() -> None:
     assert DatasetConfig(merge_amounts=True).merges == DatasetConfig(merge_preset="amounts").merges
     cfg = DatasetConfig(merge_preset="amounts", label_merges={"TAX": "O", "TIP": "AMOUNT"})
