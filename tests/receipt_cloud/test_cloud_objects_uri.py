@@ -15,6 +15,7 @@ from receipt_cloud.errors import (
 )
 from receipt_cloud.objects import (
     LocalObjectStore,
+    bucket_uri,
     is_remote_uri,
     open_object_store,
     resolve_uri,
@@ -148,3 +149,11 @@ def test_download_dir_skips_folder_markers(aws_env: str, unique_name: str, tmp_p
 def test_is_remote_uri(uri: str | Path, remote: bool) -> None:
     """The one local-vs-remote rule: only a scheme other than file:// is remote."""
     assert is_remote_uri(uri) is remote
+
+
+@pytest.mark.parametrize(
+    ("name", "uri"),
+    [("runs-bucket", "s3://runs-bucket"), ("s3://b/p", "s3://b/p"), ("file:///d", "file:///d")],
+)
+def test_bucket_uri_turns_bare_names_into_s3_uris(name: str, uri: str) -> None:
+    assert bucket_uri(name) == uri

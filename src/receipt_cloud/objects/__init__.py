@@ -20,6 +20,7 @@ from receipt_cloud.errors import (
 from receipt_cloud.objects._base import ObjectStore
 from receipt_cloud.objects._uri import (
     SchemeBackend,
+    bucket_uri,
     is_remote_uri,
     local_path,
     open_object_store,
@@ -41,6 +42,7 @@ __all__ = [
     "SchemeBackend",
     "UnknownSchemeError",
     "UnsafeKeyError",
+    "bucket_uri",
     "is_remote_uri",
     "local_path",
     "open_object_store",

@@ -50,6 +50,13 @@ def is_remote_uri(uri: str | os.PathLike[str]) -> bool:
     return scheme not in ("", "file")
 
 
+def bucket_uri(name: str) -> str:
+    """A bare bucket name (a stack output, ``RUNS_BUCKET_NAME``) becomes ``s3://name``; a URI
+    (``s3://…``, ``file://…``) is kept."""
+    scheme, _ = split_scheme(name)
+    return name if scheme else f"s3://{name}"
+
+
 def _backend(uri: str) -> SchemeBackend:
     if not isinstance(uri, str) or not uri:
         raise InvalidUriError(f"object store URI must be a non-empty string, got {uri!r}")
