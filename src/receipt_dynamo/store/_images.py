@@ -8,17 +8,13 @@ from functools import cached_property
 from receipt_dynamo import keys
 from receipt_dynamo.entities import Image
 from receipt_dynamo.store._base import StoreBase
-from receipt_dynamo.store._repository import MainKey, Repository
-
-
-def image_key(image_id: str) -> MainKey:
-    return keys.image_pk(image_id), keys.IMAGE_SK
+from receipt_dynamo.store._repository import Repository
 
 
 class ImageRecords(StoreBase):
     @cached_property
     def _images(self) -> Repository[Image, [str]]:
-        return Repository(self.table, Image, image_key)
+        return Repository(self.table, Image, keys.image_key)
 
     def add_image(self, image: Image, *, overwrite: bool = False) -> None:
         self._images.add(image, overwrite=overwrite)

@@ -11,35 +11,28 @@ from receipt_dynamo.entities import CoreMLExportJob, Job, JobMetric
 from receipt_dynamo.entities._base import check_timestamp
 from receipt_dynamo.errors import EntityNotFoundError
 from receipt_dynamo.store._base import StoreBase
-from receipt_dynamo.store._repository import MainKey, Repository
+from receipt_dynamo.store._repository import Repository
 from receipt_dynamo.vocabulary import ExportStatus, JobStatus
 
 
-def job_key(job_id: str) -> MainKey:
-    return keys.job_pk(job_id), keys.JOB_SK
-
-
-def metric_key(job_id: str, metric_name: str, timestamp: str) -> MainKey:
-    ts = check_timestamp("JobMetric", "timestamp", timestamp)
-    return keys.job_pk(job_id), keys.metric_sk(metric_name, ts)
-
-
-def export_key(export_id: str) -> MainKey:
-    return keys.export_pk(export_id), keys.EXPORT_SK
+def _metric_key(job_id: str, metric_name: str, timestamp: str) -> keys.MainKey:
+    # Callers may pass a datetime or a Z timestamp; the stored key always has +00:00.
+    stamp = check_timestamp("JobMetric", "timestamp", timestamp)
+    return keys.metric_key(job_id, metric_name, stamp)
 
 
 class JobRecords(StoreBase):
     @cached_property
     def _jobs(self) -> Repository[Job, [str]]:
-        return Repository(self.table, Job, job_key)
+        return Repository(self.table, Job, keys.job_key)
 
     @cached_property
     def _metrics(self) -> Repository[JobMetric, [str, str, str]]:
-        return Repository(self.table, JobMetric, metric_key)
+        return Repository(self.table, JobMetric, _metric_key)
 
     @cached_property
     def _exports(self) -> Repository[CoreMLExportJob, [str]]:
-        return Repository(self.table, CoreMLExportJob, export_key)
+        return Repository(self.table, CoreMLExportJob, keys.export_key)
 
     # --- Job ---------------------------------------------------------------------------------
 

@@ -11,12 +11,8 @@ from receipt_dynamo._table import ExistsAndAttributeNotIn
 from receipt_dynamo.entities import ReceiptWordLabel
 from receipt_dynamo.errors import ConditionFailedError, ProtectedLabelError
 from receipt_dynamo.store._base import PROTECTED, UNPROTECTED, ProposalResult, StoreBase
-from receipt_dynamo.store._repository import MainKey, Repository, describe, not_found
+from receipt_dynamo.store._repository import Repository, describe, not_found
 from receipt_dynamo.vocabulary import ValidationStatus
-
-
-def label_key(image_id: str, receipt_id: int, line_id: int, word_id: int, label: str) -> MainKey:
-    return keys.image_pk(image_id), keys.label_sk(receipt_id, line_id, word_id, label)
 
 
 def _protected(label: ReceiptWordLabel) -> ProtectedLabelError:
@@ -31,7 +27,7 @@ def _protected(label: ReceiptWordLabel) -> ProtectedLabelError:
 class LabelRecords(StoreBase):
     @cached_property
     def _labels(self) -> Repository[ReceiptWordLabel, [str, int, int, int, str]]:
-        return Repository(self.table, ReceiptWordLabel, label_key)
+        return Repository(self.table, ReceiptWordLabel, keys.label_key)
 
     def add_word_label(self, label: ReceiptWordLabel, *, overwrite: bool = False) -> None:
         """Conditional add. With ``overwrite`` a proposal still cannot replace VALID/INVALID

@@ -8,26 +8,18 @@ from functools import cached_property
 from receipt_dynamo import keys
 from receipt_dynamo.entities import OCRJob, OCRRoutingDecision
 from receipt_dynamo.store._base import StoreBase
-from receipt_dynamo.store._repository import MainKey, Repository
+from receipt_dynamo.store._repository import Repository
 from receipt_dynamo.vocabulary import OCRJobStatus, RoutingStatus
-
-
-def ocr_job_key(image_id: str, job_id: str) -> MainKey:
-    return keys.image_pk(image_id), keys.ocr_job_sk(job_id)
-
-
-def routing_key(image_id: str, job_id: str) -> MainKey:
-    return keys.image_pk(image_id), keys.routing_sk(job_id)
 
 
 class OCRRecords(StoreBase):
     @cached_property
     def _ocr_jobs(self) -> Repository[OCRJob, [str, str]]:
-        return Repository(self.table, OCRJob, ocr_job_key)
+        return Repository(self.table, OCRJob, keys.ocr_job_key)
 
     @cached_property
     def _routing(self) -> Repository[OCRRoutingDecision, [str, str]]:
-        return Repository(self.table, OCRRoutingDecision, routing_key)
+        return Repository(self.table, OCRRoutingDecision, keys.routing_key)
 
     # --- OCRJob ------------------------------------------------------------------------------
 

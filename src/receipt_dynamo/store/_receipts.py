@@ -23,7 +23,7 @@ from receipt_dynamo.errors import (
     StoreUnavailableError,
 )
 from receipt_dynamo.store._base import PROTECTED, UNPROTECTED, ProposalResult, StoreBase
-from receipt_dynamo.store._repository import MainKey, Repository, describe
+from receipt_dynamo.store._repository import Repository, describe
 
 WRITE_TOKEN = "write_token"
 """Attribute ``write_receipt`` stamps on the children it writes (one random token per call)."""
@@ -39,30 +39,18 @@ class ReceiptDetails:
     labels: list[ReceiptWordLabel]
 
 
-def receipt_key(image_id: str, receipt_id: int) -> MainKey:
-    return keys.image_pk(image_id), keys.receipt_sk(receipt_id)
-
-
-def line_key(image_id: str, receipt_id: int, line_id: int) -> MainKey:
-    return keys.image_pk(image_id), keys.line_sk(receipt_id, line_id)
-
-
-def word_key(image_id: str, receipt_id: int, line_id: int, word_id: int) -> MainKey:
-    return keys.image_pk(image_id), keys.word_sk(receipt_id, line_id, word_id)
-
-
 class ReceiptRecords(StoreBase):
     @cached_property
     def _receipts(self) -> Repository[Receipt, [str, int]]:
-        return Repository(self.table, Receipt, receipt_key)
+        return Repository(self.table, Receipt, keys.receipt_key)
 
     @cached_property
     def _lines(self) -> Repository[ReceiptLine, [str, int, int]]:
-        return Repository(self.table, ReceiptLine, line_key)
+        return Repository(self.table, ReceiptLine, keys.line_key)
 
     @cached_property
     def _words(self) -> Repository[ReceiptWord, [str, int, int, int]]:
-        return Repository(self.table, ReceiptWord, word_key)
+        return Repository(self.table, ReceiptWord, keys.word_key)
 
     # --- Receipt -----------------------------------------------------------------------------
 
@@ -80,7 +68,7 @@ class ReceiptRecords(StoreBase):
 
     def delete_receipt(self, image_id: str, receipt_id: int) -> None:
         """Delete the receipt and all its lines, words and labels (Receipt item first)."""
-        pk, sk = receipt_key(image_id, receipt_id)
+        pk, sk = keys.receipt_key(image_id, receipt_id)
         with self.table.atomic():
             items = list(self.table.iter_query(None, pk, sk_begins_with=sk))
             if not items:

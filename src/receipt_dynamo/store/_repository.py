@@ -1,8 +1,9 @@
 """The generic entity operations, written once and typed by entity class.
 
-``Repository(table, Image, image_key)`` gives ``add``/``add_many``/``get``/``update``/``delete``/
-``list`` for Images, where ``image_key(image_id)`` builds the main-table key, so ``get`` and
-``delete`` take exactly the ids that key function takes. The store's aggregate modules hold one
+``Repository(table, Image, keys.image_key)`` gives ``add``/``add_many``/``get``/``update``/
+``delete``/``list`` for Images, where ``keys.image_key(image_id)`` builds the main-table key (the
+same function ``Image.main_key`` uses), so ``get`` and ``delete`` take exactly the ids that key
+function takes. The store's aggregate modules hold one
 repository per entity class and add what is special about their aggregate on top.
 
 Conventions:
@@ -28,11 +29,10 @@ from receipt_dynamo.errors import (
     EntityAlreadyExistsError,
     EntityNotFoundError,
 )
+from receipt_dynamo.keys import MainKey
 
 T = TypeVar("T", bound=Entity)
 P = ParamSpec("P")
-MainKey = tuple[str, str]
-"""``(PK, SK)`` of one item."""
 
 
 def describe(entity_type: str, pk: str, sk: str) -> str:
