@@ -111,9 +111,10 @@ def _runtimes(args: argparse.Namespace, folds):
 
 
 def _pickers(args, folds, runtimes, by_key) -> dict[str, dict[int, object]]:
-    """Per fold: a picker fitted on the fold model's own training side (``insample``, what
-    ``train`` stores) and one fitted on the other folds' held-out predictions (``crossfit``);
-    neither sees the fold's held-out receipts."""
+    """Per fold, pickers fitted on the fold model's predictions for its whole training side
+    (``insample``: what ``train`` stores), for its inner dev receipts only (``innerdev``: not
+    trained on, but few), and on the other folds' held-out predictions (``crossfit``); none
+    sees the fold's held-out receipts."""
     from receipt_layoutlm.training.total_picker_fit import fit_total_picker, runtime_examples
 
     held = {
@@ -121,12 +122,15 @@ def _pickers(args, folds, runtimes, by_key) -> dict[str, dict[int, object]]:
         for f in folds
         if f.index in runtimes
     }
-    out: dict[str, dict[int, object]] = {"insample": {}, "crossfit": {}}
+    out: dict[str, dict[int, object]] = {"insample": {}, "innerdev": {}, "crossfit": {}}
     for fold in folds:
         if fold.index not in runtimes:
             continue
-        inner = runtime_examples(runtimes[fold.index], [by_key[k] for k in fold.train])
-        out["insample"][fold.index] = fit_total_picker(inner)
+        split = json.loads((_fold_dir(args, fold.index) / "split.json").read_text())
+        train_side = runtime_examples(runtimes[fold.index], [by_key[k] for k in split["train"]])
+        inner_dev = runtime_examples(runtimes[fold.index], [by_key[k] for k in split["dev"]])
+        out["insample"][fold.index] = fit_total_picker(train_side + inner_dev)
+        out["innerdev"][fold.index] = fit_total_picker(inner_dev)
         others = [e for j, examples in held.items() if j != fold.index for e in examples]
         out["crossfit"][fold.index] = fit_total_picker(others) if others else None
         for mode, fitted in out.items():
@@ -206,9 +210,7 @@ def cmd_ceiling(args: argparse.Namespace) -> int:
             counted[key] += 1
             for whitespace in ("collapse", "remove"):
                 reached[key, whitespace] += _reachable(texts, truth, whitespace)
-    out = {
-        w: {k: reached[k, w] / max(counted[k], 1) for k in keys} for w in ("collapse", "remove")
-    }
+    out = {w: {k: reached[k, w] / max(counted[k], 1) for k in keys} for w in ("collapse", "remove")}
     for w in out:
         out[w]["all"] = sum(reached[k, w] for k in keys) / max(sum(counted.values()), 1)
     print(json.dumps({"receipts": len(docs), "ceiling": out}))
@@ -243,7 +245,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--multiline", action="append", choices=["runs", "lines"], help="score: repeatable"
     )
     parser.add_argument(
-        "--picker", action="append", choices=["none", "insample", "crossfit"], help="repeatable"
+        "--picker",
+        action="append",
+        choices=["none", "insample", "innerdev", "crossfit"],
+        help="repeatable",
     )
     parser.add_argument("--whitespace", choices=["collapse", "remove"], default="collapse")
     return parser
@@ -257,7 +262,7 @@ def main(argv: list[str] | None = None) -> int:
         argv, extra = argv[:cut], argv[cut + 1 :]
     args = build_parser().parse_args(argv)
     args.multiline = args.multiline or ["runs", "lines"]
-    args.picker = args.picker or ["none", "insample", "crossfit"]
+    args.picker = args.picker or ["none", "insample", "innerdev", "crossfit"]
     if args.step == "train":
         return cmd_train(args, extra)
     if args.step == "cache":
