@@ -16,6 +16,8 @@ from receipt_layoutlm.encoding._decode import (
     WordPrediction,
     decode_word_labels,
     decode_word_probabilities,
+    top2_margins,
+    word_probabilities,
 )
 from receipt_layoutlm.encoding._encode import (
     IGNORE_INDEX,
@@ -60,4 +62,6 @@ __all__ = [
     "reading_order",
     "special_ids",
     "tokenizer_facts",
+    "top2_margins",
+    "word_probabilities",
 ]
