@@ -42,6 +42,10 @@ KEYWORDS: dict[str, re.Pattern[str]] = {
     "tax": re.compile(r"GST|TAX|\bSST\b|\bVAT\b|SERVICE|\bSVC\b"),
     "discount": re.compile(r"DISC|VOUCHER|\bLESS\b"),
     "quantity": re.compile(r"\bQTY\b|\bPCS\b|@|\bX\s*\d|\d\s*X\b|\bITEM"),
+    # GST codes printed on item lines (Malaysian receipts: SR standard-rated, ZR/ZRL zero).
+    "tax_code": re.compile(r"\bSR\b|\bZRL?\b|\bES\b"),
+    "inclusive": re.compile(r"INCL|\bAFTER\b|\bWITH\b"),
+    "exclusive": re.compile(r"EXCL|\bBEFORE\b|\bW/?O\b"),
 }
 """Keyword classes looked for on a candidate's row (``subtotal`` text is removed before
 ``total`` is looked for, so ``SUB TOTAL`` is not a total keyword)."""
