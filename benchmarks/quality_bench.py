@@ -142,7 +142,11 @@ def _pickers(args, folds, runtimes, by_key) -> dict[str, dict[int, object]]:
 
 
 def cmd_score(args: argparse.Namespace) -> int:
-    from receipt_layoutlm.evaluation.mismatches import mismatch_rows, write_mismatches
+    from receipt_layoutlm.evaluation.mismatches import (
+        mismatch_markdown,
+        mismatch_rows,
+        write_mismatches,
+    )
     from receipt_layoutlm.training.crossval import score_fold, summarize
 
     docs, folds = _folds(args)
@@ -169,8 +173,9 @@ def cmd_score(args: argparse.Namespace) -> int:
             name = f"{multiline}+{mode}"
             results[name] = summarize(fold_results)
             rows = [r for res in fold_results for r in mismatch_rows(res.mismatches)]
-            out = Path(args.work_dir) / args.variant / "score" / name / "mismatches.jsonl"
-            write_mismatches(out, rows)
+            out = Path(args.work_dir) / args.variant / "score" / name
+            write_mismatches(out / "mismatches.jsonl", rows)
+            (out / "report.md").write_text(mismatch_markdown(rows, n_worst=40), encoding="utf-8")
     print(json.dumps({"variant": args.variant, "whitespace": args.whitespace, "results": results}))
     _print_table(results)
     return 0
