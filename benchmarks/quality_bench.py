@@ -111,8 +111,8 @@ def _runtimes(args: argparse.Namespace, folds):
 
 
 def _pickers(args, folds, runtimes, by_key) -> dict[str, dict[int, object]]:
-    """Per fold, pickers fitted on the fold model's predictions for its whole training side
-    (``insample``: what ``train`` stores), for its inner dev receipts only (``innerdev``: not
+    """Per fold, pickers fitted on the fold model's predictions for the receipts it trained on
+    (``insample``: exactly what ``train`` stores in best/), for its inner dev receipts only (``innerdev``: not
     trained on, but few), and on the other folds' held-out predictions (``crossfit``); none
     sees the fold's held-out receipts."""
     from receipt_layoutlm.training.total_picker_fit import fit_total_picker, runtime_examples
@@ -129,7 +129,7 @@ def _pickers(args, folds, runtimes, by_key) -> dict[str, dict[int, object]]:
         split = json.loads((_fold_dir(args, fold.index) / "split.json").read_text())
         train_side = runtime_examples(runtimes[fold.index], [by_key[k] for k in split["train"]])
         inner_dev = runtime_examples(runtimes[fold.index], [by_key[k] for k in split["dev"]])
-        out["insample"][fold.index] = fit_total_picker(train_side + inner_dev)
+        out["insample"][fold.index] = fit_total_picker(train_side)
         out["innerdev"][fold.index] = fit_total_picker(inner_dev)
         others = [e for j, examples in held.items() if j != fold.index for e in examples]
         out["crossfit"][fold.index] = fit_total_picker(others) if others else None
