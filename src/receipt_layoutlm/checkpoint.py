@@ -25,25 +25,54 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from receipt_cloud.objects import ObjectNotFoundError, local_path, open_object_store, resolve_uri
+from receipt_layoutlm.bundle_format import (
+    CONFIG_FILE,
+    ENCODING_FILE,
+    LABEL_MAP_FILE,
+    META_FILE,
+    VOCAB_FILE,
+    WEIGHT_FILES,
+)
 from receipt_layoutlm.errors import CheckpointError
 
 if TYPE_CHECKING:
+    from transformers import LayoutLMForTokenClassification, PreTrainedTokenizerBase
+
     from receipt_layoutlm.encoding import EncodingConfig
 
-LABEL_MAP_FILE = "label_map.json"
-ENCODING_FILE = "encoding.json"
-META_FILE = "checkpoint.json"
-VOCAB_FILE = "vocab.txt"
-WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
+__all__ = [
+    "ENCODING_FILE",
+    "LABEL_MAP_FILE",
+    "META_FILE",
+    "VOCAB_FILE",
+    "WEIGHT_FILES",
+    "Checkpoint",
+    "check_checkpoint_dir",
+    "check_finite_weights",
+    "fetch_checkpoint",
+    "fetch_directory",
+    "fetched_checkpoint",
+    "fetched_directory",
+    "is_remote",
+    "label_map",
+    "load_checkpoint",
+    "read_label_map",
+    "read_meta",
+    "recorded_job",
+    "save_checkpoint",
+    "training_dataset_config",
+    "write_vocab",
+]
 
 
 @dataclass
 class Checkpoint:
     """A loaded checkpoint: model in eval mode on CPU, its tokenizer, labels and encoding spec."""
 
-    model: Any
+    model: LayoutLMForTokenClassification
     """``LayoutLMForTokenClassification`` in eval mode."""
-    tokenizer: Any
+    tokenizer: PreTrainedTokenizerBase
     """The fast WordPiece tokenizer, loaded through ``encoding.load_tokenizer``."""
     labels: list[str]
     """Tag list in id order (``labels[i]`` is the tag of logit ``i``)."""
@@ -99,7 +128,7 @@ def read_label_map(path: str | Path) -> list[str]:
     return labels
 
 
-def write_vocab(tokenizer: Any, path: str | Path) -> Path:
+def write_vocab(tokenizer: PreTrainedTokenizerBase, path: str | Path) -> Path:
     """Write ``vocab.txt`` (one token per line, line number = id) from the tokenizer.
 
     transformers 5 no longer writes vocab.txt on ``save_pretrained``; the on-device tokenizer needs
@@ -121,8 +150,8 @@ def write_vocab(tokenizer: Any, path: str | Path) -> Path:
 
 def save_checkpoint(
     directory: str | Path,
-    model: Any,
-    tokenizer: Any,
+    model: LayoutLMForTokenClassification,
+    tokenizer: PreTrainedTokenizerBase,
     label_list: Sequence[str],
     encoding_config: EncodingConfig,
     *,
@@ -172,8 +201,8 @@ def check_checkpoint_dir(directory: str | Path) -> Path:
             f"checkpoint directory {directory} has no weights file ({' or '.join(WEIGHT_FILES)}); "
             "it must be written by save_checkpoint / save_pretrained"
         )
-    if not (directory / "config.json").is_file():
-        raise CheckpointError(f"checkpoint directory {directory} has no config.json")
+    if not (directory / CONFIG_FILE).is_file():
+        raise CheckpointError(f"checkpoint directory {directory} has no {CONFIG_FILE}")
     if not (directory / LABEL_MAP_FILE).is_file():
         raise CheckpointError(
             f"checkpoint directory {directory} has no {LABEL_MAP_FILE}; re-save it with "
@@ -182,7 +211,7 @@ def check_checkpoint_dir(directory: str | Path) -> Path:
     return directory
 
 
-def check_finite_weights(model: Any, *, where: str) -> None:
+def check_finite_weights(model: LayoutLMForTokenClassification, *, where: str) -> None:
     """Raise :class:`CheckpointError` naming the first tensors holding NaN/Inf."""
     import torch
 
@@ -309,8 +338,6 @@ def recorded_job(uri: str | Path) -> str | None:
     if not is_remote(uri):
         meta = read_meta(uri)
     else:
-        from receipt_cloud.objects import ObjectNotFoundError, resolve_uri
-
         store, key = resolve_uri(str(uri).rstrip("/") + "/" + META_FILE)
         try:
             meta = json.loads(store.get_bytes(key))
@@ -332,9 +359,7 @@ def fetch_directory(
     objects raises one :class:`CheckpointError` and leaves nothing behind.
     """
     if not is_remote(uri):
-        text = str(uri)
-        return Path(text[len("file://") :] if text.startswith("file://") else text)
-    from receipt_cloud.objects import open_object_store
+        return local_path(str(uri))
 
     made_tmp = destination is None
     dest = Path(tempfile.mkdtemp(prefix=f"{what}-")) if made_tmp else Path(destination)

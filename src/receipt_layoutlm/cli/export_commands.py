@@ -123,7 +123,8 @@ def run_export(args: argparse.Namespace) -> int:
     import uuid
 
     from receipt_layoutlm.checkpoint import recorded_job
-    from receipt_layoutlm.export.bundle import ExportOptions, export_bundle
+    from receipt_layoutlm.export.bundle import export_bundle
+    from receipt_layoutlm.export.options import ExportOptions
     from receipt_layoutlm.export.parity import ParityThresholds
     from receipt_layoutlm.export.quantize import get_quantize_mode
 
@@ -169,8 +170,8 @@ def run_export(args: argparse.Namespace) -> int:
                 {
                     "export_id": result.export_id,
                     "bundle_uri": result.bundle_uri,
-                    "mlpackage_uri": result.mlpackage_uri,
-                    "onnx_uri": result.onnx_uri,
+                    "mlpackage_uri": result.artifact_uri("coreml"),
+                    "onnx_uri": result.artifact_uri("onnx"),
                     "zip_uri": result.zip_uri,
                     "model_size_bytes": result.model_size_bytes,
                     "export_duration_seconds": result.export_duration_seconds,
