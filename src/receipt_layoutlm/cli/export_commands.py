@@ -123,8 +123,7 @@ def run_export(args: argparse.Namespace) -> int:
     import uuid
 
     from receipt_layoutlm.checkpoint import recorded_job
-    from receipt_layoutlm.export.bundle import export_bundle
-    from receipt_layoutlm.export.options import ExportOptions
+    from receipt_layoutlm.export.bundle import ExportOptions, export_bundle
     from receipt_layoutlm.export.parity import ParityThresholds
     from receipt_layoutlm.export.quantize import get_quantize_mode
 
