@@ -26,6 +26,7 @@ from receipt_layoutlm.bundle_format import DEFAULT_MODEL_NAME, find_mlpackage, m
 from receipt_layoutlm.export.exporter import (
     EXPORTERS,
     FORMATS,
+    BuildContext,
     BundleFile,
     Exporter,
     get_exporter,
@@ -74,6 +75,7 @@ __all__ = [
     "EXPORTERS",
     "FORMATS",
     "QUANTIZE_MODES",
+    "BuildContext",
     "BundleFile",
     "Exporter",
     "QuantizeSpec",

@@ -28,7 +28,13 @@ from receipt_layoutlm.checkpoint import (
 )
 from receipt_layoutlm.document import ReceiptDocument
 from receipt_layoutlm.encoding import ENCODING_VERSION
-from receipt_layoutlm.export.exporter import FORMATS, Exporter, check_formats, get_exporter
+from receipt_layoutlm.export.exporter import (
+    FORMATS,
+    BuildContext,
+    Exporter,
+    check_formats,
+    get_exporter,
+)
 from receipt_layoutlm.export.manifest import write_manifest
 from receipt_layoutlm.export.options import Artifact, ExportOptions, ExportResult
 from receipt_layoutlm.export.parity import ParityReport, run_parity
@@ -144,7 +150,7 @@ def _build(
     timings: dict[str, float] = {}
     for exporter in exporters:
         t0 = time.perf_counter()
-        exporter.build(checkpoint.model, staging, spec, options)
+        exporter.build(BuildContext(checkpoint.model, staging, spec, options))
         timings[f"{exporter.name}_seconds"] = round(time.perf_counter() - t0, 3)
     return timings
 

@@ -22,10 +22,11 @@ import torch
 from receipt_layoutlm.bundle_format import mlpackage_name
 from receipt_layoutlm.errors import ExportError
 from receipt_layoutlm.export._wrapper import INPUT_NAMES, OUTPUT_NAME, example_inputs, exportable
-from receipt_layoutlm.export.exporter import BundleFile
+from receipt_layoutlm.export.exporter import BuildContext, BundleFile
 from receipt_layoutlm.export.quantize import QuantizeSpec
 
 if TYPE_CHECKING:
+    from coremltools.models import MLModel
     from transformers import LayoutLMForTokenClassification
 
     from receipt_layoutlm.export.options import ExportOptions
@@ -117,7 +118,7 @@ def convert_to_coreml(
     return output_path
 
 
-def _quantize_weights(mlmodel: Any, mode: QuantizeSpec, options: CoreMLOptions) -> Any:
+def _quantize_weights(mlmodel: MLModel, mode: QuantizeSpec, options: CoreMLOptions) -> MLModel:
     import coremltools.optimize.coreml as cto
 
     if mode.weight_dtype == "int4" and options.int4_block_size > 0:
@@ -152,17 +153,12 @@ class CoreMLExporter:
     def export_info(self, options: ExportOptions) -> dict[str, Any]:
         return {"mlpackage": mlpackage_name(options.model_name)}
 
-    def build(
-        self,
-        model: LayoutLMForTokenClassification,
-        staging: Path,
-        quantize: QuantizeSpec,
-        options: ExportOptions,
-    ) -> None:
+    def build(self, context: BuildContext) -> None:
+        options = context.options
         convert_to_coreml(
-            model,
-            staging / mlpackage_name(options.model_name),
-            quantize,
+            context.model,
+            context.staging / mlpackage_name(options.model_name),
+            context.quantize,
             CoreMLOptions(
                 seq_length=options.seq_length,
                 int4_block_size=options.int4_block_size,

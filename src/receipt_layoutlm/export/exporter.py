@@ -34,6 +34,20 @@ class BundleFile:
     """Its key in the manifest's ``sizes`` table (``onnx_bytes``, ``mlpackage_bytes``)."""
 
 
+@dataclass(frozen=True)
+class BuildContext:
+    """What an exporter builds from and into."""
+
+    model: LayoutLMForTokenClassification
+    """The checkpoint's model (eval mode, CPU)."""
+    staging: Path
+    """The bundle's staging directory; the exporter writes its files at its root."""
+    quantize: QuantizeSpec
+    """The ``--quantize`` mode's spec."""
+    options: ExportOptions
+    """The whole export request (sequence length, model name, quantization knobs)."""
+
+
 class Exporter(Protocol):
     """One artefact format of a bundle."""
 
@@ -48,14 +62,8 @@ class Exporter(Protocol):
         """Fields this format adds to ``config.json``'s ``export`` block and the manifest."""
         ...
 
-    def build(
-        self,
-        model: LayoutLMForTokenClassification,
-        staging: Path,
-        quantize: QuantizeSpec,
-        options: ExportOptions,
-    ) -> None:
-        """Write :meth:`files` into ``staging``; :class:`ExportError` when conversion fails."""
+    def build(self, context: BuildContext) -> None:
+        """Write :meth:`files` into ``context.staging``; :class:`ExportError` when it fails."""
         ...
 
     def gate_runtimes(self) -> tuple[str, ...]:

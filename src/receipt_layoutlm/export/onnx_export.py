@@ -12,13 +12,12 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from receipt_layoutlm.bundle_format import ONNX_FILE, ONNX_INT8_FILE
 from receipt_layoutlm.errors import ExportError
 from receipt_layoutlm.export._wrapper import INPUT_NAMES, OUTPUT_NAME, example_inputs, exportable
-from receipt_layoutlm.export.exporter import BundleFile
+from receipt_layoutlm.export.exporter import BuildContext, BundleFile
 
 if TYPE_CHECKING:
     from transformers import LayoutLMForTokenClassification
 
     from receipt_layoutlm.export.options import ExportOptions
-    from receipt_layoutlm.export.quantize import QuantizeSpec
 
 log = logging.getLogger(__name__)
 
@@ -110,16 +109,10 @@ class OnnxExporter:
     def export_info(self, options: ExportOptions) -> dict[str, Any]:
         return {}
 
-    def build(
-        self,
-        model: LayoutLMForTokenClassification,
-        staging: Path,
-        quantize: QuantizeSpec,
-        options: ExportOptions,
-    ) -> None:
+    def build(self, context: BuildContext) -> None:
         # ONNX ignores --quantize: float32 is the reference twin, int8 the CPU-server model.
-        export_onnx(model, staging / ONNX_FILE)
-        quantize_onnx_int8(staging / ONNX_FILE, staging / ONNX_INT8_FILE)
+        export_onnx(context.model, context.staging / ONNX_FILE)
+        quantize_onnx_int8(context.staging / ONNX_FILE, context.staging / ONNX_INT8_FILE)
 
     def gate_runtimes(self) -> tuple[str, ...]:
         return ("onnx", "onnx-int8")
