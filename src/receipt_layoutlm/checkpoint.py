@@ -41,30 +41,6 @@ if TYPE_CHECKING:
 
     from receipt_layoutlm.encoding import EncodingConfig
 
-__all__ = [
-    "ENCODING_FILE",
-    "LABEL_MAP_FILE",
-    "META_FILE",
-    "VOCAB_FILE",
-    "WEIGHT_FILES",
-    "Checkpoint",
-    "check_checkpoint_dir",
-    "check_finite_weights",
-    "fetch_checkpoint",
-    "fetch_directory",
-    "fetched_checkpoint",
-    "fetched_directory",
-    "is_remote",
-    "label_map",
-    "load_checkpoint",
-    "read_label_map",
-    "read_meta",
-    "recorded_job",
-    "save_checkpoint",
-    "training_dataset_config",
-    "write_vocab",
-]
-
 
 @dataclass
 class Checkpoint:
