@@ -1,30 +1,27 @@
-"""The versions of Python and the libraries a run or an export was made with (for provenance)."""
+"""Installed versions of the libraries a model was trained or exported with."""
 
 from __future__ import annotations
 
-import importlib.metadata as md
-import platform
+from importlib import metadata
 
-DISTRIBUTIONS = (
+LIBRARIES = (
     "receipt-labeler",
     "torch",
     "transformers",
-    "datasets",
-    "accelerate",
     "coremltools",
     "onnx",
     "onnxruntime",
+    "tokenizers",
 )
-"""Distributions whose versions change what a model computes or how it is stored."""
+"""Distributions whose versions go into run.json and the bundle manifest."""
 
 
-def library_versions(distributions: tuple[str, ...] = DISTRIBUTIONS) -> dict[str, str]:
-    """``{"python": "3.11.9", "torch": "2.13.0", ...}``; distributions that are not installed
-    are left out (a Lambda or a CPU worker need not carry every one of them)."""
-    out = {"python": platform.python_version()}
-    for dist in distributions:
+def library_versions() -> dict[str, str]:
+    """``{distribution: version}`` of :data:`LIBRARIES`; libraries not installed are omitted."""
+    out: dict[str, str] = {}
+    for dist in LIBRARIES:
         try:
-            out[dist] = md.version(dist)
-        except md.PackageNotFoundError:
+            out[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
             continue
     return out

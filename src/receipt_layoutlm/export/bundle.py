@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import platform
 import tempfile
 import time
 import uuid
@@ -199,7 +200,7 @@ def _manifest_fields(
         "labels": list(checkpoint.labels),
         "num_parameters": _num_parameters(checkpoint),
         "parity": report.to_dict(),
-        "versions": library_versions(),
+        "versions": {"python": platform.python_version(), **library_versions()},
     }
 
 
