@@ -25,7 +25,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from receipt_cloud.objects import ObjectNotFoundError, local_path, open_object_store, resolve_uri
+from receipt_cloud.objects import (
+    ObjectNotFoundError,
+    is_remote_uri,
+    local_path,
+    open_object_store,
+    resolve_uri,
+)
 from receipt_layoutlm.bundle_format import (
     CONFIG_FILE,
     ENCODING_FILE,
@@ -244,11 +250,6 @@ def load_checkpoint(directory: str | Path) -> Checkpoint:
     )
 
 
-def is_remote(uri: str | Path) -> bool:
-    """True for URIs that must be downloaded first (``s3://``)."""
-    return isinstance(uri, str) and "://" in uri and not uri.startswith("file://")
-
-
 def fetch_checkpoint(uri: str | Path, destination: str | Path | None = None) -> Path:
     """A local directory holding the checkpoint at ``uri`` (see :func:`fetch_directory`)."""
     return fetch_directory(uri, destination, what="checkpoint")
@@ -261,7 +262,7 @@ def fetched_directory(uri: str | Path, *, what: str = "checkpoint") -> Iterator[
     A local ``uri`` is yielded as it is; a remote one is downloaded into a temporary directory
     that is removed when the block ends (also on error).
     """
-    if not is_remote(uri):
+    if not is_remote_uri(uri):
         yield fetch_directory(uri, what=what)
         return
     with tempfile.TemporaryDirectory(prefix=f"{what}-") as tmp:
@@ -311,7 +312,7 @@ def read_meta(directory: str | Path) -> dict[str, Any]:
 def recorded_job(uri: str | Path) -> str | None:
     """The training job (name, else id) a checkpoint records in ``checkpoint.json``, read without
     downloading the weights; None when the checkpoint records none."""
-    if not is_remote(uri):
+    if not is_remote_uri(uri):
         meta = read_meta(uri)
     else:
         store, key = resolve_uri(str(uri).rstrip("/") + "/" + META_FILE)
@@ -334,7 +335,7 @@ def fetch_directory(
     caller owns and must remove (:func:`fetched_directory` does that for you); a prefix with no
     objects raises one :class:`CheckpointError` and leaves nothing behind.
     """
-    if not is_remote(uri):
+    if not is_remote_uri(uri):
         return local_path(str(uri))
 
     made_tmp = destination is None

@@ -734,19 +734,18 @@ def test_parity_thresholds_cover_every_mode_and_override_one_at_a_time() -> None
 # -- publishing to s3: manifest last, an unfinished earlier attempt is cleared ------------------
 
 
-class _RecordingStore:
-    """A real object store that also remembers the order of its writes."""
+def _recording(store):
+    """The same store (same class, same state) that also remembers the order of its writes."""
 
-    def __init__(self, store) -> None:
-        self._store = store
-        self.writes: list[str] = []
+    class Recording(type(store)):
+        def put_file(self, key, path) -> None:
+            self.writes.append(key)
+            super().put_file(key, path)
 
-    def put_file(self, key, path) -> None:
-        self.writes.append(key)
-        self._store.put_file(key, path)
-
-    def __getattr__(self, name):
-        return getattr(self._store, name)
+    recording = Recording.__new__(Recording)
+    recording.__dict__.update(store.__dict__)
+    recording.writes = []
+    return recording
 
 
 @pytest.mark.aws
@@ -765,9 +764,10 @@ def test_s3_publish_uploads_manifest_last_and_clears_an_unfinished_attempt(
     store.put_bytes("vocab.txt", b"half-written")  # an earlier attempt died mid-upload
     store.put_bytes("stale-only-in-old-attempt.bin", b"x")
 
-    recording = _RecordingStore(store)
-    keys = upload_bundle(recording, bundle, before_manifest=lambda: recording.writes.append("zip"))
-    assert recording.writes[-2:] == ["zip", "manifest.json"] and keys[-1] == "manifest.json"
+    recording = _recording(store)
+    keys = upload_bundle(recording, bundle, before_upload=lambda: recording.writes.append("zip"))
+    assert recording.writes[0] == "zip" and recording.writes[-1] == "manifest.json"
+    assert keys[-1] == "manifest.json" and len(keys) == len(recording.writes) - 1
     assert not store.exists("stale-only-in-old-attempt.bin")
     assert store.get_bytes("vocab.txt") == (bundle / "vocab.txt").read_bytes()
     assert verify_bundle(bundle).ok

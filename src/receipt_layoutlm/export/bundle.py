@@ -19,11 +19,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from receipt_cloud.objects import is_remote_uri
 from receipt_layoutlm.bundle_format import model_size_bytes
 from receipt_layoutlm.checkpoint import (
     Checkpoint,
     fetch_checkpoint,
-    is_remote,
     load_checkpoint,
     training_dataset_config,
 )
@@ -75,9 +75,8 @@ def export_bundle(
     export_id = options.export_id or str(uuid.uuid4())
     with tempfile.TemporaryDirectory(prefix=f"export-{export_id[:8]}-") as tmp:
         tmp_path = Path(tmp)
-        source_dir = fetch_checkpoint(
-            options.checkpoint, tmp_path / "checkpoint" if is_remote(options.checkpoint) else None
-        )
+        remote = is_remote_uri(options.checkpoint)
+        source_dir = fetch_checkpoint(options.checkpoint, tmp_path / "checkpoint" if remote else None)
         checkpoint = load_checkpoint(source_dir)
         encoding = bundle_encoding(checkpoint, options.seq_length)
         # Resolve parity receipts before the slow conversions so a bad source fails fast.

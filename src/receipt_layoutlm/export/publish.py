@@ -15,9 +15,14 @@ import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
-from receipt_cloud.objects import ObjectStore, local_path, open_object_store, resolve_uri
+from receipt_cloud.objects import (
+    ObjectStore,
+    is_remote_uri,
+    local_path,
+    open_object_store,
+    resolve_uri,
+)
 from receipt_layoutlm.bundle_format import MANIFEST_FILE
-from receipt_layoutlm.checkpoint import is_remote
 from receipt_layoutlm.errors import ExportError
 
 log = logging.getLogger(__name__)
@@ -25,7 +30,7 @@ log = logging.getLogger(__name__)
 
 def check_destination(output: str) -> None:
     """Refuse a local directory that is not empty and a prefix that holds a published bundle."""
-    if is_remote(output):
+    if is_remote_uri(output):
         if open_object_store(output).exists(MANIFEST_FILE):
             raise ExportError(
                 f"destination {output} already holds a published bundle ({MANIFEST_FILE} "
@@ -50,13 +55,14 @@ def zip_dir(source: Path, destination: Path) -> Path:
 
 
 def upload_bundle(
-    store: ObjectStore, staging: Path, *, before_manifest: Callable[[], None] | None = None
+    store: ObjectStore, staging: Path, *, before_upload: Callable[[], None] | None = None
 ) -> list[str]:
     """Upload a gated bundle to the root of ``store`` with ``manifest.json`` last.
 
     Objects already there without a manifest (an interrupted earlier attempt) are removed
-    first; a manifest there is refused. ``before_manifest`` runs just before the manifest goes
-    up (the zip). Returns the uploaded keys in upload order.
+    first; a manifest there is refused. ``before_upload`` runs before the bundle's first file
+    goes up (the zip: it lands beside the bundle, which counts as published only once its
+    manifest is there). Returns the bundle's keys in upload order.
     """
     if store.exists(MANIFEST_FILE):
         raise ExportError(
@@ -71,23 +77,14 @@ def upload_bundle(
         )
         for key in stale:
             store.delete(key)
-    # TODO(issue 8): ObjectStore.upload_dir(..., commit_last=MANIFEST_FILE) once receipt_cloud
-    # has it; this loop is the one other copy of "upload with the commit file last".
-    files = sorted(p for p in staging.rglob("*") if p.is_file())
-    files.sort(key=lambda p: p.relative_to(staging).as_posix() == MANIFEST_FILE)
-    keys = []
-    for path in files:
-        key = path.relative_to(staging).as_posix()
-        if key == MANIFEST_FILE and before_manifest is not None:
-            before_manifest()
-        store.put_file(key, path)
-        keys.append(key)
-    return keys
+    if before_upload is not None:
+        before_upload()
+    return store.upload_dir(staging, "", commit_last=MANIFEST_FILE)
 
 
 def publish(staging: Path, zip_path: Path | None, output: str) -> tuple[str, str | None]:
     """Move/upload the gated bundle in ``staging`` to ``output``; returns (bundle URI, zip URI)."""
-    if is_remote(output):
+    if is_remote_uri(output):
         return _upload(staging, zip_path, output)
     target = local_path(output)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -115,5 +112,5 @@ def _upload(staging: Path, zip_path: Path | None, output: str) -> tuple[str, str
             zip_store.put_file(zip_key, zip_path)
             zip_uri = zip_store.uri(zip_key)
 
-    upload_bundle(open_object_store(output), staging, before_manifest=put_zip)
+    upload_bundle(open_object_store(output), staging, before_upload=put_zip)
     return output.rstrip("/"), zip_uri

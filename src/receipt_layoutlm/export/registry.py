@@ -21,9 +21,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from receipt_cloud.objects import ObjectStore, local_path, open_object_store
+from receipt_cloud.objects import ObjectStore, is_remote_uri, local_path, open_object_store
 from receipt_layoutlm.bundle_format import MANIFEST_FILE, model_size_bytes
-from receipt_layoutlm.checkpoint import fetch_directory, is_remote
+from receipt_layoutlm.checkpoint import fetch_directory
 from receipt_layoutlm.errors import CheckpointError, ExportError
 from receipt_layoutlm.export.manifest import verify_bundle
 
@@ -70,7 +70,7 @@ class BundleEntry:
 def canonical_uri(uri: str) -> str:
     """One spelling per location: ``s3://`` without a trailing slash; local paths and
     ``file://`` URIs as absolute paths."""
-    if is_remote(uri):
+    if is_remote_uri(uri):
         return uri.rstrip("/")
     return str(local_path(uri))
 
