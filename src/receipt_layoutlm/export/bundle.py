@@ -75,8 +75,8 @@ def export_bundle(
     export_id = options.export_id or str(uuid.uuid4())
     with tempfile.TemporaryDirectory(prefix=f"export-{export_id[:8]}-") as tmp:
         tmp_path = Path(tmp)
-        remote = is_remote_uri(options.checkpoint)
-        source_dir = fetch_checkpoint(options.checkpoint, tmp_path / "checkpoint" if remote else None)
+        download = tmp_path / "checkpoint" if is_remote_uri(options.checkpoint) else None
+        source_dir = fetch_checkpoint(options.checkpoint, download)
         checkpoint = load_checkpoint(source_dir)
         encoding = bundle_encoding(checkpoint, options.seq_length)
         # Resolve parity receipts before the slow conversions so a bad source fails fast.
