@@ -112,9 +112,9 @@ def _runtimes(args: argparse.Namespace, folds):
 
 def _pickers(args, folds, runtimes, by_key) -> dict[str, dict[int, object]]:
     """Per fold, pickers fitted on the fold model's predictions for the receipts it trained on
-    (``insample``: exactly what ``train`` stores in best/), for its inner dev receipts only (``innerdev``: not
-    trained on, but few), and on the other folds' held-out predictions (``crossfit``); none
-    sees the fold's held-out receipts."""
+    (``insample``: exactly what ``train`` stores in best/), for its inner dev receipts only
+    (``innerdev``: not trained on, but few), and on the other folds' held-out predictions
+    (``crossfit``); none sees the fold's held-out receipts."""
     from receipt_layoutlm.training.total_picker_fit import fit_total_picker, runtime_examples
 
     held = {

@@ -18,6 +18,7 @@ from receipt_layoutlm.encoding import (
 )
 from receipt_layoutlm.fields import FieldValue, extract_fields
 from receipt_layoutlm.fields.extraction import MultilineMode
+from receipt_layoutlm.runtime import Runtime
 
 
 @dataclass
@@ -53,7 +54,7 @@ class ReceiptPrediction:
 
 
 def predict_document(
-    runtime: Any,
+    runtime: Runtime,
     doc: ReceiptDocument,
     *,
     encoded: EncodedReceipt | None = None,

@@ -26,10 +26,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from receipt_layoutlm.bundle_format import TOTAL_PICKER_FILE
 from receipt_layoutlm.errors import CheckpointError
 from receipt_layoutlm.fields.parsing import parse_amount
 
-PICKER_FILE = "total_picker.json"
+PICKER_FILE = TOTAL_PICKER_FILE
 """File name of a fitted picker in a checkpoint directory and a bundle."""
 PICKER_VERSION = 1
 
