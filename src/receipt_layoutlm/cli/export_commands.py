@@ -9,6 +9,7 @@ from typing import Any
 
 from receipt_layoutlm.cli.dataclass_flags import Flag, add_flags, flag_values
 from receipt_layoutlm.export import ExportOptions
+from receipt_layoutlm.export.parity import ALL_WORDS_FLOOR, MARGIN_NOISE_FLOOR
 from receipt_layoutlm.export.quantize import QUANTIZE_MODES
 
 
@@ -89,6 +90,21 @@ def register(subparsers: Any) -> None:
             metavar="FRACTION",
             help=f"parity threshold for {mode} (default {QUANTIZE_MODES[mode].default_agreement})",
         )
+    export.add_argument(
+        "--agreement-margin-floor",
+        type=_fraction,
+        default=None,
+        metavar="FRACTION",
+        help="the per-mode thresholds apply to words whose PyTorch top-2 probability margin "
+        f"exceeds this (default {MARGIN_NOISE_FLOOR})",
+    )
+    export.add_argument(
+        "--min-agreement-all-words",
+        type=_fraction,
+        default=None,
+        metavar="FRACTION",
+        help=f"agreement floor over all words (default {ALL_WORDS_FLOOR})",
+    )
     add_flags(export, ExportOptions, _FLAGS_AFTER_THRESHOLDS)
     export.add_argument("--json", action="store_true", help="print the result as JSON")
     _add_settings(export)
@@ -134,13 +150,10 @@ def run_export(args: argparse.Namespace) -> int:
     from receipt_layoutlm.export.quantize import get_quantize_mode
 
     get_quantize_mode(args.quantize)  # unknown mode: one clear error before anything else
-    thresholds = ParityThresholds(
-        **{
-            mode: value
-            for mode in QUANTIZE_MODES
-            if (value := getattr(args, f"min_agreement_{mode}")) is not None
-        }
-    )
+    given = {mode: getattr(args, f"min_agreement_{mode}") for mode in QUANTIZE_MODES}
+    given["margin_floor"] = args.agreement_margin_floor
+    given["all_words_floor"] = args.min_agreement_all_words
+    thresholds = ParityThresholds(**{k: v for k, v in given.items() if v is not None})
     checkpoint = args.checkpoint_dir or args.s3_uri
     export_id = args.export_id or str(uuid.uuid4())
     # Always the environment (flags, else $RECEIPTS_ENV/$RECEIPTS_HOME, else ./.receipts): its
