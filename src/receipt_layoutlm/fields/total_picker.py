@@ -6,10 +6,12 @@ scores each word that parses as an amount from features of the receipt:
 
 - the model's probability of the total labels, its rank among the candidates, argmax or not;
 - keyword classes on the candidate's printed row and on the row above (``TOTAL``/``NETT``/
-  ``AMOUNT DUE`` vs ``CASH``, ``CHANGE``, ``ROUNDING``, ``SUBTOTAL``, ``GST``/``TAX``…);
+  ``AMOUNT DUE``/``PAYABLE`` vs ``CASH``, ``CHANGE``, ``ROUNDING``, ``SUBTOTAL``, ``GST``/``TAX``,
+  GST codes of item rows, "incl."/"excl.");
 - its position (in reading order, and among the candidates from the bottom);
-- arithmetic: whether it equals cash − change or subtotal + tax + rounding, is the largest
-  amount, how often its value repeats.
+- arithmetic: whether it equals cash − change, subtotal + tax + rounding, or the sum of two
+  other keyword-row amounts (``TOTAL 0%: 23.64`` + ``TOTAL 6%: 12.72``), is the largest amount
+  or the largest/last one on a total row, how often its value repeats.
 
 The weights are fitted on training receipts (``training.total_picker_fit``, scikit-learn) and
 stored as plain JSON (:data:`PICKER_FILE`) next to the model, so every runtime, the worker and
@@ -36,7 +38,8 @@ PICKER_VERSION = 1
 
 KEYWORDS: dict[str, re.Pattern[str]] = {
     "subtotal": re.compile(r"SUB\s*-?\s*TOTAL|SUBTTL|SUB\s*TTL"),
-    "total": re.compile(r"TOTAL|\bNETT?\b|AMOUNT\s*DUE|AMT\s*DUE|PAYABLE|GRAND|\bTTL\b"),
+    "total": re.compile(r"TOTAL|\bTTL\b"),
+    "grand": re.compile(r"GRAND|\bNETT?\b|AMOUNT\s*DUE|AMT\s*DUE|PAYABLE|\bDUE\b"),
     "cash": re.compile(r"CASH|TENDER|\bPAID\b|PAYMENT|CARD|VISA|MASTER"),
     "change": re.compile(r"CHANGE"),
     "rounding": re.compile(r"ROUND|\bADJ"),
@@ -84,6 +87,9 @@ def feature_names() -> list[str]:
         "value_relative",
         "equals_cash_minus_change",
         "equals_subtotal_tax_rounding",
+        "equals_sum_of_two_keyword_amounts",
+        "largest_on_total_rows",
+        "last_on_total_rows",
         "repeats",
         "has_decimals",
         "negative",
@@ -139,6 +145,15 @@ def total_candidates(
         for c in classes[rows[i]]:
             amounts[c].append(value)
     cash_minus_change, subtotal_sums = _sums(amounts)
+    keyword_amounts = sorted(
+        {round(v, 2) for c in ("total", "grand", "subtotal", "tax") for v in amounts[c]}
+    )
+    pair_sums = {
+        round(a + b, 2) for n, a in enumerate(keyword_amounts) for b in keyword_amounts[n + 1 :]
+    }
+    on_total_rows = [(i, v) for i, v in found if classes[rows[i]] & {"total", "grand"}]
+    largest_total = max((v for _, v in on_total_rows), default=None)
+    last_total = on_total_rows[-1][0] if on_total_rows else None
     probability = [
         max((float(words[i].probabilities.get(lab, 0.0)) for lab in labels), default=0.0)
         for i, _ in found
@@ -168,6 +183,9 @@ def total_candidates(
             abs(value) / largest,
             float(round(value, 2) in cash_minus_change),
             float(round(value, 2) in subtotal_sums and "subtotal" not in classes[row]),
+            float(round(value, 2) in pair_sums),
+            float(largest_total is not None and abs(value - largest_total) < _CENT),
+            float(i == last_total),
             math.log1p(values.count(round(value, 2)) - 1),
             float(bool(re.search(r"[.,]\d{2}\b", text))),
             float(value < 0),
