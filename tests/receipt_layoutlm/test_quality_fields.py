@@ -257,3 +257,19 @@ def test_a_separate_currency_word_joins_the_picked_total_when_the_model_says_so(
         rows = [0, 0, 0, 1, 1]
         total = extract_fields(words, line_ids=rows, rows=rows, total_picker=picker)["total"]
         assert (total.text, total.value) == (expected, 9.0)
+
+
+def test_a_date_span_that_does_not_parse_widens_along_its_line() -> None:
+    words = [
+        ("DATE:", None, 0.9),
+        ("25", "DATE", 0.8),
+        ("MAR", None, 0.6),
+        ("2018", None, 0.7),
+        ("10:30", None, 0.9),
+        ("NEXT", None, 0.9),
+    ]
+    fields = extract_fields(words, line_ids=[0, 0, 0, 0, 0, 1])
+    assert (fields["date"].text, fields["date"].value) == ("25 MAR 2018", "2018-03-25")
+    # Across a line break it does not widen: the span stays, unparsed.
+    split = extract_fields(words, line_ids=[0, 0, 1, 1, 1, 1])
+    assert (split["date"].text, split["date"].value) == ("25", None)

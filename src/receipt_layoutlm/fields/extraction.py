@@ -235,7 +235,30 @@ def _extract_one(field: str, labels: Sequence[str], words: list[_Word]) -> Field
             rank = (value is not None, -tier, round(score, 9), position)
             if best_rank is None or rank > best_rank:
                 best_rank, best = rank, (span, value)
+    if best is not None and best[1] is None and parser is not None:
+        best = _extend_to_parse(best[0], words, parser) or best
     return None if best is None else _field_value(field, *best)
+
+
+def _extend_to_parse(
+    span: list[_Word], words: list[_Word], parser: Callable[[str], Any]
+) -> tuple[list[_Word], Any] | None:
+    """The smallest widening of ``span`` along its line that parses (``25`` labelled DATE on a
+    line reading ``25 MAR 2018``), at most ``_MAX_SUBSPAN`` words in all; None when none does."""
+    start = next(i for i, w in enumerate(words) if w is span[0])
+    stop = start + len(span)
+    line = span[0].line
+    if line is None or any(w.line != line for w in span):
+        return None
+    for extra in range(1, _MAX_SUBSPAN - len(span) + 1):
+        for left in range(extra, -1, -1):
+            a, b = start - left, stop + extra - left
+            if a < 0 or b > len(words) or any(w.line != line for w in words[a:b]):
+                continue
+            value = parser(_join(words[a:b]))
+            if value is not None:
+                return words[a:b], value
+    return None
 
 
 def _fallback_one(
