@@ -20,11 +20,19 @@ class ExportOutputs:
     """Wall time of the export."""
 
 
-def outputs_of(result: Any) -> ExportOutputs:
-    """``ExportOutputs`` of an ``export_bundle`` result."""
+def outputs_of(result: Any, bundle_uri: str) -> ExportOutputs:
+    """``ExportOutputs`` of an ``export_bundle`` result published at ``bundle_uri``.
+
+    URIs are recorded as the message gave the destination (``s3://`` or ``file://``), whatever
+    spelling ``export_bundle`` returns for a local one.
+    """
+    bundle_uri = bundle_uri.rstrip("/")
+    mlpackage = result.mlpackage_uri
     return ExportOutputs(
-        bundle_uri=result.bundle_uri,
-        mlpackage_uri=result.mlpackage_uri,
+        bundle_uri=bundle_uri,
+        mlpackage_uri=f"{bundle_uri}/{mlpackage.rstrip('/').rsplit('/', 1)[-1]}"
+        if mlpackage
+        else None,
         model_size_bytes=int(result.model_size_bytes),
         export_duration_seconds=float(result.export_duration_seconds),
     )

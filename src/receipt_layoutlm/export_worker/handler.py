@@ -194,4 +194,6 @@ class ExportMessageHandler:
                 job_id=request.job_id,
                 make_zip=self.options.make_zip,
             )
-            return outputs_of(export_bundle(options, settings=self.settings))
+            return outputs_of(
+                export_bundle(options, settings=self.settings), request.output_s3_prefix
+            )

@@ -68,6 +68,8 @@ def complete_checkpoint(uri: str, workdir: Path) -> str:
     when it is incomplete and no run ``best/`` is found above it."""
     if _exists(uri, LABEL_MAP_FILE):
         return uri
+    if not is_remote(uri) and not fetch_directory(uri).is_dir():
+        raise CheckpointError(f"checkpoint {uri} does not exist; check model_s3_uri")
     best = run_best_of(uri)
     if best is None:
         raise CheckpointError(
