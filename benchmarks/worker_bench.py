@@ -4,9 +4,9 @@
         [--minilm-seq 128] [--modes float32,float16,int8,int4]
 
 ``export``: a local environment (SQLite store, directory objects, SQLite queues) in a temporary
-directory; N export messages of a tiny LayoutLM (hidden 32, 2 layers, random, MiniLM
-vocabulary) queued through the auto-export handler and served by one in-process worker in
-``drain`` mode (Core ML, sequence length 64, parity on 3 SROIE receipts, measuring only):
+directory; N export messages of a tiny LayoutLM (``--model-size tiny``: hidden 64, 2 layers,
+random, MiniLM vocabulary) queued through the auto-export handler and served by one in-process
+worker in ``drain`` mode (Core ML, sequence length 64, parity on 3 SROIE receipts, measuring only):
 messages per minute and seconds per export. With ``--minilm``, one message per quantize mode
 for a MiniLM-size model (hidden 384, 6 layers, 12 heads, intermediate 1536; text encoder warm
 started from the MiniLM package, head untrained, so parity is measured, not gated). Prints one
@@ -30,23 +30,6 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 ROOT = Path(__file__).resolve().parents[1]
 SROIE = ROOT.parent / "shared" / "data" / "sroie" / "train"
 LABELS = ["ADDRESS_LINE", "DATE", "GRAND_TOTAL", "MERCHANT_NAME"]
-
-
-def _tiny_model(tokenizer, labels):
-    import torch
-    from transformers import LayoutLMConfig, LayoutLMForTokenClassification
-
-    torch.manual_seed(1234)
-    config = LayoutLMConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=64,
-        max_position_embeddings=512,
-        num_labels=len(labels),
-    )
-    return LayoutLMForTokenClassification(config).eval()
 
 
 def _environment(root: Path, job: str, model, tokenizer, labels, seq: int):
@@ -100,13 +83,13 @@ def _serve(settings, job: str, quantize_modes: list[str], options) -> tuple[floa
 
 
 def bench_export(args: argparse.Namespace) -> dict:
-    from receipt_layoutlm.encoding import label_list, load_tokenizer
+    from receipt_layoutlm.encoding import label_list
     from receipt_layoutlm.export import ParityThresholds
     from receipt_layoutlm.export_worker import ExportWorkerOptions
-    from receipt_layoutlm.pretrained import minilm_dir
+    from receipt_layoutlm.training._config import TrainingConfig
+    from receipt_layoutlm.training.model_init import build_model
 
     labels = label_list(LABELS)
-    tokenizer = load_tokenizer(minilm_dir())
     measure_only = ParityThresholds(0.0, 0.0, 0.0, 0.0)
     out: dict = {
         "benchmark": "worker_export",
@@ -115,10 +98,10 @@ def bench_export(args: argparse.Namespace) -> dict:
     with tempfile.TemporaryDirectory(prefix="worker-bench-") as tmp:
         root = Path(tmp)
         parity = _parity_file(root)
+        init = build_model(TrainingConfig(model_size="tiny", seed=1234), labels)
         tiny = _environment(
-            root / "tiny", "layoutlm-bench-tiny", _tiny_model(tokenizer, labels), tokenizer,
-            labels, 128,
-        )  # fmt: skip
+            root / "tiny", "layoutlm-bench-tiny", init.model.eval(), init.tokenizer, labels, 128
+        )
         options = ExportWorkerOptions(
             formats=("coreml",), seq_length=64, parity_receipts=3, parity_data=parity,
             thresholds=measure_only, make_zip=False,
@@ -135,9 +118,6 @@ def bench_export(args: argparse.Namespace) -> dict:
             "formats": ["coreml"],
         }
         if args.minilm:
-            from receipt_layoutlm.training._config import TrainingConfig
-            from receipt_layoutlm.training.model_init import build_model
-
             init = build_model(TrainingConfig(model_size="base"), labels)
             modes = args.modes.split(",")
             settings = _environment(

@@ -47,26 +47,17 @@ EXPORT_FLAGS = [
 
 
 @pytest.fixture(scope="module")
-def tiny_checkpoint(tmp_path_factory, tokenizer) -> Path:
-    """The tiny random LayoutLM of test_export.py (same seed and sizes)."""
-    from transformers import LayoutLMConfig, LayoutLMForTokenClassification
+def tiny_checkpoint(tmp_path_factory) -> Path:
+    """``--model-size tiny`` from scratch (fixed seed): near-tied logits, seconds to export."""
+    from receipt_layoutlm.training._config import TrainingConfig
+    from receipt_layoutlm.training.model_init import build_model
 
-    torch.manual_seed(1234)
-    config = LayoutLMConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=64,
-        max_position_embeddings=512,
-        num_labels=len(LABELS),
-    )
-    model = LayoutLMForTokenClassification(config).eval()
+    init = build_model(TrainingConfig(model_size="tiny", seed=1234), LABELS)
     directory = tmp_path_factory.mktemp("ckpt") / "best"
     save_checkpoint(
         directory,
-        model,
-        tokenizer,
+        init.model.eval(),
+        init.tokenizer,
         LABELS,
         EncodingConfig(max_seq_length=128, stride=32),
         extra_meta={"job_name": JOB},

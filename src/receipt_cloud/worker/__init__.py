@@ -50,7 +50,7 @@ from receipt_cloud.worker.errors import (
     WorkerStopped,
     is_transient,
 )
-from receipt_cloud.worker.heartbeat import Heartbeat
+from receipt_cloud.worker.heartbeat import Heartbeat, Periodic
 from receipt_cloud.worker.limits import apply_queue_limits
 from receipt_cloud.worker.loop import Handler, WorkerStats, run_worker
 
@@ -59,6 +59,7 @@ __all__ = [
     "DeferMessage",
     "Handler",
     "Heartbeat",
+    "Periodic",
     "PermanentError",
     "TransientError",
     "WorkerConfig",
