@@ -29,7 +29,7 @@ from receipt_cloud.exports import (
 )
 from receipt_cloud.handlers import auto_export, export_results
 from receipt_cloud.settings import resolve_settings
-from receipt_dynamo import EntityNotFoundError, ExportStatus, Job, JobStatus, create_table
+from receipt_dynamo import EntityNotFoundError, ExportStatus, Job, JobStatus
 
 
 @pytest.fixture(params=["local", pytest.param("aws", marks=pytest.mark.aws)])
@@ -37,34 +37,7 @@ def settings(request: pytest.FixtureRequest, tmp_path: Path):
     """A whole environment: local (SQLite, directory, SQLite queues) or AWS on the moto server."""
     if request.param == "local":
         return resolve_settings("local", data_dir=tmp_path / "home", environ={})
-    endpoint = request.getfixturevalue("aws_env")
-    name = request.getfixturevalue("unique_name")
-    create_table(boto3.client("dynamodb"), name)
-    boto3.client("s3").create_bucket(Bucket=name)
-    from receipt_cloud.queues import create_queue_with_dlq
-
-    queues = {
-        field: create_queue_with_dlq(f"{name}-{short}", 3).url
-        for field, short in [
-            ("coreml_export_job_queue_url", "ej"),
-            ("coreml_export_results_queue_url", "er"),
-            ("ocr_job_queue_url", "oj"),
-            ("ocr_results_queue_url", "or"),
-        ]
-    }
-    return resolve_settings(
-        "dev",
-        environ={},
-        overrides={
-            "table_name": name,
-            "raw_uri": f"s3://{name}",
-            "runs_uri": f"s3://{name}",
-            "bundles_uri": f"s3://{name}",
-            "region": "us-east-1",
-            "endpoint_url": endpoint,
-            **queues,
-        },
-    )
+    return request.getfixturevalue("aws_stack")
 
 
 def _job(store, name: str = "layoutlm-a", **results) -> Job:

@@ -373,3 +373,54 @@ def test_two_worker_processes_share_the_queue(env, parity_jsonl: Path) -> None:
     assert {e.status for e in exports} == {ExportStatus.SUCCEEDED}
     assert _published_bundles(env) == sorted(f"bundles/{JOB}/{i}/manifest.json" for i in ids)
     assert env.open_queue("coreml_export_jobs").purge() == 0
+
+
+# -- the same worker on AWS APIs (moto over HTTP: S3, SQS, DynamoDB) ---------------------------
+
+
+@pytest.mark.aws
+def test_worker_against_s3_sqs_and_dynamodb(aws_stack, tiny_checkpoint, parity_jsonl) -> None:
+    settings = aws_stack
+    runs = settings.open_objects("runs")
+    runs.upload_dir(tiny_checkpoint, f"runs/{JOB}/best")
+    for name in ("model.safetensors", "config.json"):  # a Trainer checkpoint: weights only
+        runs.put_file(f"runs/{JOB}/checkpoints/checkpoint-9/{name}", tiny_checkpoint / name)
+    job = Job(
+        job_id=str(uuid.uuid4()),
+        name=JOB,
+        status=JobStatus.SUCCEEDED,
+        results={"best_checkpoint_s3_path": runs.uri(f"runs/{JOB}/best")},
+    )
+    store = settings.open_store()
+    store.add_job(job)
+    queued = start_export_for_job(job_name=JOB, settings=settings)
+    by_hand = queued | {  # the seed's shape: a checkpoint-<step>, the job named by its id
+        "export_id": str(uuid.uuid4()),
+        "job_id": job.job_id,
+        "model_s3_uri": runs.uri(f"runs/{JOB}/checkpoints/checkpoint-9/"),
+    }
+    by_hand["output_s3_prefix"] = queued["output_s3_prefix"].replace(
+        queued["export_id"], by_hand["export_id"]
+    )
+    settings.open_queue("coreml_export_jobs").send(by_hand)
+
+    stats = run_export_worker(settings, _worker(wait_seconds=1), _options(parity_jsonl))
+    assert stats.succeeded == 2, stats
+    from receipt_layoutlm.checkpoint import fetched_directory
+
+    for message in (queued, by_hand):
+        export = store.get_export_job(message["export_id"])
+        assert export.status == ExportStatus.SUCCEEDED and export.job_id == JOB
+        assert export.bundle_s3_uri == message["output_s3_prefix"].rstrip("/")
+        assert export.bundle_s3_uri.startswith("s3://")
+        with fetched_directory(export.bundle_s3_uri, what="bundle") as bundle:
+            assert verify_bundle(bundle).ok
+    results = _results(settings)
+    assert sorted(r["export_id"] for r in results) == sorted(
+        m["export_id"] for m in (queued, by_hand)
+    )
+    assert set(store.get_job(job.job_id).results["exports"]) == {
+        queued["export_id"],
+        by_hand["export_id"],
+    }
+    assert settings.open_queue("coreml_export_jobs").approximate_count() == 0
