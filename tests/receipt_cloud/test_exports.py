@@ -339,3 +339,14 @@ def test_results_batch_reports_exactly_the_bad_records(settings) -> None:
     assert store.get_job(job.job_id).results["exports"][good.export_id]["status"] == "SUCCEEDED"
     with pytest.raises(EntityNotFoundError):
         store.get_export_job(orphan["export_id"])
+
+
+def test_lambda_handlers_read_their_settings_from_the_environment(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("RECEIPTS_ENV", "local")
+    monkeypatch.setenv("RECEIPTS_HOME", str(tmp_path / "lambda-home"))
+    settings = resolve_settings("local", data_dir=tmp_path / "lambda-home", environ={})
+    _job(settings.open_store(), "layoutlm-env", best_checkpoint_s3_path="s3://r/best")
+    queued = auto_export.handler(_event("layoutlm-env"), None)["queued"]
+    [message] = settings.open_queue("coreml_export_jobs").receive(wait_seconds=1)
+    assert message.json() == queued
+    assert export_results.handler({"Records": []}, None) == {"batchItemFailures": []}

@@ -162,3 +162,22 @@ def test_seed_mirror_replaces_coreml_with_manifest_last(tmp_path: Path) -> None:
         "coreml/manifest.json", "coreml/vocab.txt",
     ]  # fmt: skip
     assert store.get_bytes("coreml/vocab.txt") == b"b"
+
+
+def test_a_duplicate_of_an_export_running_on_a_live_worker_is_left_alone(tmp_path, home, capsys):
+    settings = _settings(tmp_path)
+    store = settings.open_store()
+    request = ExportRequest(
+        export_id=str(uuid.uuid4()), job_id="layoutlm-a", model_s3_uri="file:///nowhere/best",
+        quantize="float16", output_s3_prefix=(tmp_path / "out").as_uri(),
+    )  # fmt: skip
+    _, running = claim_export(store, request, stale_after=60)  # "another worker" holds it
+    jobs = settings.open_queue("coreml_export_jobs")
+    jobs.send(request.to_message())
+    argv = ["export-worker", "--once", "--visibility-timeout", "30", "--wait-seconds", "0.5"]
+    assert main([*argv, *home]) == 0
+    stats = json.loads(capsys.readouterr().out)
+    assert (stats["released"], stats["failed"], stats["succeeded"]) == (1, 0, 0)
+    assert store.get_export_job(request.export_id) == running  # untouched
+    assert jobs.receive(wait_seconds=0.5) == []  # deferred for a visibility timeout
+    assert not (tmp_path / "out").exists()
