@@ -8,6 +8,7 @@ import sys
 from typing import Any
 
 from receipt_layoutlm.cli.dataclass_flags import Flag, add_flags, flag_values
+from receipt_layoutlm.cli.parity_flags import add_threshold_flags, thresholds_from_args
 
 
 def _formats(text: str) -> tuple[str, ...]:
@@ -47,7 +48,6 @@ def _settings(args: argparse.Namespace) -> Any:
 def _register_worker(subparsers: Any) -> None:
     from receipt_cloud.settings import add_settings_arguments
     from receipt_cloud.worker import WorkerConfig
-    from receipt_layoutlm.export.quantize import QUANTIZE_MODES
     from receipt_layoutlm.export_worker import ExportWorkerOptions
 
     worker = subparsers.add_parser(
@@ -81,14 +81,7 @@ def _register_worker(subparsers: Any) -> None:
     add_flags(worker.add_argument_group("queue handling"), WorkerConfig, LOOP_FLAGS)
     export = worker.add_argument_group("export (the same for every message)")
     add_flags(export, ExportWorkerOptions, EXPORT_FLAGS)
-    for name in QUANTIZE_MODES:
-        export.add_argument(
-            f"--min-agreement-{name}",
-            type=float,
-            default=None,
-            metavar="FRACTION",
-            help=f"parity threshold for {name} (default {QUANTIZE_MODES[name].default_agreement})",
-        )
+    add_threshold_flags(export)
     export.add_argument("--no-zip", action="store_true", help="do not publish <bundle>.zip")
     add_settings_arguments(worker)
     # The seed's command lines name the queues this way.
@@ -134,8 +127,6 @@ def register(subparsers: Any) -> None:
 
 def run_export_worker_command(args: argparse.Namespace) -> int:
     from receipt_cloud.worker import WorkerConfig
-    from receipt_layoutlm.export.parity import ParityThresholds
-    from receipt_layoutlm.export.quantize import QUANTIZE_MODES
     from receipt_layoutlm.export_worker import ExportWorkerOptions, run_export_worker
 
     try:
@@ -143,14 +134,9 @@ def run_export_worker_command(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    thresholds = {
-        name: value
-        for name in QUANTIZE_MODES
-        if (value := getattr(args, f"min_agreement_{name}")) is not None
-    }
     options = ExportWorkerOptions(
         **flag_values(args, EXPORT_FLAGS),
-        thresholds=ParityThresholds(**thresholds),
+        thresholds=thresholds_from_args(args),
         make_zip=not args.no_zip,
     )
     stats = run_export_worker(_settings(args), worker, options)
