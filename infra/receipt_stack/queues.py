@@ -19,17 +19,17 @@ DLQ_RETENTION_SECONDS = 14 * 24 * 3600
 class QueueWithDlq(pulumi.ComponentResource):
     """One queue redriving to its own DLQ after ``max_receives`` receives."""
 
-    def __init__(self, spec: QueueSpec, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("receipt:stack:QueueWithDlq", spec.name, None, opts)
+    def __init__(self, name: str, spec: QueueSpec, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("receipt:stack:QueueWithDlq", name, None, opts)
         self.spec = spec
         self.dlq = aws.sqs.Queue(
-            f"{spec.name}-dlq",
+            f"{name}-dlq",
             message_retention_seconds=DLQ_RETENTION_SECONDS,
             sqs_managed_sse_enabled=True,
             opts=child(self),
         )
         self.queue = aws.sqs.Queue(
-            spec.name,
+            name,
             visibility_timeout_seconds=spec.visibility_timeout,
             message_retention_seconds=RETENTION_SECONDS,
             receive_wait_time_seconds=20,
@@ -51,7 +51,10 @@ class Queues(pulumi.ComponentResource):
 
     def __init__(self, name: str, opts: pulumi.ResourceOptions | None = None):
         super().__init__("receipt:stack:Queues", name, None, opts)
-        self.by_field = {spec.field: QueueWithDlq(spec, opts=child(self)) for spec in QUEUES}
+        self.by_field = {
+            spec.field: QueueWithDlq(f"{name}-{spec.name}", spec, opts=child(self))
+            for spec in QUEUES
+        }
         self.async_failures = aws.sqs.Queue(
             f"{name}-async-failures-dlq",
             message_retention_seconds=DLQ_RETENTION_SECONDS,
