@@ -137,6 +137,8 @@ SAMPLE_EVENTS = [
     (_state_change("layoutlm-sroie-1", "InProgress"), False),
     (_state_change("other-job", "Completed"), False),
     (_state_change("my-layoutlm-job", "Completed"), False),
+    (_state_change("layoutlmv3-job", "Completed"), False),
+    (_state_change("layout-job", "Completed"), False),
     (_state_change("LAYOUTLM-upper", "Completed"), False),
     (_state_change("layoutlm-sroie-1", "Completed", source="custom.app"), False),
 ]
