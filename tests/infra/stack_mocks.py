@@ -16,7 +16,6 @@ from typing import Any
 import pulumi
 from pulumi.runtime.mocks import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
-
 from receipt_stack.config import StackConfig
 from receipt_stack.stack import ReceiptStack, build_stack
 

@@ -14,15 +14,15 @@ from typing import Any
 import boto3
 import pytest
 import yaml
+from receipt_stack.config import HANDLERS, QUEUES, SQS_LAMBDA_VISIBILITY_FACTOR, StackConfig
+from receipt_stack.iam import ACTIONS_WITHOUT_RESOURCES
+from receipt_stack.sources import training_image_tag
+from receipt_stack.stack import EXTRA_OUTPUTS
 from stack_mocks import REGION, Deployment, deploy, policy_documents
 
 from receipt_cloud.settings import FIELD_SOURCES, STACK_OUTPUT_NAMES, resolve_settings
 from receipt_cloud.training_launch import CHECKPOINT_PREFIX, LaunchSettings
 from receipt_dynamo.backends.dynamodb import GSI_NAMES, INDEX_NAMES
-from receipt_stack.config import HANDLERS, QUEUES, SQS_LAMBDA_VISIBILITY_FACTOR, StackConfig
-from receipt_stack.iam import ACTIONS_WITHOUT_RESOURCES
-from receipt_stack.sources import training_image_tag
-from receipt_stack.stack import EXTRA_OUTPUTS
 
 INFRA = Path(__file__).resolve().parents[2] / "infra"
 QUEUE = "aws:sqs/queue:Queue"
@@ -124,9 +124,16 @@ def test_export_results_reports_partial_batch_failures(dev: Deployment) -> None:
 
 
 def _state_change(name: str, status: str, source: str = "aws.sagemaker") -> dict[str, Any]:
-    return {"Source": source, "DetailType": "SageMaker Training Job State Change",
-            "Detail": json.dumps({"TrainingJobName": name, "TrainingJobStatus": status,
-                                  "TrainingJobArn": f"arn:aws:sagemaker:{REGION}:1:training-job/{name}"})}  # fmt: skip
+    detail = {
+        "TrainingJobName": name,
+        "TrainingJobStatus": status,
+        "TrainingJobArn": f"arn:aws:sagemaker:{REGION}:1:training-job/{name}",
+    }
+    return {
+        "Source": source,
+        "DetailType": "SageMaker Training Job State Change",
+        "Detail": json.dumps(detail),
+    }
 
 
 SAMPLE_EVENTS = [
@@ -251,7 +258,12 @@ def test_buckets_are_private_encrypted_and_bundles_versioned(dev: Deployment) ->
     blocks = dev.of_type("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock")
     assert {b.state["bucket"] for b in blocks} == ids
     for block in blocks:
-        flags = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
+        flags = (
+            "blockPublicAcls",
+            "blockPublicPolicy",
+            "ignorePublicAcls",
+            "restrictPublicBuckets",
+        )
         assert all(block.state[f] is True for f in flags)
     sse = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
     assert {c.state["bucket"] for c in dev.of_type(sse)} == ids
