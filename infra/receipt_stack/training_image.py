@@ -115,7 +115,11 @@ class TrainingImage(pulumi.ComponentResource):
             lambda v: [
                 iam.statement(iam.ECR_PUSH, [v["repo"]]),
                 iam.statement(["ecr:GetAuthorizationToken"], ["*"]),
-                iam.object_statement(v["runs"], ("s3:GetObject",), BUILD_SOURCES_PREFIX),
+                # CodeBuild's S3 source reads the archive (and its version) and the bucket ACL.
+                iam.object_statement(
+                    v["runs"], ("s3:GetObject", "s3:GetObjectVersion"), BUILD_SOURCES_PREFIX
+                ),
+                iam.statement(["s3:GetBucketAcl", "s3:GetBucketLocation"], [v["runs"]]),
                 iam.log_statement(v["logs"]),
             ],
             opts=child(self),
