@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
+import yaml
 from pulumi.runtime.mocks import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 from receipt_stack.config import StackConfig
@@ -102,14 +103,28 @@ def dummy_lambda_zip(path: Path) -> Path:
     return path
 
 
-def deploy(config: StackConfig, tmp: Path) -> Deployment:
-    """Run the program for ``config`` under fresh mocks."""
+def load_stack_file(path: Path) -> None:
+    """Put a ``Pulumi.<stack>.yaml``'s config where ``pulumi.Config`` reads it, as the engine
+    would (objects as JSON strings)."""
+    config = yaml.safe_load(path.read_text())["config"]
+    pulumi.runtime.set_all_config(
+        {k: v if isinstance(v, str) else json.dumps(v) for k, v in config.items()}
+    )
+
+
+def deploy(config: StackConfig | str, tmp: Path) -> Deployment:
+    """Run the program under fresh mocks for ``config``, or for stack ``config`` with
+    ``StackConfig.from_pulumi()`` reading the runtime config (see ``load_stack_file``)."""
     mocks = RecordingMocks()
-    pulumi.runtime.set_mocks(mocks, project="receipt-labeler", stack=config.stack, preview=False)
+    stack_name = config if isinstance(config, str) else config.stack
+    pulumi.runtime.set_mocks(mocks, project="receipt-labeler", stack=stack_name, preview=False)
     result: dict[str, Any] = {}
 
     def program() -> None:
-        stack = build_stack(config, build_dir=tmp, lambda_zip=dummy_lambda_zip(tmp / "code.zip"))
+        chosen = StackConfig.from_pulumi() if isinstance(config, str) else config
+        result["config"] = chosen
+        code = dummy_lambda_zip(tmp / "code.zip")
+        stack = build_stack(chosen, build_dir=tmp, lambda_zip=code)
         values = pulumi.Output.from_input(
             {"outputs": stack.outputs, "envs": stack.functions.environments}
         )

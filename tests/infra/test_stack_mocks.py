@@ -12,13 +12,14 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import pulumi
 import pytest
 import yaml
 from receipt_stack.config import HANDLERS, QUEUES, SQS_LAMBDA_VISIBILITY_FACTOR, StackConfig
 from receipt_stack.iam import ACTIONS_WITHOUT_RESOURCES
 from receipt_stack.sources import training_image_tag
 from receipt_stack.stack import EXTRA_OUTPUTS
-from stack_mocks import REGION, Deployment, deploy, policy_documents
+from stack_mocks import REGION, Deployment, deploy, load_stack_file, policy_documents
 
 from receipt_cloud.settings import FIELD_SOURCES, STACK_OUTPUT_NAMES, resolve_settings
 from receipt_cloud.training_launch import CHECKPOINT_PREFIX, LaunchSettings
@@ -346,6 +347,28 @@ def test_training_image_is_built_and_named_by_content_hash(dev: Deployment) -> N
     assert ":latest" not in declared
 
 
+def test_prod_stack_file_protects_the_data(tmp_path: Path) -> None:
+    """``Pulumi.prod.yaml`` read through ``StackConfig.from_pulumi`` as the engine would pass it."""
+    load_stack_file(INFRA / "Pulumi.prod.yaml")
+    try:
+        prod = deploy("prod", tmp_path)
+    finally:
+        pulumi.runtime.set_all_config({})
+    config = prod.stack.config
+    assert (config.stack, config.protect, config.checkpoint_expiration_days) == ("prod", True, 30)
+    assert config.training_instance_type == "ml.g5.2xlarge"
+    table = prod.one("aws:dynamodb/table:Table", "table").state
+    assert table["deletionProtectionEnabled"] is True
+    assert all(b.state["forceDestroy"] is False for b in prod.of_type("aws:s3/bucket:Bucket"))
+    assert prod.one("aws:ecr/repository:Repository", "training-image").state["forceDelete"] is False
+    rules = prod.one(
+        "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "runs"
+    ).state["rules"]
+    assert rules[0]["expiration"]["days"] == 30
+    assert prod.environments["start-training"]["TRAINING_INSTANCE_TYPE"] == "ml.g5.2xlarge"
+    assert prod.environments["start-training"]["RECEIPTS_ENV"] == "prod"
+
+
 def test_stack_files_set_only_known_config_keys() -> None:
     fields = {f.name.replace("_", "") for f in StackConfig.__dataclass_fields__.values()}
     for stack in ("dev", "prod"):
@@ -353,5 +376,3 @@ def test_stack_files_set_only_known_config_keys() -> None:
         assert config["aws:region"]
         ours = [k.split(":", 1)[1] for k in config if k.startswith("receipt-labeler:")]
         assert ours and all(k.lower() in fields for k in ours), ours
-    prod = yaml.safe_load((INFRA / "Pulumi.prod.yaml").read_text())["config"]
-    assert prod["receipt-labeler:protect"] == "true"
