@@ -4,7 +4,6 @@ merge presets are the dataset's, and the ``init`` channel is never mistaken for 
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 from types import ModuleType
@@ -39,11 +38,11 @@ JSONS = {"label_merges": {"TAX": "AMOUNT"}, "allowed_labels": ["DATE", "TAX"],
 
 @pytest.fixture(scope="module")
 def entrypoint() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("sagemaker_train_entrypoint_i13", ENTRYPOINT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    """``infra/sagemaker_training/train.py`` (``infra`` is on the test path)."""
+    from sagemaker_training import train
+
+    assert Path(train.__file__) == ENTRYPOINT
+    return train
 
 
 def _every_hyperparameter() -> dict[str, object]:
