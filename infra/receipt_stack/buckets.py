@@ -138,7 +138,7 @@ class Buckets(pulumi.ComponentResource):
             f"{name}-runs", config, rules=lifecycle_rules(config), opts=child(self)
         )
         self.bundles = SecureBucket(f"{name}-bundles", config, versioned=True, opts=child(self))
-        aws.s3.BucketNotification(
+        self.runs_to_eventbridge = aws.s3.BucketNotification(
             f"{name}-runs-eventbridge",
             bucket=self.runs.bucket.id,
             eventbridge=True,

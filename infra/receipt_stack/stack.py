@@ -53,6 +53,7 @@ class ReceiptStack:
             f"{prefix}-training-image",
             config,
             runs=self.buckets.runs,
+            runs_events=self.buckets.runs_to_eventbridge,
             repo_root=root,
             build_dir=build,
         )

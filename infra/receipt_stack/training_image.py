@@ -77,6 +77,7 @@ class TrainingImage(pulumi.ComponentResource):
         config: StackConfig,
         *,
         runs: SecureBucket,
+        runs_events: pulumi.Resource,
         repo_root: Path,
         build_dir: Path,
         opts: pulumi.ResourceOptions | None = None,
@@ -155,7 +156,8 @@ class TrainingImage(pulumi.ComponentResource):
             bucket=runs.bucket.id,
             key=self.source_key,
             source=pulumi.FileAsset(str(archive)),
-            opts=child(self, depends_on=[self.project, target]),
+            # Uploaded last: the project, the rule and the bucket's events must see it.
+            opts=child(self, depends_on=[self.project, target, runs_events]),
         )
         self.register_outputs({"image_uri": self.image_uri, "project": self.project.name})
 
