@@ -4,6 +4,7 @@ merge presets are the dataset's, and the ``init`` channel is never mistaken for 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from types import ModuleType
@@ -122,3 +123,15 @@ def test_content_hash_follows_the_sources(tmp_path: Path) -> None:
     assert content_hash(collect(tmp_path, ["src"])) != first
     assert training_image_tag() == training_image_tag()
     assert training_image_tag().startswith("src-") and len(training_image_tag()) == 20
+
+
+def test_the_job_environment_points_the_container_at_the_stack(
+    entrypoint: ModuleType, tmp_path: Path
+) -> None:
+    settings = dataclasses.replace(SETTINGS, region="eu-west-1")
+    request = parse_request({"job_name": "layoutlm-e"}, settings)
+    sent = create_training_job_request(request, settings)
+    environ = {**sent["Environment"], "RECEIPTS_HOME": str(tmp_path)}
+    backend = entrypoint.backend_settings(dict(sent["HyperParameters"]), environ)
+    assert backend.store_backend == "dynamodb" and backend.table_name == "receipts-dev"
+    assert backend.runs_uri == "s3://runs-dev" and backend.region == "eu-west-1"

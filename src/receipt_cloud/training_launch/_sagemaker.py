@@ -88,7 +88,7 @@ def create_training_job_request(
         "Environment": {
             "DYNAMO_TABLE_NAME": settings.table_name,
             "RUNS_BUCKET_NAME": settings.runs_bucket,
-            **({"AWS_REGION": settings.region} if settings.region else {}),
+            **({"AWS_DEFAULT_REGION": settings.region} if settings.region else {}),
         },
     }
     if request.tags:
