@@ -7,9 +7,8 @@ from typing import Any
 
 import pulumi
 
+from receipt_cloud.sagemaker_status import SAGEMAKER_LOG_GROUP
 from receipt_stack import iam
-
-SAGEMAKER_LOG_GROUP = "/aws/sagemaker/TrainingJobs"
 
 
 def training_statements(v: dict[str, Any]) -> list[iam.Statement]:
