@@ -6,7 +6,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 
-from receipt_dynamo.backends.dynamodb import GSI_NAMES
+from receipt_dynamo.keys import GSI_NAMES
 from receipt_stack._opts import child
 from receipt_stack.config import StackConfig
 

@@ -23,7 +23,7 @@ from stack_mocks import REGION, Deployment, deploy, load_stack_file, policy_docu
 
 from receipt_cloud.settings import FIELD_SOURCES, STACK_OUTPUT_NAMES, resolve_settings
 from receipt_cloud.training_launch import CHECKPOINT_PREFIX, LaunchSettings
-from receipt_dynamo.backends.dynamodb import GSI_NAMES, INDEX_NAMES
+from receipt_dynamo.keys import GSI_NAMES, INDEXES
 
 INFRA = Path(__file__).resolve().parents[2] / "infra"
 QUEUE = "aws:sqs/queue:Queue"
@@ -294,7 +294,7 @@ def test_table_matches_the_store_schema(dev: Deployment) -> None:
     table = dev.one("aws:dynamodb/table:Table", "table").state
     assert (table["hashKey"], table["rangeKey"]) == ("PK", "SK")
     indexes = {i["name"]: i for i in table["globalSecondaryIndexes"]}
-    assert sorted(indexes) == sorted(INDEX_NAMES)
+    assert sorted(indexes) == sorted(INDEXES)
     for name in GSI_NAMES:
         assert (indexes[name]["hashKey"], indexes[name]["rangeKey"]) == (f"{name}PK", f"{name}SK")
     assert indexes["GSITYPE"]["hashKey"] == "TYPE"

@@ -5,6 +5,10 @@ table, and every refusal leaving neither a Job nor a training job behind."""
 from __future__ import annotations
 
 import json
+import os
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import boto3
@@ -14,7 +18,9 @@ from receipt_cloud.handlers.start_training import handler
 from receipt_cloud.training_launch import (
     CHECKPOINT_LOCAL_PATH,
     DEFAULT_HYPERPARAMETERS,
+    LaunchSettings,
     TrainingLaunchError,
+    launch_training,
 )
 from receipt_dynamo import JobStatus, create_table, open_store
 from receipt_dynamo.errors import EntityNotFoundError
@@ -226,3 +232,54 @@ def test_missing_stack_variables_are_named(aws_env: str, monkeypatch: pytest.Mon
     with pytest.raises(Exception, match="TRAINING_IMAGE_URI") as missing:
         handler({"job_name": "layoutlm-x"}, None)
     assert "SAGEMAKER_ROLE_ARN" in str(missing.value) and "DYNAMO_TABLE_NAME" in str(missing.value)
+
+
+class _RefusingSageMaker(BaseHTTPRequestHandler):
+    """A SageMaker endpoint on 127.0.0.1 that knows no job and refuses to create one, as AWS
+    does when the account's quota for the instance type is 0."""
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        if self.headers.get("X-Amz-Target", "").endswith("DescribeTrainingJob"):
+            body = {"__type": "ValidationException", "message": "Requested resource not found."}
+        else:
+            body = {"__type": "ResourceLimitExceeded", "message": "The account-level service "
+                    "limit 'ml.g5.xlarge for spot training job usage' is 0 Instances"}  # fmt: skip
+        data = json.dumps(body).encode()
+        self.send_response(400)
+        self.send_header("Content-Type", "application/x-amz-json-1.1")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def refusing_sagemaker() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _RefusingSageMaker)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_request_sagemaker_refuses_leaves_no_job(
+    stack_env: dict[str, str], aws_env: str, refusing_sagemaker: str
+) -> None:
+    settings = LaunchSettings.from_environ(os.environ)
+    sagemaker = boto3.client("sagemaker", endpoint_url=refusing_sagemaker)
+    with pytest.raises(TrainingLaunchError, match="service limit") as refused:
+        launch_training({"job_name": "layoutlm-quota-1", "use_spot": True}, settings,
+                        sagemaker=sagemaker)  # fmt: skip
+    assert "no Job was recorded" in str(refused.value)
+    assert _store(stack_env, aws_env).list_jobs() == []
+
+
+def test_runtime_beyond_sagemakers_limit_is_refused(stack_env: dict[str, str]) -> None:
+    with pytest.raises(TrainingLaunchError, match="limit of 672 hours"):
+        handler({"job_name": "layoutlm-long-1", "max_runtime_hours": 700}, None)

@@ -25,6 +25,8 @@ OUTPUT_PREFIX = "sagemaker-output/"
 INIT_CHANNEL = "init"
 INIT_CHANNEL_DIR = f"/opt/ml/input/data/{INIT_CHANNEL}"
 CREATED_BY = "start-training"
+MAX_RUNTIME_HOURS = 28 * 24
+"""SageMaker's MaxRuntimeInSeconds limit (28 days)."""
 
 DEFAULT_HYPERPARAMETERS: dict[str, Any] = {
     "epochs": 10,
@@ -321,6 +323,10 @@ def parse_request(payload: Any, settings: LaunchSettings) -> TrainingRequest:
             f"{instance_type!r}"
         )
     hours = _positive(payload, "max_runtime_hours", settings.max_runtime_hours)
+    if hours > MAX_RUNTIME_HOURS:
+        raise TrainingLaunchError(
+            f"max_runtime_hours {hours:g} exceeds SageMaker's limit of {MAX_RUNTIME_HOURS} hours"
+        )
     description = payload.get("description", "")
     if not isinstance(description, str):
         raise TrainingLaunchError(f"description must be a string, got {description!r}")

@@ -180,7 +180,7 @@ def launch_training(
     Refusals (bad name or payload, duplicate name, image not built, SageMaker rejecting the
     request) raise TrainingLaunchError and leave no Job record behind.
     """
-    from botocore.exceptions import ClientError
+    from botocore.exceptions import BotoCoreError, ClientError
 
     from receipt_dynamo import Job, JobStatus, open_store
 
@@ -218,8 +218,8 @@ def launch_training(
     store.add_job(job)
     try:
         arn = sagemaker.create_training_job(**kwargs)["TrainingJobArn"]
-    except ClientError as exc:
-        store.delete_job(job)
+    except (ClientError, BotoCoreError) as exc:  # refused, invalid, or unreachable
+        store.delete_job(job.job_id)
         raise TrainingLaunchError(
             f"SageMaker refused training job {request.job_name!r}: {exc}; no Job was recorded"
         ) from None
