@@ -24,20 +24,23 @@ from stack_mocks import REGION, Deployment, deploy, load_stack_file, policy_docu
 from receipt_cloud.settings import FIELD_SOURCES, STACK_OUTPUT_NAMES, resolve_settings
 from receipt_cloud.training_launch import CHECKPOINT_PREFIX, LaunchSettings
 from receipt_dynamo.keys import GSI_NAMES, INDEXES
+from receipt_layoutlm.bundle_format import MANIFEST_FILE
+from receipt_layoutlm.export.registry import ACTIVE_KEY, bundle_key_prefix
+from receipt_layoutlm.training.run_dir import BEST, RUN_FILE, run_prefix
 
 INFRA = Path(__file__).resolve().parents[2] / "infra"
 QUEUE = "aws:sqs/queue:Queue"
 FUNCTION = "aws:lambda/function:Function"
 PROTECTED_KEYS = (
-    "bundles/active.json",
-    "bundles/layoutlm-a/0f1e2d3c/manifest.json",
-    "bundles/layoutlm-a/0f1e2d3c/LayoutLM.mlpackage/Manifest.json",
-    "runs/layoutlm-a/best/model.safetensors",
-    "runs/layoutlm-a/best/label_map.json",
-    "runs/layoutlm-a/run.json",
+    ACTIVE_KEY,
+    f"{bundle_key_prefix('layoutlm-a', '0f1e2d3c')}/{MANIFEST_FILE}",
+    f"{bundle_key_prefix('layoutlm-a', '0f1e2d3c')}/LayoutLM.mlpackage/Manifest.json",
+    f"{run_prefix('layoutlm-a')}/{BEST}/model.safetensors",
+    f"{run_prefix('layoutlm-a')}/{BEST}/label_map.json",
+    f"{run_prefix('layoutlm-a')}/{RUN_FILE}",
 )
-"""Keys of released bundles, the active pointer and a run's best model (layouts from
-docs/export.md and docs/training.md)."""
+"""Keys of a released bundle, the active pointer, and a run with its best model, built with the
+exporter's and the trainer's own key functions."""
 
 
 @pytest.fixture(scope="module")

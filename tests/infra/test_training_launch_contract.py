@@ -15,6 +15,7 @@ from receipt_stack.sources import collect, content_hash, training_image_tag, wri
 from receipt_cloud.training_launch import (
     HYPERPARAMETER_KINDS,
     INIT_CHANNEL_DIR,
+    JOB_NAME_PREFIX,
     MERGE_PRESETS,
     LaunchSettings,
     TrainingLaunchError,
@@ -75,6 +76,12 @@ def test_every_allowed_hyperparameter_is_read_by_the_container(
     assert dict(dataset.label_merges) == {"TAX": "AMOUNT"}
     assert tuple(dataset.allowed_labels) == ("DATE", "TAX")
     assert dataset.unverified == "mask"
+
+
+def test_the_name_prefix_is_the_one_auto_export_follows() -> None:
+    from receipt_layoutlm.training.hooks import AUTO_EXPORT_PREFIX
+
+    assert JOB_NAME_PREFIX == AUTO_EXPORT_PREFIX
 
 
 def test_merge_presets_are_the_datasets() -> None:
