@@ -8,16 +8,9 @@ import sys
 from typing import Any
 
 from receipt_layoutlm.cli.dataclass_flags import Flag, add_flags, flag_values
+from receipt_layoutlm.cli.parity_flags import add_threshold_flags, thresholds_from_args
 from receipt_layoutlm.export import ExportOptions
-from receipt_layoutlm.export.parity import ALL_WORDS_FLOOR, MARGIN_NOISE_FLOOR
 from receipt_layoutlm.export.quantize import QUANTIZE_MODES
-
-
-def _fraction(text: str) -> float:
-    value = float(text)
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"{text} is not a fraction in [0, 1] (e.g. 0.99)")
-    return value
 
 
 def _formats(text: str) -> tuple[str, ...]:
@@ -82,29 +75,7 @@ def register(subparsers: Any) -> None:
         "bundles/<job>/<export_id>/ in the environment's bundles store",
     )
     add_flags(export, ExportOptions, _FLAGS_BEFORE_THRESHOLDS)
-    for mode in QUANTIZE_MODES:
-        export.add_argument(
-            f"--min-agreement-{mode}",
-            type=_fraction,
-            default=None,
-            metavar="FRACTION",
-            help=f"parity threshold for {mode} (default {QUANTIZE_MODES[mode].default_agreement})",
-        )
-    export.add_argument(
-        "--agreement-margin-floor",
-        type=_fraction,
-        default=None,
-        metavar="FRACTION",
-        help="the per-mode thresholds apply to words whose PyTorch top-2 probability margin "
-        f"exceeds this (default {MARGIN_NOISE_FLOOR})",
-    )
-    export.add_argument(
-        "--min-agreement-all-words",
-        type=_fraction,
-        default=None,
-        metavar="FRACTION",
-        help=f"agreement floor over all words (default {ALL_WORDS_FLOOR})",
-    )
+    add_threshold_flags(export)
     add_flags(export, ExportOptions, _FLAGS_AFTER_THRESHOLDS)
     export.add_argument("--json", action="store_true", help="print the result as JSON")
     _add_settings(export)
@@ -146,14 +117,10 @@ def run_export(args: argparse.Namespace) -> int:
 
     from receipt_layoutlm.checkpoint import recorded_job
     from receipt_layoutlm.export import export_bundle
-    from receipt_layoutlm.export.parity import ParityThresholds
     from receipt_layoutlm.export.quantize import get_quantize_mode
 
     get_quantize_mode(args.quantize)  # unknown mode: one clear error before anything else
-    given = {mode: getattr(args, f"min_agreement_{mode}") for mode in QUANTIZE_MODES}
-    given["margin_floor"] = args.agreement_margin_floor
-    given["all_words_floor"] = args.min_agreement_all_words
-    thresholds = ParityThresholds(**{k: v for k, v in given.items() if v is not None})
+    thresholds = thresholds_from_args(args)
     checkpoint = args.checkpoint_dir or args.s3_uri
     export_id = args.export_id or str(uuid.uuid4())
     # Always the environment (flags, else $RECEIPTS_ENV/$RECEIPTS_HOME, else ./.receipts): its
@@ -209,7 +176,11 @@ def run_export(args: argparse.Namespace) -> int:
 
 
 def run_promote(args: argparse.Namespace) -> int:
-    record = _registry(args).promote(args.bundle_uri)
+    from receipt_layoutlm.export.seed_mirror import mirror_to_seed_prefix
+
+    registry = _registry(args)
+    record = registry.promote(args.bundle_uri)
+    mirror_to_seed_prefix(registry.store, record["bundle_uri"])  # the seed's fixed location
     print(json.dumps(record, indent=2, sort_keys=True))
     return 0
 
