@@ -89,6 +89,8 @@ def cmd_cache(args: argparse.Namespace) -> int:
 
     docs, folds = _folds(args)
     for fold in folds:
+        if args.only is not None and fold.index not in args.only:
+            continue
         out = _fold_dir(args, fold.index) / "cache"
         if (out / INDEX_FILE).exists() or not _best(args, fold.index).is_dir():
             continue
