@@ -55,6 +55,7 @@ KEYWORDS: dict[str, re.Pattern[str]] = {
 ``total`` is looked for, so ``SUB TOTAL`` is not a total keyword)."""
 
 _CENT = 0.005
+_DIGIT = re.compile(r"\d")
 _CURRENCY_TEXT = re.compile(r"RM|\$|MYR", re.IGNORECASE)
 
 
@@ -131,7 +132,10 @@ def total_candidates(
     by_row: dict[int, list[int]] = {}
     for position, row in enumerate(rows):
         by_row.setdefault(row, []).append(position)
-    parsed = [(i, parse_amount(w.text)) for i, w in enumerate(words)]
+    # Only words with a digit can be amounts; the rest skip the parser (most of a receipt).
+    parsed = [
+        (i, parse_amount(w.text) if _DIGIT.search(w.text) else None) for i, w in enumerate(words)
+    ]
     found = [(i, v) for i, v in parsed if v is not None]
     if not found:
         return []
