@@ -74,9 +74,8 @@ class Settings:
         from receipt_dynamo import open_store
 
         if self.store_backend == "sqlite":
-            path = Path(self.table_name)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            return open_store("sqlite", path=path)
+            # The backend makes the folder and reports an unwritable one as one clear error.
+            return open_store("sqlite", path=Path(self.table_name))
         return open_store(
             "dynamodb",
             table_name=self.table_name,

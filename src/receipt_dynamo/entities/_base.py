@@ -177,9 +177,49 @@ def check_non_negative_int(owner: str, name: str, value: Any) -> int:
 
 
 def check_finite(owner: str, name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise EntityValidationError(f"{owner}.{name} must be a finite number, got {value!r}")
-    return float(value)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise EntityValidationError(
+            f"{owner}.{name} must be a finite number (not NaN or infinity), got {value!r}"
+        )
+    try:
+        number = float(value)
+    except OverflowError:  # an int beyond float range (10**400)
+        number = math.inf
+    if not math.isfinite(number):
+        raise EntityValidationError(
+            f"{owner}.{name} must be a finite number (not NaN or infinity), got {value!r}"
+        )
+    return number
+
+
+MAX_IMAGE_SIDE = 100_000
+"""Largest image/receipt side in pixels: far beyond any scan, and it keeps every stored number
+inside DynamoDB's range (a width of 1e308 would abort a batch write with decimal.Overflow)."""
+
+MAX_COORDINATE = 10 * MAX_IMAGE_SIDE
+"""Largest absolute pixel coordinate of a corner or box (boxes may overhang the image a little,
+never by orders of magnitude)."""
+
+
+def check_image_side(owner: str, name: str, value: Any) -> int:
+    """A pixel width/height: an int in 1..MAX_IMAGE_SIDE."""
+    check_positive_int(owner, name, value)
+    if value > MAX_IMAGE_SIDE:
+        raise EntityValidationError(
+            f"{owner}.{name} must be <= {MAX_IMAGE_SIDE} pixels, got {value}"
+        )
+    return value
+
+
+def check_coordinate(owner: str, name: str, value: Any) -> float:
+    """A finite coordinate with |value| <= MAX_COORDINATE."""
+    number = check_finite(owner, name, value)
+    if abs(number) > MAX_COORDINATE:
+        raise EntityValidationError(
+            f"{owner}.{name} = {value!r} is beyond +-{MAX_COORDINATE}; coordinates are receipt "
+            "pixels or fractions of the receipt size"
+        )
+    return number
 
 
 def check_confidence(owner: str, name: str, value: Any) -> float:

@@ -94,6 +94,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:
+        # The file system said no (unwritable --data-dir, a path that is a directory...): the
+        # path and the reason are the whole story, so one line as well.
+        if args.log_level == "DEBUG":
+            raise
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

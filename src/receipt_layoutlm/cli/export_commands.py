@@ -135,8 +135,11 @@ def run_export(args: argparse.Namespace) -> int:
             if (value := getattr(args, f"min_agreement_{mode}")) is not None
         }
     )
+    from receipt_dynamo.names import validate_export_id, validate_model_name
+
+    validate_model_name(args.model_name)
     checkpoint = args.checkpoint_dir or args.s3_uri
-    export_id = args.export_id or str(uuid.uuid4())
+    export_id = validate_export_id(args.export_id or str(uuid.uuid4()))
     # Always the environment (flags, else $RECEIPTS_ENV/$RECEIPTS_HOME, else ./.receipts): its
     # store is the parity source after --parity-data, and its bundles store the default output.
     settings = _settings(args)

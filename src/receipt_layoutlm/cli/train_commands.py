@@ -133,7 +133,11 @@ def cmd_train(args: argparse.Namespace) -> int:
     training_config = _training_config(args)
     dataset_config = _dataset_config(args)
     settings = settings_from_args(args)
-    job_name = args.job_name or f"layoutlm-{datetime.now(UTC).strftime('%Y%m%d-%H%M%S')}"
+    from receipt_dynamo.names import validate_job_name
+
+    job_name = validate_job_name(
+        args.job_name or f"layoutlm-{datetime.now(UTC).strftime('%Y%m%d-%H%M%S')}"
+    )
     output_dir = (
         Path(args.output_dir)
         if args.output_dir
