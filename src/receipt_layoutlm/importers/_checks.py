@@ -26,7 +26,7 @@ def _size_problem(doc: ReceiptDocument) -> str | None:
         if isinstance(value, bool) or not isinstance(value, int | float):
             return f"{name} must be a number, got {value!r}"
         if not math.isfinite(value) or not 0 < value <= limit:
-            return f"{name} {value!r} must be a finite number in (0, {limit}]"
+            return f"{name} {value:g} must be a finite number in (0, {limit:g}]"
     return None
 
 
