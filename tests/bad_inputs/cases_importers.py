@@ -145,7 +145,8 @@ CASES = [
          message=r"receipts: read 3, written 3, .*",
          check=holds_keys("a", "b", "c")),
     sroie_case("sroie_latin1_row_with_byte_0x85",
-               {"r1": b"10,10,90,10,90,30,10,30,CAF\x85 NOIR\n10,40,90,40,90,60,10,60,TOTAL 9.00\n"},
+               {"r1": b"10,10,90,10,90,30,10,30,CAF\x85 NOIR\n"
+                      b"10,40,90,40,90,60,10,60,TOTAL 9.00\n"},
                {"r1": '{"total": "9.00"}'},
                r"  \S*r1\.txt:1: not valid UTF-8; file read as latin-1",
                holds({"sroie:r1": ["CAF", "NOIR", "TOTAL", "9.00"]})),
@@ -163,7 +164,8 @@ CASES = [
                "receipt skipped"),
     jsonl_case("jsonl_boxes_beyond_small_image",
                receipt("b", [word("X", 400, 900, 60, 100)], width=50, height=40),
-               r"word 0 \('X'\) corner \(400, 900\) lies outside the 50 x 40 page; receipt skipped"),
+               r"word 0 \('X'\) corner \(400, 900\) lies outside the 50 x 40 page; "
+               "receipt skipped"),
     jsonl_case("jsonl_corner_1e308", receipt("b", [word("X", 1e308, 10)]),
                r"word 0 \('X'\) corner \(1e\+308, 10\) lies outside the 200 x 100 page; .*"),
     jsonl_case("jsonl_infinite_corner", '{"key": "b", "width": 200, "height": 100, "words": '

@@ -30,8 +30,7 @@ def import_docs(*docs: ReceiptDocument) -> Any:
             report = import_documents(store, docs, source="corpus", label_proposed_by="corpus")
         finally:
             store.close()
-        return "\n".join(["written {} failed {}".format(report.receipts_written,
-                                                         report.receipts_failed),
+        return "\n".join([f"written {report.receipts_written} failed {report.receipts_failed}",
                           *(str(p) for p in report.problems)])
     return command
 
