@@ -27,7 +27,8 @@ Adding a case
    imports; leave it None when the input must change nothing.
    ``needs=("dynamodb",)`` runs the case's store on a fresh DynamoDB table (moto server);
    other names in ``needs`` are pytest fixtures to request.
-4. A case whose group module does not exist yet: add the module and list it in ``MODULES``.
+4. A new group: add its name to ``bad_input_harness.GROUPS``, a ``cases_<group>.py`` module
+   with a ``CASES`` list, and the module to ``MODULES`` below.
 Run: ``pytest tests/bad_inputs -q`` (``-k <name>`` for one row).
 """
 
@@ -46,16 +47,7 @@ MODULES = ("cases_importers", "cases_objects", "cases_queues", "cases_records",
 
 
 def _all_cases() -> list[Case]:
-    cases: list[Case] = []
-    for name in MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-            continue
-        cases.extend(module.CASES)
-    return cases
+    return [case for name in MODULES for case in importlib.import_module(name).CASES]
 
 
 CASES = _all_cases()

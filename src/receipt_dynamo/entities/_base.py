@@ -21,6 +21,7 @@ from functools import cache
 from typing import Any, ClassVar, Self, TypeVar
 
 from receipt_dynamo.errors import EntityValidationError
+from receipt_dynamo.limits import MAX_COORDINATE, MAX_IMAGE_SIDE, finite_float
 from receipt_dynamo.vocabulary import stored_labels
 
 E = TypeVar("E", bound=Enum)
@@ -162,11 +163,12 @@ MAX_ID = 99_999
 
 
 def check_id(owner: str, name: str, value: Any) -> int:
-    check_positive_int(owner, name, value)
-    if value > MAX_ID:
-        raise EntityValidationError(
-            f"{owner}.{name} must be <= {MAX_ID} (5-digit keys), got {value}"
-        )
+    return _at_most(owner, name, check_positive_int(owner, name, value), MAX_ID, "(5-digit keys)")
+
+
+def _at_most(owner: str, name: str, value: int, limit: int, why: str) -> int:
+    if value > limit:
+        raise EntityValidationError(f"{owner}.{name} must be <= {limit} {why}, got {value}")
     return value
 
 
@@ -177,38 +179,18 @@ def check_non_negative_int(owner: str, name: str, value: Any) -> int:
 
 
 def check_finite(owner: str, name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise EntityValidationError(
-            f"{owner}.{name} must be a finite number (not NaN or infinity), got {value!r}"
-        )
-    try:
-        number = float(value)
-    except OverflowError:  # an int beyond float range (10**400)
-        number = math.inf
-    if not math.isfinite(number):
+    number = finite_float(value)
+    if number is None:
         raise EntityValidationError(
             f"{owner}.{name} must be a finite number (not NaN or infinity), got {value!r}"
         )
     return number
 
 
-MAX_IMAGE_SIDE = 100_000
-"""Largest image/receipt side in pixels: far beyond any scan, and it keeps every stored number
-inside DynamoDB's range (a width of 1e308 would abort a batch write with decimal.Overflow)."""
-
-MAX_COORDINATE = 10 * MAX_IMAGE_SIDE
-"""Largest absolute pixel coordinate of a corner or box (boxes may overhang the image a little,
-never by orders of magnitude)."""
-
-
 def check_image_side(owner: str, name: str, value: Any) -> int:
     """A pixel width/height: an int in 1..MAX_IMAGE_SIDE."""
-    check_positive_int(owner, name, value)
-    if value > MAX_IMAGE_SIDE:
-        raise EntityValidationError(
-            f"{owner}.{name} must be <= {MAX_IMAGE_SIDE} pixels, got {value}"
-        )
-    return value
+    return _at_most(owner, name, check_positive_int(owner, name, value), MAX_IMAGE_SIDE,
+                    "pixels")
 
 
 def check_coordinate(owner: str, name: str, value: Any) -> float:

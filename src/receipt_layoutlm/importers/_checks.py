@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 
-from receipt_dynamo.entities._base import MAX_IMAGE_SIDE
+from receipt_dynamo.limits import MAX_IMAGE_SIDE
 from receipt_layoutlm.document import ReceiptDocument
 
 PAGE_OVERHANG = 0.05

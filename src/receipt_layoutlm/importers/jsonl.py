@@ -19,7 +19,6 @@ problem on the repeating line.
 from __future__ import annotations
 
 import json
-import math
 import os
 import re
 import tempfile
@@ -28,6 +27,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+from receipt_dynamo.limits import finite_float
 from receipt_layoutlm.document import DocWord, ReceiptDocument
 from receipt_layoutlm.errors import DatasetError
 from receipt_layoutlm.importers._report import ParseResult, Problem
@@ -147,13 +147,8 @@ def export_store(
 
 
 def _number(value: Any, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError(f"{name} must be a finite number, got {value!r}")
-    try:
-        number = float(value)
-    except OverflowError:  # an integer literal beyond float range, e.g. 10**400
-        number = math.inf
-    if not math.isfinite(number):
+    number = finite_float(value)
+    if number is None:
         raise ValueError(f"{name} must be a finite number, got {str(value)[:40]}")
     return number
 
