@@ -192,5 +192,8 @@ CASES = [
             ["jobs", "list", "--env", "dev", "--stack-outputs", "{root}/o.json"],
             r"error: stack outputs file \S*o\.json is not valid JSON: .*",
             setup=lambda ws: ws.write("o.json", "{nope")),
+    refused("stack_outputs_file_is_a_directory",
+            ["jobs", "list", "--env", "dev", "--stack-outputs", "{root}"],
+            r"error: \[Errno 21\] Is a directory: '\S+'"),
     refused("promote_missing_bundle", ["promote", "{root}/no-bundle"], r"error: .*no-bundle.*"),
 ]

@@ -73,6 +73,16 @@ def sroie_case(name: str, boxes: dict[str, bytes | str], entities: dict[str, byt
                 message=message, check=check)
 
 
+def sroie_with_small_image(ws: Workspace) -> None:
+    """r1's image is 50 x 40 pixels but its boxes reach 90 x 60; r2 has no image (size from the
+    boxes)."""
+    from PIL import Image
+
+    sroie(ws, {"r1": BOX_ROWS, "r2": BOX_ROWS}, {})
+    ws.path("sroie/img").mkdir()
+    Image.new("RGB", (50, 40), "white").save(ws.path("sroie/img/r1.jpg"))
+
+
 def labels_of(ws: Workspace) -> set[str]:
     store = ws.open_store()
     try:
@@ -236,6 +246,11 @@ CASES = [
     sroie_case("sroie_empty_box_file", {"r1": BOX_ROWS, "r2": ""}, {},
                r"  \S*box/r2\.txt:1: empty box file: no text lines; receipt skipped",
                holds_keys("sroie:r1")),
+    Case(name="sroie_boxes_beyond_a_small_image", group=G, setup=sroie_with_small_image,
+         command=["import", "sroie", "{root}/sroie"], exit_code=0,
+         message=r"  \S*box/r1\.txt: word 1 \('9\.00'\) corner \(58, 10\) lies outside the "
+                 r"50 x 40 page; receipt skipped",
+         check=holds_keys("sroie:r2")),
     Case(name="sroie_not_a_sroie_folder", group=G, setup=lambda ws: ws.write("s/x.txt", "x"),
          command=["import", "sroie", "{root}/s"], exit_code=2,
          message=r"error: \S*/s is not a SROIE directory: .*"),
