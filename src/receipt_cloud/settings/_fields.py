@@ -45,7 +45,7 @@ FIELD_SOURCES: tuple[FieldSource, ...] = (
         env_var="DYNAMO_TABLE_NAME",
         output="dynamodb_table_name",
         required=True,
-        flag_help="DynamoDB table, or the SQLite file with --env local (relative: in --data-dir)",
+        flag_help="DynamoDB table, or the SQLite file with --env local",
     ),
     FieldSource(
         field="raw_uri",

@@ -41,7 +41,8 @@ class Settings:
     store_backend: StoreBackend
     """Record store backend for ``receipt_dynamo.open_store``: ``sqlite`` or ``dynamodb``."""
     table_name: str
-    """DynamoDB table name, or the SQLite file path when ``store_backend`` is ``sqlite``."""
+    """DynamoDB table name, or the SQLite file path when ``store_backend`` is ``sqlite`` (a
+    relative one is taken inside ``data_dir``)."""
     raw_uri: str
     """Object store root for uploaded images (``s3://raw-bucket`` or the local objects dir)."""
     runs_uri: str
