@@ -71,6 +71,18 @@ def export_dies_midway(ws: Workspace) -> int:
         store.close()
 
 
+def infinite_corner_stored_long_ago(ws: Workspace) -> None:
+    """A store written before corners were range-checked: one word holds x = Infinity."""
+    seeded_with_old_export(ws)
+    with contextlib.closing(sqlite3.connect(ws.table_path)) as conn, conn:
+        pk, sk, item = conn.execute(
+            "SELECT PK, SK, item FROM receipts WHERE TYPE = 'RECEIPT_WORD' ORDER BY PK, SK"
+        ).fetchone()
+        conn.execute("UPDATE receipts SET item = ? WHERE PK = ? AND SK = ?",
+                     (item.replace('"top_left":{"x":', '"top_left":{"x":"Infinity","was":'),
+                      pk, sk))
+
+
 def cli_from(folder: str, *argv: str) -> Any:
     """Run the CLI with ``folder`` (under the case root) as the working directory."""
 
@@ -142,6 +154,10 @@ CASES = [
     Case(name="export_dataset_dies_midway_keeps_old_file", group=G, setup=seeded_with_old_export,
          command=export_dies_midway, exit_code=2,
          message=r"error: connection lost while exporting", check=old_export_intact),
+    refused("export_dataset_infinite_corner_in_store", ["export-dataset", "{root}/out.jsonl"],
+            r"error: receipt [0-9a-f-]{36}#00001 cannot be exported: Point\.x must be a finite "
+            r"number \(not NaN or infinity\), got inf; fix or delete it \(nothing was written\)",
+            setup=infinite_corner_stored_long_ago, check=old_export_intact),
     Case(name="export_dataset_lowercase_status_accepted", group=G, setup=seeded_with_old_export,
          command=["export-dataset", "{root}/out.jsonl", "--status", "valid"], exit_code=0,
          message=r"wrote 3 receipts to \S*out\.jsonl", check=lambda ws, _b: None),

@@ -126,8 +126,8 @@ def export_store(
     Receipts without a label of those statuses are left out unless ``include_unlabelled``. Each
     receipt is keyed by ``records.dataset_key``: its import key, else ``<image id>#<receipt id>``.
     """
-    from receipt_dynamo import ValidationStatus
-    from receipt_layoutlm.records import dataset_key, document_from_details
+    from receipt_dynamo import EntityValidationError, ValidationStatus
+    from receipt_layoutlm.records import dataset_key, document_from_details, store_key
 
     wanted = tuple(str(s).upper() for s in statuses)
     known = [status.value for status in ValidationStatus]
@@ -138,7 +138,13 @@ def export_store(
 
     def documents() -> Iterator[ReceiptDocument]:
         for receipt in sorted(store.list_receipts(), key=lambda r: (r.image_id, r.receipt_id)):
-            details = store.get_receipt_details(receipt.image_id, receipt.receipt_id)
+            try:
+                details = store.get_receipt_details(receipt.image_id, receipt.receipt_id)
+            except EntityValidationError as exc:  # e.g. an infinite corner stored long ago
+                raise DatasetError(
+                    f"receipt {store_key(receipt.image_id, int(receipt.receipt_id))} cannot be "
+                    f"exported: {exc}; fix or delete it (nothing was written)"
+                ) from None
             doc = document_from_details(details, statuses=wanted)
             if include_unlabelled or any(w.label for w in doc.words):
                 yield replace(doc, key=dataset_key(details.receipt))
