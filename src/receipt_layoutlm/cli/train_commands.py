@@ -213,10 +213,6 @@ def cmd_predict(args: argparse.Namespace) -> int:
     return 0
 
 
-def _status(job: Any) -> str:
-    return str(getattr(job.status, "value", job.status))
-
-
 def cmd_jobs_list(args: argparse.Namespace) -> int:
     from receipt_cloud.settings import settings_from_args
 
@@ -227,7 +223,7 @@ def cmd_jobs_list(args: argparse.Namespace) -> int:
         results = job.results or {}
         f1 = results.get("best_f1")
         print(
-            f"{job.name:40} {_status(job):12} {'' if f1 is None else f'{f1:.4f}':>8} "
+            f"{job.name:40} {job.status.value:12} {'' if f1 is None else f'{f1:.4f}':>8} "
             f"{results.get('best_epoch', ''):>5}  {job.created_at}"
         )
     return 0
@@ -256,7 +252,7 @@ def cmd_jobs_show(args: argparse.Namespace) -> int:
     job = store.get_job_by_name(args.name)
     results = job.results or {}
     print(f"job       {job.name} ({job.job_id})")
-    print(f"status    {_status(job)}  updated {job.updated_at}")
+    print(f"status    {job.status.value}  updated {job.updated_at}")
     if job.status_message:
         print(f"reason    {job.status_message}")
     if results:
