@@ -171,8 +171,8 @@ def run_export(args: argparse.Namespace) -> int:
                 {
                     "export_id": result.export_id,
                     "bundle_uri": result.bundle_uri,
-                    "mlpackage_uri": result.mlpackage_uri,
-                    "onnx_uri": result.onnx_uri,
+                    "mlpackage_uri": result.artifact_uri("coreml"),
+                    "onnx_uri": result.artifact_uri("onnx"),
                     "zip_uri": result.zip_uri,
                     "model_size_bytes": result.model_size_bytes,
                     "export_duration_seconds": result.export_duration_seconds,
