@@ -128,6 +128,7 @@ def _registry(args: argparse.Namespace) -> Any:
 def run_export(args: argparse.Namespace) -> int:
     import uuid
 
+    from receipt_dynamo.names import validate_export_id, validate_model_name
     from receipt_layoutlm.checkpoint import recorded_job
     from receipt_layoutlm.export import export_bundle
     from receipt_layoutlm.export.parity import ParityThresholds
@@ -141,8 +142,6 @@ def run_export(args: argparse.Namespace) -> int:
             if (value := getattr(args, f"min_agreement_{mode}")) is not None
         }
     )
-    from receipt_dynamo.names import validate_export_id, validate_model_name
-
     validate_model_name(args.model_name)
     checkpoint = args.checkpoint_dir or args.s3_uri
     export_id = validate_export_id(args.export_id or str(uuid.uuid4()))
