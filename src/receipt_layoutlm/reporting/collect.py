@@ -20,6 +20,7 @@ log = logging.getLogger(__name__)
 
 EPOCH_COLUMNS = ("loss", "learning_rate", "eval_loss", "eval_precision", "eval_recall", "eval_f1")
 WORST_MISMATCHES = 15
+"""Mismatches shown in the report."""
 
 
 def _status(job: Any) -> str:
@@ -64,14 +65,6 @@ def _read_json(objects: Any, key: str, problems: list[str]) -> dict[str, Any] | 
         return None
 
 
-def _mismatch_rank(m: dict[str, str]) -> tuple[float, str, str]:
-    """Most different first: similarity of prediction and truth (0 = nothing in common)."""
-    from difflib import SequenceMatcher
-
-    ratio = SequenceMatcher(None, m.get("predicted", ""), m.get("expected", "")).ratio()
-    return (ratio, m.get("receipt", ""), m.get("key", ""))
-
-
 def read_evaluation(data: ReportData, directory: Path) -> None:
     """Fill the evaluation parts of ``data`` from ``directory/report.json`` (``evaluate``)."""
     path = directory / "report.json"
@@ -83,9 +76,12 @@ def read_evaluation(data: ReportData, directory: Path) -> None:
     data.evaluation_dir = str(directory)
     entity = metrics.get("entity") or {}
     task3 = metrics.get("sroie_task3") or {}
+    runtime = metrics.get("runtime")
+    if isinstance(runtime, dict):  # runtime.describe(): name and quantize mode say enough here
+        runtime = " ".join(str(runtime[k]) for k in ("runtime", "quantize") if runtime.get(k))
     data.evaluation = {
         "receipts": metrics.get("receipts"),
-        "runtime": metrics.get("runtime"),
+        "runtime": runtime,
         "entity_f1": entity.get("f1"),
         "token_accuracy": metrics.get("token_accuracy"),
         "task3_f1": task3.get("f1"),
@@ -95,7 +91,14 @@ def read_evaluation(data: ReportData, directory: Path) -> None:
     data.task3_per_key = dict(task3.get("per_key") or {})
     found = task3.get("mismatches", task3.get("worst_mismatches"))
     if isinstance(found, list):
-        data.mismatches = sorted(found, key=_mismatch_rank)[:WORST_MISMATCHES]
+        from receipt_layoutlm.evaluation.sroie import Mismatch, worst_mismatches
+
+        try:
+            ranked = worst_mismatches([Mismatch(**m) for m in found], WORST_MISMATCHES)
+        except TypeError as exc:
+            data.problems.append(f"{path}: unexpected mismatch entries ({exc})")
+        else:
+            data.mismatches = [vars(m).copy() for m in ranked]
 
 
 def read_training_report(data: ReportData, runs: Any) -> None:
