@@ -40,6 +40,7 @@ MAX_SIDE = 1100
 def label_colour(label: str) -> tuple[int, int, int]:
     """A stable colour per label (matplotlib's tab20 over the core label order, then a hash)."""
     from matplotlib import colormaps
+
     from receipt_dynamo import CORE_LABELS
 
     names = list(CORE_LABELS)
@@ -50,9 +51,8 @@ def label_colour(label: str) -> tuple[int, int, int]:
 
 def _points(word: dict[str, Any]) -> list[tuple[float, float]] | None:
     if "corners" in word:
-        pts = word["corners"]
-        return [(float(p["x"]), float(p["y"])) if isinstance(p, dict) else (float(p[0]), float(p[1]))
-                for p in pts]
+        return [(float(p["x"]), float(p["y"])) if isinstance(p, dict)
+                else (float(p[0]), float(p[1])) for p in word["corners"]]
     if "box" in word:
         x0, y0, x1, y1 = (float(v) for v in word["box"])
         return [(x0, y0), (x1, y0), (x1, y1), (x0, y1)]
@@ -143,7 +143,8 @@ def photo_from_results(name: str, receipt: dict[str, Any], raw: Any) -> Labelled
         annotated = _load_image(raw, [str(receipt[k]) for k in ANNOTATED_KEYS if receipt.get(k)]
                                 + [f"{ANNOTATED_PREFIX}{stem}.png"])
         if annotated is not None:
-            image, note = annotated[0].convert("RGB"), f"the worker's annotated image {annotated[1]}"
+            image = annotated[0].convert("RGB")
+            note = f"the worker's annotated image {annotated[1]}"
             image.thumbnail((MAX_SIDE, MAX_SIDE))
         else:
             image = _draw(_blank_page(words), words, receipt)

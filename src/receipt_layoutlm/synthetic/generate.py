@@ -44,6 +44,9 @@ class SynthConfig:
                              f"{self.max_width}")
         if not 0 <= self.max_rotation <= 20:
             raise ValueError(f"max_rotation must be within 0–20 degrees, got {self.max_rotation}")
+        for font in self.fonts:
+            if not Path(font).is_file():
+                raise ValueError(f"font {font} is not a file; pass a TrueType (.ttf) file")
 
 
 def synthetic_documents(config: SynthConfig, out_dir: Path) -> Iterator[ReceiptDocument]:
