@@ -140,15 +140,16 @@ def main() -> int:
     probe = run.add_mutually_exclusive_group()
     probe.add_argument("--epochs-of", metavar="JOB")
     probe.add_argument("--ocr-results", action="store_true")
-    run.add_argument("cmd", nargs=argparse.REMAINDER)
     summ = sub.add_parser("summary")
     summ.add_argument("--job", required=True)
     summ.add_argument("--report", type=Path, required=True)
-    args = parser.parse_args()
+    argv = sys.argv[1:]
+    # Everything after the first "--" is the step's command, options and all.
+    split = argv.index("--") if "--" in argv else len(argv)
+    args, command = parser.parse_args(argv[:split]), argv[split + 1:]
     if args.command == "summary":
         summary(args.job, args.report)
         return 0
-    command = args.cmd[1:] if args.cmd[:1] == ["--"] else args.cmd
     if not command:
         parser.error("run: give the command after --")
     progress = (_epochs_done(args.epochs_of) if args.epochs_of
