@@ -52,3 +52,11 @@ def test_every_benchmark_script_is_found() -> None:
     assert {"store_bench.py", "dataset_bench.py", "train_bench.py", "export_bench.py"} <= names
     assert "run_all.py" not in names
     assert set(runner.QUICK) <= names
+
+
+def test_quick_sizes_use_flags_the_scripts_define() -> None:
+    runner = _runner()
+    for script, args in runner.QUICK.items():
+        source = (ROOT / "benchmarks" / script).read_text(encoding="utf-8")
+        for flag in (a for a in args if a.startswith("--")):
+            assert f'"{flag}"' in source, (script, flag)
