@@ -49,7 +49,8 @@ def _write_results(data_dir: Path, bundle: str, docs: list) -> None:
         payload = prediction.to_dict()
         for item, word in zip(payload["words"], prediction.words, strict=True):
             item["corners"] = [list(c) for c in word.corners]
-        payload.update(image_key=f"images/{name}.png", width=doc.width, height=doc.height)
+        payload.update(image_key=f"images/{name}.png", width=doc.width, height=doc.height,
+                       label_proposed_by="layoutlm:test-bundle")
         raw.put_bytes(f"ocr_results/{name}.json", json.dumps(payload).encode())
 
 
@@ -107,6 +108,7 @@ def test_report_data_holds_every_part_of_the_run(small_run: Path) -> None:
     assert data.photos_total == 2 and len(data.photos) == 2
     photo = data.photos[0]
     assert photo.note == "" and photo.image_mime == "image/jpeg"
+    assert photo.model == "layoutlm:test-bundle"
     assert photo.labels and all(count > 0 for _, count in photo.labels)
     assert data.problems == []
 
@@ -192,3 +194,36 @@ def test_report_of_an_unknown_job_is_one_error_line(tmp_path: Path, capsys) -> N
     err = capsys.readouterr().err
     assert code == 2 and err.startswith("error: ") and "layoutlm-nope" in err
     assert not (tmp_path / "r.html").exists()
+
+
+@pytest.mark.aws
+def test_labelled_photos_are_read_from_s3(aws_env: str, unique_name: str) -> None:
+    """The raw store of a deployed stack: results JSON and photo in S3 (moto, over HTTP)."""
+    import boto3
+    from PIL import Image as PILImage
+
+    from receipt_cloud.objects import open_object_store
+    from receipt_layoutlm.reporting.model import ReportData
+    from receipt_layoutlm.reporting.photos import read_labelled_photos
+
+    boto3.client("s3").create_bucket(Bucket=unique_name)
+    raw = open_object_store(f"s3://{unique_name}")
+    photo = io.BytesIO()
+    PILImage.new("RGB", (200, 100), "white").save(photo, format="PNG")
+    raw.put_bytes("uploads/a.png", photo.getvalue())
+    raw.put_bytes("ocr_results/a.json", json.dumps({
+        "receipts": [{"s3_key": "uploads/a.png", "normalized": True, "origin": "bottom-left",
+                      "words": [{"text": "9.00", "label": "GRAND_TOTAL",
+                                 "bounding_box": {"x": 0.5, "y": 0.1, "width": 0.2,
+                                                  "height": 0.2}}],
+                      "fields": {"total": "9.00"}}]}).encode())
+    data = ReportData(job_name="j", job={})
+    read_labelled_photos(data, raw, limit=5)
+    [found] = data.photos
+    assert found.note == "" and found.fields == [("total", "9.00", None)]
+    with PILImage.open(io.BytesIO(found.image_bytes)) as image:
+        assert image.size == (200, 100)
+        # the box (x 100–140, y 100·(1-0.3)…100·(1-0.1) = 70–90 from the top) is tinted
+        r, g, b = image.convert("RGB").getpixel((120, 80))
+        assert (r, g, b) != (255, 255, 255)
+        assert image.convert("RGB").getpixel((120, 20)) == (255, 255, 255)

@@ -48,6 +48,8 @@ class LabelledPhoto:
     """(label, words) counts, for the legend."""
     note: str = ""
     """How the picture was made when the original photo was not found."""
+    model: str = ""
+    """Which model labelled it, when the results JSON says (``label_proposed_by``…)."""
 
 
 @dataclass

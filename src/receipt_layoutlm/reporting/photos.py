@@ -10,6 +10,8 @@ with whatever the worker writes:
   ``bounding_box`` (``{"x", "y", "width", "height"}``); ``origin`` (``top-left`` default,
   ``bottom-left``) and ``normalized`` (fractions of the image) at receipt or top level;
 - fields as ``{name: {"value"|"text", "confidence"}}`` or ``{name: value}``;
+- the model that labelled it: ``label_proposed_by``, ``model_version``, ``bundle_version`` or
+  ``model``;
 - the photo: the first of ``image_key``, ``s3_key``, ``raw_key``, ``image_s3_key``, ``image`` that
   names an object in the raw store; else the worker's annotated PNG (``annotated_key`` /
   ``annotated_image_key``, or ``receipts/<same name>.png``) shown as it is; else the boxes on a
@@ -34,6 +36,7 @@ RESULTS_PREFIX = "ocr_results/"
 ANNOTATED_PREFIX = "receipts/"
 IMAGE_KEYS = ("image_key", "s3_key", "raw_key", "image_s3_key", "image")
 ANNOTATED_KEYS = ("annotated_key", "annotated_image_key")
+MODEL_KEYS = ("label_proposed_by", "model_version", "bundle_version", "model")
 MAX_SIDE = 1100
 
 
@@ -151,8 +154,10 @@ def photo_from_results(name: str, receipt: dict[str, Any], raw: Any) -> Labelled
             note = "original photo not found: boxes on a blank page"
     buffer = io.BytesIO()
     image.save(buffer, format="JPEG", quality=82)
+    model = next((str(receipt[k]) for k in MODEL_KEYS if receipt.get(k)), "")
     return LabelledPhoto(name=name, image_bytes=buffer.getvalue(), image_mime="image/jpeg",
-                         fields=_fields(receipt), labels=sorted(counts.items()), note=note)
+                         fields=_fields(receipt), labels=sorted(counts.items()), note=note,
+                         model=model)
 
 
 def read_labelled_photos(data: ReportData, raw: Any, *, limit: int) -> None:
