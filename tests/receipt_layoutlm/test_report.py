@@ -35,7 +35,8 @@ def _cli(*argv: str) -> str:
 
 
 def _write_results(data_dir: Path, bundle: str, docs: list) -> None:
-    """What the labelling worker leaves in the raw store for each photo (see module doc)."""
+    """What ``receipt-ocr`` leaves in the raw store per photo (its results format 1):
+    ``ocr_results/<image_id>/<job_id>.json`` with pixel boxes {x, y, width, height}, top-left."""
     from receipt_cloud.settings import resolve_settings
     from receipt_layoutlm.prediction import predict_document
     from receipt_layoutlm.runtime import load_runtime
@@ -43,15 +44,21 @@ def _write_results(data_dir: Path, bundle: str, docs: list) -> None:
     raw = resolve_settings("local", data_dir=data_dir).open_objects("raw")
     runtime = load_runtime("onnx", bundle)
     for doc in docs:
-        name = Path(doc.image_path).stem
-        raw.put_file(f"images/{name}.png", doc.image_path)
+        image_id, job_id = str(uuid.uuid4()), str(uuid.uuid4())
+        raw.put_file(f"raw/{image_id}.png", doc.image_path)
         prediction = predict_document(runtime, doc)
         payload = prediction.to_dict()
         for item, word in zip(payload["words"], prediction.words, strict=True):
-            item["corners"] = [list(c) for c in word.corners]
-        payload.update(image_key=f"images/{name}.png", width=doc.width, height=doc.height,
-                       label_proposed_by="layoutlm:test-bundle")
-        raw.put_bytes(f"ocr_results/{name}.json", json.dumps(payload).encode())
+            xs, ys = [x for x, _ in word.corners], [y for _, y in word.corners]
+            item["box"] = {"x": min(xs), "y": min(ys), "width": max(xs) - min(xs),
+                           "height": max(ys) - min(ys)}
+        payload.update(
+            results_format=1, image_id=image_id, job_id=job_id,
+            image={"width": doc.width, "height": doc.height, "s3_key": f"raw/{image_id}.png"},
+            model={"version": "layoutlm-report:test", "runtime": "onnx"},
+            coordinates={"origin": "top-left", "units": "pixels"},
+        )
+        raw.put_bytes(f"ocr_results/{image_id}/{job_id}.json", json.dumps(payload).encode())
 
 
 @pytest.fixture(scope="module")
@@ -108,7 +115,7 @@ def test_report_data_holds_every_part_of_the_run(small_run: Path) -> None:
     assert data.photos_total == 2 and len(data.photos) == 2
     photo = data.photos[0]
     assert photo.note == "" and photo.image_mime == "image/jpeg"
-    assert photo.model == "layoutlm:test-bundle"
+    assert photo.model == "layoutlm-report:test onnx"
     assert photo.labels and all(count > 0 for _, count in photo.labels)
     assert data.problems == []
 
@@ -166,6 +173,8 @@ def test_report_of_a_job_with_nothing_yet_says_so_in_every_section(tmp_path: Pat
 
 
 def test_unreadable_results_json_is_reported_and_the_rest_renders(tmp_path: Path) -> None:
+    from PIL import Image
+
     from receipt_cloud.settings import resolve_settings
     from receipt_dynamo.entities import Job
     from receipt_layoutlm.reporting import collect_report, render_html
@@ -174,13 +183,19 @@ def test_unreadable_results_json_is_reported_and_the_rest_renders(tmp_path: Path
     settings.open_store().add_job(Job(job_id=str(uuid.uuid4()), name="layoutlm-x"))
     raw = settings.open_objects("raw")
     raw.put_bytes("ocr_results/broken.json", b'{"words": [')
+    annotated = io.BytesIO()
+    Image.new("RGB", (40, 30), "red").save(annotated, format="PNG")
+    raw.put_bytes("receipts/img-1/job-1.png", annotated.getvalue())
+    raw.put_bytes("ocr_results/img-1/job-1.json", json.dumps({
+        "image": {"s3_key": "raw/gone.png"}, "words": [], "fields": {}}).encode())
     raw.put_bytes("ocr_results/no-photo.json", json.dumps({
         "words": [{"text": "TOTAL", "box": [10, 10, 60, 30]},
                   {"text": "9.00", "box": [70, 10, 110, 30], "label": "GRAND_TOTAL"}],
         "fields": {"total": {"value": "9.00", "confidence": 0.9}}}).encode())
     data = collect_report("layoutlm-x", settings)
     assert len(data.problems) == 1 and "broken.json" in data.problems[0]
-    [photo] = data.photos
+    worker_png, photo = data.photos  # key order: ocr_results/img-1/… before ocr_results/no-…
+    assert worker_png.note == "the worker's annotated image receipts/img-1/job-1.png"
     assert photo.note.startswith("original photo not found")
     assert photo.fields == [("total", "9.00", 0.9)] and photo.labels == [("GRAND_TOTAL", 1)]
     assert "broken.json" in render_html(data)

@@ -6,15 +6,17 @@ with whatever the worker writes:
 
 - the receipt itself (``words``, ``fields``) or ``{"receipts": [receipt, ...]}``;
 - per word: ``text``, ``label`` (``None``/``"O"`` = unlabelled) and its geometry as
-  ``corners`` (``[[x, y]×4]`` or ``[{"x", "y"}×4]``), ``box`` (``[x0, y0, x1, y1]``) or
-  ``bounding_box`` (``{"x", "y", "width", "height"}``); ``origin`` (``top-left`` default,
-  ``bottom-left``) and ``normalized`` (fractions of the image) at receipt or top level;
+  ``corners`` (``[[x, y]×4]`` or ``[{"x", "y"}×4]``), ``box`` (``[x0, y0, x1, y1]`` or
+  ``{"x", "y", "width", "height"}``) or ``bounding_box`` (either form);
+- the frame: ``coordinates {"origin", "units"}`` (``receipt-ocr``'s results, format 1), or
+  ``origin`` (``top-left`` default, ``bottom-left``) and ``normalized`` (fractions of the image);
 - fields as ``{name: {"value"|"text", "confidence"}}`` or ``{name: value}``;
-- the model that labelled it: ``label_proposed_by``, ``model_version``, ``bundle_version`` or
-  ``model``;
-- the photo: the first of ``image_key``, ``s3_key``, ``raw_key``, ``image_s3_key``, ``image`` that
-  names an object in the raw store; else the worker's annotated PNG (``annotated_key`` /
-  ``annotated_image_key``, or ``receipts/<same name>.png``) shown as it is; else the boxes on a
+- the model that labelled it: ``model {"version", "runtime"}``, or ``label_proposed_by``,
+  ``model_version``, ``bundle_version``, ``model`` as text;
+- the photo: ``image {"s3_key"}`` (``receipt-ocr``), else the first of ``image_key``, ``s3_key``,
+  ``raw_key``, ``image_s3_key``, ``image`` that names an object in the raw store; else the
+  worker's annotated PNG (``annotated_key``, ``annotated_image_key``, or the results key with
+  ``ocr_results/`` → ``receipts/`` and ``.json`` → ``.png``) shown as it is; else the boxes on a
   blank page of the words' extent.
 """
 
@@ -23,7 +25,6 @@ from __future__ import annotations
 import io
 import json
 import logging
-from pathlib import PurePosixPath
 from typing import Any
 
 from PIL import Image, ImageDraw
@@ -36,7 +37,7 @@ RESULTS_PREFIX = "ocr_results/"
 ANNOTATED_PREFIX = "receipts/"
 IMAGE_KEYS = ("image_key", "s3_key", "raw_key", "image_s3_key", "image")
 ANNOTATED_KEYS = ("annotated_key", "annotated_image_key")
-MODEL_KEYS = ("label_proposed_by", "model_version", "bundle_version", "model")
+MODEL_KEYS = ("model", "label_proposed_by", "model_version", "bundle_version")
 MAX_SIDE = 1100
 
 
@@ -52,18 +53,49 @@ def label_colour(label: str) -> tuple[int, int, int]:
     return int(r * 255), int(g * 255), int(b * 255)
 
 
+def _rectangle(box: Any) -> list[tuple[float, float]]:
+    if isinstance(box, dict):
+        x, y, w, h = (float(box[k]) for k in ("x", "y", "width", "height"))
+        x0, y0, x1, y1 = x, y, x + w, y + h
+    else:
+        x0, y0, x1, y1 = (float(v) for v in box)
+    return [(x0, y0), (x1, y0), (x1, y1), (x0, y1)]
+
+
 def _points(word: dict[str, Any]) -> list[tuple[float, float]] | None:
     if "corners" in word:
         return [(float(p["x"]), float(p["y"])) if isinstance(p, dict)
                 else (float(p[0]), float(p[1])) for p in word["corners"]]
-    if "box" in word:
-        x0, y0, x1, y1 = (float(v) for v in word["box"])
-        return [(x0, y0), (x1, y0), (x1, y1), (x0, y1)]
-    if "bounding_box" in word:
-        b = word["bounding_box"]
-        x, y, w, h = (float(b[k]) for k in ("x", "y", "width", "height"))
-        return [(x, y), (x + w, y), (x + w, y + h), (x, y + h)]
+    for key in ("box", "bounding_box"):
+        if key in word:
+            return _rectangle(word[key])
     return None
+
+
+def _frame(receipt: dict[str, Any]) -> tuple[bool, bool]:
+    """(normalized, bottom-left origin) of the word coordinates."""
+    coordinates = receipt.get("coordinates")
+    if isinstance(coordinates, dict):
+        return (coordinates.get("units") == "normalized",
+                coordinates.get("origin") == "bottom-left")
+    return bool(receipt.get("normalized")), receipt.get("origin") == "bottom-left"
+
+
+def _image_keys(receipt: dict[str, Any]) -> list[str]:
+    image = receipt.get("image")
+    keys = [str(image[k]) for k in ("s3_key", "key") if isinstance(image, dict) and image.get(k)]
+    return keys + [str(receipt[k]) for k in IMAGE_KEYS
+                   if receipt.get(k) and isinstance(receipt[k], str)]
+
+
+def _model(receipt: dict[str, Any]) -> str:
+    for key in MODEL_KEYS:
+        value = receipt.get(key)
+        if isinstance(value, dict):
+            return " ".join(str(value[k]) for k in ("version", "runtime") if value.get(k))
+        if value:
+            return str(value)
+    return ""
 
 
 def _receipts(payload: dict[str, Any]) -> list[dict[str, Any]]:
@@ -101,8 +133,7 @@ def _draw(image: Image.Image, words: list[dict[str, Any]], receipt: dict[str, An
 
     image = ImageOps.exif_transpose(image).convert("RGB")
     width, height = image.size
-    normalized = bool(receipt.get("normalized"))
-    flip = receipt.get("origin") == "bottom-left"
+    normalized, flip = _frame(receipt)
     draw = ImageDraw.Draw(image, "RGBA")
     line = max(2, round(max(width, height) / 500))
     for word in words:
@@ -132,19 +163,19 @@ def _blank_page(words: list[dict[str, Any]]) -> Image.Image:
 def photo_from_results(name: str, receipt: dict[str, Any], raw: Any) -> LabelledPhoto:
     """One labelled photo (see the module docstring for what is read)."""
     words = [w for w in receipt.get("words") or [] if isinstance(w, dict)]
-    stem = PurePosixPath(name).stem
+    mirrored = ANNOTATED_PREFIX + name.removeprefix(RESULTS_PREFIX).removesuffix(".json") + ".png"
     counts: dict[str, int] = {}
     for word in words:
         label = word.get("label")
         if label and label != "O":
             counts[str(label)] = counts.get(str(label), 0) + 1
     note = ""
-    found = _load_image(raw, [str(receipt[k]) for k in IMAGE_KEYS if receipt.get(k)])
+    found = _load_image(raw, _image_keys(receipt))
     if found is not None:
         image = _draw(found[0], words, receipt)
     else:
         annotated = _load_image(raw, [str(receipt[k]) for k in ANNOTATED_KEYS if receipt.get(k)]
-                                + [f"{ANNOTATED_PREFIX}{stem}.png"])
+                                + [mirrored])
         if annotated is not None:
             image = annotated[0].convert("RGB")
             note = f"the worker's annotated image {annotated[1]}"
@@ -154,10 +185,9 @@ def photo_from_results(name: str, receipt: dict[str, Any], raw: Any) -> Labelled
             note = "original photo not found: boxes on a blank page"
     buffer = io.BytesIO()
     image.save(buffer, format="JPEG", quality=82)
-    model = next((str(receipt[k]) for k in MODEL_KEYS if receipt.get(k)), "")
     return LabelledPhoto(name=name, image_bytes=buffer.getvalue(), image_mime="image/jpeg",
                          fields=_fields(receipt), labels=sorted(counts.items()), note=note,
-                         model=model)
+                         model=_model(receipt))
 
 
 def read_labelled_photos(data: ReportData, raw: Any, *, limit: int) -> None:
