@@ -127,6 +127,7 @@ def main(environ: Mapping[str, str] = os.environ) -> int:
         level=environ.get("LOG_LEVEL", "INFO"),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    from receipt_dynamo.vocabulary import JobStatus
     from receipt_layoutlm.data import DatasetConfig
     from receipt_layoutlm.training import TrainingConfig, config_from_strings, train
 
@@ -166,7 +167,7 @@ def main(environ: Mapping[str, str] = os.environ) -> int:
         if source.exists():
             (paths["output_data"] / name).write_bytes(source.read_bytes())
     # Auto-export in the cloud is the EventBridge rule's job, not the container's.
-    return 0 if result.status == "succeeded" else EXIT_INTERRUPTED
+    return 0 if result.status is JobStatus.SUCCEEDED else EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":
