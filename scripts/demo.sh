@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole loop on the embedded default (SQLite + local objects + local queues under
-# $RECEIPTS_HOME), the way the system runs in the cloud:
+# $DEMO_HOME), the way the system runs in the cloud:
 #
 #   import labelled receipts → train (the auto-export hook queues an export) → evaluate →
 #   export-worker --once (Core ML + ONNX through the parity gate) → promote → receipt-ocr submit
@@ -11,7 +11,8 @@
 #   DEMO_SIZE=full (default)  200 receipts, the docs/training.md recipe for 3 epochs, every sample photo
 #   DEMO_SIZE=test            16 receipts, a tiny model for 2 epochs, 3 photos (tests/scripts/test_demo.py)
 # Other knobs: DEMO_DATA=synth (synthetic even when SROIE is there), DEMO_OUT (default
-# demo-output), RECEIPTS_HOME (default .receipts/demo, emptied first unless DEMO_KEEP=1),
+# demo-output), DEMO_HOME (the demo's own data directory, default .receipts/demo, emptied first
+# unless DEMO_KEEP=1; never $RECEIPTS_HOME, so a real data directory is never touched),
 # DEMO_BIN (default .venv/bin).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,7 +24,7 @@ PY="$BIN/python"
 STEP=("$PY" scripts/demo_steps.py run)
 SIZE="${DEMO_SIZE:-full}"
 export HF_HUB_OFFLINE=1 OMP_THREAD_LIMIT=1
-export RECEIPTS_HOME="${RECEIPTS_HOME:-$ROOT/.receipts/demo}"
+export RECEIPTS_HOME="${DEMO_HOME:-$ROOT/.receipts/demo}"
 export DEMO_OUT="${DEMO_OUT:-$ROOT/demo-output}"
 
 for probe in "$CLI export-worker --help" "$CLI exports list --help" "$OCR submit --help"; do
@@ -34,7 +35,10 @@ for probe in "$CLI export-worker --help" "$CLI exports list --help" "$OCR submit
   fi
 done
 
-if [ "${DEMO_KEEP:-0}" != 1 ]; then rm -rf "$RECEIPTS_HOME" "$DEMO_OUT"; fi
+if [ "${DEMO_KEEP:-0}" != 1 ]; then
+  rm -rf "$RECEIPTS_HOME"
+  rm -rf "$DEMO_OUT/logs" "$DEMO_OUT/synthetic" "$DEMO_OUT"/{steps.jsonl,dataset.jsonl,report.html}
+fi
 mkdir -p "$RECEIPTS_HOME" "$DEMO_OUT"
 JOB="layoutlm-demo-$(date -u +%Y%m%d%H%M%S)"
 DATASET="$DEMO_OUT/dataset.jsonl"

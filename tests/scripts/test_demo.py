@@ -56,10 +56,12 @@ def test_demo_at_test_size_ends_with_a_report_that_opens_in_chromium(tmp_path: P
         pytest.skip(f"the demo needs {', '.join(missing)} (the export and labelling workers)")
     out = tmp_path / "demo-output"
     env = {**os.environ, "DEMO_SIZE": "test", "DEMO_BIN": str(BIN), "DEMO_OUT": str(out),
-           "RECEIPTS_HOME": str(tmp_path / "home")}
+           "DEMO_HOME": str(tmp_path / "home"), "RECEIPTS_HOME": str(tmp_path / "untouched")}
     done = subprocess.run(["bash", str(ROOT / "scripts/demo.sh")], capture_output=True,
                           text=True, env=env, timeout=900, check=False)
     assert done.returncode == 0, done.stderr[-3000:]
+    assert (tmp_path / "home/receipts.sqlite3").is_file()
+    assert not (tmp_path / "untouched").exists()  # the demo never uses $RECEIPTS_HOME
     report = out / "report.html"
     assert done.stdout.rstrip().endswith(f"report: {report}")
     for row in ("train", "export-worker", "ocr-worker", "total", "active bundle",
