@@ -94,8 +94,9 @@ def _results(job_name: str) -> list[tuple[str, str]]:
     store = settings.open_store()
     job = store.get_job_by_name(job_name)
     res = job.results or {}
+    best = res.get("best_f1")
     rows = [("training job", f"{job.name}: {job.status.value}, best dev entity F1 "
-             f"{res.get('best_f1', 0):.3f} at epoch {res.get('best_epoch')}")]
+             f"{'–' if best is None else f'{best:.3f}'} at epoch {res.get('best_epoch')}")]
     evaluation = Path(settings.data_dir) / "evaluation" / job_name / "report.json"
     if evaluation.is_file():
         metrics = json.loads(evaluation.read_text())["metrics"]
@@ -109,9 +110,10 @@ def _results(job_name: str) -> list[tuple[str, str]]:
     active = registry.active()
     for bundle in registry.list_bundles():
         if bundle.active:
+            lowest = "–" if bundle.min_agreement is None else f"{bundle.min_agreement:.2%}"
             rows.append(("active bundle", f"{bundle.quantize}, {bundle.size_bytes / 1e6:.1f} MB, "
                          f"parity {'passed' if bundle.parity_passed else 'FAILED'} (lowest "
-                         f"agreement {bundle.min_agreement:.2%}), version {active['version']}"))
+                         f"agreement {lowest}), version {active['version']}"))
     rows.append(("labelled photos", f"{_ocr_results()} results JSON under ocr_results/"))
     return rows
 
