@@ -51,7 +51,7 @@ case "$SIZE" in
     # docs/training.md's recipe (MiniLM warm start, lr 1e-4, 5x for the new parameters) at a
     # demo budget: 3 epochs instead of 6, batch 4 instead of 8. On these 168 training receipts
     # batch 8 makes only 63 optimizer steps: dev entity F1 0.138 after 3 epochs, against 0.485
-    # with batch 4 (same split, seed and time; measured 2026-12-01).
+    # with batch 4 (same split and seed; measured 2026-12-01).
     TRAIN=(--batch-size 4 --learning-rate 1e-4 --new-param-lr-multiplier 5 --seed 42
            --max-seq-length 512)
     EXPORT=(--parity-data "$DATASET")
