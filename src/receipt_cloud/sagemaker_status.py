@@ -5,19 +5,22 @@ boto3 only (no torch): the CLI and Lambda handlers may call it.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from receipt_cloud.settings import Settings
 
 SAGEMAKER_LOG_GROUP = "/aws/sagemaker/TrainingJobs"
 """The CloudWatch log group SageMaker writes training containers' output to."""
 
 
-def _client(service: str, settings: Any) -> Any:
+def _client(service: str, settings: Settings) -> Any:
     import boto3
 
     return boto3.client(service, region_name=settings.region, endpoint_url=settings.endpoint_url)
 
 
-def training_job_status(job_name: str, settings: Any) -> dict[str, Any]:
+def training_job_status(job_name: str, settings: Settings) -> dict[str, Any]:
     """``status``, ``secondary_status``, ``failure_reason``, ``log_group`` and ``log_streams``
     of SageMaker training job ``job_name`` (region and endpoint from ``settings``).
 

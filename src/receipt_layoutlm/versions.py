@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from importlib import metadata
 
-LIBRARIES = ("torch", "transformers", "coremltools", "onnx", "onnxruntime", "tokenizers")
+LIBRARIES = (
+    "receipt-labeler",
+    "torch",
+    "transformers",
+    "coremltools",
+    "onnx",
+    "onnxruntime",
+    "tokenizers",
+)
 """Distributions whose versions go into run.json and the bundle manifest."""
 
 

@@ -70,7 +70,7 @@ def test_train_records_job_metrics_and_artifacts(sroie_store, objects, tmp_path:
     )
     assert result.status is JobStatus.SUCCEEDED
     job = sroie_store.get_job_by_name("layoutlm-e2e")
-    assert job.status.value == "succeeded"
+    assert job.status.value == "SUCCEEDED"
     assert set(job.results) >= {"best_f1", "best_epoch", "best_checkpoint_s3_path"}
     assert job.results["best_epoch"] in (1, 2)
     assert job.results["best_checkpoint_s3_path"] == objects.uri("runs/layoutlm-e2e/best")
@@ -145,7 +145,7 @@ def test_sigterm_interrupts_and_resume_runs_only_the_rest(
     )
     assert first.status is JobStatus.INTERRUPTED
     job = sroie_store.get_job_by_name("layoutlm-resume")
-    assert job.status.value == "interrupted"
+    assert job.status.value == "INTERRUPTED"
     assert "SIGTERM" in job.status_message and "--job-name layoutlm-resume" in job.status_message
     assert "best_checkpoint_s3_path" not in job.results
     assert set(_epoch_metrics(sroie_store, job.job_id, "eval_f1")) == {1}
@@ -166,7 +166,7 @@ def test_sigterm_interrupts_and_resume_runs_only_the_rest(
     assert done_before >= per_epoch
     assert second.steps_this_run == 2 * per_epoch - done_before < per_epoch
     job = sroie_store.get_job_by_name("layoutlm-resume")
-    assert job.status.value == "succeeded" and job.job_id == first.job.job_id
+    assert job.status.value == "SUCCEEDED" and job.job_id == first.job.job_id
     assert set(_epoch_metrics(sroie_store, job.job_id, "eval_f1")) == {1, 2}
     assert [row["epoch"] for row in second.epochs] == [1, 2]
 
@@ -188,7 +188,7 @@ def test_failing_training_marks_the_job_failed(objects, tmp_path: Path) -> None:
             output_dir=tmp_path / "w",
         )
     job = store.get_job_by_name("layoutlm-empty")
-    assert job.status.value == "failed"
+    assert job.status.value == "FAILED"
     assert "no receipt with labels of status VALID" in job.status_message
 
 
@@ -209,7 +209,7 @@ def test_cli_train_then_jobs_show_and_evaluate(sroie_store, tmp_path: Path, caps
     )  # fmt: skip
     printed = capsys.readouterr().out  # the Trainer's progress dicts come first
     out = json.loads(printed[printed.rindex('{\n  "job_name"') :])
-    assert code == 0 and out["status"] == "succeeded"
+    assert code == 0 and out["status"] == "SUCCEEDED"
     from receipt_dynamo import open_store
 
     job = open_store("sqlite", path=data_dir / "receipts.sqlite3").get_job_by_name("cli-run")
@@ -218,7 +218,7 @@ def test_cli_train_then_jobs_show_and_evaluate(sroie_store, tmp_path: Path, caps
     assert best_meta["dataset_config"]["dev_ratio"] == 0.25
     assert main(["jobs", "show", "cli-run", "--data-dir", str(data_dir)]) == 0
     shown = capsys.readouterr().out
-    assert "succeeded" in shown and "runs/cli-run/best/model.safetensors" in shown
+    assert "SUCCEEDED" in shown and "runs/cli-run/best/model.safetensors" in shown
     assert main(["jobs", "list", "--data-dir", str(data_dir)]) == 0
     assert "cli-run" in capsys.readouterr().out
     code = main(

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from receipt_cloud.objects.local import LocalObjectStore
 from receipt_layoutlm.cli import build_parser, main
 from receipt_layoutlm.document import DocWord, ReceiptDocument
 from receipt_layoutlm.errors import TrainingError
@@ -44,21 +45,17 @@ def test_resume_skips_a_newest_checkpoint_without_trainer_state(tmp_path: Path) 
     assert step_of(complete) == 12 and step_of("checkpoint-notes") is None
 
 
-class _RecordingStore:
-    """A real local object store that remembers the order of its writes."""
+class _RecordingStore(LocalObjectStore):
+    """A real local object store that remembers the order of its writes (a subclass, so the
+    base class's ``upload_dir`` goes through the recording ``put_file``)."""
 
     def __init__(self, root: Path) -> None:
-        from receipt_cloud.objects import open_object_store
-
-        self._store = open_object_store(str(root))
+        super().__init__(root)
         self.writes: list[str] = []
 
     def put_file(self, key: str, path: Path) -> None:
         self.writes.append(key)
-        self._store.put_file(key, path)
-
-    def __getattr__(self, name: str):
-        return getattr(self._store, name)
+        super().put_file(key, path)
 
 
 def test_checkpoint_sync_uploads_trainer_state_last(tmp_path: Path) -> None:

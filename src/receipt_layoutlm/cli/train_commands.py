@@ -100,6 +100,7 @@ def _training_config(args: argparse.Namespace) -> TrainingConfig:
 
 def cmd_train(args: argparse.Namespace) -> int:
     from receipt_cloud.settings import settings_from_args
+    from receipt_dynamo.names import validate_job_name
     from receipt_dynamo.vocabulary import JobStatus
     from receipt_layoutlm.training import train
     from receipt_layoutlm.training.hooks import run_auto_export
@@ -107,7 +108,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     training_config = _training_config(args)
     dataset_config = _dataset_config(args)
     settings = settings_from_args(args)
-    job_name = args.job_name or f"layoutlm-{datetime.now(UTC).strftime('%Y%m%d-%H%M%S')}"
+    job_name = validate_job_name(
+        args.job_name or f"layoutlm-{datetime.now(UTC).strftime('%Y%m%d-%H%M%S')}"
+    )
     output_dir = (
         Path(args.output_dir)
         if args.output_dir
@@ -210,10 +213,6 @@ def cmd_predict(args: argparse.Namespace) -> int:
     return 0
 
 
-def _status(job: Any) -> str:
-    return str(getattr(job.status, "value", job.status))
-
-
 def cmd_jobs_list(args: argparse.Namespace) -> int:
     from receipt_cloud.settings import settings_from_args
 
@@ -224,7 +223,7 @@ def cmd_jobs_list(args: argparse.Namespace) -> int:
         results = job.results or {}
         f1 = results.get("best_f1")
         print(
-            f"{job.name:40} {_status(job):12} {'' if f1 is None else f'{f1:.4f}':>8} "
+            f"{job.name:40} {job.status.value:12} {'' if f1 is None else f'{f1:.4f}':>8} "
             f"{results.get('best_epoch', ''):>5}  {job.created_at}"
         )
     return 0
@@ -253,7 +252,7 @@ def cmd_jobs_show(args: argparse.Namespace) -> int:
     job = store.get_job_by_name(args.name)
     results = job.results or {}
     print(f"job       {job.name} ({job.job_id})")
-    print(f"status    {_status(job)}  updated {job.updated_at}")
+    print(f"status    {job.status.value}  updated {job.updated_at}")
     if job.status_message:
         print(f"reason    {job.status_message}")
     if results:
@@ -272,6 +271,11 @@ def cmd_jobs_show(args: argparse.Namespace) -> int:
     print("\nartifacts")
     for key in artifacts:
         print(f"  {key}")
+    from receipt_cloud.exports import list_exports
+    from receipt_layoutlm.cli.worker_commands import export_lines
+
+    print("\nexports")
+    print("\n".join(f"  {line}" for line in export_lines(list_exports(store, job=job.name))))
     if not settings.is_local:
         print("\nsagemaker", json.dumps(training_job_status(job.name, settings), default=str))
     return 0

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+from receipt_dynamo.vocabulary import is_label_name
 from receipt_layoutlm.errors import DatasetError
 
 MERGE_PRESETS: dict[str, dict[str, str]] = {
@@ -19,21 +19,21 @@ MERGE_PRESETS: dict[str, dict[str, str]] = {
         "GRAND_TOTAL": "AMOUNT",
     },
     "date_time": {"TIME": "DATE"},
-    "address_phone": {"PHONE_NUMBER": "ADDRESS_LINE"},
+    "address_phone": {"PHONE_NUMBER": "ADDRESS", "ADDRESS_LINE": "ADDRESS"},
 }
 MERGE_PRESETS["sroie"] = {
     **MERGE_PRESETS["amounts"],
     **MERGE_PRESETS["date_time"],
     **MERGE_PRESETS["address_phone"],
 }
-"""Named label merges (original label → merged label); ``sroie`` is the union of the other three."""
+"""Named label merges (original label → merged label); ``sroie`` is the union of the other three:
+PHONE_NUMBER and ADDRESS_LINE → ADDRESS, the amounts → AMOUNT, TIME → DATE (the seed's names;
+``fields.FIELD_LABELS`` reads both the original and the merged names)."""
 
 SPLIT_FIELDS = ("dev_ratio", "split_seed", "split_file")
 """DatasetConfig fields that decide the split."""
 MERGE_FIELDS = ("merge_preset", "label_merges", "merge_amounts", "allowed_labels")
 """DatasetConfig fields that decide the label set."""
-
-_LABEL_RE = re.compile(r"^[A-Z0-9_]+$")
 
 
 def parse_label_merges(text: str) -> dict[str, str]:
@@ -90,7 +90,7 @@ class DatasetConfig:
             )
         for source, target in dict(self.label_merges).items():
             for name in (source, target):
-                if not isinstance(name, str) or not _LABEL_RE.match(name):
+                if not is_label_name(name):
                     raise DatasetError(
                         f"label merge {source!r} → {target!r}: labels must be upper-case names "
                         "like GRAND_TOTAL (or O as a target)"

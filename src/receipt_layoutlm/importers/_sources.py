@@ -6,6 +6,7 @@ import math
 from collections.abc import Iterable
 from pathlib import Path
 
+from receipt_dynamo.vocabulary import CORE_LABELS
 from receipt_layoutlm.errors import ImportFormatError
 from receipt_layoutlm.importers._report import Problem
 
@@ -16,8 +17,8 @@ def label_mode(labels: str) -> str:
     """Check a ``--labels`` value."""
     if labels not in LABEL_MODES:
         raise ImportFormatError(
-            f"unknown label mode {labels!r}: use 'core' (the 22 receipt labels) or 'native' "
-            "(the dataset's own label names)"
+            f"unknown label mode {labels!r}: use 'core' (the {len(CORE_LABELS)} receipt labels) "
+            "or 'native' (the dataset's own label names)"
         )
     return labels
 
@@ -28,6 +29,18 @@ def existing_path(path: str | Path, expected: str) -> Path:
     if not root.exists():
         raise ImportFormatError(f"{root} does not exist; pass {expected}")
     return root
+
+
+def split_lines(text: str) -> list[str]:
+    """``text`` cut at ``\n`` (a ``\r`` before it dropped), and nowhere else.
+
+    ``str.splitlines`` also cuts at U+2028, U+2029, U+0085 and other separators that are plain
+    characters inside a JSON string or a latin-1 byte 0x85; it would break a receipt in two.
+    """
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return [line[:-1] if line.endswith("\r") else line for line in lines]
 
 
 def empty_file(path: Path, text: str) -> Problem | None:

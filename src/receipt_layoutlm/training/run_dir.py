@@ -15,9 +15,12 @@ import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from receipt_layoutlm.errors import TrainingError
+
+if TYPE_CHECKING:
+    from receipt_cloud.objects import ObjectStore
 
 log = logging.getLogger(__name__)
 
@@ -53,17 +56,10 @@ def checkpoint_dirs(directory: Path) -> list[Path]:
     return sorted((p for p in found if step_of(p) is not None), key=lambda p: step_of(p) or 0)
 
 
-def upload_checkpoint(objects: Any, local_dir: Path, prefix: str) -> list[str]:
+def upload_checkpoint(objects: ObjectStore, local_dir: Path, prefix: str) -> list[str]:
     """Upload one ``checkpoint-*`` directory with ``trainer_state.json`` last, so a remote
     checkpoint holding it is complete (resume only picks such ones); returns the keys."""
-    files = sorted(p for p in local_dir.rglob("*") if p.is_file())
-    files.sort(key=lambda p: p.relative_to(local_dir).as_posix() == TRAINER_STATE_FILE)
-    keys = []
-    for path in files:
-        key = f"{prefix}/{path.relative_to(local_dir).as_posix()}"
-        objects.put_file(key, path)
-        keys.append(key)
-    return keys
+    return objects.upload_dir(local_dir, prefix, commit_last=TRAINER_STATE_FILE)
 
 
 def upload_verified(objects: Any, local_dir: Path, prefix: str) -> str:

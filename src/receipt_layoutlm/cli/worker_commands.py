@@ -1,0 +1,190 @@
+"""``layoutlm-cli export-worker`` and ``exports list|show``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from receipt_layoutlm.cli.dataclass_flags import Flag, add_flags, flag_values
+from receipt_layoutlm.cli.parity_flags import add_threshold_flags, thresholds_from_args
+
+
+def _formats(text: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+# Flags generated from the config dataclasses (defaults and help live there).
+LOOP_FLAGS = (
+    Flag("visibility_timeout", kwargs={"metavar": "SECONDS"}),
+    Flag("heartbeat_interval", kwargs={"metavar": "SECONDS"}),
+    "max_receives",
+    Flag("wait_seconds", kwargs={"metavar": "SECONDS"}),
+    Flag("idle_exit", kwargs={"metavar": "SECONDS"}),
+    "retry_attempts",
+)
+EXPORT_FLAGS = (
+    Flag(
+        "formats",
+        help="comma-separated: coreml,onnx (default coreml,onnx)",
+        default=None,
+        convert=_formats,
+    ),
+    "seq_length",
+    "model_name",
+    "parity_receipts",
+    Flag("parity_data", kwargs={"metavar": "PATH.jsonl"}),
+    "weight_threshold",
+)
+
+
+def _settings(args: argparse.Namespace) -> Any:
+    from receipt_cloud.settings import settings_from_args
+
+    return settings_from_args(args)
+
+
+def _register_worker(subparsers: Any) -> None:
+    from receipt_cloud.settings import add_settings_arguments
+    from receipt_cloud.worker import WorkerConfig
+    from receipt_layoutlm.export_worker import ExportWorkerOptions
+
+    worker = subparsers.add_parser(
+        "export-worker",
+        help="turn export queue messages into parity-gated bundles",
+        description="Receive export messages ({export_id, job_id, model_s3_uri, quantize, "
+        "output_s3_prefix}), export each checkpoint through the parity gate, upload the bundle "
+        "(manifest last), record the CoreMLExportJob and send the result message. Transient "
+        "failures are retried; poison messages end in the dead-letter queue after "
+        "--max-receives receives; SIGTERM/SIGINT release the current message and exit 0.",
+    )
+    mode = worker.add_mutually_exclusive_group()
+    mode.add_argument(
+        "--once", dest="mode", action="store_const", const="once", help="one message (default)"
+    )
+    mode.add_argument(
+        "--drain",
+        dest="mode",
+        action="store_const",
+        const="drain",
+        help="messages until the queue is empty",
+    )
+    mode.add_argument(
+        "--continuous",
+        dest="mode",
+        action="store_const",
+        const="continuous",
+        help="until stopped (SIGTERM/SIGINT) or --idle-exit",
+    )
+    worker.set_defaults(mode="once")
+    add_flags(worker.add_argument_group("queue handling"), WorkerConfig, LOOP_FLAGS)
+    export = worker.add_argument_group("export (the same for every message)")
+    add_flags(export, ExportWorkerOptions, EXPORT_FLAGS)
+    add_threshold_flags(export)
+    export.add_argument("--no-zip", action="store_true", help="do not publish <bundle>.zip")
+    add_settings_arguments(worker)
+    # The seed's command lines name the queues this way.
+    worker.add_argument(
+        "--job-queue-url",
+        dest="coreml_export_job_queue_url",
+        default=None,
+        help="alias of --coreml-export-job-queue-url",
+    )
+    worker.add_argument(
+        "--results-queue-url",
+        dest="coreml_export_results_queue_url",
+        default=None,
+        help="alias of --coreml-export-results-queue-url",
+    )
+    worker.set_defaults(handler=run_export_worker_command)
+
+
+def _register_exports(subparsers: Any) -> None:
+    from receipt_cloud.settings import add_settings_arguments
+
+    exports = subparsers.add_parser("exports", help="list and show export records")
+    sub = exports.add_subparsers(dest="exports_command", required=True)
+    listing = sub.add_parser("list", help="export records, oldest first")
+    listing.add_argument("--job", metavar="NAME", help="only this training job (name or id)")
+    listing.add_argument(
+        "--status", type=str.upper, choices=["PENDING", "RUNNING", "SUCCEEDED", "FAILED"]
+    )
+    listing.add_argument("--json", action="store_true", help="one JSON object per export")
+    add_settings_arguments(listing)
+    listing.set_defaults(handler=run_exports_list)
+    show = sub.add_parser("show", help="one export record")
+    show.add_argument("export_id", metavar="EXPORT_ID")
+    show.add_argument("--json", action="store_true")
+    add_settings_arguments(show)
+    show.set_defaults(handler=run_exports_show)
+
+
+def register(subparsers: Any) -> None:
+    _register_worker(subparsers)
+    _register_exports(subparsers)
+
+
+def run_export_worker_command(args: argparse.Namespace) -> int:
+    from receipt_cloud.worker import WorkerConfig
+    from receipt_layoutlm.export_worker import ExportWorkerOptions, run_export_worker
+
+    try:
+        worker = WorkerConfig(mode=args.mode, **flag_values(args, LOOP_FLAGS))
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    options = ExportWorkerOptions(
+        **flag_values(args, EXPORT_FLAGS),
+        thresholds=thresholds_from_args(args),
+        make_zip=not args.no_zip,
+    )
+    stats = run_export_worker(_settings(args), worker, options)
+    print(json.dumps(stats.to_dict(), sort_keys=True))
+    return 0
+
+
+def export_lines(exports: list[Any]) -> list[str]:
+    """Table rows of export records (``exports list``, ``jobs show``)."""
+    if not exports:
+        return ["(no exports)"]
+    rows = [f"{'export_id':<36} {'status':<9} {'mode':<8} {'size':>12}  {'updated':<32} bundle"]
+    for e in exports:
+        size = f"{e.model_size_bytes:,}" if e.model_size_bytes is not None else "-"
+        if e.bundle_s3_uri:
+            where = e.bundle_s3_uri
+        elif e.error_message:
+            where = e.error_message.splitlines()[0][:100]
+        else:
+            where = "-"
+        rows.append(
+            f"{e.export_id:<36} {e.status.value:<9} {e.quantize.value:<8} {size:>12}  "
+            f"{e.updated_at:<32} {where}"
+        )
+    return rows
+
+
+def run_exports_list(args: argparse.Namespace) -> int:
+    from receipt_cloud.exports import export_summary, list_exports
+
+    exports = list_exports(_settings(args).open_store(), job=args.job, status=args.status)
+    if args.json:
+        for export in exports:
+            print(json.dumps(export_summary(export), sort_keys=True))
+        return 0
+    print("\n".join(export_lines(exports)))
+    return 0
+
+
+def run_exports_show(args: argparse.Namespace) -> int:
+    from receipt_cloud.exports import export_summary
+
+    export = _settings(args).open_store().get_export_job(args.export_id)
+    summary = export_summary(export)
+    if args.json:
+        print(json.dumps(summary, indent=2, sort_keys=True))
+        return 0
+    width = max(len(k) for k in summary)
+    for key, value in summary.items():
+        print(f"{key:<{width}}  {'-' if value is None else value}")
+    return 0
