@@ -97,10 +97,11 @@ def report(small_run: Path) -> Path:
 
 def test_report_data_holds_every_part_of_the_run(small_run: Path) -> None:
     from receipt_cloud.settings import resolve_settings
+    from receipt_dynamo import JobStatus
     from receipt_layoutlm.reporting import collect_report
 
     data = collect_report(JOB, resolve_settings("local", data_dir=small_run))
-    assert data.job["status"] == "succeeded" and data.job["best_epoch"] in (1, 2)
+    assert data.job["status"] == JobStatus.SUCCEEDED.value and data.job["best_epoch"] in (1, 2)
     assert [r["epoch"] for r in data.epochs] == [1, 2]
     assert all({"loss", "eval_f1", "learning_rate"} <= set(r) for r in data.epochs)
     assert data.confusion is not None and data.confusion[0][0] == "O"

@@ -129,7 +129,7 @@ def _bundle(uri: str, manifest: dict[str, Any], active_uri: str | None) -> Bundl
 
 def read_bundles(data: ReportData, settings: Any) -> None:
     """Every bundle exported from this job, newest first, via the registry's object store."""
-    from receipt_layoutlm.export.layout import MANIFEST_FILE
+    from receipt_layoutlm.bundle_format import MANIFEST_FILE
     from receipt_layoutlm.export.registry import BUNDLES_PREFIX, BundleRegistry
 
     registry = BundleRegistry.from_settings(settings)

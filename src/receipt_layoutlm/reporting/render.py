@@ -61,9 +61,19 @@ def render_html(data: ReportData) -> str:
 
 
 def write_html(data: ReportData, output: str | Path) -> Path:
+    """Render and write atomically: an existing report is replaced whole or left as it was."""
+    from receipt_layoutlm.errors import ReceiptLayoutLMError
+
     path = Path(output)
+    if path.is_dir():
+        raise ReceiptLayoutLMError(
+            f"--output {path} is a directory; pass the path of the .html file to write")
+    text = render_html(data)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(render_html(data), encoding="utf-8")
-    tmp.replace(path)
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
     return path
