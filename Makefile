@@ -15,17 +15,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[all]'
 	touch $(STAMP)
 
-# Debian packages the tests and the demo need: tesseract (OCR), DejaVu fonts (synthetic
-# receipts), chromium (the report's browser test). Only attempted as root; only what is missing.
+# Debian packages the tests and the demo need: tesseract with English and Malay (OCR), DejaVu
+# fonts (synthetic receipts), chromium (the report's browser test). Only as root.
+SYSTEM_PACKAGES := tesseract-ocr tesseract-ocr-eng tesseract-ocr-msa fonts-dejavu-core chromium
 system-deps:
-	@if [ "$$(id -u)" = "0" ]; then \
-		missing=""; \
-		command -v tesseract >/dev/null 2>&1 || missing="$$missing tesseract-ocr tesseract-ocr-eng"; \
-		[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing="$$missing fonts-dejavu-core"; \
-		command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
-		if [ -n "$$missing" ]; then \
-			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
-		fi; \
+	@if [ "$$(id -u)" = "0" ] && ! dpkg -s $(SYSTEM_PACKAGES) >/dev/null 2>&1; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSTEM_PACKAGES) >/dev/null; \
 	fi
 
 test: system-deps $(STAMP)
