@@ -212,4 +212,35 @@ CASES = [
             ["jobs", "list", "--env", "dev", "--stack-outputs", "{root}"],
             r"error: \[Errno 21\] Is a directory: '\S+'"),
     refused("promote_missing_bundle", ["promote", "{root}/no-bundle"], r"error: .*no-bundle.*"),
+
+    # layoutlm-cli synth and report (issue 14): refused in one line, nothing written.
+    Case(name="synth_count_zero", group=G, command=["synth", "--count", "0", "--out", "{root}/s"],
+         exit_code=2, message=r"error: synth: count must be at least 1, got 0",
+         data_dir_flag=False, check=lambda ws, _b: _absent(ws, "s")),
+    Case(name="synth_font_missing", group=G,
+         command=["synth", "--count", "1", "--out", "{root}/s", "--font", "{root}/no.ttf"],
+         exit_code=2, message=r"error: synth: font \S*no\.ttf is not a file; pass a TrueType "
+         r"\(\.ttf\) file", data_dir_flag=False, check=lambda ws, _b: _absent(ws, "s")),
+    refused("report_unknown_job", ["report", "--job", "layoutlm-nope", "--output", "{root}/r.html"],
+            r"error: no Job named 'layoutlm-nope'.*", check=lambda ws, _b: _absent(ws, "r.html")),
+    refused("report_output_is_a_directory", ["report", "--job", "layoutlm-r", "--output", "{root}"],
+            r"error: --output \S+ is a directory; pass the path of the \.html file to write",
+            setup=lambda ws: _job(ws, "layoutlm-r"), check=lambda ws, before: _no_tmp(ws)),
 ]
+
+
+def _absent(ws: Workspace, name: str) -> None:
+    assert not ws.path(name).exists(), f"{name} was written"
+
+
+def _job(ws: Workspace, name: str) -> None:
+    import uuid
+
+    from receipt_dynamo.entities import Job
+
+    with contextlib.closing(ws.open_store()) as store:
+        store.add_job(Job(job_id=str(uuid.uuid4()), name=name))
+
+
+def _no_tmp(ws: Workspace) -> None:
+    assert not (ws.root.parent / f".{ws.root.name}.tmp").exists(), "a temporary file was left"

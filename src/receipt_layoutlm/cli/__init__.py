@@ -29,6 +29,8 @@ _COMMAND_MODULES = (
     "receipt_layoutlm.cli.train_commands",
     "receipt_layoutlm.cli.export_commands",
     "receipt_layoutlm.cli.worker_commands",
+    "receipt_layoutlm.cli.synth_commands",
+    "receipt_layoutlm.cli.report_commands",
 )
 
 
