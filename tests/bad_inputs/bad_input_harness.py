@@ -20,7 +20,8 @@ from receipt_cloud.errors import ReceiptCloudError
 from receipt_dynamo.errors import ReceiptDynamoError
 from receipt_layoutlm.errors import ReceiptLayoutLMError
 
-GROUPS = ("importers", "objects", "queues", "records", "checkpoints", "cli", "exports")
+GROUPS = ("importers", "objects", "queues", "records", "checkpoints", "cli", "exports",
+          "lambdas")
 """Where a case's input enters the system; the report counts cases per group."""
 
 # What a library call may raise for bad input: the packages' own errors, and the ValueError /
