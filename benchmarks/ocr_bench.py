@@ -1,0 +1,90 @@
+"""OCR preprocessing choices on the SROIE sample photos: exact-token recall against the
+transcripts and seconds per image, for a handful of Tesseract configurations.
+
+Prints one JSON line, then a table. Tesseract runs single-threaded (OMP_THREAD_LIMIT=1).
+
+    .venv/bin/python benchmarks/ocr_bench.py              # 30 images x 6 configurations
+    .venv/bin/python benchmarks/ocr_bench.py --limit 10 --configs baseline,default
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ["OMP_THREAD_LIMIT"] = "1"
+REPO = Path(__file__).resolve().parents[1]
+SAMPLE = REPO.parent / "shared" / "data" / "sroie" / "images_sample"
+
+
+def configurations() -> dict[str, object]:
+    from receipt_ocr.engines.tesseract import TesseractConfig
+    from receipt_ocr.preprocess import Preprocessing
+
+    native = Preprocessing(min_text_width=0)
+    return {
+        "baseline": TesseractConfig(psm=6, preprocessing=native),
+        "psm4": TesseractConfig(psm=4, preprocessing=native),
+        "psm11": TesseractConfig(psm=11, preprocessing=native),
+        "scale1200": TesseractConfig(psm=6, preprocessing=Preprocessing(min_text_width=1200)),
+        "scale1600": TesseractConfig(psm=6, preprocessing=Preprocessing(min_text_width=1600)),
+        "adaptive-otsu": TesseractConfig(psm=6, thresholding=1, preprocessing=native),
+        "sauvola": TesseractConfig(psm=6, thresholding=2, preprocessing=native),
+        "deskew": TesseractConfig(psm=6, preprocessing=Preprocessing(deskew=True)),
+        "psm4+sauvola": TesseractConfig(psm=4, thresholding=2, preprocessing=native),
+        "sauvola+deskew": TesseractConfig(
+            psm=6, thresholding=2, preprocessing=Preprocessing(deskew=True)
+        ),
+        "default": TesseractConfig(),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--limit", type=int, default=None, help="images (default all 30)")
+    parser.add_argument("--configs", default=None, help="comma-separated configuration names")
+    args = parser.parse_args()
+    if not (SAMPLE / "img").is_dir():
+        sys.exit(f"SROIE sample images not found at {SAMPLE / 'img'}")
+    from PIL import Image
+
+    from receipt_ocr.engines.tesseract import TesseractEngine, tesseract_version
+    from receipt_ocr.recall import sroie_transcript, token_recall
+
+    images = sorted((SAMPLE / "img").glob("*.jpg"))[: args.limit]
+    configs = configurations()
+    chosen = args.configs.split(",") if args.configs else list(configs)
+    rows = []
+    for name in chosen:
+        engine = TesseractEngine(configs[name])
+        matched = total = 0
+        started = time.perf_counter()
+        for path in images:
+            with Image.open(path) as image:
+                result = engine.recognize(image.convert("RGB"))
+            m, t = token_recall(
+                sroie_transcript(SAMPLE / "box" / f"{path.stem}.txt"),
+                (w.text for w in result.words),
+            )
+            matched, total = matched + m, total + t
+        seconds = (time.perf_counter() - started) / len(images)
+        rows.append(
+            {"config": name, "engine": engine.describe(), "recall": round(matched / total, 4),
+             "s_per_image": round(seconds, 3)}
+        )
+        print(f"# {name}: recall {matched / total:.4f}, {seconds:.2f} s/image", file=sys.stderr)
+    best = max(rows, key=lambda r: r["recall"])
+    print(json.dumps({"bench": "ocr", "images": len(images), "tesseract": tesseract_version(),
+                      "omp_thread_limit": 1, "best": best["config"], "results": rows}))
+    print(f"\n{'config':18} {'recall':>7} {'s/image':>8}  engine")
+    for r in rows:
+        print(f"{r['config']:18} {r['recall']:7.4f} {r['s_per_image']:8.2f}  {r['engine']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
