@@ -82,7 +82,8 @@ def model_version(model_dir: Path) -> str:
     manifest = model_dir / MANIFEST_FILE
     if manifest.is_file():
         data = json.loads(manifest.read_text(encoding="utf-8"))
-        job = (data.get("training_job") or {}).get("job_id") or "unknown-job"
+        training = data.get("training_job") or {}
+        job = training.get("job_name") or training.get("job_id") or "unknown-job"
         return f"{job}/{data.get('export_id') or model_dir.name}"
     from receipt_layoutlm.checkpoint import read_meta
 
