@@ -1,0 +1,68 @@
+"""A generic, torch-free queue worker loop shared by the export worker and the OCR worker.
+
+    from receipt_cloud.worker import PermanentError, WorkerConfig, run_worker
+
+    def handle(message: Message) -> None:
+        job = parse(message.body)          # bad input: record the failure, raise PermanentError
+        do_the_work(job)                   # network blip: raise TransientError (or let botocore's
+                                           # connection/5xx/throttling errors propagate)
+
+    stats = run_worker(queue, handle, WorkerConfig(mode="continuous", visibility_timeout=300))
+
+Per message the loop:
+
+* receives it with ``visibility_timeout`` and keeps it hidden with a heartbeat thread that
+  renews the visibility every ``heartbeat_interval`` seconds while ``handle`` runs;
+* ``handle`` returns → deletes the message;
+* ``handle`` raises ``PermanentError`` → the handler has recorded the failure (a FAILED job with
+  its reason) → deletes the message, so a bad request is not retried;
+* a transient error (``TransientError``, connection/timeout errors, a locked SQLite file,
+  botocore connection failures, HTTP 5xx/429 and throttling codes — also when it is the cause of
+  another exception) → retries ``handle`` with exponential backoff and jitter (tenacity), up to
+  ``retry_attempts``; then releases the message (visible again after ``release_delay``);
+* any other exception → logged with its traceback, message released: after ``max_receives``
+  receives the queue's redrive (SQS ``maxReceiveCount``; the local queue's own ``<name>-dlq``,
+  set by ``apply_queue_limits``) moves it to the dead-letter queue. A message received more
+  often than ``max_receives`` (a queue whose redrive allows more) is moved there by the loop.
+
+Modes: ``once`` handles at most one message; ``drain`` handles messages until a receive comes
+back empty; ``continuous`` runs until stopped or ``idle_exit`` seconds pass without a message,
+and survives queue outages (transient receive errors) with capped backoff.
+
+Stopping: SIGTERM/SIGINT (main thread only) or setting the ``stop`` event. With
+``stop_mode="release"`` (default) a signal interrupts the handler with ``WorkerStopped`` (a
+``BaseException``; a handler may catch it to undo its claim, then re-raise) and the message is
+made visible again at once; ``finish`` lets the current message finish (a second signal
+releases it). Either way ``run_worker`` returns its ``WorkerStats`` normally (exit code 0).
+
+Handlers must be idempotent: delivery is at least once (a killed worker's message reappears after
+its visibility timeout, and a lost heartbeat can let a second worker take a message).
+"""
+
+from __future__ import annotations
+
+from receipt_cloud.worker._config import WORKER_MODES, WorkerConfig, WorkerMode
+from receipt_cloud.worker.errors import (
+    PermanentError,
+    TransientError,
+    WorkerStopped,
+    is_transient,
+)
+from receipt_cloud.worker.heartbeat import Heartbeat
+from receipt_cloud.worker.limits import apply_queue_limits
+from receipt_cloud.worker.loop import Handler, WorkerStats, run_worker
+
+__all__ = [
+    "WORKER_MODES",
+    "Handler",
+    "Heartbeat",
+    "PermanentError",
+    "TransientError",
+    "WorkerConfig",
+    "WorkerMode",
+    "WorkerStats",
+    "WorkerStopped",
+    "apply_queue_limits",
+    "is_transient",
+    "run_worker",
+]
