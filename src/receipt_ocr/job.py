@@ -2,7 +2,8 @@
 
 Order of effects (each step is idempotent, so a redelivered message redoes the job safely):
 
-1. the OCRJob → RUNNING (a COMPLETED or FAILED job is acknowledged without work);
+1. the OCRJob → RUNNING (a COMPLETED job is acknowledged without work; a FAILED one is tried
+   again, since it may have failed for a reason that has passed);
 2. download the image (bucket/key from the OCRJob), read it (``images.load_image``);
 3. OCR, encode, model (``labelling.label_image``);
 4. Receipt, ReceiptLine, ReceiptWord and PENDING ReceiptWordLabel records in one
@@ -85,7 +86,7 @@ class JobOutcome:
     image_id: str
     job_id: str
     status: str
-    """COMPLETED, FAILED, or SKIPPED (already finished by an earlier delivery)."""
+    """COMPLETED, or SKIPPED (already completed by an earlier delivery)."""
     receipt_count: int = 0
     words: int = 0
     labels_written: int = 0
@@ -121,7 +122,7 @@ def process_ocr_job(body: Any, services: OcrJobServices) -> JobOutcome:
         job = store.get_ocr_job(image_id, job_id)
     except (EntityNotFoundError, ValueError) as exc:
         raise JobRejected(f"no OCRJob {job_id} for image {image_id}: {exc}") from None
-    if job.status in (OCRJobStatus.COMPLETED, OCRJobStatus.FAILED):
+    if job.status == OCRJobStatus.COMPLETED:
         logger.info("OCR job %s is already %s; acknowledging", job_id, job.status.value)
         return JobOutcome(image_id, job_id, "SKIPPED", reason=f"already {job.status.value}")
     store.update_ocr_job(job.with_changes(status=OCRJobStatus.RUNNING, updated_at=utc_now()))
