@@ -20,6 +20,7 @@ Per message the loop:
   botocore connection failures, HTTP 5xx/429 and throttling codes — also when it is the cause of
   another exception) → retries ``handle`` with exponential backoff and jitter (tenacity), up to
   ``retry_attempts``; then releases the message (visible again after ``release_delay``);
+* ``DeferMessage(seconds, reason)`` → released, visible again after ``seconds`` (no retry now);
 * any other exception → logged with its traceback, message released: after ``max_receives``
   receives the queue's redrive (SQS ``maxReceiveCount``; the local queue's own ``<name>-dlq``,
   set by ``apply_queue_limits``) moves it to the dead-letter queue. A message received more
@@ -43,6 +44,7 @@ from __future__ import annotations
 
 from receipt_cloud.worker._config import WORKER_MODES, WorkerConfig, WorkerMode
 from receipt_cloud.worker.errors import (
+    DeferMessage,
     PermanentError,
     TransientError,
     WorkerStopped,
@@ -54,6 +56,7 @@ from receipt_cloud.worker.loop import Handler, WorkerStats, run_worker
 
 __all__ = [
     "WORKER_MODES",
+    "DeferMessage",
     "Handler",
     "Heartbeat",
     "PermanentError",

@@ -43,6 +43,15 @@ class TransientError(ReceiptCloudError):
     then the message is released for a later redelivery."""
 
 
+class DeferMessage(ReceiptCloudError):
+    """Not now: release the message for ``seconds`` without retrying in-process (e.g. another
+    worker is busy with the same job). The receive still counts toward ``max_receives``."""
+
+    def __init__(self, seconds: float, reason: str) -> None:
+        self.seconds = seconds
+        super().__init__(f"{reason}; retry in {seconds:.0f} s")
+
+
 class WorkerStopped(BaseException):
     """Raised in the main thread by SIGTERM/SIGINT so the current message is released.
 

@@ -12,9 +12,10 @@ from typing import Any
 
 from receipt_cloud.errors import StaleReceiptHandleError
 from receipt_cloud.queues import Message, Queue
+from receipt_cloud.queues._base import MAX_VISIBILITY_TIMEOUT
 from receipt_cloud.worker._config import WorkerConfig
 from receipt_cloud.worker._retry import retrying
-from receipt_cloud.worker.errors import PermanentError, WorkerStopped, is_transient
+from receipt_cloud.worker.errors import DeferMessage, PermanentError, WorkerStopped, is_transient
 from receipt_cloud.worker.heartbeat import Heartbeat
 from receipt_cloud.worker.signals import StopState, stop_on_signals
 
@@ -182,6 +183,7 @@ def process_message(
         return
     started = time.monotonic()
     outcome = "released"
+    delay = config.release_delay
     with Heartbeat(
         queue,
         message,
@@ -195,6 +197,9 @@ def process_message(
         except WorkerStopped:
             # A signal after the handler returned does not undo its success.
             outcome = "succeeded" if outcome == "succeeded" else "stopped"
+        except DeferMessage as exc:
+            delay = min(exc.seconds, MAX_VISIBILITY_TIMEOUT)
+            logger.info("message %s: deferred: %s", message.message_id, exc)
         except PermanentError as exc:
             outcome = "failed"
             logger.error("message %s: failed permanently: %s", message.message_id, exc)
@@ -216,7 +221,7 @@ def process_message(
         stats.succeeded += outcome == "succeeded"
         stats.failed += outcome == "failed"
     else:
-        delay = 0.0 if outcome == "stopped" else config.release_delay
+        delay = 0.0 if outcome == "stopped" else delay
         _settle(queue, message, "release", stats, delay=delay)
         stats.released += 1
     logger.info(

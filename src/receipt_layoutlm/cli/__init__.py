@@ -23,6 +23,7 @@ _COMMAND_MODULES = (
     "receipt_layoutlm.cli.dataset_commands",
     "receipt_layoutlm.cli.train_commands",
     "receipt_layoutlm.cli.export_commands",
+    "receipt_layoutlm.cli.worker_commands",
 )
 
 

@@ -197,7 +197,11 @@ def run_export(args: argparse.Namespace) -> int:
 
 
 def run_promote(args: argparse.Namespace) -> int:
-    record = _registry(args).promote(args.bundle_uri)
+    from receipt_layoutlm.export.seed_mirror import mirror_to_seed_prefix
+
+    registry = _registry(args)
+    record = registry.promote(args.bundle_uri)
+    mirror_to_seed_prefix(registry.store, record["bundle_uri"])  # the seed's fixed location
     print(json.dumps(record, indent=2, sort_keys=True))
     return 0
 

@@ -376,6 +376,11 @@ def cmd_jobs_show(args: argparse.Namespace) -> int:
     print("\nartifacts")
     for key in artifacts:
         print(f"  {key}")
+    from receipt_cloud.exports import list_exports
+    from receipt_layoutlm.cli.worker_commands import export_lines
+
+    print("\nexports")
+    print("\n".join(f"  {line}" for line in export_lines(list_exports(store, job=job.name))))
     if not settings.is_local:
         print("\nsagemaker", json.dumps(_sagemaker_status(job.name, settings), default=str))
     return 0

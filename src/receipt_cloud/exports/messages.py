@@ -1,0 +1,143 @@
+"""The export queue message and the export result message (formats in ARCHITECTURE.md)."""
+
+from __future__ import annotations
+
+import json
+import math
+import uuid
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from receipt_cloud.errors import ReceiptCloudError
+
+REQUEST_FIELDS: tuple[str, ...] = (
+    "export_id",
+    "job_id",
+    "model_s3_uri",
+    "quantize",
+    "output_s3_prefix",
+)
+"""Fields of an export queue message, all required strings."""
+RESULT_FIELDS: tuple[str, ...] = (
+    "export_id",
+    "job_id",
+    "status",
+    "mlpackage_s3_uri",
+    "bundle_s3_uri",
+    "model_size_bytes",
+    "export_duration_seconds",
+    "error_message",
+)
+"""Fields of an export result message."""
+QUANTIZE_NAMES: tuple[str, ...] = ("float32", "float16", "int8", "int4")
+"""Quantize modes a message may ask for (receipt_dynamo's ``QuantizeMode`` values)."""
+DEFAULT_QUANTIZE = "float16"
+FINAL_STATUSES = ("SUCCEEDED", "FAILED")
+
+
+class BadExportMessageError(ReceiptCloudError, ValueError):
+    """An export or result message that cannot be used; ``export_id`` is set when the body
+    named a usable one (so the failure can be recorded against it)."""
+
+    def __init__(self, reason: str, *, export_id: str | None = None, body: Any = None) -> None:
+        self.export_id = export_id
+        self.body = body if isinstance(body, dict) else {}
+        super().__init__(reason)
+
+
+def _uuid_or_none(value: Any) -> str | None:
+    try:
+        return str(uuid.UUID(str(value))) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def _json_object(body: str | bytes | dict[str, Any], what: str) -> dict[str, Any]:
+    if isinstance(body, dict):
+        return body
+    try:
+        data = json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise BadExportMessageError(f"{what} is not valid JSON ({exc})") from None
+    if not isinstance(data, dict):
+        raise BadExportMessageError(f"{what} must be a JSON object, got {type(data).__name__}")
+    return data
+
+
+@dataclass(frozen=True)
+class ExportRequest:
+    """One export queue message: ``{export_id, job_id, model_s3_uri, quantize,
+    output_s3_prefix}``; ``job_id`` is the training Job's name (an id is resolved by the
+    worker)."""
+
+    export_id: str
+    """UUID of the export; the idempotency key."""
+    job_id: str
+    """Training Job name (or id)."""
+    model_s3_uri: str
+    """Checkpoint to export: a run's ``best/`` or any ``checkpoint-<step>/``."""
+    quantize: str
+    """float32, float16, int8 or int4."""
+    output_s3_prefix: str
+    """Where the bundle goes (``bundles/<job>/<export_id>`` in the bundles store)."""
+
+    def to_message(self) -> dict[str, str]:
+        """The JSON body to send."""
+        return asdict(self)
+
+    @classmethod
+    def parse(cls, body: str | bytes | dict[str, Any]) -> ExportRequest:
+        """Validate a message body; :class:`BadExportMessageError` names every problem."""
+        data = _json_object(body, "export message")
+        export_id = _uuid_or_none(data.get("export_id"))
+        problems = [
+            f"{name} is missing or empty"
+            for name in REQUEST_FIELDS
+            if not isinstance(data.get(name), str) or not data[name].strip()
+        ]
+        if data.get("export_id") and export_id is None:
+            problems.append(f"export_id {data['export_id']!r} is not a UUID")
+        quantize = data.get("quantize")
+        if isinstance(quantize, str) and quantize and quantize not in QUANTIZE_NAMES:
+            problems.append(f"quantize {quantize!r} is not one of {', '.join(QUANTIZE_NAMES)}")
+        job_id = data.get("job_id")
+        if isinstance(job_id, str) and "#" in job_id:
+            problems.append(f"job_id {job_id!r} may not contain '#'")
+        if problems:
+            raise BadExportMessageError(
+                "bad export message: " + "; ".join(problems), export_id=export_id, body=data
+            )
+        assert export_id is not None
+        return cls(
+            export_id=export_id,
+            job_id=data["job_id"].strip(),
+            model_s3_uri=data["model_s3_uri"].strip(),
+            quantize=data["quantize"],
+            output_s3_prefix=data["output_s3_prefix"].strip(),
+        )
+
+
+def parse_result(body: str | bytes | dict[str, Any]) -> dict[str, Any]:
+    """Validate an export result message; returns it with every field present."""
+    data = _json_object(body, "export result message")
+    export_id = _uuid_or_none(data.get("export_id"))
+    problems = []
+    if export_id is None:
+        problems.append(f"export_id {data.get('export_id')!r} is not a UUID")
+    if data.get("status") not in FINAL_STATUSES:
+        problems.append(f"status {data.get('status')!r} is not one of {', '.join(FINAL_STATUSES)}")
+    if not isinstance(data.get("job_id"), str) or not data["job_id"]:
+        problems.append("job_id is missing")
+    size = data.get("model_size_bytes")
+    if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 0):
+        problems.append(f"model_size_bytes {size!r} is not a byte count")
+    seconds = data.get("export_duration_seconds")
+    if seconds is not None and (
+        not isinstance(seconds, int | float) or not math.isfinite(seconds) or seconds < 0
+    ):
+        problems.append(f"export_duration_seconds {seconds!r} is not a duration")
+    if problems:
+        raise BadExportMessageError(
+            "bad export result: " + "; ".join(problems), export_id=export_id, body=data
+        )
+    return {name: data.get(name) for name in RESULT_FIELDS} | {"export_id": export_id}

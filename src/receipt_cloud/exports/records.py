@@ -1,0 +1,295 @@
+"""CoreMLExportJob transitions and the training Job's export stamps, safe under concurrency.
+
+Every change of an existing record is a compare-and-put on its ``updated_at`` (microsecond
+timestamps), so two workers can never both claim one export, and concurrent stamps on one Job
+never lose each other's entries.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal, TypeVar
+
+from receipt_cloud.exports.messages import ExportRequest
+from receipt_dynamo import (
+    ConditionFailedError,
+    CoreMLExportJob,
+    EntityAlreadyExistsError,
+    EntityNotFoundError,
+    ExportStatus,
+    Job,
+)
+from receipt_dynamo._table import AttributeEquals
+
+logger = logging.getLogger("receipt_cloud.exports")
+
+BUNDLES_PREFIX = "bundles"
+"""Key prefix of bundles in the bundles store: ``bundles/<job>/<export_id>/``."""
+_CAS_ATTEMPTS = 20
+FINAL = (ExportStatus.SUCCEEDED, ExportStatus.FAILED)
+ClaimOutcome = Literal["claimed", "finished", "busy"]
+E = TypeVar("E", CoreMLExportJob, Job)
+
+
+class LostClaimError(RuntimeError):
+    """Another worker changed the export record this worker had claimed."""
+
+
+def bundle_output_prefix(bundles_uri: str, job_name: str, export_id: str) -> str:
+    """``<bundles store>/bundles/<job>/<export_id>`` — where an export's bundle goes."""
+    return f"{bundles_uri.rstrip('/')}/{BUNDLES_PREFIX}/{job_name}/{export_id}"
+
+
+def _is_uuid(text: str) -> bool:
+    try:
+        uuid.UUID(text)
+    except ValueError:
+        return False
+    return True
+
+
+def resolve_job(store: Any, job_ref: str) -> Job | None:
+    """The training Job ``job_ref`` names (its name, or its id); None when there is none."""
+    if _is_uuid(job_ref):
+        try:
+            return store.get_job(job_ref)
+        except EntityNotFoundError:
+            pass
+    try:
+        return store.get_job_by_name(job_ref)
+    except EntityNotFoundError:
+        return None
+
+
+def job_name_of(store: Any, job_ref: str) -> str:
+    """The Job's name for ``job_ref`` (an id resolves to its name; an unknown ref is kept)."""
+    job = resolve_job(store, job_ref)
+    return job.name if job is not None else job_ref
+
+
+def _age_seconds(timestamp: str) -> float:
+    return (datetime.now(UTC) - datetime.fromisoformat(timestamp)).total_seconds()
+
+
+def _later(previous: str) -> str:
+    """Now, strictly after ``previous``, so a compare-and-put always changes the value."""
+    now = datetime.now(UTC)
+    floor = datetime.fromisoformat(previous) + timedelta(microseconds=1)
+    return max(now, floor).isoformat()
+
+
+def _put_if_unchanged(store: Any, old: E, new: E) -> bool:
+    try:
+        store.table.put_item(new.to_item(), condition=AttributeEquals("updated_at", old.updated_at))
+    except ConditionFailedError:
+        return False
+    return True
+
+
+def _cas_update(store: Any, read: Callable[[], E], change: Callable[[E], E | None]) -> E:
+    """Read, change, compare-and-put until it sticks; ``change`` returning None keeps it."""
+    for _ in range(_CAS_ATTEMPTS):
+        current = read()
+        new = change(current)
+        if new is None:
+            return current
+        new = dataclasses.replace(new, updated_at=_later(current.updated_at))
+        if _put_if_unchanged(store, current, new):
+            return new
+    raise LostClaimError(f"record kept changing under {_CAS_ATTEMPTS} updates; try again")
+
+
+def create_pending_export(store: Any, request: ExportRequest) -> CoreMLExportJob:
+    """Write the PENDING CoreMLExportJob of ``request`` (refused when the id exists)."""
+    export = CoreMLExportJob(
+        export_id=request.export_id,
+        job_id=request.job_id,
+        model_s3_uri=request.model_s3_uri,
+        quantize=request.quantize,
+        output_s3_prefix=request.output_s3_prefix,
+    )
+    store.add_export_job(export)
+    return export
+
+
+def claim_export(
+    store: Any, request: ExportRequest, *, stale_after: float
+) -> tuple[ClaimOutcome, CoreMLExportJob]:
+    """Move the export to RUNNING for this worker.
+
+    ``finished``: it is SUCCEEDED/FAILED already (re-send its result, do not export again);
+    ``busy``: RUNNING and touched within ``stale_after`` seconds (a live worker has it);
+    ``claimed``: this worker owns it now (created RUNNING when the message had no record).
+    """
+    for _ in range(_CAS_ATTEMPTS):
+        try:
+            current = store.get_export_job(request.export_id)
+        except EntityNotFoundError:
+            running = dataclasses.replace(
+                CoreMLExportJob(**dataclasses.asdict(request)), status=ExportStatus.RUNNING
+            )
+            try:
+                store.add_export_job(running)
+            except EntityAlreadyExistsError:
+                continue
+            return "claimed", running
+        if current.status in FINAL:
+            return "finished", current
+        if (
+            current.status == ExportStatus.RUNNING
+            and _age_seconds(current.updated_at) < stale_after
+        ):
+            return "busy", current
+        if current.status == ExportStatus.RUNNING:
+            logger.warning(
+                "export %s was RUNNING untouched for %.0f s (its worker died): taking it over",
+                current.export_id,
+                _age_seconds(current.updated_at),
+            )
+        running = dataclasses.replace(
+            current,
+            status=ExportStatus.RUNNING,
+            updated_at=_later(current.updated_at),
+            error_message=None,
+        )
+        if _put_if_unchanged(store, current, running):
+            return "claimed", running
+    raise LostClaimError(f"export {request.export_id}: could not claim it; try again")
+
+
+def _owned(export: CoreMLExportJob) -> Callable[[CoreMLExportJob], CoreMLExportJob]:
+    def check(current: CoreMLExportJob) -> CoreMLExportJob:
+        if current.status != ExportStatus.RUNNING:
+            raise LostClaimError(
+                f"export {export.export_id} is {current.status.value} now, not RUNNING: "
+                "another worker finished or released it"
+            )
+        return current
+
+    return check
+
+
+def touch_export(store: Any, export: CoreMLExportJob) -> CoreMLExportJob:
+    """Refresh a claimed RUNNING record's ``updated_at`` (the liveness ``claim_export`` reads)."""
+    return _cas_update(store, lambda: store.get_export_job(export.export_id), _owned(export))
+
+
+def release_export(store: Any, export: CoreMLExportJob) -> CoreMLExportJob:
+    """RUNNING -> PENDING (a stopped worker hands the export back for the next receive)."""
+
+    def back(current: CoreMLExportJob) -> CoreMLExportJob | None:
+        if current.status != ExportStatus.RUNNING:
+            return None
+        return dataclasses.replace(current, status=ExportStatus.PENDING)
+
+    return _cas_update(store, lambda: store.get_export_job(export.export_id), back)
+
+
+def finish_export(store: Any, export_id: str, **fields: Any) -> CoreMLExportJob:
+    """Set the final ``status`` and result fields; a SUCCEEDED record is never turned FAILED."""
+    status = ExportStatus(fields.pop("status"))
+
+    def done(current: CoreMLExportJob) -> CoreMLExportJob | None:
+        if current.status == ExportStatus.SUCCEEDED and status != ExportStatus.SUCCEEDED:
+            return None
+        wanted = dataclasses.replace(current, status=status, **fields)
+        same = dataclasses.replace(wanted, updated_at=current.updated_at) == current
+        return None if same else wanted
+
+    return _cas_update(store, lambda: store.get_export_job(export_id), done)
+
+
+def record_failure(
+    store: Any, export_id: str, reason: str, *, body: dict[str, Any] | None = None
+) -> CoreMLExportJob:
+    """Mark export ``export_id`` FAILED with ``reason``; a message that never made a record
+    gets one from what its body holds (placeholders for what it lacks)."""
+    body = body or {}
+    try:
+        store.get_export_job(export_id)
+    except EntityNotFoundError:
+        quantize = body.get("quantize")
+        placeholder = CoreMLExportJob(
+            export_id=export_id,
+            job_id=_text(body.get("job_id"), "unknown-job").replace("#", "-"),
+            model_s3_uri=_text(body.get("model_s3_uri"), "(missing)"),
+            quantize=quantize if quantize in ("float32", "float16", "int8", "int4") else "float16",
+            output_s3_prefix=_text(body.get("output_s3_prefix"), "(missing)"),
+            status=ExportStatus.FAILED,
+            error_message=reason,
+        )
+        try:
+            store.add_export_job(placeholder)
+            return placeholder
+        except EntityAlreadyExistsError:
+            pass
+    return finish_export(store, export_id, status=ExportStatus.FAILED, error_message=reason)
+
+
+def _text(value: Any, default: str) -> str:
+    return value.strip() if isinstance(value, str) and value.strip() else default
+
+
+def result_of(export: CoreMLExportJob) -> dict[str, Any]:
+    """The result message for a finished export record."""
+    return {
+        "export_id": export.export_id,
+        "job_id": export.job_id,
+        "status": export.status.value,
+        "mlpackage_s3_uri": export.mlpackage_s3_uri,
+        "bundle_s3_uri": export.bundle_s3_uri,
+        "model_size_bytes": export.model_size_bytes,
+        "export_duration_seconds": export.export_duration_seconds,
+        "error_message": export.error_message,
+    }
+
+
+def stamp_job(store: Any, export: CoreMLExportJob) -> Job | None:
+    """Record the export under the training Job's ``results["exports"][export_id]`` (and, when
+    it succeeded, as ``results["latest_export"]``); None when the Job is not in the store."""
+    job = resolve_job(store, export.job_id)
+    if job is None:
+        logger.warning("export %s: no Job %r to stamp", export.export_id, export.job_id)
+        return None
+    entry = {k: v for k, v in result_of(export).items() if k not in ("export_id", "job_id")}
+    entry |= {"quantize": export.quantize.value, "updated_at": export.updated_at}
+
+    def stamp(current: Job) -> Job | None:
+        results = dict(current.results)
+        exports = dict(results.get("exports") or {})
+        if exports.get(export.export_id) == entry:
+            return None
+        exports[export.export_id] = entry
+        results["exports"] = exports
+        if export.status == ExportStatus.SUCCEEDED:
+            latest = results.get("latest_export") or {}
+            if str(latest.get("updated_at", "")) <= export.updated_at:
+                results["latest_export"] = {"export_id": export.export_id, **entry}
+        return dataclasses.replace(current, results=results)
+
+    return _cas_update(store, lambda: store.get_job(job.job_id), stamp)
+
+
+def apply_export_result(store: Any, result: dict[str, Any]) -> CoreMLExportJob:
+    """Bring the export record and its Job in line with a result message (idempotent).
+
+    The results Lambda runs this for every message on the results queue; locally the worker
+    runs it on what it sends. Raises ``EntityNotFoundError`` for an export with no record.
+    """
+    fields = {
+        name: result.get(name)
+        for name in (
+            "mlpackage_s3_uri",
+            "bundle_s3_uri",
+            "model_size_bytes",
+            "export_duration_seconds",
+            "error_message",
+        )
+    }
+    export = finish_export(store, result["export_id"], status=result["status"], **fields)
+    stamp_job(store, export)
+    return export

@@ -1,0 +1,1 @@
+"""Lambda handlers: torch-free, each a plain ``handler(event, context)`` over library functions."""

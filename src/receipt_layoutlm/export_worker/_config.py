@@ -1,0 +1,29 @@
+"""``ExportWorkerOptions``: how the worker exports (the same for every message it serves)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from receipt_layoutlm.export.parity import ParityThresholds
+
+
+@dataclass(frozen=True)
+class ExportWorkerOptions:
+    """Export settings a message does not carry; defaults match ``export-coreml``'s."""
+
+    formats: tuple[str, ...] = ("coreml", "onnx")
+    """Artefacts each bundle carries (``coreml`` and/or ``onnx``)."""
+    seq_length: int = 512
+    """Fixed sequence length of the exported model."""
+    model_name: str = "LayoutLM"
+    """Name of the ``.mlpackage`` (the seed's consumers expect ``LayoutLM``)."""
+    parity_receipts: int = 20
+    """Receipts the parity gate runs."""
+    parity_data: str | None = None
+    """JSONL parity receipts; None: the environment's store, else the training dataset file."""
+    thresholds: ParityThresholds = field(default_factory=ParityThresholds)
+    """Minimum word-label agreement per quantize mode (the gate refuses below it)."""
+    weight_threshold: int = 2048
+    """Weights with fewer elements are not quantized (biases, norms)."""
+    make_zip: bool = True
+    """Also publish ``<bundle>.zip``."""

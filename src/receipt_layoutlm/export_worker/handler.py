@@ -1,0 +1,197 @@
+"""``ExportMessageHandler``: one export queue message -> a gated bundle, records and a result.
+
+Per message: validate; claim the CoreMLExportJob (PENDING -> RUNNING, or create it); export
+through ``export_bundle`` (parity gate, manifest-last upload); SUCCEEDED | FAILED with its
+fields; send the result message and apply it (record + training Job stamp) here too. The loop
+(``receipt_cloud.worker``) deletes, releases or dead-letters the message from what this raises.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from receipt_cloud.exports import (
+    BadExportMessageError,
+    ExportRequest,
+    claim_export,
+    finish_export,
+    job_name_of,
+    record_failure,
+    release_export,
+    result_of,
+)
+from receipt_cloud.handlers.export_results import apply_result_body
+from receipt_cloud.queues import Message, Queue
+from receipt_cloud.worker import (
+    DeferMessage,
+    PermanentError,
+    WorkerConfig,
+    WorkerStopped,
+    is_transient,
+)
+from receipt_layoutlm.errors import ReceiptLayoutLMError
+from receipt_layoutlm.export_worker._config import ExportWorkerOptions
+from receipt_layoutlm.export_worker._outputs import ExportOutputs, outputs_of, outputs_of_manifest
+from receipt_layoutlm.export_worker.lease import RecordLease
+from receipt_layoutlm.export_worker.source import complete_checkpoint
+
+log = logging.getLogger(__name__)
+
+
+class ExportMessageHandler:
+    """Callable handed to ``run_worker``; holds the store, the results queue and the options."""
+
+    def __init__(
+        self,
+        *,
+        settings: Any,
+        store: Any,
+        results_queue: Queue,
+        options: ExportWorkerOptions,
+        worker: WorkerConfig,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.results_queue = results_queue
+        self.options = options
+        self.worker = worker
+
+    # -- reporting ---------------------------------------------------------------------------
+
+    def _report(self, export: Any) -> None:
+        result = result_of(export)
+        self.results_queue.send(result)
+        apply_result_body(self.store, result)  # what the results Lambda does in the cloud
+        log.info("export %s: %s (result sent)", export.export_id, export.status.value)
+
+    def _fail(
+        self, export_id: str, reason: str, body: dict[str, Any] | None = None, **fields: Any
+    ) -> None:
+        reason = reason.strip()
+        if body is not None:
+            export = record_failure(self.store, export_id, reason, body=body)
+        else:
+            export = finish_export(
+                self.store, export_id, status="FAILED", error_message=reason, **fields
+            )
+        self._report(export)
+        raise PermanentError(f"export {export_id} FAILED: {reason.splitlines()[0]}")
+
+    # -- one message -------------------------------------------------------------------------
+
+    def __call__(self, message: Message) -> None:
+        try:
+            request = ExportRequest.parse(message.body)
+        except BadExportMessageError as exc:
+            if exc.export_id is None:
+                raise  # nothing to record it against: the dead-letter queue keeps it
+            self._fail(exc.export_id, str(exc), body=exc.body)
+            return
+        request = dataclasses.replace(request, job_id=job_name_of(self.store, request.job_id))
+        outcome, export = claim_export(
+            self.store, request, stale_after=self.worker.heartbeat_seconds * 2
+        )
+        if outcome == "finished":
+            log.info(
+                "export %s is %s already: re-sending its result",
+                export.export_id,
+                export.status.value,
+            )
+            self._report(export)
+            return
+        if outcome == "busy":
+            raise DeferMessage(
+                self.worker.visibility_timeout,
+                f"export {export.export_id} is RUNNING on a live worker",
+            )
+        self._run_claimed(request, export, message)
+
+    def _run_claimed(self, request: ExportRequest, export: Any, message: Message) -> None:
+        started = time.monotonic()
+        try:
+            with RecordLease(self.store, export, interval=self.worker.heartbeat_seconds):
+                outputs = self._export(request)
+        except WorkerStopped:
+            release_export(self.store, export)  # PENDING: the redelivered message resumes it
+            raise
+        except Exception as exc:
+            seconds = round(time.monotonic() - started, 3)
+            if is_transient(exc):
+                release_export(self.store, export)
+                raise
+            if isinstance(exc, ReceiptLayoutLMError | PermanentError):
+                self._fail(request.export_id, str(exc), export_duration_seconds=seconds)
+            last = self.worker.max_receives is not None and (
+                message.receive_count >= self.worker.max_receives
+            )
+            if last:
+                self._fail(
+                    request.export_id,
+                    f"failed on {message.receive_count} receives; last error "
+                    f"{type(exc).__name__}: {exc}",
+                    export_duration_seconds=seconds,
+                )
+            release_export(self.store, export)
+            raise
+        done = finish_export(
+            self.store,
+            request.export_id,
+            status="SUCCEEDED",
+            bundle_s3_uri=outputs.bundle_uri,
+            mlpackage_s3_uri=outputs.mlpackage_uri,
+            model_size_bytes=outputs.model_size_bytes,
+            export_duration_seconds=outputs.export_duration_seconds,
+            error_message=None,
+        )
+        self._report(done)
+
+    # -- the export itself -------------------------------------------------------------------
+
+    def _published(self, request: ExportRequest) -> ExportOutputs | None:
+        """The bundle an earlier attempt of this export already published, if any."""
+        import json
+
+        from receipt_cloud.objects import open_object_store
+        from receipt_layoutlm.export.layout import MANIFEST_FILE
+
+        store = open_object_store(request.output_s3_prefix)
+        if not store.exists(MANIFEST_FILE):
+            return None
+        manifest = json.loads(store.get_bytes(MANIFEST_FILE))
+        if manifest.get("export_id") != request.export_id:
+            raise PermanentError(
+                f"{request.output_s3_prefix} already holds bundle {manifest.get('export_id')}, "
+                f"not export {request.export_id}"
+            )
+        log.info("export %s: bundle already published, adopting it", request.export_id)
+        return outputs_of_manifest(request.output_s3_prefix, manifest)
+
+    def _export(self, request: ExportRequest) -> ExportOutputs:
+        published = self._published(request)
+        if published is not None:
+            return published
+        from receipt_layoutlm.export.bundle import ExportOptions, export_bundle
+
+        with tempfile.TemporaryDirectory(prefix=f"export-worker-{request.export_id[:8]}-") as tmp:
+            checkpoint = complete_checkpoint(request.model_s3_uri, Path(tmp))
+            options = ExportOptions(
+                checkpoint=checkpoint,
+                output=request.output_s3_prefix,
+                quantize=request.quantize,
+                formats=self.options.formats,
+                seq_length=self.options.seq_length,
+                model_name=self.options.model_name,
+                parity_receipts=self.options.parity_receipts,
+                parity_data=self.options.parity_data,
+                thresholds=self.options.thresholds,
+                weight_threshold=self.options.weight_threshold,
+                export_id=request.export_id,
+                job_id=request.job_id,
+                make_zip=self.options.make_zip,
+            )
+            return outputs_of(export_bundle(options, settings=self.settings))

@@ -1,0 +1,91 @@
+"""The checkpoint a message names, completed from its run when it is a ``checkpoint-<step>/``.
+
+Trainer checkpoints hold weights and config but not the label map, encoding spec or tokenizer;
+those are the run's, so they are taken from the run's ``best/`` (found by walking up from the
+checkpoint: ``runs/<job>/checkpoints/checkpoint-500`` or ``runs/<job>/checkpoint-500``).
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from pathlib import Path
+
+from receipt_layoutlm.checkpoint import (
+    ENCODING_FILE,
+    LABEL_MAP_FILE,
+    META_FILE,
+    fetch_directory,
+    is_remote,
+)
+from receipt_layoutlm.errors import CheckpointError
+
+log = logging.getLogger(__name__)
+
+RUN_FILES = (
+    LABEL_MAP_FILE,
+    ENCODING_FILE,
+    META_FILE,
+    "vocab.txt",
+    "tokenizer.json",
+    "tokenizer_config.json",
+    "special_tokens_map.json",
+)
+"""Files a checkpoint may lack that its run's ``best/`` has."""
+_LEVELS_UP = 3
+
+
+def _exists(uri: str, name: str) -> bool:
+    from receipt_cloud.objects import open_object_store
+
+    return open_object_store(uri).exists(name)
+
+
+def _parents(uri: str) -> list[str]:
+    text = uri.rstrip("/")
+    out = []
+    for _ in range(_LEVELS_UP):
+        head, sep, _ = text.rpartition("/")
+        if not sep or head.endswith(":/") or head.endswith(":"):
+            break
+        out.append(head)
+        text = head
+    return out
+
+
+def run_best_of(uri: str) -> str | None:
+    """The ``best/`` of the run ``uri`` belongs to (it has a label map), or None."""
+    for parent in _parents(uri):
+        candidate = f"{parent}/best"
+        if candidate.rstrip("/") != uri.rstrip("/") and _exists(candidate, LABEL_MAP_FILE):
+            return candidate
+    return None
+
+
+def complete_checkpoint(uri: str, workdir: Path) -> str:
+    """``uri`` itself when it is a complete checkpoint; else a local copy under ``workdir``
+    with the run's label map, encoding spec and tokenizer added. :class:`CheckpointError`
+    when it is incomplete and no run ``best/`` is found above it."""
+    if _exists(uri, LABEL_MAP_FILE):
+        return uri
+    best = run_best_of(uri)
+    if best is None:
+        raise CheckpointError(
+            f"checkpoint {uri} has no {LABEL_MAP_FILE} and no run best/ was found above it to "
+            "take one from; export a run's best/ or a checkpoint-<step>/ inside a run"
+        )
+    target = workdir / "checkpoint"
+    if is_remote(uri):
+        fetch_directory(uri, target)
+    else:
+        shutil.copytree(fetch_directory(uri), target)
+    with_best = (
+        fetch_directory(best, workdir / "run-best") if is_remote(best) else fetch_directory(best)
+    )
+    added = []
+    for name in RUN_FILES:
+        if not (target / name).exists() and (with_best / name).is_file():
+            shutil.copyfile(with_best / name, target / name)
+            added.append(name)
+    log.info("checkpoint %s completed from %s: %s", uri, best, ", ".join(added) or "nothing")
+    return str(target)
