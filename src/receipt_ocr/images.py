@@ -27,14 +27,15 @@ def load_image(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS, name: str =
         raise ImageInputError(f"{name} is empty (0 bytes); upload the image file again")
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            # Our own limit below gives the clearer message; Pillow's hard limit still applies.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data))
     except UnidentifiedImageError:
         raise ImageInputError(
             f"{name} is not an image Pillow can read ({len(data)} bytes starting {data[:8]!r}); "
             "send a JPEG, PNG, TIFF, WebP or similar photo"
         ) from None
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+    except Image.DecompressionBombError as exc:
         raise ImageInputError(f"{name} is too large to decode safely: {exc}") from None
     width, height = image.size
     if width <= 0 or height <= 0:
