@@ -104,8 +104,14 @@ class ModelCache:
             raise CheckpointError(f"the pointer's manifest_sha256 {sha!r} is not a sha256")
         final = self.cache_dir / sha[:16]
         if final.is_dir():
-            self._verify(final, sha)
-        else:
+            try:
+                self._verify(final, sha)
+            except CheckpointError as exc:
+                # A cached copy changed on disk: never load it; fetch the bundle again.
+                logger.warning("cached bundle %s fails verification (%s); downloading again",
+                               final, exc)
+                self._discard(final)
+        if not final.is_dir():
             self._download(str(pointer["bundle_uri"]), final, sha)
         return load_model(final, runtime=self.runtime, manifest_sha256=sha)
 
@@ -142,6 +148,15 @@ class ModelCache:
                 f"{directory / MANIFEST_FILE} has sha256 {verification.manifest_sha256[:16]}…, "
                 f"the active pointer expects {sha[:16]}… (tampered or a different bundle)"
             )
+
+    def _discard(self, directory: Path) -> None:
+        # Rename first so no other process loads it while it is being removed.
+        doomed = Path(tempfile.mkdtemp(prefix=PARTIAL_PREFIX, dir=self.cache_dir))
+        try:
+            directory.rename(doomed / "bad")
+        except OSError:
+            pass  # another worker discarded it already
+        shutil.rmtree(doomed, ignore_errors=True)
 
     def _remove_stale_partials(self) -> None:
         cutoff = time.time() - STALE_PARTIAL_SECONDS

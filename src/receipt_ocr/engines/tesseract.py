@@ -31,6 +31,10 @@ class TesseractConfig:
     """Traineddata language(s), e.g. ``eng`` or ``eng+msa``."""
     thresholding: int = 0
     """Tesseract's ``thresholding_method``: 0 Otsu, 1 Leptonica adaptive Otsu, 2 Sauvola."""
+    dpi: int | None = None
+    """Resolution to tell Tesseract (photos carry none; it then guesses from the text size)."""
+    tessdata_dir: str | None = None
+    """Directory of ``<language>.traineddata`` files (None: Tesseract's own)."""
     threads: int = 1
     """``OMP_THREAD_LIMIT`` for the tesseract process."""
     preprocessing: Preprocessing = field(default_factory=lambda: DEFAULT_PREPROCESSING)
@@ -66,13 +70,22 @@ class TesseractEngine(OcrEngine):
             f"min_width={p.min_text_width} deskew={p.deskew}"
         )
 
+    def _config_string(self) -> str:
+        c = self.config
+        parts = [f"--psm {c.psm}", f"-c thresholding_method={c.thresholding}"]
+        if c.dpi:
+            parts.append(f"--dpi {c.dpi}")
+        if c.tessdata_dir:
+            parts.insert(0, f'--tessdata-dir "{c.tessdata_dir}"')
+        return " ".join(parts)
+
     def recognize(self, image: Image.Image) -> OcrResult:
         prepared, scale, angle = prepare(image, self.config.preprocessing)
         c = self.config
         data = self._pytesseract.image_to_data(
             prepared,
             lang=c.language,
-            config=f"--psm {c.psm} -c thresholding_method={c.thresholding}",
+            config=self._config_string(),
             output_type=self._pytesseract.Output.DICT,
             timeout=c.timeout_seconds,
         )
