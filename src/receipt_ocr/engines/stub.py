@@ -1,7 +1,14 @@
 """A deterministic engine for queue-flow tests (``--stub-ocr``): the same short receipt for
-every image, laid out within the image's size, without reading any pixel."""
+every image, laid out within the image's size, without reading any pixel.
+
+``$RECEIPT_OCR_STUB_DELAY`` (seconds) makes each call take that long, to stand in for a real
+engine's time in queue tests (a worker killed mid-job) and benchmarks.
+"""
 
 from __future__ import annotations
+
+import os
+import time
 
 from PIL import Image
 
@@ -22,10 +29,15 @@ STUB_LINES: tuple[str, ...] = (
 class StubEngine(OcrEngine):
     name = "stub"
 
-    def __init__(self, lines: tuple[str, ...] = STUB_LINES) -> None:
+    def __init__(self, lines: tuple[str, ...] = STUB_LINES, delay_seconds: float | None = None) -> None:
         self.lines = lines
+        if delay_seconds is None:
+            delay_seconds = float(os.environ.get("RECEIPT_OCR_STUB_DELAY") or 0)
+        self.delay_seconds = delay_seconds
 
     def recognize(self, image: Image.Image) -> OcrResult:
+        if self.delay_seconds > 0:
+            time.sleep(self.delay_seconds)
         width, height = image.size
         row = height / (len(self.lines) + 2)
         char = width / max(len(line) + 4 for line in self.lines)
