@@ -15,10 +15,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[all]'
 	touch $(STAMP)
 
-# Debian packages the tests need (tesseract for OCR tests). Only attempted as root.
+# Debian packages the tests need (tesseract with English and Malay for OCR). Only as root.
+TESSERACT_PACKAGES := tesseract-ocr tesseract-ocr-eng tesseract-ocr-msa
 system-deps:
-	@if [ "$$(id -u)" = "0" ] && ! command -v tesseract >/dev/null 2>&1; then \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tesseract-ocr tesseract-ocr-eng >/dev/null; \
+	@if [ "$$(id -u)" = "0" ] && ! dpkg -s $(TESSERACT_PACKAGES) >/dev/null 2>&1; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(TESSERACT_PACKAGES) >/dev/null; \
 	fi
 
 test: system-deps $(STAMP)

@@ -65,5 +65,6 @@ def annotate(labelled: LabelledImage, labels: Sequence[str]) -> Image.Image:
 
 def annotated_png(labelled: LabelledImage, labels: Sequence[str]) -> bytes:
     buffer = io.BytesIO()
-    annotate(labelled, labels).save(buffer, format="PNG", optimize=False)
+    # Fast zlib level: the default level costs ~0.3 s per receipt photo for ~10% smaller files.
+    annotate(labelled, labels).save(buffer, format="PNG", compress_level=1)
     return buffer.getvalue()

@@ -92,6 +92,11 @@ def model_version(model_dir: Path) -> str:
     return f"{job}/checkpoint" if job else f"{model_dir.name}/checkpoint"
 
 
+ONNX_THREADS = 1
+"""ONNX Runtime threads per worker process: throughput comes from more processes, and one
+process's model must not take the cores its neighbours' Tesseract needs."""
+
+
 def load_model(
     model_dir: str | Path, *, runtime: str | None = None, manifest_sha256: str | None = None
 ) -> LoadedModel:
@@ -105,7 +110,9 @@ def load_model(
         raise CheckpointError(f"model directory {model_dir} does not exist")
     name = choose_runtime(model_dir, runtime)
     loaded = LoadedModel(
-        runtime=load_runtime(name, model_dir),
+        runtime=load_runtime(name, model_dir, **(
+            {"threads": ONNX_THREADS} if name.startswith("onnx") else {}
+        )),
         version=model_version(model_dir),
         path=model_dir,
         runtime_name=name,

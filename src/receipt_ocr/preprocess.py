@@ -1,4 +1,5 @@
-"""Image preparation before OCR: grayscale, upscaling, deskew (binarisation is Tesseract's own).
+"""Image preparation before OCR: grayscale, scaling, deskew (binarisation is Tesseract's own:
+its Otsu read the SROIE photos better than Sauvola or adaptive Otsu, see docs/ocr.md).
 
 The choices and their defaults were measured on the SROIE sample photos with
 ``benchmarks/ocr_bench.py`` (exact-token recall against the transcripts); see docs/ocr.md.
@@ -19,20 +20,19 @@ from PIL import Image
 class Preprocessing:
     """How an image is prepared for the OCR engine."""
 
-    min_text_width: int = 0
-    """Upscale (never downscale) so the image is at least this many pixels wide; 0 = never.
-    Tesseract reads small receipt print better when characters are ~25-35 px tall."""
-    max_scale: float = 3.0
-    """Upper bound of the upscale factor (keeps tiny thumbnails from exploding in size)."""
+    scale: float = 1.0
+    """Resize factor (Lanczos) before recognition. 1.5 read the SROIE photos best (native 0.762,
+    1.25x 0.762, 1.5x 0.779, 1.75x 0.771, 2x 0.764 token recall with Tesseract ``eng``)."""
     deskew: bool = False
-    """Estimate the text skew (projection profiles, ±``max_skew_degrees``) and rotate it away."""
+    """Estimate the text skew (projection profiles, ±``max_skew_degrees``) and rotate it away.
+    Off by default: scanned and photographed receipts are rarely skewed enough to gain
+    (measured 0.782 vs 0.784 on 10 SROIE photos) and it costs a search per image."""
     max_skew_degrees: float = 5.0
     """Largest skew the deskew search considers."""
 
-    def scale_for(self, width: int) -> float:
-        if self.min_text_width <= 0 or width >= self.min_text_width:
-            return 1.0
-        return min(self.max_scale, self.min_text_width / width)
+    def __post_init__(self) -> None:
+        if not 0.25 <= self.scale <= 4.0:
+            raise ValueError(f"scale must be within 0.25..4, got {self.scale}")
 
 
 def to_gray(image: Image.Image) -> Image.Image:
@@ -47,7 +47,7 @@ def estimate_skew(gray: Image.Image, max_degrees: float = 5.0, step: float = 0.2
     """
     small = gray.copy()
     small.thumbnail((600, 600))
-    dark = np.asarray(small, dtype=np.float32) < _otsu(np.asarray(small))
+    dark = np.asarray(small, dtype=np.float32) <= _otsu(np.asarray(small))
     if dark.sum() < 50:
         return 0.0
     ink = Image.fromarray((dark * 255).astype(np.uint8))
@@ -78,7 +78,7 @@ def prepare(image: Image.Image, config: Preprocessing) -> tuple[Image.Image, flo
     angle = estimate_skew(gray, config.max_skew_degrees) if config.deskew else 0.0
     if angle:
         gray = gray.rotate(angle, resample=Image.Resampling.BICUBIC, fillcolor=255)
-    scale = config.scale_for(gray.width)
+    scale = config.scale
     if scale != 1.0:
         size = (round(gray.width * scale), round(gray.height * scale))
         gray = gray.resize(size, Image.Resampling.LANCZOS)
