@@ -16,6 +16,7 @@ object key; for a local object store its root directory and the key (see :func:`
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import logging
@@ -71,7 +72,9 @@ def location(objects: Any, key: str) -> tuple[str, str]:
     return str(objects.root), key
 
 
-def open_location(bucket: str, *, region: str | None = None, endpoint_url: str | None = None) -> Any:
+def open_location(
+    bucket: str, *, region: str | None = None, endpoint_url: str | None = None
+) -> Any:
     """The object store a recorded ``s3_bucket`` names (its keys are the recorded keys)."""
     from receipt_cloud.objects import open_object_store
 
@@ -129,10 +132,8 @@ def register_uploaded_image(
     job_id = job_id_for(image_id, sha256)
     image = Image(image_id=image_id, width=width, height=height, raw_s3_bucket=bucket,
                   raw_s3_key=key, sha256=sha256, image_type="PHOTO", source=source)
-    try:
-        store.add_image(image)
-    except EntityAlreadyExistsError:
-        pass  # the same key uploaded again: a new job for the new bytes, same image
+    with contextlib.suppress(EntityAlreadyExistsError):
+        store.add_image(image)  # exists: the same key uploaded again, new job for new bytes
     job = OCRJob(image_id=image_id, job_id=job_id, s3_bucket=bucket, s3_key=key)
     try:
         store.add_ocr_job(job)

@@ -21,7 +21,9 @@ DEFAULT_MAX_PIXELS = 60_000_000
 """Largest image accepted (60 Mpx: above any phone camera, far below a decompression bomb)."""
 
 
-def load_image(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS, name: str = "image") -> Image.Image:
+def load_image(
+    data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS, name: str = "image"
+) -> Image.Image:
     """The decoded, upright image as ``RGB`` or ``L``; :class:`ImageInputError` when unusable."""
     if not data:
         raise ImageInputError(f"{name} is empty (0 bytes); upload the image file again")

@@ -15,6 +15,7 @@ Layout: ``<cache>/<manifest sha256[:16]>/`` per bundle; partial downloads in
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import shutil
 import tempfile
@@ -152,10 +153,8 @@ class ModelCache:
     def _discard(self, directory: Path) -> None:
         # Rename first so no other process loads it while it is being removed.
         doomed = Path(tempfile.mkdtemp(prefix=PARTIAL_PREFIX, dir=self.cache_dir))
-        try:
+        with contextlib.suppress(OSError):  # another worker discarded it already
             directory.rename(doomed / "bad")
-        except OSError:
-            pass  # another worker discarded it already
         shutil.rmtree(doomed, ignore_errors=True)
 
     def _remove_stale_partials(self) -> None:

@@ -10,7 +10,9 @@ from receipt_layoutlm.document import DocWord, ReceiptDocument
 from receipt_ocr.engines import OcrResult
 
 
-def document_from_ocr(result: OcrResult, *, key: str, image_path: str | None = None) -> ReceiptDocument:
+def document_from_ocr(
+    result: OcrResult, *, key: str, image_path: str | None = None
+) -> ReceiptDocument:
     words = []
     for line_id, line in enumerate(result.lines, 1):
         for word_id, word in enumerate(line.words, 1):

@@ -19,7 +19,7 @@ from receipt_ocr.recall import sroie_transcript, token_recall
 
 def test_registry_names_and_unknown_engine() -> None:
     assert set(ENGINE_NAMES) == {"tesseract", "vision", "stub"}
-    with pytest.raises(UnknownEngineError, match="unknown OCR engine 'easyocr'.*stub"):
+    with pytest.raises(UnknownEngineError, match=r"unknown OCR engine 'easyocr'.*stub"):
         get_engine("easyocr")
 
 

@@ -55,7 +55,7 @@ BAD: list[tuple[str, Callable[[], bytes], str]] = [
     ("zero_bytes", lambda: b"", r"receipt\.jpg is empty \(0 bytes\)"),
     ("not_an_image", lambda: b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\n",
      r"receipt\.jpg is not an image Pillow can read \(\d+ bytes starting b'%PDF-1\.4'\)"),
-    ("text_file", lambda: "TOTAL 9.00\n".encode(), r"receipt\.jpg is not an image"),
+    ("text_file", lambda: b"TOTAL 9.00\n", r"receipt\.jpg is not an image"),
     ("truncated_jpeg", f.truncated_jpeg, r"receipt\.jpg is truncated or corrupt \(JPEG, 400x400\)"),
     ("decompression_bomb", f.decompression_bomb,
      r"receipt\.jpg is 12000x12000 = 144,000,000 pixels, over the limit of 60,000,000"),

@@ -97,5 +97,5 @@ def test_a_bad_first_bundle_leaves_nothing_to_serve(registry, tiny_bundle,
                                                     tmp_path: Path) -> None:
     bad = _publish(registry, tiny_bundle, "export-bad")
     (bad / "label_map.json").unlink()
-    with pytest.raises(ModelCacheError, match="label_map.json is missing"):
+    with pytest.raises(ModelCacheError, match=r"label_map\.json is missing"):
         ModelCache(registry, tmp_path / "cache").current()

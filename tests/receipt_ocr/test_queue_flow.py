@@ -28,8 +28,8 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def _worker(args: list[str], extra_env: dict[str, str] | None = None) -> subprocess.Popen:
-    env = {**os.environ, "PYTHONPATH": f"{REPO / 'src'}{os.pathsep}{os.environ.get('PYTHONPATH', '')}",
-           "OMP_NUM_THREADS": "1", **(extra_env or {})}
+    path = f"{REPO / 'src'}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"
+    env = {**os.environ, "PYTHONPATH": path, "OMP_NUM_THREADS": "1", **(extra_env or {})}
     return subprocess.Popen(
         [sys.executable, "-m", "receipt_ocr.cli", "--stub-ocr", *args],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,

@@ -69,8 +69,8 @@ def test_submit_worker_records_results(sample_images: Path, tiny_bundle, tmp_pat
         for word in details.words:
             box = word.bounding_box
             assert word.origin == "top-left" and not word.normalized
-            assert 0 <= box.x and box.x + box.width <= size[0]
-            assert 0 <= box.y and box.y + box.height <= size[1]
+            assert box.x >= 0 and box.x + box.width <= size[0]
+            assert box.y >= 0 and box.y + box.height <= size[1]
         assert details.labels, "the model proposed no label at all"
         for label in details.labels:
             assert label.validation_status.value == "PENDING"

@@ -29,7 +29,9 @@ STUB_LINES: tuple[str, ...] = (
 class StubEngine(OcrEngine):
     name = "stub"
 
-    def __init__(self, lines: tuple[str, ...] = STUB_LINES, delay_seconds: float | None = None) -> None:
+    def __init__(
+        self, lines: tuple[str, ...] = STUB_LINES, delay_seconds: float | None = None
+    ) -> None:
         self.lines = lines
         if delay_seconds is None:
             delay_seconds = float(os.environ.get("RECEIPT_OCR_STUB_DELAY") or 0)

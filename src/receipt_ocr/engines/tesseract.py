@@ -127,7 +127,7 @@ class TesseractEngine(OcrEngine):
             bottom = top + data["height"][i] / scale
             box = unrotate_box((left, top, right, bottom), angle, image.size)
             box = _clip(box, image.size)
-            key = (data["page_num"][i], data["block_num"][i], data["par_num"][i], data["line_num"][i])
+            key = tuple(data[k][i] for k in ("page_num", "block_num", "par_num", "line_num"))
             lines.setdefault(key, []).append(OcrWord(text, box, clamp_confidence(conf / 100)))
         ordered = tuple(
             OcrLine(tuple(sorted(words, key=lambda w: w.box[0])))

@@ -45,7 +45,9 @@ def vision_line(
 class VisionEngine(OcrEngine):
     name = "vision"
 
-    def __init__(self, *, recognition_level: str = "accurate", languages: Sequence[str] = ()) -> None:
+    def __init__(
+        self, *, recognition_level: str = "accurate", languages: Sequence[str] = ()
+    ) -> None:
         if sys.platform != "darwin":
             raise EngineUnavailableError(
                 f"the vision engine needs Apple Vision (macOS); this is {sys.platform}: use "
@@ -70,4 +72,6 @@ class VisionEngine(OcrEngine):
         found = [line for line in lines if line is not None]
         # Vision returns observations top to bottom already; sort to be sure (top edge, left).
         found.sort(key=lambda line: (round(line.box[1]), line.box[0]))
-        return OcrResult(width=image.width, height=image.height, lines=tuple(found), engine=self.name)
+        return OcrResult(
+            width=image.width, height=image.height, lines=tuple(found), engine=self.name
+        )
