@@ -78,7 +78,8 @@ def main() -> int:
         print(f"# {name}: recall {matched / total:.4f}, {seconds:.2f} s/image", file=sys.stderr)
     best = max(rows, key=lambda r: r["recall"])
     print(json.dumps({"bench": "ocr", "images": len(images), "tesseract": tesseract_version(),
-                      "omp_thread_limit": 1, "best": best["config"], "results": rows}))
+                      "omp_thread_limit": 1, "best": best["config"],
+                      "load_avg_1min": round(os.getloadavg()[0], 2), "results": rows}))
     print(f"\n{'config':12} {'recall':>7} {'s/image':>8}  engine")
     for r in rows:
         print(f"{r['config']:12} {r['recall']:7.4f} {r['s_per_image']:8.2f}  {r['engine']}")

@@ -106,6 +106,7 @@ def run(processes: int, images: list[Path], bundle: Path, root: Path) -> dict:
     for proc in procs:
         proc.join()
     wall = max(o["done"] for o in outputs) - began
+    load = os.getloadavg()[0]
     timings = [t for o in outputs for t in o["timings"]]
     totals = {s: sum(t.get(s, 0.0) for t in timings) for s in STAGES}
     busy = sum(totals.values())
@@ -115,6 +116,7 @@ def run(processes: int, images: list[Path], bundle: Path, root: Path) -> dict:
         "wall_s": round(wall, 2),
         "receipts_per_min": round(60 * len(timings) / wall, 1),
         "startup_s": round(max(o["startup_s"] for o in outputs), 2),
+        "load_avg_1min_after": round(load, 2),
         "per_receipt_s": {s.removesuffix("_s"): round(totals[s] / len(timings), 4) for s in STAGES},
         "share": {s.removesuffix("_s"): round(totals[s] / busy, 3) for s in STAGES},
     }
