@@ -18,11 +18,9 @@ from collections.abc import Sequence
 from receipt_cloud.errors import ReceiptCloudError
 from receipt_dynamo.errors import ReceiptDynamoError
 from receipt_layoutlm.errors import ReceiptLayoutLMError
+from receipt_ocr.engines import ENGINE_NAMES
 from receipt_ocr.errors import ReceiptOcrError
-
-DEFAULT_CACHE_PATH = ".models/layoutlm"
-RUNTIMES = ("onnx-int8", "onnx", "torch", "coreml")
-ENGINES = ("tesseract", "vision", "stub")
+from receipt_ocr.model import DEFAULT_CACHE_PATH, RUNTIME_CHOICES
 
 # Until receipt_layoutlm.cli.log_levels exists on main: the seed's level names, any case.
 TRACE = 5
@@ -65,9 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="bundle or checkpoint directory to use instead of the active bundle")
     parser.add_argument("--layoutlm-cache-path", metavar="DIR", default=DEFAULT_CACHE_PATH,
                         help=f"model cache for the active bundle (default {DEFAULT_CACHE_PATH})")
-    parser.add_argument("--runtime", choices=RUNTIMES, default=None,
+    parser.add_argument("--runtime", choices=RUNTIME_CHOICES, default=None,
                         help="model runtime (default: the fastest available for the model)")
-    parser.add_argument("--ocr-engine", choices=ENGINES, default=None,
+    parser.add_argument("--ocr-engine", choices=ENGINE_NAMES, default=None,
                         help="OCR engine (default: vision on macOS, tesseract elsewhere)")
     parser.add_argument("--stub-ocr", action="store_true",
                         help="deterministic stub OCR (queue-flow tests); same as --ocr-engine stub")

@@ -11,10 +11,13 @@ from pathlib import Path
 from typing import Any
 
 from receipt_layoutlm.errors import CheckpointError
-from receipt_layoutlm.export.layout import MANIFEST_FILE, ONNX_FILE, ONNX_INT8_FILE
 
+# receipt_layoutlm.export (numpy, onnx helpers) is imported inside the functions below, so
+# `receipt-ocr --help` can read these names without it.
 RUNTIME_CHOICES = ("onnx-int8", "onnx", "torch", "coreml")
 """What ``--runtime`` accepts, fastest first."""
+DEFAULT_CACHE_PATH = ".models/layoutlm"
+"""Where the model cache keeps downloaded bundles unless ``--layoutlm-cache-path`` says."""
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,8 @@ class LoadedModel:
 
 def available_runtimes(model_dir: Path) -> list[str]:
     """Runtimes that can run ``model_dir`` on this machine, fastest first."""
+    from receipt_layoutlm.export.layout import ONNX_FILE, ONNX_INT8_FILE
+
     found = []
     has_ort = importlib.util.find_spec("onnxruntime") is not None
     if has_ort and (model_dir / ONNX_INT8_FILE).is_file():
@@ -79,6 +84,8 @@ def choose_runtime(model_dir: Path, requested: str | None = None) -> str:
 def model_version(model_dir: Path) -> str:
     """``<job>/<export id>`` from a bundle manifest, ``<job>/checkpoint`` from checkpoint.json,
     else the directory name."""
+    from receipt_layoutlm.export.layout import MANIFEST_FILE
+
     manifest = model_dir / MANIFEST_FILE
     if manifest.is_file():
         data = json.loads(manifest.read_text(encoding="utf-8"))

@@ -32,7 +32,6 @@ from receipt_ocr.model import LoadedModel, load_model
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_CACHE_PATH = ".models/layoutlm"
 PARTIAL_PREFIX = ".partial-"
 STALE_PARTIAL_SECONDS = 3600
 RETRY_REFUSED_SECONDS = 60.0

@@ -24,7 +24,8 @@ from receipt_cloud.worker import (
 )
 from receipt_ocr.engines import default_engine_name, get_engine
 from receipt_ocr.job import JobRejected, OcrJobServices, mark_job_failed, process_ocr_job
-from receipt_ocr.model_cache import DEFAULT_CACHE_PATH, FixedModel, ModelCache
+from receipt_ocr.model import DEFAULT_CACHE_PATH
+from receipt_ocr.model_cache import FixedModel, ModelCache
 
 logger = logging.getLogger(__name__)
 
