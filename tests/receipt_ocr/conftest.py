@@ -65,6 +65,16 @@ def tiny_bundle(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> 
     return TinyBundle(root / "objects", bundle)
 
 
+def drain(queue) -> list:
+    """Receive and delete every message of ``queue``; their parsed JSON bodies."""
+    found = []
+    while batch := queue.receive(max_messages=10):
+        for message in batch:
+            found.append(message.json())
+            queue.delete(message)
+    return found
+
+
 def copy_bundle(source: Path, destination: Path, export_id: str) -> Path:
     """A second valid bundle: the same files with another export id in its manifest."""
     import json

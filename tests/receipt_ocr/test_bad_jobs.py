@@ -12,6 +12,7 @@ from pathlib import Path
 
 import image_factory as f
 import pytest
+from conftest import drain
 
 from receipt_cloud.settings import resolve_settings
 from receipt_dynamo import EntityNotFoundError, OCRJob
@@ -68,7 +69,7 @@ def test_each_bad_input_fails_its_job_and_the_worker_continues(tiny_bundle, tmp_
 
     import re
 
-    results = {m.json()["job_id"]: m.json() for m in _all(settings.open_queue("ocr_results"))}
+    results = {m["job_id"]: m for m in drain(settings.open_queue("ocr_results"))}
     for name, _, status, reason in CASES:
         job = store.get_ocr_job(jobs[name].image_id, jobs[name].job_id)
         assert job.status.value == status, (name, job.failure_reason)
@@ -90,12 +91,3 @@ def test_each_bad_input_fails_its_job_and_the_worker_continues(tiny_bundle, tmp_
                 assert results[job.job_id]["receipt_count"] == 0
             if name == "exif_rotated":
                 assert (body["image"]["width"], body["image"]["height"]) == (100, 200)
-
-
-def _all(queue) -> list:
-    found = []
-    while batch := queue.receive(max_messages=10):
-        found.extend(batch)
-        for message in batch:
-            queue.delete(message)
-    return found

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import drain
 from image_factory import blank
 
 from receipt_cloud.ocr_submit import submit_image
@@ -58,22 +59,13 @@ def _valid_label(image_id: str) -> ReceiptWordLabel:
     )
 
 
-def _drain_results(queue) -> list[dict]:
-    found = []
-    while batch := queue.receive(max_messages=10):
-        for message in batch:
-            found.append(message.json())
-            queue.delete(message)
-    return found
-
-
 def _check_run(settings, submissions, valid: ReceiptWordLabel, stats: list[dict]) -> None:
     store = settings.open_store()
     assert sum(s["succeeded"] for s in stats) == JOBS, stats
     assert sum(s["failed"] for s in stats) == 0
     for sub in submissions:
         assert store.get_ocr_job(sub.image_id, sub.job_id).status.value == "COMPLETED"
-    results = _drain_results(settings.open_queue("ocr_results"))
+    results = drain(settings.open_queue("ocr_results"))
     assert sorted(r["job_id"] for r in results) == sorted(s.job_id for s in submissions)
     assert all(r["receipt_count"] == 1 for r in results)
     raw = settings.open_objects("raw")
@@ -164,7 +156,7 @@ def test_worker_killed_mid_job_is_completed_once(tiny_bundle, tmp_path: Path) ->
     stats = _finish(_worker(args))
     assert stats["succeeded"] == 3
     assert store.get_ocr_job(victim.image_id, victim.job_id).status.value == "COMPLETED"
-    results = _drain_results(settings.open_queue("ocr_results"))
+    results = drain(settings.open_queue("ocr_results"))
     assert sorted(r["job_id"] for r in results) == sorted(
         s.job_id for s in (victim, *others)
     )

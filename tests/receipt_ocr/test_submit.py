@@ -8,6 +8,7 @@ from pathlib import Path
 
 import image_factory as f
 import pytest
+from conftest import drain
 
 from receipt_cloud.handlers.upload import handler
 from receipt_cloud.ocr_submit import InvalidImageUploadError, submit_image
@@ -19,15 +20,6 @@ def _event(bucket: str, *keys: str) -> dict:
     return {"Records": [{"eventSource": "aws:s3", "eventName": "ObjectCreated:Put",
                          "s3": {"bucket": {"name": bucket}, "object": {"key": key}}}
                         for key in keys]}
-
-
-def _messages(queue) -> list[dict]:
-    found = []
-    while batch := queue.receive(max_messages=10):
-        for message in batch:
-            found.append(message.json())
-            queue.delete(message)
-    return found
 
 
 def test_cli_submit_creates_image_job_and_message(tmp_path: Path, capsys) -> None:
@@ -44,7 +36,7 @@ def test_cli_submit_creates_image_job_and_message(tmp_path: Path, capsys) -> Non
     job = store.get_ocr_job(printed["image_id"], printed["job_id"])
     assert job.status.value == "PENDING" and job.s3_bucket == printed["s3_bucket"]
     assert settings.open_objects("raw").get_bytes(job.s3_key) == photo.read_bytes()
-    assert _messages(settings.open_queue("ocr_jobs")) == [
+    assert drain(settings.open_queue("ocr_jobs")) == [
         {"image_id": printed["image_id"], "job_id": printed["job_id"]}
     ]
 
@@ -61,7 +53,7 @@ def test_submit_refuses_files_that_are_not_images(tmp_path: Path, name, data, me
                      queue=settings.open_queue("ocr_jobs"))
     assert list(objects.list("raw/")) == []
     assert settings.open_store().list_ocr_jobs() == []
-    assert _messages(settings.open_queue("ocr_jobs")) == []
+    assert drain(settings.open_queue("ocr_jobs")) == []
 
 
 def test_cli_submit_error_is_one_line(tmp_path: Path, capsys) -> None:
@@ -110,7 +102,7 @@ def test_upload_lambda_registers_s3_objects_once(aws_env: str, unique_name: str)
 
     again = handler(event, None, settings=settings)  # S3 delivers an event twice
     assert [r["created"] for r in again["registered"]] == [False]
-    assert _messages(jobs) == [{"image_id": registered["image_id"],
+    assert drain(jobs) == [{"image_id": registered["image_id"],
                                 "job_id": registered["job_id"]}]
 
     # submit into the watched bucket, then the event it fires: registered once.
@@ -119,4 +111,4 @@ def test_upload_lambda_registers_s3_objects_once(aws_env: str, unique_name: str)
     echoed = handler(_event(bucket, sub.s3_key), None, settings=settings)
     assert echoed["registered"][0]["job_id"] == sub.job_id
     assert echoed["registered"][0]["created"] is False
-    assert len(_messages(jobs)) == 1
+    assert len(drain(jobs)) == 1
