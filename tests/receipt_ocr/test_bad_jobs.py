@@ -91,3 +91,24 @@ def test_each_bad_input_fails_its_job_and_the_worker_continues(tiny_bundle, tmp_
                 assert results[job.job_id]["receipt_count"] == 0
             if name == "exif_rotated":
                 assert (body["image"]["width"], body["image"]["height"]) == (100, 200)
+
+
+def test_a_job_that_keeps_failing_goes_to_the_dead_letter_queue(tiny_bundle, tmp_path: Path):
+    settings = resolve_settings("local", data_dir=tmp_path / "data")
+    store, queue = settings.open_store(), settings.open_queue("ocr_jobs")
+    objects = settings.open_objects("raw")
+    objects.put_bytes("raw/x.jpg", f.blank())
+    # A file where the results folder should be: every results write fails (not bad input).
+    (objects.root / "ocr_results").write_text("in the way")
+    job = OCRJob(image_id=str(uuid.uuid4()), job_id=str(uuid.uuid4()),
+                 s3_bucket=str(objects.root), s3_key="raw/x.jpg")
+    store.add_ocr_job(job)
+    queue.send({"image_id": job.image_id, "job_id": job.job_id})
+    stats = run_ocr_worker(settings, OcrWorkerOptions(
+        engine="stub", model_dir=str(tiny_bundle.bundle_dir), max_receives=2))
+    assert stats.released == 2 and stats.succeeded == 0
+    failed = store.get_ocr_job(job.image_id, job.job_id)
+    assert failed.status.value == "FAILED"
+    assert failed.failure_reason.startswith("gave up after 2 attempts (unexpected error)")
+    dead = drain(queue.dead_letter_queue())
+    assert dead == [{"image_id": job.image_id, "job_id": job.job_id}]

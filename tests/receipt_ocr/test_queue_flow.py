@@ -165,3 +165,23 @@ def test_worker_killed_mid_job_is_completed_once(tiny_bundle, tmp_path: Path) ->
     assert len({(lab.line_id, lab.word_id, lab.label) for lab in details.labels}) == len(
         details.labels
     )
+
+
+def test_sigterm_releases_the_job_for_another_worker(tiny_bundle, tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    settings = resolve_settings("local", data_dir=data)
+    store = settings.open_store()
+    (job,) = _submit(settings, 1)
+    args = ["--data-dir", str(data), "--layoutlm-model", str(tiny_bundle.bundle_dir),
+            "--visibility-timeout", "600"]
+    slow = _worker(args, {"RECEIPT_OCR_STUB_DELAY": "60"})
+    deadline = time.monotonic() + 120
+    while store.get_ocr_job(job.image_id, job.job_id).status.value != "RUNNING":
+        assert time.monotonic() < deadline and slow.poll() is None, "the job never started"
+        time.sleep(0.2)
+    slow.send_signal(signal.SIGTERM)
+    stopped = _finish(slow, timeout=30)  # exits 0 at once, not after the 60 s OCR
+    assert stopped["stopped_by"] == "SIGTERM" and stopped["released"] == 1
+    # Released, not left hidden for the 600 s visibility timeout: the next worker takes it now.
+    assert _finish(_worker(args))["succeeded"] == 1
+    assert store.get_ocr_job(job.image_id, job.job_id).status.value == "COMPLETED"
