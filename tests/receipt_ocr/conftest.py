@@ -3,7 +3,6 @@ on 12 SROIE receipts for one epoch, exported to an ONNX bundle and promoted in a
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,25 +62,3 @@ def tiny_bundle(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> 
     ))
     BundleRegistry(objects).promote(str(bundle))
     return TinyBundle(root / "objects", bundle)
-
-
-def drain(queue) -> list:
-    """Receive and delete every message of ``queue``; their parsed JSON bodies."""
-    found = []
-    while batch := queue.receive(max_messages=10):
-        for message in batch:
-            found.append(message.json())
-            queue.delete(message)
-    return found
-
-
-def copy_bundle(source: Path, destination: Path, export_id: str) -> Path:
-    """A second valid bundle: the same files with another export id in its manifest."""
-    import json
-
-    shutil.copytree(source, destination)
-    manifest_path = destination / "manifest.json"
-    manifest = json.loads(manifest_path.read_text())
-    manifest["export_id"] = export_id
-    manifest_path.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
-    return destination

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import image_factory as f
 import pytest
-from conftest import drain
+from ocr_support import drain
 
 from receipt_cloud.settings import resolve_settings
 from receipt_dynamo import EntityNotFoundError, OCRJob

@@ -8,7 +8,7 @@ import logging
 from pathlib import Path
 
 import pytest
-from conftest import copy_bundle
+from ocr_support import copy_bundle
 
 from receipt_cloud.objects import open_object_store
 from receipt_layoutlm.export import BundleRegistry

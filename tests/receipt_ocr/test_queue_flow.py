@@ -14,8 +14,8 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import drain
 from image_factory import blank
+from ocr_support import drain
 
 from receipt_cloud.ocr_submit import submit_image
 from receipt_cloud.settings import resolve_settings
