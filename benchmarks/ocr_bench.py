@@ -39,6 +39,7 @@ def configurations() -> dict[str, object]:
         "eng x2": TesseractConfig(preprocessing=Preprocessing(scale=2.0), **eng),
         "eng+msa": TesseractConfig(preprocessing=native),
         "default": TesseractConfig(),
+        "default+deskew": TesseractConfig(preprocessing=Preprocessing(scale=1.5, deskew=True)),
     }
 
 

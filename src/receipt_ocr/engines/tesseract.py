@@ -24,7 +24,7 @@ DEFAULT_PREPROCESSING = Preprocessing(scale=1.5, deskew=False)
 """Measured best on the SROIE sample photos (benchmarks/ocr_bench.py, docs/ocr.md)."""
 DEFAULT_LANGUAGE = "eng+msa"
 """English plus Malay: the Malay model reads the Malaysian receipts' addresses and names
-(JALAN, TAMAN, SDN BHD...) far better (token recall 0.779 → 0.807 on the SROIE photos). Falls
+(JALAN, TAMAN, SDN BHD...) far better (token recall 0.776 → 0.804 on the SROIE photos). Falls
 back to the installed subset with a warning (Debian: tesseract-ocr-msa)."""
 
 
