@@ -84,6 +84,7 @@ def backend_settings(hps: dict[str, str], environ: Mapping[str, str]) -> Any:
     ``table_name``/``runs_uri`` or ``DYNAMO_TABLE_NAME``/``RUNS_BUCKET_NAME``. Without ``env``
     and without a table it is local.
     """
+    from receipt_cloud.objects import bucket_uri
     from receipt_cloud.settings import resolve_settings
 
     env = hps.pop("env", None) or environ.get("RECEIPTS_ENV")
@@ -106,7 +107,7 @@ def backend_settings(hps: dict[str, str], environ: Mapping[str, str]) -> Any:
         raise SystemExit("missing settings for env " + env + ": " + "; ".join(missing))
     # The job needs only the table and the runs bucket (no queues, no pulumi): the local base
     # with those two overridden; region and endpoint come from AWS_REGION / AWS_ENDPOINT_URL.
-    runs_uri = runs if "://" in runs else f"s3://{runs}"
+    runs_uri = bucket_uri(runs)
     return resolve_settings(
         "local",
         data_dir=data_dir,
@@ -127,6 +128,7 @@ def main(environ: Mapping[str, str] = os.environ) -> int:
         level=environ.get("LOG_LEVEL", "INFO"),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    from receipt_dynamo.vocabulary import JobStatus
     from receipt_layoutlm.data import DatasetConfig
     from receipt_layoutlm.training import TrainingConfig, config_from_strings, train
 
@@ -166,7 +168,7 @@ def main(environ: Mapping[str, str] = os.environ) -> int:
         if source.exists():
             (paths["output_data"] / name).write_bytes(source.read_bytes())
     # Auto-export in the cloud is the EventBridge rule's job, not the container's.
-    return 0 if result.status == "succeeded" else EXIT_INTERRUPTED
+    return 0 if result.status is JobStatus.SUCCEEDED else EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

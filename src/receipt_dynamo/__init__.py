@@ -9,7 +9,7 @@ Imports only the standard library and boto3; never torch or transformers.
 """
 
 from receipt_dynamo._table import Condition, Table, TransactOp
-from receipt_dynamo.backends import open_table, register_backend
+from receipt_dynamo.backends import open_table
 from receipt_dynamo.entities import (
     BoundingBox,
     CoreMLExportJob,
@@ -105,7 +105,6 @@ __all__ = [
     "known_labels",
     "open_store",
     "open_table",
-    "register_backend",
     "register_labels",
     "utc_now",
 ]

@@ -12,11 +12,12 @@ import dataclasses
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
-from typing import Any
+from typing import Any, TypeVar
 
 from receipt_dynamo.errors import BatchWriteError
 
 Item = dict[str, Any]
+T = TypeVar("T")
 Key = dict[str, str]
 Page = tuple[list[Item], Key | None]
 
@@ -155,31 +156,19 @@ class Table(abc.ABC):
 
     def put_items_conditionally(self, items: Sequence[Item], condition: Condition) -> list[bool]:
         """Put each item under ``condition``; returns which were written (others left alone)."""
-        from receipt_dynamo.errors import ConditionFailedError
-
-        written = []
-        with self.atomic():
-            for item in items:
-                try:
-                    self.put_item(item, condition=condition)
-                    written.append(True)
-                except ConditionFailedError:
-                    written.append(False)
-        return written
+        return self.each_conditionally(items, lambda i: self.put_item(i, condition=condition))
 
     def delete_items_conditionally(self, keys: Sequence[Key], condition: Condition) -> list[bool]:
         """Delete each key under ``condition``; returns which were deleted (others left alone)."""
-        from receipt_dynamo.errors import ConditionFailedError
+        return self.each_conditionally(
+            keys, lambda k: self.delete_item(k["PK"], k["SK"], condition=condition)
+        )
 
-        deleted = []
+    def each_conditionally(self, targets: Sequence[T], write: Callable[[T], None]) -> list[bool]:
+        """``write`` each target, in one transaction where the backend has them; False where
+        its condition failed (the others still go on). Backends may run the writes concurrently."""
         with self.atomic():
-            for key in keys:
-                try:
-                    self.delete_item(key["PK"], key["SK"], condition=condition)
-                    deleted.append(True)
-                except ConditionFailedError:
-                    deleted.append(False)
-        return deleted
+            return [condition_held(write, target) for target in targets]
 
     def atomic(self) -> AbstractContextManager[None]:
         """Group the writes inside into one transaction where the backend can."""
@@ -198,6 +187,17 @@ class Table(abc.ABC):
 
     def close(self) -> None:  # noqa: B027 - optional hook, most backends hold nothing
         """Release connections (no-op by default)."""
+
+
+def condition_held(write: Callable[[T], None], target: T) -> bool:
+    """Run one conditional ``write``; False when its condition failed."""
+    from receipt_dynamo.errors import ConditionFailedError
+
+    try:
+        write(target)
+    except ConditionFailedError:
+        return False
+    return True
 
 
 # --- batch retry -----------------------------------------------------------------------------

@@ -38,7 +38,17 @@ GSI4_LINE_PREFIX = "2_LINE#"
 GSI4_WORD_PREFIX = "3_WORD#"
 GSI4_LABEL_PREFIX = "4_LABEL#"
 
-INDEXES: tuple[str, ...] = ("GSI1", "GSI2", "GSI3", "GSI4", "GSITYPE")
+GSI_NAMES: tuple[str, ...] = ("GSI1", "GSI2", "GSI3", "GSI4")
+"""The indexes with a hash and a sort key (``GSInPK``/``GSInSK``)."""
+INDEXES: tuple[str, ...] = (*GSI_NAMES, "GSITYPE")
+KEY_ATTRIBUTES: tuple[str, ...] = (
+    "PK", "SK", "TYPE", *(f"{g}{p}" for g in GSI_NAMES for p in ("PK", "SK"))
+)
+"""Every attribute a key or index is built on (all strings)."""
+
+
+MainKey = tuple[str, str]
+"""``(PK, SK)`` of one item."""
 
 
 def image_pk(image_id: str) -> str:
@@ -147,3 +157,46 @@ def routing_sk(job_id: str) -> str:
 
 def routing_status_pk(status: str) -> str:
     return f"OCR_ROUTING_DECISION_STATUS#{status}"
+
+
+# --- main keys ``(PK, SK)`` per entity: the one place each entity's key is composed ------------
+
+
+def image_key(image_id: str) -> MainKey:
+    return image_pk(image_id), IMAGE_SK
+
+
+def receipt_key(image_id: str, receipt_id: int) -> MainKey:
+    return image_pk(image_id), receipt_sk(receipt_id)
+
+
+def line_key(image_id: str, receipt_id: int, line_id: int) -> MainKey:
+    return image_pk(image_id), line_sk(receipt_id, line_id)
+
+
+def word_key(image_id: str, receipt_id: int, line_id: int, word_id: int) -> MainKey:
+    return image_pk(image_id), word_sk(receipt_id, line_id, word_id)
+
+
+def label_key(image_id: str, receipt_id: int, line_id: int, word_id: int, label: str) -> MainKey:
+    return image_pk(image_id), label_sk(receipt_id, line_id, word_id, label)
+
+
+def job_key(job_id: str) -> MainKey:
+    return job_pk(job_id), JOB_SK
+
+
+def metric_key(job_id: str, metric_name: str, timestamp: str) -> MainKey:
+    return job_pk(job_id), metric_sk(metric_name, timestamp)
+
+
+def export_key(export_id: str) -> MainKey:
+    return export_pk(export_id), EXPORT_SK
+
+
+def ocr_job_key(image_id: str, job_id: str) -> MainKey:
+    return image_pk(image_id), ocr_job_sk(job_id)
+
+
+def routing_key(image_id: str, job_id: str) -> MainKey:
+    return image_pk(image_id), routing_sk(job_id)

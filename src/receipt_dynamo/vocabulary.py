@@ -1,7 +1,8 @@
 """Label vocabulary and the status enums shared by every entity.
 
-Label rule: a label is upper-case ``[A-Z][A-Z0-9_]*``. Entities built by user code must also use a
-*known* label: the 22 core labels, plus whatever native label sets an importer registered with
+Label rule: a label is upper-case ``[A-Z][A-Z0-9_]*`` (``is_label_name``; the one definition of
+the rule). Entities built by user code must also use a *known* label: the core labels
+(``CORE_LABELS``), plus whatever native label sets an importer registered with
 ``register_labels`` (e.g. SROIE's ``COMPANY``/``TOTAL``). Items read back from the store are only
 checked for the format, because the vocabulary was enforced when they were written and the reading
 process (say, training) need not have registered the writer's native labels.
@@ -43,6 +44,9 @@ CORE_LABELS: tuple[str, ...] = (
 )
 
 LABEL_PATTERN = re.compile(r"[A-Z][A-Z0-9_]*")
+"""Every label name matches this in full (``fullmatch``); ``O`` is one too."""
+LABEL_RULE = "upper-case [A-Z][A-Z0-9_]*"
+"""The label rule in words, for error messages."""
 
 _registered: set[str] = set()
 _lenient: ContextVar[bool] = ContextVar("receipt_dynamo_lenient_labels", default=False)
@@ -64,13 +68,23 @@ PROTECTED_STATUSES: frozenset[ValidationStatus] = frozenset(
 
 
 class JobStatus(StrEnum):
-    """Lifecycle of a training Job."""
+    """Lifecycle of a training Job.
 
-    PENDING = "pending"
-    RUNNING = "running"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
-    INTERRUPTED = "interrupted"
+    Upper-case like every other status enum. Jobs written before that hold lower-case values
+    (``"succeeded"``); ``JobStatus("succeeded")`` still reads them as ``JobStatus.SUCCEEDED``.
+    """
+
+    PENDING = "PENDING"
+    RUNNING = "RUNNING"
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+    INTERRUPTED = "INTERRUPTED"
+
+    @classmethod
+    def _missing_(cls, value: object) -> JobStatus | None:
+        if isinstance(value, str):
+            return cls.__members__.get(value.upper())
+        return None
 
 
 class ExportStatus(StrEnum):
@@ -108,13 +122,18 @@ class QuantizeMode(StrEnum):
     INT4 = "int4"
 
 
+def is_label_name(name: object) -> bool:
+    """Whether ``name`` follows the label rule (says nothing about the known vocabulary)."""
+    return isinstance(name, str) and LABEL_PATTERN.fullmatch(name) is not None
+
+
 def register_labels(names: Iterable[str]) -> None:
     """Add native label names (e.g. a dataset's own set) to the known vocabulary of this process."""
     names = list(names)
     for name in names:
-        if not isinstance(name, str) or not LABEL_PATTERN.fullmatch(name):
+        if not is_label_name(name):
             raise EntityValidationError(
-                f"cannot register label {name!r}: labels are upper-case [A-Z][A-Z0-9_]* "
+                f"cannot register label {name!r}: labels are {LABEL_RULE} "
                 "(upper-case the dataset's name, e.g. 'total' -> 'TOTAL')"
             )
     _registered.update(names)
@@ -127,9 +146,8 @@ def known_labels() -> tuple[str, ...]:
 
 def check_label(label: object) -> str:
     """Return ``label`` if well-formed and known (format only while reading stored items)."""
-    if not isinstance(label, str) or not LABEL_PATTERN.fullmatch(label):
-        raise EntityValidationError(
-            f"label {label!r} is not upper-case [A-Z][A-Z0-9_]*; use e.g. 'GRAND_TOTAL'"
+    if not is_label_name(label):
+        raise EntityValidationError(f"label {label!r} is not {LABEL_RULE}; use e.g. 'GRAND_TOTAL'"
         )
     if not _lenient.get() and label not in CORE_LABELS and label not in _registered:
         raise EntityValidationError(

@@ -25,25 +25,36 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from receipt_cloud.objects import (
+    ObjectNotFoundError,
+    is_remote_uri,
+    local_path,
+    open_object_store,
+    resolve_uri,
+)
+from receipt_layoutlm.bundle_format import (
+    CONFIG_FILE,
+    ENCODING_FILE,
+    LABEL_MAP_FILE,
+    META_FILE,
+    VOCAB_FILE,
+    WEIGHT_FILES,
+)
 from receipt_layoutlm.errors import CheckpointError
 
 if TYPE_CHECKING:
-    from receipt_layoutlm.encoding import EncodingConfig
+    from transformers import LayoutLMForTokenClassification, PreTrainedTokenizerBase
 
-LABEL_MAP_FILE = "label_map.json"
-ENCODING_FILE = "encoding.json"
-META_FILE = "checkpoint.json"
-VOCAB_FILE = "vocab.txt"
-WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
+    from receipt_layoutlm.encoding import EncodingConfig
 
 
 @dataclass
 class Checkpoint:
     """A loaded checkpoint: model in eval mode on CPU, its tokenizer, labels and encoding spec."""
 
-    model: Any
+    model: LayoutLMForTokenClassification
     """``LayoutLMForTokenClassification`` in eval mode."""
-    tokenizer: Any
+    tokenizer: PreTrainedTokenizerBase
     """The fast WordPiece tokenizer, loaded through ``encoding.load_tokenizer``."""
     labels: list[str]
     """Tag list in id order (``labels[i]`` is the tag of logit ``i``)."""
@@ -99,7 +110,7 @@ def read_label_map(path: str | Path) -> list[str]:
     return labels
 
 
-def write_vocab(tokenizer: Any, path: str | Path) -> Path:
+def write_vocab(tokenizer: PreTrainedTokenizerBase, path: str | Path) -> Path:
     """Write ``vocab.txt`` (one token per line, line number = id) from the tokenizer.
 
     transformers 5 no longer writes vocab.txt on ``save_pretrained``; the on-device tokenizer needs
@@ -121,8 +132,8 @@ def write_vocab(tokenizer: Any, path: str | Path) -> Path:
 
 def save_checkpoint(
     directory: str | Path,
-    model: Any,
-    tokenizer: Any,
+    model: LayoutLMForTokenClassification,
+    tokenizer: PreTrainedTokenizerBase,
     label_list: Sequence[str],
     encoding_config: EncodingConfig,
     *,
@@ -172,8 +183,8 @@ def check_checkpoint_dir(directory: str | Path) -> Path:
             f"checkpoint directory {directory} has no weights file ({' or '.join(WEIGHT_FILES)}); "
             "it must be written by save_checkpoint / save_pretrained"
         )
-    if not (directory / "config.json").is_file():
-        raise CheckpointError(f"checkpoint directory {directory} has no config.json")
+    if not (directory / CONFIG_FILE).is_file():
+        raise CheckpointError(f"checkpoint directory {directory} has no {CONFIG_FILE}")
     if not (directory / LABEL_MAP_FILE).is_file():
         raise CheckpointError(
             f"checkpoint directory {directory} has no {LABEL_MAP_FILE}; re-save it with "
@@ -182,7 +193,7 @@ def check_checkpoint_dir(directory: str | Path) -> Path:
     return directory
 
 
-def check_finite_weights(model: Any, *, where: str) -> None:
+def check_finite_weights(model: LayoutLMForTokenClassification, *, where: str) -> None:
     """Raise :class:`CheckpointError` naming the first tensors holding NaN/Inf."""
     import torch
 
@@ -239,11 +250,6 @@ def load_checkpoint(directory: str | Path) -> Checkpoint:
     )
 
 
-def is_remote(uri: str | Path) -> bool:
-    """True for URIs that must be downloaded first (``s3://``)."""
-    return isinstance(uri, str) and "://" in uri and not uri.startswith("file://")
-
-
 def fetch_checkpoint(uri: str | Path, destination: str | Path | None = None) -> Path:
     """A local directory holding the checkpoint at ``uri`` (see :func:`fetch_directory`)."""
     return fetch_directory(uri, destination, what="checkpoint")
@@ -256,7 +262,7 @@ def fetched_directory(uri: str | Path, *, what: str = "checkpoint") -> Iterator[
     A local ``uri`` is yielded as it is; a remote one is downloaded into a temporary directory
     that is removed when the block ends (also on error).
     """
-    if not is_remote(uri):
+    if not is_remote_uri(uri):
         yield fetch_directory(uri, what=what)
         return
     with tempfile.TemporaryDirectory(prefix=f"{what}-") as tmp:
@@ -306,11 +312,9 @@ def read_meta(directory: str | Path) -> dict[str, Any]:
 def recorded_job(uri: str | Path) -> str | None:
     """The training job (name, else id) a checkpoint records in ``checkpoint.json``, read without
     downloading the weights; None when the checkpoint records none."""
-    if not is_remote(uri):
+    if not is_remote_uri(uri):
         meta = read_meta(uri)
     else:
-        from receipt_cloud.objects import ObjectNotFoundError, resolve_uri
-
         store, key = resolve_uri(str(uri).rstrip("/") + "/" + META_FILE)
         try:
             meta = json.loads(store.get_bytes(key))
@@ -331,10 +335,8 @@ def fetch_directory(
     caller owns and must remove (:func:`fetched_directory` does that for you); a prefix with no
     objects raises one :class:`CheckpointError` and leaves nothing behind.
     """
-    if not is_remote(uri):
-        text = str(uri)
-        return Path(text[len("file://") :] if text.startswith("file://") else text)
-    from receipt_cloud.objects import open_object_store
+    if not is_remote_uri(uri):
+        return local_path(str(uri))
 
     made_tmp = destination is None
     dest = Path(tempfile.mkdtemp(prefix=f"{what}-")) if made_tmp else Path(destination)

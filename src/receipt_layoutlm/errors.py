@@ -41,3 +41,8 @@ class EvaluationError(ReceiptLayoutLMError, ValueError):
 
 class RuntimeUnavailableError(ReceiptLayoutLMError):
     """A runtime name is unknown or cannot run on this machine (e.g. Core ML off macOS)."""
+
+
+class UnknownExporterError(ExportError):
+    """An export format name that no exporter is registered for; the message lists the known
+    names."""

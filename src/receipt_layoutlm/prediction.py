@@ -12,6 +12,7 @@ from typing import Any
 from receipt_layoutlm.document import DocWord, ReceiptDocument
 from receipt_layoutlm.encoding import EncodedReceipt, WordPrediction, decode_word_labels
 from receipt_layoutlm.fields import FieldValue, extract_fields
+from receipt_layoutlm.runtime import Runtime
 
 
 @dataclass
@@ -47,7 +48,7 @@ class ReceiptPrediction:
 
 
 def predict_document(
-    runtime: Any, doc: ReceiptDocument, *, encoded: EncodedReceipt | None = None
+    runtime: Runtime, doc: ReceiptDocument, *, encoded: EncodedReceipt | None = None
 ) -> ReceiptPrediction:
     """Encode ``doc`` (unless ``encoded`` is given, e.g. with labels for evaluation), run
     ``runtime`` on every window, decode per word and extract fields."""

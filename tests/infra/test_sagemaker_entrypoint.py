@@ -73,7 +73,7 @@ def test_entrypoint_trains_from_a_jsonl_channel(tmp_path: Path) -> None:
     assert run["config"]["epochs"] == 2 and run["dataset_config"]["merge_preset"] == "sroie"
     store = open_store("sqlite", path=home / "receipts.sqlite3")
     job = store.get_job_by_name("layoutlm-sm-test")
-    assert job.status.value == "succeeded" and job.results["best_checkpoint_s3_path"]
+    assert job.status.value == "SUCCEEDED" and job.results["best_checkpoint_s3_path"]
     assert not (base / "output" / "failure").exists()
 
 

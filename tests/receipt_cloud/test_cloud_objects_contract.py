@@ -142,6 +142,50 @@ def test_upload_dir_skips_symlinks_that_leave_the_directory(
     assert "creds" in caplog.text and "outside" in caplog.text
 
 
+def _bundle_dir(root: Path) -> Path:
+    # "a_manifest.json" sorts first, so only commit_last can put it at the end.
+    for rel in ("a_manifest.json", "model.onnx", "LayoutLM.mlpackage/Data/weight.bin"):
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_bytes(rel.encode())
+    return root
+
+
+def test_upload_dir_commit_last_goes_up_after_every_other_file(
+    object_store: ObjectStore, tmp_path: Path
+) -> None:
+    bundle = _bundle_dir(tmp_path / "bundle")
+    keys = object_store.upload_dir(bundle, "bundles/exp-3", commit_last="a_manifest.json")
+    assert keys[-1] == "bundles/exp-3/a_manifest.json"
+    assert sorted(keys) == sorted(object_store.list("bundles/exp-3/"))
+    assert object_store.get_bytes("bundles/exp-3/a_manifest.json") == b"a_manifest.json"
+
+
+def test_upload_dir_failing_midway_never_writes_the_commit_file(
+    object_store: ObjectStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bundle = _bundle_dir(tmp_path / "bundle")
+    real_put_file = object_store.put_file
+
+    def put_file_failing_on_onnx(key: str, path: str | os.PathLike[str]) -> None:
+        if key.endswith("model.onnx"):
+            raise OSError("disk went away")
+        real_put_file(key, path)
+
+    monkeypatch.setattr(object_store, "put_file", put_file_failing_on_onnx)
+    with pytest.raises(OSError, match="disk went away"):
+        object_store.upload_dir(bundle, "bundles/exp-4", commit_last="a_manifest.json")
+    assert not object_store.exists("bundles/exp-4/a_manifest.json")
+
+
+def test_upload_dir_refuses_a_missing_commit_file_before_uploading(
+    object_store: ObjectStore, tmp_path: Path
+) -> None:
+    bundle = _bundle_dir(tmp_path / "bundle")
+    with pytest.raises(FileNotFoundError, match=r"commit_last 'manifest\.json'"):
+        object_store.upload_dir(bundle, "bundles/exp-5", commit_last="manifest.json")
+    assert list(object_store.list("bundles/exp-5/")) == []
+
+
 def test_uri_resolves_back_to_the_same_object(object_store: ObjectStore) -> None:
     object_store.put_bytes("runs/job 1/metrics.json", b'{"f1": 0.5}')
     store, key = resolve_uri(object_store.uri("runs/job 1/metrics.json"))

@@ -15,6 +15,8 @@ from receipt_cloud.errors import (
 )
 from receipt_cloud.objects import (
     LocalObjectStore,
+    bucket_uri,
+    is_remote_uri,
     open_object_store,
     resolve_uri,
 )
@@ -128,3 +130,30 @@ def test_download_dir_skips_folder_markers(aws_env: str, unique_name: str, tmp_p
     client.put_object(Bucket=unique_name, Key="b/sub/f.txt", Body=b"f")
     paths = open_object_store(f"s3://{unique_name}").download_dir("b", tmp_path / "dl")
     assert paths == [tmp_path / "dl" / "sub" / "f.txt"]
+
+
+@pytest.mark.parametrize(
+    ("uri", "remote"),
+    [
+        ("s3://bucket/runs/job", True),
+        ("S3://bucket/key", True),
+        ("gs://bucket/key", True),
+        ("file:///abs/dir", False),
+        ("FILE:///abs/dir", False),
+        ("/abs/dir", False),
+        ("relative/dir", False),
+        ("C:/Users/x", False),
+        (Path("/abs/dir"), False),
+    ],
+)
+def test_is_remote_uri(uri: str | Path, remote: bool) -> None:
+    """The one local-vs-remote rule: only a scheme other than file:// is remote."""
+    assert is_remote_uri(uri) is remote
+
+
+@pytest.mark.parametrize(
+    ("name", "uri"),
+    [("runs-bucket", "s3://runs-bucket"), ("s3://b/p", "s3://b/p"), ("file:///d", "file:///d")],
+)
+def test_bucket_uri_turns_bare_names_into_s3_uris(name: str, uri: str) -> None:
+    assert bucket_uri(name) == uri

@@ -166,3 +166,22 @@ def test_sqlite_store_needs_an_explicit_path() -> None:
 
     with pytest.raises(StoreUnavailableError, match="needs path="):
         open_store("sqlite")
+
+
+def test_open_store_passes_backend_options_through(tmp_path: Path) -> None:
+    sqlite_store = open_store("sqlite", path=tmp_path / "t.sqlite", page_size=3,
+                              table_name="other")
+    assert sqlite_store.table.page_size == 3
+    sqlite_store.close()
+    dynamo_store = open_store("dynamodb", table_name="t", region="us-east-1",
+                              max_batch_attempts=2, page_size=5)
+    assert (dynamo_store.table.max_batch_attempts, dynamo_store.table.page_size) == (2, 5)
+    with pytest.raises(TypeError, match="busy_timeout"):
+        open_store("dynamodb", table_name="t", region="us-east-1", busy_timeout_ms=5)
+
+
+def test_dynamodb_table_name_falls_back_to_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("DYNAMO_TABLE_NAME", "from-env")
+    assert open_store("dynamodb", region="us-east-1").table.table_name == "from-env"

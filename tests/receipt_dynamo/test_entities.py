@@ -236,3 +236,27 @@ def test_labels_of_one_word_are_contiguous(pairs, names) -> None:
         same = sorted((lab for lab in labels if lab.label == name),
                       key=lambda lab: lab.to_item()["GSI1SK"])
         assert [(lab.line_id, lab.word_id) for lab in same] == sorted(pairs)
+
+
+@pytest.mark.parametrize(
+    ("name", "ok"),
+    [("GRAND_TOTAL", True), ("O", True), ("TOTAL2", True), ("2TOTAL", False),
+     ("_TOTAL", False), ("grand_total", False), ("GRAND TOTAL", False), ("", False),
+     ("TOTAL\n", False), (None, False)],
+)
+def test_one_label_rule(name: object, ok: bool) -> None:
+    """The rule every layer (entities, JSONL importer, merge config) checks labels against."""
+    from receipt_dynamo.vocabulary import is_label_name
+
+    assert is_label_name(name) is ok
+
+
+@pytest.mark.parametrize("stored", ["succeeded", "SUCCEEDED", "Succeeded"])
+def test_job_status_reads_old_lower_case_values(stored: str) -> None:
+    assert JobStatus(stored) is JobStatus.SUCCEEDED
+    assert JobStatus.SUCCEEDED.value == "SUCCEEDED"
+
+
+def test_job_status_rejects_unknown_values() -> None:
+    with pytest.raises(ValueError):
+        JobStatus("done")

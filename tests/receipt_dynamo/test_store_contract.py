@@ -403,7 +403,7 @@ def test_export_jobs_by_status_and_job(store: ReceiptStore) -> None:
     assert store.list_export_jobs_for_job(run.name) == exports[0::2]
     assert store.list_export_jobs_for_job(run.job_id) == [finished, exports[3], exports[5]]
     assert store.get_export_job(exports[1].export_id) == finished
-    store.delete_export_job(finished)
+    store.delete_export_job(finished.export_id)
     assert len(store.list_export_jobs()) == 5
 
 
@@ -426,7 +426,7 @@ def test_ocr_jobs_and_routing_by_status(store: ReceiptStore) -> None:
     assert store.list_routing_decisions_by_status("COMPLETED") == [completed]
     assert store.get_routing_decision(image_id, done.job_id) == completed
     assert store.list_routing_decisions(image_id) == [completed]
-    store.delete_ocr_job(done)
+    store.delete_ocr_job(done.image_id, done.job_id)
     with pytest.raises(EntityNotFoundError):
         store.get_ocr_job(image_id, done.job_id)
 
@@ -456,3 +456,56 @@ def test_query_pages_and_transact_write(store: ReceiptStore) -> None:
     assert store.table.get_item(fresh.pk, fresh.sk) is None
     store.table.transact_write([TransactOp(item=fresh.to_item(), condition=MUST_NOT_EXIST)])
     assert store.get_receipt(fresh.image_id, 1) == fresh
+
+
+def test_jobs_written_with_lower_case_statuses_stay_readable(store: ReceiptStore) -> None:
+    """Jobs stored before JobStatus went upper-case read back, and list under their status."""
+    legacy = job("layoutlm-legacy", created=10, status=JobStatus.SUCCEEDED)
+    item = legacy.to_item()
+    item["status"] = "succeeded"
+    item["GSI1PK"] = "STATUS#succeeded"
+    store.table.put_item(item)
+    current = job("layoutlm-now", created=20, status=JobStatus.SUCCEEDED)
+    store.add_job(current)
+    assert store.get_job(legacy.job_id).status is JobStatus.SUCCEEDED
+    assert store.list_jobs(JobStatus.SUCCEEDED) == [store.get_job(legacy.job_id), current]
+    assert store.list_jobs("succeeded") == store.list_jobs("SUCCEEDED")
+    assert store.list_jobs(JobStatus.FAILED) == []
+    assert current.to_item()["status"] == "SUCCEEDED"
+
+
+def _every_entity(image_id: str) -> list[tuple[str, object, tuple]]:
+    """(entity name, entity, the ids get_X and delete_X take) for each of the nine classes."""
+    from dynamo_factories import line, word
+
+    run = job()
+    export = CoreMLExportJob(export_id=new_id(), job_id=run.name, model_s3_uri="s3://runs/best",
+                             quantize=QuantizeMode.FLOAT16, output_s3_prefix="s3://bundles/x",
+                             created_at=at(0))
+    ocr = OCRJob(image_id=image_id, job_id=new_id(), s3_bucket="raw", s3_key="k",
+                 created_at=at(0))
+    return [
+        ("image", image(image_id), (image_id,)),
+        ("receipt_line", line(image_id, 1, 2), (image_id, 1, 2)),
+        ("receipt_word", word(image_id, 1, 2, 3), (image_id, 1, 2, 3)),
+        ("word_label", label(image_id, 1, 2, 3, "TAX"), (image_id, 1, 2, 3, "TAX")),
+        ("job", run, (run.job_id,)),
+        ("job_metric", JobMetric(job_id=run.job_id, metric_name="f1", value=0.5,
+                                 timestamp=at(5)), (run.job_id, "f1", at(5))),
+        ("export_job", export, (export.export_id,)),
+        ("ocr_job", ocr, (image_id, ocr.job_id)),
+        ("routing_decision", OCRRoutingDecision(image_id=image_id, job_id=ocr.job_id,
+                                                s3_bucket="o", s3_key="k", receipt_count=1,
+                                                created_at=at(0)), (image_id, ocr.job_id)),
+    ]
+
+
+def test_delete_takes_the_ids_get_takes(store: ReceiptStore) -> None:
+    for name, entity, ids in _every_entity(new_id()):
+        getattr(store, f"add_{name}")(entity)
+        assert getattr(store, f"get_{name}")(*ids) == entity, name
+        getattr(store, f"delete_{name}")(*ids)
+        with pytest.raises(EntityNotFoundError, match="not found"):
+            getattr(store, f"get_{name}")(*ids)
+        with pytest.raises(EntityNotFoundError, match="cannot delete"):
+            getattr(store, f"delete_{name}")(*ids)

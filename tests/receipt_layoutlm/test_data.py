@@ -60,7 +60,7 @@ def test_presets_merge_and_keep_original_span_boundaries(tokenizer) -> None:
     sroie = _tags(doc, tokenizer, DatasetConfig(merge_preset="sroie"))
     # Different original labels stay separate spans after merging (B, B — never B, I).
     assert sroie == [
-        "B-MERCHANT_NAME", "I-MERCHANT_NAME", "B-DATE", "B-DATE", "B-ADDRESS_LINE",
+        "B-MERCHANT_NAME", "I-MERCHANT_NAME", "B-DATE", "B-DATE", "B-ADDRESS",
         "B-AMOUNT", "B-AMOUNT", "B-AMOUNT", "O",
     ]  # fmt: skip
     assert set(MERGE_PRESETS["sroie"]) == (
@@ -71,6 +71,17 @@ def test_presets_merge_and_keep_original_span_boundaries(tokenizer) -> None:
     assert entity_labels([doc], DatasetConfig(merge_preset="amounts")) == [
         "AMOUNT", "DATE", "MERCHANT_NAME", "PHONE_NUMBER", "TIME",
     ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "merges",
+    [{"tax": "AMOUNT"}, {"TAX": "amount"}, {"2TAX": "AMOUNT"}, {"TAX": "_AMOUNT"},
+     {"TAX": "AMOUNT\n"}, {"TAX": ""}, {"TAX": 3}],
+)
+def test_label_merges_follow_the_one_label_rule(merges) -> None:
+    """Bad --label-merges input: one clear error, by the same rule the records layer uses."""
+    with pytest.raises(DatasetError, match="upper-case"):
+        DatasetConfig(label_merges=merges)
 
 
 def test_legacy_merge_amounts_equals_amounts_preset_and_explicit_merges_win() -> None:

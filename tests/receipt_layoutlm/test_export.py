@@ -31,16 +31,23 @@ from receipt_layoutlm.encoding import (  # noqa: E402
     label_list,
     load_tokenizer,
 )
-from receipt_layoutlm.errors import CheckpointError, ExportError, ParityGateError  # noqa: E402
+from receipt_layoutlm.errors import (  # noqa: E402
+    CheckpointError,
+    ExportError,
+    ParityGateError,
+    UnknownExporterError,
+)
 from receipt_layoutlm.export import (  # noqa: E402
     QUANTIZE_MODES,
     BundleRegistry,
+    CoreMLExporter,
     ExportOptions,
     ParityThresholds,
     export_bundle,
+    get_exporter,
     verify_bundle,
 )
-from receipt_layoutlm.runtime import load_runtime  # noqa: E402
+from receipt_layoutlm.runtime import MILInterpreter, load_runtime  # noqa: E402
 
 SEQ = 64
 LABELS = label_list(["DATE", "GRAND_TOTAL", "MERCHANT_NAME", "PRODUCT_NAME"])
@@ -205,6 +212,67 @@ def test_float16_bundle_layout_and_parity(float16_bundle, checkpoint_dir: Path) 
     assert config["export"]["seq_length"] == SEQ
 
 
+# The bundle contract that devices, the registry and the workers read: names and keys only
+# (values are checked elsewhere). A change here is a format change, not a refactor.
+GOLDEN_BUNDLE_ENTRIES = [
+    "LayoutLM.mlpackage",
+    "config.json",
+    "encoding.json",
+    "label_map.json",
+    "manifest.json",
+    "model.int8.onnx",
+    "model.onnx",
+    "tokenizer_config.json",
+    "vocab.txt",
+]
+GOLDEN_MANIFEST_KEYS = [
+    "bytes_per_parameter", "encoding_version", "export_id", "export_time", "files", "formats",
+    "labels", "manifest_format", "minimum_deployment_target", "mlpackage", "model_name",
+    "num_parameters", "parity", "quantize", "seq_length", "sizes", "source_checkpoint",
+    "timings", "total_size_bytes", "training_job", "versions",
+]  # fmt: skip
+GOLDEN_EXPORT_INFO_KEYS = [
+    "formats", "minimum_deployment_target", "mlpackage", "model_name", "quantize", "seq_length",
+]  # fmt: skip
+GOLDEN_CLI_JSON_KEYS = [
+    "bundle_uri", "export_duration_seconds", "export_id", "mlpackage_uri", "model_size_bytes",
+    "onnx_uri", "parity", "zip_uri",
+]  # fmt: skip
+
+
+def test_golden_export_coreml_names_and_manifest_keys(float16_bundle) -> None:
+    bundle, printed = float16_bundle
+    assert sorted(p.name for p in bundle.iterdir()) == GOLDEN_BUNDLE_ENTRIES
+    assert (bundle.parent / "bundle.zip").is_file()
+    manifest = json.loads((bundle / "manifest.json").read_text())
+    assert sorted(manifest) == GOLDEN_MANIFEST_KEYS
+    assert manifest["formats"] == ["coreml", "onnx"]
+    assert manifest["mlpackage"] == "LayoutLM.mlpackage"
+    assert sorted(manifest["sizes"]) == ["mlpackage_bytes", "onnx_bytes", "onnx_int8_bytes"]
+    assert sorted(manifest["timings"]) == ["coreml_seconds", "onnx_seconds", "parity_seconds"]
+    assert sorted(manifest["training_job"]) == ["best_epoch", "best_f1", "job_id", "job_name"]
+    assert sorted(manifest["parity"]) == ["passed", "receipts", "reference", "results", "source",
+                                          "words"]  # fmt: skip
+    assert [r["runtime"] for r in manifest["parity"]["results"]] == [
+        "onnx", "onnx-int8", "coreml-mil"
+    ]  # fmt: skip
+    assert {"python", "torch", "coremltools", "onnxruntime"} <= set(manifest["versions"])
+    config = json.loads((bundle / "config.json").read_text())
+    encoding = json.loads((bundle / "encoding.json").read_text())
+    assert sorted(config["export"]) == GOLDEN_EXPORT_INFO_KEYS
+    assert encoding["export"] == config["export"]
+    assert sorted(json.loads((bundle / "label_map.json").read_text())) == [
+        "id2label", "label2id", "labels"
+    ]  # fmt: skip
+    lines = printed.splitlines()
+    assert lines[0].startswith("parity vs torch-float32 on 3 receipts")
+    assert [line.split()[0] for line in lines[3:6]] == ["onnx", "onnx-int8", "coreml-mil"]
+    assert [line.split()[0] for line in lines[6:]] == [
+        "bundle", "export", "quantize", "model", "zip", "took"
+    ]  # fmt: skip
+    assert lines[10] == f"  zip         {bundle.parent / 'bundle.zip'}"
+
+
 def test_onnx_has_dynamic_sequence_and_opset(float16_bundle) -> None:
     import onnx
     import onnxruntime as ort
@@ -219,7 +287,7 @@ def test_onnx_has_dynamic_sequence_and_opset(float16_bundle) -> None:
 
 
 def test_mlpackage_inputs_are_fixed_int32(float16_bundle) -> None:
-    from receipt_layoutlm.export import MILInterpreter, find_mlpackage
+    from receipt_layoutlm.bundle_format import find_mlpackage
 
     bundle, _ = float16_bundle
     interp = MILInterpreter(find_mlpackage(bundle))
@@ -338,13 +406,40 @@ def test_sizes_shrink_with_quantization(checkpoint_dir: Path, tmp_path: Path, do
             documents=docs[:1],
         )
         sizes[mode] = result.model_size_bytes
+        [(name, artifact)] = result.artifacts.items()
+        assert name == "coreml" and artifact.name == "LayoutLM.mlpackage"
+        assert artifact.uri == f"{result.bundle_uri}/LayoutLM.mlpackage"
+        assert artifact.size_bytes == result.model_size_bytes
+        assert result.manifest["sizes"] == {"mlpackage_bytes": result.model_size_bytes}
     assert sizes["int8"] < sizes["float16"] * 0.7
 
 
 # -- the gate refuses ---------------------------------------------------------------------------
 
 
-def test_stock_hf_mask_at_float16_is_refused_as_nan(checkpoint_dir, docs, tmp_path) -> None:
+class _StockMaskLayoutLM(torch.nn.Module):
+    """The unmodified Hugging Face forward: its ``finfo(float32).min`` mask bias is -inf in
+    float16, and ``0 * -inf`` makes every logit NaN."""
+
+    def __init__(self, model) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, input_ids, attention_mask, bbox, token_type_ids):
+        return self.model(
+            input_ids=input_ids,
+            attention_mask=attention_mask,
+            bbox=bbox,
+            token_type_ids=token_type_ids,
+        ).logits
+
+
+def test_stock_hf_mask_at_float16_is_refused_as_nan(
+    checkpoint_dir, docs, tmp_path, monkeypatch
+) -> None:
+    monkeypatch.setattr(
+        CoreMLExporter, "trace_wrapper", staticmethod(lambda m: _StockMaskLayoutLM(m).eval())
+    )
     out = tmp_path / "broken"
     with pytest.raises(ParityGateError, match="NaN/Inf") as excinfo:
         export_bundle(
@@ -354,7 +449,6 @@ def test_stock_hf_mask_at_float16_is_refused_as_nan(checkpoint_dir, docs, tmp_pa
                 quantize="float16",
                 formats=("coreml",),
                 seq_length=SEQ,
-                stock_mask=True,
             ),
             documents=docs,
         )
@@ -423,6 +517,21 @@ def test_cli_unknown_quantize_mode(checkpoint_dir, tmp_path, capsys) -> None:
     argv = ["export-coreml", "--checkpoint-dir", str(checkpoint_dir), "--output-dir", str(out)]
     err = _cli_error(capsys, [*argv, "--quantize", "int3"])
     assert "unknown quantize mode 'int3'" in err and "float16" in err
+    assert not out.exists()
+
+
+def test_unknown_or_empty_format_is_refused_naming_the_known_ones(
+    checkpoint_dir, tmp_path
+) -> None:
+    out = tmp_path / "out"
+    with pytest.raises(UnknownExporterError, match=r"'openvino'.*onnx, coreml"):
+        export_bundle(
+            ExportOptions(checkpoint=str(checkpoint_dir), output=str(out), formats=("openvino",))
+        )
+    with pytest.raises(UnknownExporterError, match="choose from onnx, coreml"):
+        get_exporter("tensorrt")
+    with pytest.raises(ExportError, match="no export formats"):
+        export_bundle(ExportOptions(checkpoint=str(checkpoint_dir), output=str(out), formats=()))
     assert not out.exists()
 
 
@@ -529,6 +638,9 @@ def test_default_destination_is_the_registry_of_the_environment(
     ]
     assert main(argv) == 0
     result = json.loads(capsys.readouterr().out)
+    assert sorted(result) == GOLDEN_CLI_JSON_KEYS
+    assert result["mlpackage_uri"] is None and result["zip_uri"] is None
+    assert result["onnx_uri"] == f"{result['bundle_uri']}/model.onnx"
     expected = tmp_path / "home" / "objects" / "bundles" / "job-x" / "exp-1"
     assert (expected / "manifest.json").is_file()
     assert verify_bundle(expected).ok
@@ -602,29 +714,38 @@ def test_parity_falls_back_to_the_training_dataset_then_synthetic(
     assert source == "synthetic" and all(d.key.startswith("synthetic:") for d in got)
 
 
-def test_parity_threshold_defaults_come_from_the_quantize_modes() -> None:
+def test_parity_thresholds_cover_every_mode_and_override_one_at_a_time() -> None:
     defaults = ParityThresholds()
-    assert {m: defaults.for_mode(m) for m in QUANTIZE_MODES} == {
-        m: mode.default_agreement for m, mode in QUANTIZE_MODES.items()
-    }
+    for mode, spec in QUANTIZE_MODES.items():
+        assert 0.5 < defaults.for_mode(mode) <= 1.0  # a gate that can refuse
+        assert defaults.for_mode(mode) == spec.default_agreement
+        changed = ParityThresholds(**{mode: 0.25})
+        assert changed.for_mode(mode) == 0.25
+        others = set(QUANTIZE_MODES) - {mode}
+        assert all(changed.for_mode(m) == defaults.for_mode(m) for m in others)
+    # Quantizing loses agreement, never gains it: stricter thresholds for the wider modes.
+    assert defaults.for_mode("float32") >= defaults.for_mode("int8") >= defaults.for_mode("int4")
+    with pytest.raises(ExportError, match=r"no parity threshold for mode 'int3'.*float16"):
+        defaults.for_mode("int3")
+    with pytest.raises(ExportError, match="fraction in"):
+        ParityThresholds(int8=1.5)
 
 
 # -- publishing to s3: manifest last, an unfinished earlier attempt is cleared ------------------
 
 
-class _RecordingStore:
-    """A real object store that also remembers the order of its writes."""
+def _recording(store):
+    """The same store (same class, same state) that also remembers the order of its writes."""
 
-    def __init__(self, store) -> None:
-        self._store = store
-        self.writes: list[str] = []
+    class Recording(type(store)):
+        def put_file(self, key, path) -> None:
+            self.writes.append(key)
+            super().put_file(key, path)
 
-    def put_file(self, key, path) -> None:
-        self.writes.append(key)
-        self._store.put_file(key, path)
-
-    def __getattr__(self, name):
-        return getattr(self._store, name)
+    recording = Recording.__new__(Recording)
+    recording.__dict__.update(store.__dict__)
+    recording.writes = []
+    return recording
 
 
 @pytest.mark.aws
@@ -634,7 +755,7 @@ def test_s3_publish_uploads_manifest_last_and_clears_an_unfinished_attempt(
     import boto3
 
     from receipt_cloud.objects import open_object_store
-    from receipt_layoutlm.export.bundle import _check_destination, upload_bundle
+    from receipt_layoutlm.export.publish import upload_bundle
 
     bundle, _ = float16_bundle
     boto3.client("s3").create_bucket(Bucket=unique_name)
@@ -642,17 +763,47 @@ def test_s3_publish_uploads_manifest_last_and_clears_an_unfinished_attempt(
     store = open_object_store(prefix)
     store.put_bytes("vocab.txt", b"half-written")  # an earlier attempt died mid-upload
     store.put_bytes("stale-only-in-old-attempt.bin", b"x")
-    _check_destination(prefix)  # no manifest: a retry may go on
 
-    recording = _RecordingStore(store)
-    keys = upload_bundle(recording, bundle, before_manifest=lambda: recording.writes.append("zip"))
-    assert recording.writes[-2:] == ["zip", "manifest.json"] and keys[-1] == "manifest.json"
+    recording = _recording(store)
+    keys = upload_bundle(recording, bundle, before_upload=lambda: recording.writes.append("zip"))
+    assert recording.writes[0] == "zip" and recording.writes[-1] == "manifest.json"
+    assert keys[-1] == "manifest.json" and len(keys) == len(recording.writes) - 1
     assert not store.exists("stale-only-in-old-attempt.bin")
     assert store.get_bytes("vocab.txt") == (bundle / "vocab.txt").read_bytes()
     assert verify_bundle(bundle).ok
-
     with pytest.raises(ExportError, match="already holds a published bundle"):
-        _check_destination(prefix)
+        upload_bundle(store, bundle)
+
+
+@pytest.mark.aws
+def test_export_to_s3_clears_an_unfinished_attempt_and_refuses_a_published_prefix(
+    aws_env, unique_name, checkpoint_dir, docs
+) -> None:
+    import boto3
+
+    from receipt_cloud.objects import open_object_store
+
+    boto3.client("s3").create_bucket(Bucket=unique_name)
+    prefix = f"s3://{unique_name}/bundles/job-tiny/exp-retry"
+    store = open_object_store(prefix)
+    store.put_bytes("stale-only-in-old-attempt.bin", b"x")  # an earlier attempt died here
+    options = ExportOptions(
+        checkpoint=str(checkpoint_dir),
+        output=prefix,
+        quantize="float32",
+        formats=("onnx",),
+        seq_length=SEQ,
+        parity_receipts=1,
+        thresholds=ParityThresholds(int8=0.5),  # a random tiny model: near-tied logits
+        make_zip=False,
+    )
+    result = export_bundle(options, documents=docs[:1])
+    assert not store.exists("stale-only-in-old-attempt.bin")
+    assert result.artifact_uri("onnx") == f"{prefix}/model.onnx"
+    assert result.artifact_uri("coreml") is None
+    assert store.exists("manifest.json") and store.exists("model.int8.onnx")
+    with pytest.raises(ExportError, match="already holds a published bundle"):
+        export_bundle(options, documents=docs[:1])
 
 
 def test_every_record_quantize_mode_has_an_export_spec() -> None:

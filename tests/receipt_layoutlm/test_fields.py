@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from receipt_layoutlm.data import MERGE_PRESETS
 from receipt_layoutlm.document import DocWord
 from receipt_layoutlm.fields import (
     FIELD_LABELS,
@@ -306,3 +307,20 @@ def test_a_date_that_is_no_time_gives_no_time_field():
     # The field's own label still gives a span that does not parse, with value None.
     fields = extract_fields([("lunch", "TIME", 0.9), ("25/12/2018", "DATE", 0.9)])
     assert (fields["time"].text, fields["time"].value) == ("lunch", None)
+
+
+def test_address_field_reads_the_sroie_merged_name_too():
+    """Under the sroie/address_phone merge the address words are ADDRESS; the original name
+    still wins over the merged one when both are there."""
+    words = [("NO.53", "ADDRESS", 0.9), ("JALAN", "ADDRESS", 0.9), ("SAGU", "ADDRESS", 0.8)]
+    assert extract_fields(words, line_ids=[1, 1, 2])["address"].text == "NO.53 JALAN SAGU"
+    both = [("TEL", "ADDRESS", 0.99), ("03-1234", "ADDRESS", 0.99), ("X", None, 1.0),
+            ("JALAN", "ADDRESS_LINE", 0.5)]
+    assert extract_fields(both)["address"].text == "JALAN"
+
+
+@pytest.mark.parametrize("preset", sorted(MERGE_PRESETS))
+def test_every_merged_label_feeds_a_field(preset):
+    """A model trained under any preset still yields fields: each merge target is read."""
+    fed = {label for labels in FIELD_LABELS.values() for label in labels}
+    assert set(MERGE_PRESETS[preset].values()) <= fed

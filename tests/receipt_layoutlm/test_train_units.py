@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from receipt_cloud.objects.local import LocalObjectStore
 from receipt_layoutlm.cli import build_parser, main
 from receipt_layoutlm.document import DocWord, ReceiptDocument
 from receipt_layoutlm.errors import TrainingError
@@ -31,42 +32,42 @@ def _checkpoint(root: Path, step: int, *, complete: bool) -> Path:
 
 
 def test_resume_skips_a_newest_checkpoint_without_trainer_state(tmp_path: Path) -> None:
-    from receipt_layoutlm.training.trainer import _newest_checkpoint
+    from receipt_layoutlm.training.run_dir import RunDir, step_of
 
-    assert _newest_checkpoint(tmp_path / "absent") is None
-    _checkpoint(tmp_path, 4, complete=True)
-    complete = _checkpoint(tmp_path, 12, complete=True)
-    _checkpoint(tmp_path, 16, complete=False)  # an upload or save cut short
-    (tmp_path / "checkpoint-notes").mkdir()
-    assert _newest_checkpoint(tmp_path) == complete
+    run_dir = RunDir(root=tmp_path, objects=None, prefix="runs/j")
+    assert run_dir.newest_checkpoint() is None
+    _checkpoint(run_dir.checkpoints, 4, complete=True)
+    _checkpoint(run_dir.checkpoints, 9, complete=True)
+    complete = _checkpoint(run_dir.checkpoints, 12, complete=True)  # 12 > 9 as numbers
+    _checkpoint(run_dir.checkpoints, 16, complete=False)  # an upload or save cut short
+    (run_dir.checkpoints / "checkpoint-notes").mkdir()
+    assert run_dir.newest_checkpoint() == complete
+    assert step_of(complete) == 12 and step_of("checkpoint-notes") is None
 
 
-class _RecordingStore:
-    """A real local object store that remembers the order of its writes."""
+class _RecordingStore(LocalObjectStore):
+    """A real local object store that remembers the order of its writes (a subclass, so the
+    base class's ``upload_dir`` goes through the recording ``put_file``)."""
 
     def __init__(self, root: Path) -> None:
-        from receipt_cloud.objects import open_object_store
-
-        self._store = open_object_store(str(root))
+        super().__init__(root)
         self.writes: list[str] = []
 
     def put_file(self, key: str, path: Path) -> None:
         self.writes.append(key)
-        self._store.put_file(key, path)
-
-    def __getattr__(self, name: str):
-        return getattr(self._store, name)
+        super().put_file(key, path)
 
 
 def test_checkpoint_sync_uploads_trainer_state_last(tmp_path: Path) -> None:
     from receipt_layoutlm.training.callbacks import CheckpointSync
+    from receipt_layoutlm.training.run_dir import RunDir
 
-    local = tmp_path / "checkpoints"
-    ckpt = _checkpoint(local, 8, complete=True)
+    store = _RecordingStore(tmp_path / "objects")
+    run_dir = RunDir(root=tmp_path / "work", objects=store, prefix="runs/j")
+    ckpt = _checkpoint(run_dir.checkpoints, 8, complete=True)
     for name in ("optimizer.pt", "scheduler.pt", "zz_rng_state.pth"):
         (ckpt / name).write_bytes(b"x")
-    store = _RecordingStore(tmp_path / "objects")
-    CheckpointSync(store, "runs/j/checkpoints", local, lambda: None).sync()
+    CheckpointSync(run_dir).sync()
     assert store.writes[-1] == "runs/j/checkpoints/checkpoint-8/trainer_state.json"
     assert len(store.writes) == 5
 

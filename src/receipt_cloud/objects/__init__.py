@@ -20,6 +20,8 @@ from receipt_cloud.errors import (
 from receipt_cloud.objects._base import ObjectStore
 from receipt_cloud.objects._uri import (
     SchemeBackend,
+    bucket_uri,
+    is_remote_uri,
     local_path,
     open_object_store,
     parse_s3_uri,
@@ -40,6 +42,8 @@ __all__ = [
     "SchemeBackend",
     "UnknownSchemeError",
     "UnsafeKeyError",
+    "bucket_uri",
+    "is_remote_uri",
     "local_path",
     "open_object_store",
     "parse_s3_uri",

@@ -73,9 +73,19 @@ class ObjectStore(abc.ABC):
     def uri(self, key: str = "") -> str:
         """The URI that ``resolve_uri`` maps back to this store and key."""
 
-    def upload_dir(self, local_dir: str | os.PathLike[str], prefix: str) -> list[str]:
-        """Upload every file under ``local_dir`` to ``prefix/<relative path>``; returns the keys.
+    def upload_dir(
+        self,
+        local_dir: str | os.PathLike[str],
+        prefix: str,
+        *,
+        commit_last: str | None = None,
+    ) -> list[str]:
+        """Upload every file under ``local_dir`` to ``prefix/<relative path>``; returns the keys
+        in upload order.
 
+        ``commit_last`` (a path relative to ``local_dir``, e.g. ``manifest.json``) is uploaded
+        after every other file, so a reader that takes the directory as complete once that file
+        is there never sees half of it; if an upload fails first, the commit file is not written.
         Symlinks that resolve outside ``local_dir`` are skipped with a warning, so a stray link
         (to ``~/.aws/credentials``, say) never leaks a file into the bucket.
         """
@@ -83,7 +93,7 @@ class ObjectStore(abc.ABC):
         if not root.is_dir():
             raise NotADirectoryError(f"upload_dir: {root} is not a directory")
         real_root = root.resolve()
-        keys: list[str] = []
+        files: list[tuple[str, Path]] = []
         for path in sorted(p for p in root.rglob("*") if p.is_file()):
             if path.is_symlink() and not path.resolve().is_relative_to(real_root):
                 logger.warning(
@@ -91,7 +101,18 @@ class ObjectStore(abc.ABC):
                     path, path.resolve(), root,
                 )
                 continue
-            key = join_key(prefix, path.relative_to(root).as_posix())
+            files.append((path.relative_to(root).as_posix(), path))
+        if commit_last is not None:
+            commit = PurePosixPath(commit_last).as_posix()
+            if commit not in {rel for rel, _ in files}:
+                raise FileNotFoundError(
+                    f"upload_dir: commit_last {commit_last!r} is not a file under {root}; "
+                    "write it before uploading"
+                )
+            files.sort(key=lambda entry: entry[0] == commit)
+        keys: list[str] = []
+        for rel, path in files:
+            key = join_key(prefix, rel)
             self.put_file(key, path)
             keys.append(key)
         return keys

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -38,6 +39,22 @@ def split_scheme(uri: str) -> tuple[str, str]:
     if not match:
         return "", uri
     return match.group(1).lower(), uri[match.end() :]
+
+
+def is_remote_uri(uri: str | os.PathLike[str]) -> bool:
+    """Whether ``uri`` names a remote object store (``s3://``...) that must be downloaded from;
+    False for a plain path (``str`` or ``Path``) and for ``file://`` URIs."""
+    if not isinstance(uri, str):
+        return False
+    scheme, _ = split_scheme(uri)
+    return scheme not in ("", "file")
+
+
+def bucket_uri(name: str) -> str:
+    """A bare bucket name (a stack output, ``RUNS_BUCKET_NAME``) becomes ``s3://name``; a URI
+    (``s3://…``, ``file://…``) is kept."""
+    scheme, _ = split_scheme(name)
+    return name if scheme else f"s3://{name}"
 
 
 def _backend(uri: str) -> SchemeBackend:

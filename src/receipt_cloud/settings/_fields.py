@@ -5,10 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-
-def bucket_uri(name: str) -> str:
-    """A bare bucket name becomes ``s3://name``; a URI (``s3://…``, ``file://…``) is kept."""
-    return name if "://" in name else f"s3://{name}"
+from receipt_cloud.objects import bucket_uri
 
 
 def _same(value: str) -> str:

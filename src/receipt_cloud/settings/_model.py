@@ -11,6 +11,7 @@ from receipt_cloud.errors import UnknownObjectsKindError, UnknownQueueNameError
 if TYPE_CHECKING:
     from receipt_cloud.objects import ObjectStore
     from receipt_cloud.queues import Queue
+    from receipt_dynamo import ReceiptStore
 
 StoreBackend = Literal["sqlite", "dynamodb"]
 
@@ -41,7 +42,10 @@ class Settings:
     store_backend: StoreBackend
     """Record store backend for ``receipt_dynamo.open_store``: ``sqlite`` or ``dynamodb``."""
     table_name: str
-    """DynamoDB table name, or the SQLite file path when ``store_backend`` is ``sqlite``."""
+    """Where the records live: the DynamoDB table name, or (despite the name) the path of the
+    SQLite file when ``store_backend`` is ``sqlite``; ``--env local`` defaults it to
+    ``<data-dir>/receipts.sqlite3``. ``--table-name`` sets either; ``DYNAMO_TABLE_NAME`` only
+    the DynamoDB name."""
     raw_uri: str
     """Object store root for uploaded images (``s3://raw-bucket`` or the local objects dir)."""
     runs_uri: str
@@ -68,15 +72,13 @@ class Settings:
         values["data_dir"] = str(self.data_dir)
         return values
 
-    def open_store(self) -> Any:
+    def open_store(self) -> ReceiptStore:
         """The record store (``receipt_dynamo``) these settings name."""
         # Imported here so receipt_cloud loads (and its tests run) without receipt_dynamo.
         from receipt_dynamo import open_store
 
         if self.store_backend == "sqlite":
-            path = Path(self.table_name)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            return open_store("sqlite", path=path)
+            return open_store("sqlite", path=Path(self.table_name))
         return open_store(
             "dynamodb",
             table_name=self.table_name,

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -15,14 +16,18 @@ def _open_sqlite(**options: Any) -> Table:
 
     path = options.pop("path", None)
     if path is None:
-        raise StoreUnavailableError("the sqlite backend needs path=<file of the table>")
-    return SqliteTable(path, **options)
+        raise StoreUnavailableError(
+            "the sqlite backend needs path=<file of the table>; use "
+            "receipt_cloud.settings.resolve_settings().open_store() for the local data directory "
+            "($RECEIPTS_HOME or ./.receipts)"
+        )
+    return SqliteTable(path, **{k: v for k, v in options.items() if v is not None})
 
 
 def _open_dynamodb(**options: Any) -> Table:
     from receipt_dynamo.backends.dynamodb import DynamoTable
 
-    table_name = options.pop("table_name", None)
+    table_name = options.pop("table_name", None) or os.environ.get("DYNAMO_TABLE_NAME")
     if not table_name:
         raise StoreUnavailableError(
             "the dynamodb backend needs a table name; pass --table-name or set DYNAMO_TABLE_NAME"
@@ -31,11 +36,7 @@ def _open_dynamodb(**options: Any) -> Table:
 
 
 BACKENDS: dict[str, Callable[..., Table]] = {"sqlite": _open_sqlite, "dynamodb": _open_dynamodb}
-
-
-def register_backend(name: str, opener: Callable[..., Table]) -> None:
-    """Make ``open_table(name, **options)`` call ``opener(**options)``."""
-    BACKENDS[name] = opener
+"""Backend name -> opener taking that backend's keyword options."""
 
 
 def open_table(backend: str, **options: Any) -> Table:

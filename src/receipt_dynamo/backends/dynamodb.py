@@ -10,10 +10,11 @@ The endpoint comes from ``endpoint_url`` or boto3's own ``AWS_ENDPOINT_URL``; th
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 import boto3
@@ -32,8 +33,10 @@ from receipt_dynamo._table import (
     NotExists,
     NotExistsOrAttributeNotIn,
     Page,
+    T,
     Table,
     TransactOp,
+    condition_held,
     send_with_retry,
 )
 from receipt_dynamo.errors import (
@@ -43,9 +46,8 @@ from receipt_dynamo.errors import (
     StoreUnavailableError,
     TableSchemaError,
 )
+from receipt_dynamo.keys import GSI_NAMES, INDEXES, KEY_ATTRIBUTES
 
-GSI_NAMES = ("GSI1", "GSI2", "GSI3", "GSI4")
-INDEX_NAMES = (*GSI_NAMES, "GSITYPE")
 # ValidationException texts that are about the table (its keys or indexes), not about an item.
 _SCHEMA_MESSAGES = ("specified index", "invalid index", "schema", "index key")
 _serializer = TypeSerializer()
@@ -134,7 +136,7 @@ def create_table(client_or_resource: Any, table_name: str, *, wait: bool = True)
     PAY_PER_REQUEST. Accepts a boto3 DynamoDB client or resource; an existing table is kept.
     """
     client = getattr(getattr(client_or_resource, "meta", None), "client", client_or_resource)
-    attributes = ["PK", "SK", "TYPE"] + [f"{g}{p}" for g in GSI_NAMES for p in ("PK", "SK")]
+    attributes = list(KEY_ATTRIBUTES)
     indexes = [
         {
             "IndexName": g,
@@ -179,7 +181,7 @@ def check_table_schema(client: Any, table_name: str) -> None:
     table = client.describe_table(TableName=table_name)["Table"]
     key_names = {k["AttributeName"] for k in table.get("KeySchema", [])}
     present = {i["IndexName"] for i in table.get("GlobalSecondaryIndexes", [])}
-    missing = [name for name in INDEX_NAMES if name not in present]
+    missing = [name for name in INDEXES if name not in present]
     problems = []
     if key_names != {"PK", "SK"}:
         problems.append(f"its key is {sorted(key_names)} instead of PK/SK")
@@ -359,32 +361,12 @@ class DynamoTable(Table):
             send, requests, what="DynamoDB batch write", max_attempts=self.max_batch_attempts
         )
 
-    def put_items_conditionally(self, items: Sequence[Item], condition: Condition) -> list[bool]:
-        # DynamoDB batches cannot carry conditions: conditional puts run concurrently instead.
-        def put(item: Item) -> bool:
-            try:
-                self.put_item(item, condition=condition)
-            except ConditionFailedError:
-                return False
-            return True
-
-        if len(items) <= 1:
-            return [put(i) for i in items]
-        with ThreadPoolExecutor(max_workers=min(8, len(items))) as pool:
-            return list(pool.map(put, items))
-
-    def delete_items_conditionally(self, keys: Sequence[Key], condition: Condition) -> list[bool]:
-        def delete(key: Key) -> bool:
-            try:
-                self.delete_item(key["PK"], key["SK"], condition=condition)
-            except ConditionFailedError:
-                return False
-            return True
-
-        if len(keys) <= 1:
-            return [delete(k) for k in keys]
-        with ThreadPoolExecutor(max_workers=min(8, len(keys))) as pool:
-            return list(pool.map(delete, keys))
+    def each_conditionally(self, targets: Sequence[T], write: Callable[[T], None]) -> list[bool]:
+        # DynamoDB batches cannot carry conditions: conditional writes run concurrently instead.
+        if len(targets) <= 1:
+            return [condition_held(write, t) for t in targets]
+        with ThreadPoolExecutor(max_workers=min(8, len(targets))) as pool:
+            return list(pool.map(partial(condition_held, write), targets))
 
     def transact_write(self, ops: Sequence[TransactOp]) -> None:
         if len(ops) > 100:

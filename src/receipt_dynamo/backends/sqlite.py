@@ -27,9 +27,9 @@ from receipt_dynamo._table import (
     chunked,
 )
 from receipt_dynamo.errors import ConditionFailedError, StoreUnavailableError
+from receipt_dynamo.keys import GSI_NAMES, KEY_ATTRIBUTES
 
-GSI_NAMES = ("GSI1", "GSI2", "GSI3", "GSI4")
-KEY_COLUMNS = ("PK", "SK", "TYPE", *(f"{g}{p}" for g in GSI_NAMES for p in ("PK", "SK")))
+KEY_COLUMNS = KEY_ATTRIBUTES
 DEFAULT_PAGE_SIZE = 1000
 _NAME = re.compile(r"[A-Za-z0-9_.-]{1,255}")
 _PREFIX_END = "\U0010ffff"  # sorts after every other character in SQLite's binary collation

@@ -41,13 +41,17 @@ class Entity:
 
     ENTITY_TYPE: ClassVar[str] = ""
 
-    @property
-    def pk(self) -> str:
+    def main_key(self) -> tuple[str, str]:
+        """``(PK, SK)``, composed by the entity's function in ``keys`` (``keys.receipt_key``…)."""
         raise NotImplementedError
 
     @property
+    def pk(self) -> str:
+        return self.main_key()[0]
+
+    @property
     def sk(self) -> str:
-        raise NotImplementedError
+        return self.main_key()[1]
 
     @property
     def key(self) -> dict[str, str]:

@@ -75,13 +75,8 @@ class CoreMLExportJob(Entity):
                 raise EntityValidationError(f"{owner}.export_duration_seconds must be >= 0")
             self._set("export_duration_seconds", seconds)
 
-    @property
-    def pk(self) -> str:
-        return keys.export_pk(self.export_id)
-
-    @property
-    def sk(self) -> str:
-        return keys.EXPORT_SK
+    def main_key(self) -> keys.MainKey:
+        return keys.export_key(self.export_id)
 
     def index_keys(self) -> dict[str, str]:
         created = keys.created_sk(self.created_at)

@@ -66,10 +66,5 @@ class Image(Entity):
             if getattr(self, name) is not None:
                 check_str("Image", name, getattr(self, name))
 
-    @property
-    def pk(self) -> str:
-        return keys.image_pk(self.image_id)
-
-    @property
-    def sk(self) -> str:
-        return keys.IMAGE_SK
+    def main_key(self) -> keys.MainKey:
+        return keys.image_key(self.image_id)

@@ -32,7 +32,7 @@ class Job(Entity):
     name: str
     """Human/job-system name, e.g. ``layoutlm-2024-05-01``; looked up via GSI2."""
     status: JobStatus = JobStatus.PENDING
-    """pending -> running -> succeeded | failed | interrupted."""
+    """PENDING -> RUNNING -> SUCCEEDED | FAILED | INTERRUPTED (see ``JobStatus``)."""
     created_at: str = dataclasses.field(default_factory=utc_now)
     """Creation time (ISO 8601, +00:00)."""
     updated_at: str | None = None
@@ -65,13 +65,8 @@ class Job(Entity):
             if getattr(self, name) is not None:
                 check_str("Job", name, getattr(self, name), allow_empty=True)
 
-    @property
-    def pk(self) -> str:
-        return keys.job_pk(self.job_id)
-
-    @property
-    def sk(self) -> str:
-        return keys.JOB_SK
+    def main_key(self) -> keys.MainKey:
+        return keys.job_key(self.job_id)
 
     def index_keys(self) -> dict[str, str]:
         created = keys.created_sk(self.created_at)
@@ -123,13 +118,8 @@ class JobMetric(Entity):
         if self.unit is not None:
             check_str(owner, "unit", self.unit)
 
-    @property
-    def pk(self) -> str:
-        return keys.job_pk(self.job_id)
-
-    @property
-    def sk(self) -> str:
-        return keys.metric_sk(self.metric_name, self.timestamp)
+    def main_key(self) -> keys.MainKey:
+        return keys.metric_key(self.job_id, self.metric_name, self.timestamp)
 
     def index_keys(self) -> dict[str, str]:
         return {

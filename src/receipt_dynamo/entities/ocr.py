@@ -65,13 +65,8 @@ class OCRJob(Entity):
         if self.receipt_id is not None:
             check_positive_int("OCRJob", "receipt_id", self.receipt_id)
 
-    @property
-    def pk(self) -> str:
-        return keys.image_pk(self.image_id)
-
-    @property
-    def sk(self) -> str:
-        return keys.ocr_job_sk(self.job_id)
+    def main_key(self) -> keys.MainKey:
+        return keys.ocr_job_key(self.image_id, self.job_id)
 
     def index_keys(self) -> dict[str, str]:
         return {
@@ -108,13 +103,8 @@ class OCRRoutingDecision(Entity):
         check_non_negative_int("OCRRoutingDecision", "receipt_count", self.receipt_count)
         self._set("status", check_enum("OCRRoutingDecision", "status", RoutingStatus, self.status))
 
-    @property
-    def pk(self) -> str:
-        return keys.image_pk(self.image_id)
-
-    @property
-    def sk(self) -> str:
-        return keys.routing_sk(self.job_id)
+    def main_key(self) -> keys.MainKey:
+        return keys.routing_key(self.image_id, self.job_id)
 
     def index_keys(self) -> dict[str, str]:
         return {

@@ -79,13 +79,8 @@ class Receipt(Entity):
             self._set(name, _point("Receipt", name, {"x": x, "y": y} if value is None else value))
         check_sha256("Receipt", self.sha256)
 
-    @property
-    def pk(self) -> str:
-        return keys.image_pk(self.image_id)
-
-    @property
-    def sk(self) -> str:
-        return keys.receipt_sk(self.receipt_id)
+    def main_key(self) -> keys.MainKey:
+        return keys.receipt_key(self.image_id, self.receipt_id)
 
     def index_keys(self) -> dict[str, str]:
         return {
@@ -112,13 +107,8 @@ class ReceiptLine(WordGeometry, Entity):
         check_id("ReceiptLine", "line_id", self.line_id)
         self._validate_geometry()
 
-    @property
-    def pk(self) -> str:
-        return keys.image_pk(self.image_id)
-
-    @property
-    def sk(self) -> str:
-        return keys.line_sk(self.receipt_id, self.line_id)
+    def main_key(self) -> keys.MainKey:
+        return keys.line_key(self.image_id, self.receipt_id, self.line_id)
 
     def index_keys(self) -> dict[str, str]:
         return {
@@ -148,13 +138,8 @@ class ReceiptWord(WordGeometry, Entity):
         check_id("ReceiptWord", "word_id", self.word_id)
         self._validate_geometry()
 
-    @property
-    def pk(self) -> str:
-        return keys.image_pk(self.image_id)
-
-    @property
-    def sk(self) -> str:
-        return keys.word_sk(self.receipt_id, self.line_id, self.word_id)
+    def main_key(self) -> keys.MainKey:
+        return keys.word_key(self.image_id, self.receipt_id, self.line_id, self.word_id)
 
     def index_keys(self) -> dict[str, str]:
         return {
@@ -214,13 +199,10 @@ class ReceiptWordLabel(Entity):
         """True unless a human decided (VALID/INVALID): proposals never replace human decisions."""
         return self.validation_status not in PROTECTED_STATUSES
 
-    @property
-    def pk(self) -> str:
-        return keys.image_pk(self.image_id)
-
-    @property
-    def sk(self) -> str:
-        return keys.label_sk(self.receipt_id, self.line_id, self.word_id, self.label)
+    def main_key(self) -> keys.MainKey:
+        return keys.label_key(
+            self.image_id, self.receipt_id, self.line_id, self.word_id, self.label
+        )
 
     def index_keys(self) -> dict[str, str]:
         path = keys.label_path(

@@ -9,13 +9,18 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import logging
 import sys
 from collections.abc import Sequence
 from typing import Any
 
 from receipt_cloud.errors import ReceiptCloudError
 from receipt_dynamo.errors import ReceiptDynamoError
+from receipt_layoutlm.cli.log_levels import (
+    DEFAULT_LOG_LEVEL,
+    add_log_level_option,
+    configure_logging,
+    is_debug,
+)
 from receipt_layoutlm.errors import ReceiptLayoutLMError
 
 # Command-group modules, in the order their commands appear in --help.
@@ -27,9 +32,6 @@ _COMMAND_MODULES = (
 )
 
 
-DEFAULT_LOG_LEVEL = "INFO"
-
-
 def _common_options(default: str | None) -> argparse.ArgumentParser:
     """Options every command accepts, before or after the subcommand's name.
 
@@ -37,12 +39,7 @@ def _common_options(default: str | None) -> argparse.ArgumentParser:
     option left off after the subcommand does not overwrite one given before it.
     """
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument(
-        "--log-level",
-        default=argparse.SUPPRESS if default is None else default,
-        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
-        help=f"logging verbosity (default {DEFAULT_LOG_LEVEL})",
-    )
+    add_log_level_option(common, default)
     return common
 
 
@@ -68,30 +65,21 @@ def build_parser() -> argparse.ArgumentParser:
         dest="command", metavar="COMMAND", required=True, parser_class=_CommandParser
     )
     for name in _COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-            continue  # a command group not built yet
-        module.register(subparsers)
+        importlib.import_module(name).register(subparsers)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=getattr(logging, args.log_level),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    configure_logging(args.log_level)
     try:
         return int(args.handler(args) or 0)
     except KeyboardInterrupt:
         return 130
     except (ReceiptLayoutLMError, ReceiptDynamoError, ReceiptCloudError) as exc:
         # Errors raised on purpose carry their fix: one readable line, a traceback at DEBUG.
-        if args.log_level == "DEBUG":
+        if is_debug(args.log_level):
             raise
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from receipt_cloud.settings import add_settings_arguments, settings_from_args
+from receipt_dynamo.vocabulary import CORE_LABELS
 from receipt_layoutlm.importers import IMPORTER_NAMES
 
 
@@ -34,7 +35,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     importer.add_argument(
         "--labels", choices=("core", "native"), default="core",
-        help="'core' maps to the 22 receipt labels (default); 'native' keeps the dataset's names",
+        help=f"'core' maps to the {len(CORE_LABELS)} receipt labels (default); 'native' keeps "
+        "the dataset's names",
     )
     importer.add_argument("--limit", type=positive_int, default=None, metavar="N",
                           help="import at most N receipts")

@@ -7,7 +7,9 @@ import json
 import sys
 from typing import Any
 
-from receipt_layoutlm.export.quantize import DEFAULT_QUANTIZE, QUANTIZE_MODES
+from receipt_layoutlm.cli.dataclass_flags import Flag, add_flags, flag_values
+from receipt_layoutlm.export import ExportOptions
+from receipt_layoutlm.export.quantize import QUANTIZE_MODES
 
 
 def _fraction(text: str) -> float:
@@ -27,6 +29,40 @@ def _add_settings(parser: argparse.ArgumentParser) -> None:
     add_settings_arguments(parser)
 
 
+_FLAGS_BEFORE_THRESHOLDS = (
+    Flag("quantize", help=f"{'|'.join(QUANTIZE_MODES)} (default {{default}})"),
+    Flag(
+        "formats",
+        help="comma-separated: coreml,onnx (default both)",
+        kwargs={"type": _formats},
+    ),
+    Flag("seq_length", help="fixed sequence length"),
+    Flag("model_name", help="name of the .mlpackage"),
+    Flag(
+        "parity_data",
+        help="JSONL dataset with parity receipts (else the environment's store when it has "
+        "VALID receipts, else the checkpoint's training dataset file, else synthetic)",
+        kwargs={"metavar": "PATH.jsonl"},
+    ),
+    Flag("parity_receipts", help="receipts for parity"),
+)
+_FLAGS_AFTER_THRESHOLDS = (
+    Flag("int4_block_size", help="int4 block size; 0 = per channel"),
+    Flag("weight_threshold", help="weights with fewer elements stay float (default {default})"),
+    Flag("export_id", help="export id (default: a new uuid)"),
+    Flag("job_id", help="training job id/name (default: from checkpoint.json)"),
+    Flag(
+        "make_zip",
+        "--no-zip",
+        help="do not write <output>.zip",
+        kwargs={"action": "store_false"},
+    ),
+)
+EXPORT_FLAGS = (*_FLAGS_BEFORE_THRESHOLDS, *_FLAGS_AFTER_THRESHOLDS)
+"""ExportOptions fields with a flag; defaults and types are the dataclass's. In --help the
+--min-agreement-<mode> flags (ExportOptions.thresholds) come between the two parts."""
+
+
 def register(subparsers: Any) -> None:
     export = subparsers.add_parser(
         "export-coreml",
@@ -44,26 +80,7 @@ def register(subparsers: Any) -> None:
         help="where the bundle goes (must be new/empty); default: "
         "bundles/<job>/<export_id>/ in the environment's bundles store",
     )
-    export.add_argument(
-        "--quantize",
-        default=DEFAULT_QUANTIZE,
-        help=f"{'|'.join(QUANTIZE_MODES)} (default {DEFAULT_QUANTIZE})",
-    )
-    export.add_argument(
-        "--formats",
-        type=_formats,
-        default=("coreml", "onnx"),
-        help="comma-separated: coreml,onnx (default both)",
-    )
-    export.add_argument("--seq-length", type=int, default=512, help="fixed sequence length")
-    export.add_argument("--model-name", default="LayoutLM", help="name of the .mlpackage")
-    export.add_argument(
-        "--parity-data",
-        metavar="PATH.jsonl",
-        help="JSONL dataset with parity receipts (else the environment's store when it has "
-        "VALID receipts, else the checkpoint's training dataset file, else synthetic)",
-    )
-    export.add_argument("--parity-receipts", type=int, default=20, help="receipts for parity")
+    add_flags(export, ExportOptions, _FLAGS_BEFORE_THRESHOLDS)
     for mode in QUANTIZE_MODES:
         export.add_argument(
             f"--min-agreement-{mode}",
@@ -72,18 +89,7 @@ def register(subparsers: Any) -> None:
             metavar="FRACTION",
             help=f"parity threshold for {mode} (default {QUANTIZE_MODES[mode].default_agreement})",
         )
-    export.add_argument(
-        "--int4-block-size", type=int, default=32, help="int4 block size; 0 = per channel"
-    )
-    export.add_argument(
-        "--weight-threshold",
-        type=int,
-        default=2048,
-        help="weights with fewer elements stay float (default 2048)",
-    )
-    export.add_argument("--export-id", help="export id (default: a new uuid)")
-    export.add_argument("--job-id", help="training job id/name (default: from checkpoint.json)")
-    export.add_argument("--no-zip", action="store_true", help="do not write <output>.zip")
+    add_flags(export, ExportOptions, _FLAGS_AFTER_THRESHOLDS)
     export.add_argument("--json", action="store_true", help="print the result as JSON")
     _add_settings(export)
     export.set_defaults(handler=run_export)
@@ -123,7 +129,7 @@ def run_export(args: argparse.Namespace) -> int:
     import uuid
 
     from receipt_layoutlm.checkpoint import recorded_job
-    from receipt_layoutlm.export.bundle import ExportOptions, export_bundle
+    from receipt_layoutlm.export import export_bundle
     from receipt_layoutlm.export.parity import ParityThresholds
     from receipt_layoutlm.export.quantize import get_quantize_mode
 
@@ -147,20 +153,13 @@ def run_export(args: argparse.Namespace) -> int:
         job = args.job_id or recorded_job(checkpoint) or "unknown-job"
         output = BundleRegistry.from_settings(settings).bundle_uri(job, export_id)
     options = ExportOptions(
-        checkpoint=checkpoint,
-        output=output,
-        quantize=args.quantize,
-        formats=tuple(args.formats),
-        seq_length=args.seq_length,
-        model_name=args.model_name,
-        parity_receipts=args.parity_receipts,
-        parity_data=args.parity_data,
-        thresholds=thresholds,
-        int4_block_size=args.int4_block_size,
-        weight_threshold=args.weight_threshold,
-        export_id=export_id,
-        job_id=args.job_id,
-        make_zip=not args.no_zip,
+        **{
+            **flag_values(args, EXPORT_FLAGS),
+            "checkpoint": checkpoint,
+            "output": output,
+            "thresholds": thresholds,
+            "export_id": export_id,
+        }
     )
     result = export_bundle(options, settings=settings)
     if args.json:
@@ -169,8 +168,8 @@ def run_export(args: argparse.Namespace) -> int:
                 {
                     "export_id": result.export_id,
                     "bundle_uri": result.bundle_uri,
-                    "mlpackage_uri": result.mlpackage_uri,
-                    "onnx_uri": result.onnx_uri,
+                    "mlpackage_uri": result.artifact_uri("coreml"),
+                    "onnx_uri": result.artifact_uri("onnx"),
                     "zip_uri": result.zip_uri,
                     "model_size_bytes": result.model_size_bytes,
                     "export_duration_seconds": result.export_duration_seconds,

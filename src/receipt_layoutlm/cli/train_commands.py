@@ -11,6 +11,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from receipt_layoutlm.cli.dataclass_flags import Flag, add_flags, flag_values
+from receipt_layoutlm.data import MERGE_PRESETS, DatasetConfig, parse_label_merges
+from receipt_layoutlm.training import TrainingConfig
+
 log = logging.getLogger(__name__)
 
 
@@ -20,113 +24,83 @@ def _settings_args(parser: argparse.ArgumentParser) -> None:
     add_settings_arguments(parser)
 
 
-def _dataset_args(parser: argparse.ArgumentParser) -> None:
-    from receipt_layoutlm.data import MERGE_PRESETS
-
-    group = parser.add_argument_group("dataset")
-    group.add_argument("--dataset", metavar="FILE.jsonl", help="JSONL dataset instead of the store")
-    group.add_argument("--merge-preset", choices=sorted(MERGE_PRESETS), default=None)
-    group.add_argument(
-        "--label-merges", metavar="JSON", help='extra merges, e.g. \'{"TIP": "AMOUNT"}\''
-    )
-    group.add_argument(
-        "--merge-amounts", action="store_true", help="legacy: same as --merge-preset amounts"
-    )
-    group.add_argument(
+# --dataset … --downsample-empty (train and evaluate): DatasetConfig fields. Split and merge
+# flags default to None = not given: train then uses DatasetConfig's defaults, evaluate the
+# checkpoint's recorded split and merges (DatasetConfig.inherit).
+DATASET_FLAGS = (
+    Flag(
+        "dataset_file",
+        "--dataset",
+        help="JSONL dataset instead of the store",
+        kwargs={"metavar": "FILE.jsonl"},
+    ),
+    Flag("merge_preset", default=None, kwargs={"choices": sorted(MERGE_PRESETS)}),
+    Flag(
+        "label_merges",
+        default=None,
+        convert=parse_label_merges,
+        help='extra merges, e.g. \'{"TIP": "AMOUNT"}\'',
+        kwargs={"metavar": "JSON"},
+    ),
+    Flag("merge_amounts", default=None, help="legacy: same as --merge-preset amounts"),
+    Flag(
+        "allowed_labels",
         "--allowed-label",
-        action="append",
-        default=[],
-        metavar="LABEL",
+        default=None,
         help="keep only these (merged) labels, others become O; repeatable",
-    )
-    group.add_argument("--unverified", choices=["o", "mask"], default="o")
-    group.add_argument("--split-file", metavar="FILE.json", help='frozen {"train","dev"} keys')
-    # None = not given: train uses DatasetConfig's defaults, evaluate the checkpoint's split.
-    group.add_argument("--dev-ratio", type=float, default=None, help="dev share (default 0.2)")
-    group.add_argument("--split-seed", type=int, default=None, help="split seed (default 42)")
-    group.add_argument(
-        "--downsample-empty", type=float, default=1.0, help="share of entity-free windows kept"
-    )
+        kwargs={"action": "append", "metavar": "LABEL"},
+    ),
+    "unverified",
+    Flag("split_file", help='frozen {"train","dev"} keys', kwargs={"metavar": "FILE.json"}),
+    Flag("dev_ratio", default=None, help="dev share (default {default})"),
+    Flag("split_seed", default=None, help="split seed (default {default})"),
+    Flag("downsample_empty", help="share of entity-free windows kept"),
+)
+
+HYPERPARAMETER_FLAGS = (
+    "epochs",
+    "batch_size",
+    "learning_rate",
+    "warmup_ratio",
+    "early_stopping_patience",
+    "weight_decay",
+    "gradient_accumulation_steps",
+    "label_smoothing",
+    "seed",
+    "max_seq_length",
+    "stride",
+    "checkpoint_metric",
+    "new_param_lr_multiplier",
+    Flag("max_steps", help="stop after N steps (smoke runs)"),
+)
+MODEL_FLAGS = (
+    Flag("pretrained", help="LayoutLM checkpoint", kwargs={"metavar": "DIR_OR_HUB_ID"}),
+    Flag("init_from", help="BERT-family checkpoint (warm start)", kwargs={"metavar": "DIR"}),
+    Flag(
+        "model_size",
+        help="without --pretrained/--init-from: tiny = from scratch, base = MiniLM warm start",
+    ),
+)
+
+TRAINING_FLAGS = (*HYPERPARAMETER_FLAGS, *MODEL_FLAGS)
+"""TrainingConfig fields with a flag (logging_steps and save_total_limit have none)."""
 
 
-SPLIT_FIELDS = ("dev_ratio", "split_seed", "split_file")
-"""DatasetConfig fields that decide the split (flags --dev-ratio, --split-seed, --split-file)."""
-MERGE_FIELDS = ("merge_preset", "label_merges", "merge_amounts", "allowed_labels")
-"""DatasetConfig fields that decide the label set (merge and allowed-label flags)."""
+def _dataset_args(parser: argparse.ArgumentParser) -> None:
+    add_flags(parser.add_argument_group("dataset"), DatasetConfig, DATASET_FLAGS)
 
 
-def _split_flags_given(args: argparse.Namespace) -> bool:
-    return any(getattr(args, name) is not None for name in SPLIT_FIELDS)
+def _dataset_config(args: argparse.Namespace) -> DatasetConfig:
+    return DatasetConfig.from_dict(flag_values(args, DATASET_FLAGS))
 
 
-def _merge_flags_given(args: argparse.Namespace) -> bool:
-    return bool(args.merge_preset or args.label_merges or args.merge_amounts or args.allowed_label)
-
-
-def _dataset_config(args: argparse.Namespace, *, recorded: dict[str, Any] | None = None) -> Any:
-    """The DatasetConfig of the flags; split and merge fields the user did not pass come from
-    ``recorded`` (the checkpoint's training config) when given, else DatasetConfig's defaults."""
-    from receipt_layoutlm.data import DatasetConfig
-    from receipt_layoutlm.errors import DatasetError
-
-    merges = {}
-    if args.label_merges:
-        try:
-            merges = json.loads(args.label_merges)
-        except json.JSONDecodeError as exc:
-            raise DatasetError(f"--label-merges is not valid JSON: {exc}") from None
-        if not isinstance(merges, dict):
-            raise DatasetError('--label-merges must be a JSON object {"ORIGINAL": "MERGED"}')
-    defaults = DatasetConfig()
-    values: dict[str, Any] = {
-        "unverified": args.unverified,
-        "merge_preset": args.merge_preset or defaults.merge_preset,
-        "label_merges": merges,
-        "merge_amounts": args.merge_amounts,
-        "allowed_labels": tuple(args.allowed_label),
-        "dev_ratio": defaults.dev_ratio if args.dev_ratio is None else args.dev_ratio,
-        "split_seed": defaults.split_seed if args.split_seed is None else args.split_seed,
-        "split_file": args.split_file,
-        "downsample_empty": args.downsample_empty,
-        "dataset_file": args.dataset,
-    }
-    if recorded:
-        # The receipts that count as labelled decide the split, so they follow the training.
-        if recorded.get("statuses"):
-            values["statuses"] = tuple(recorded["statuses"])
-        if not _split_flags_given(args):
-            values.update({k: recorded[k] for k in SPLIT_FIELDS if k in recorded})
-        if not _merge_flags_given(args):
-            values.update({k: recorded[k] for k in MERGE_FIELDS if k in recorded})
-    return DatasetConfig.from_dict(values)
-
-
-def _training_config(args: argparse.Namespace) -> Any:
-    from receipt_layoutlm.training import TrainingConfig
-
-    return TrainingConfig(
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        learning_rate=args.learning_rate,
-        warmup_ratio=args.warmup_ratio,
-        early_stopping_patience=args.early_stopping_patience,
-        weight_decay=args.weight_decay,
-        gradient_accumulation_steps=args.gradient_accumulation_steps,
-        label_smoothing=args.label_smoothing,
-        seed=args.seed,
-        max_seq_length=args.max_seq_length,
-        stride=args.stride,
-        checkpoint_metric=args.checkpoint_metric,
-        new_param_lr_multiplier=args.new_param_lr_multiplier,
-        model_size=args.model_size,
-        pretrained=args.pretrained,
-        init_from=args.init_from,
-        max_steps=args.max_steps,
-    )
+def _training_config(args: argparse.Namespace) -> TrainingConfig:
+    return TrainingConfig(**flag_values(args, TRAINING_FLAGS))
 
 
 def cmd_train(args: argparse.Namespace) -> int:
     from receipt_cloud.settings import settings_from_args
+    from receipt_dynamo.vocabulary import JobStatus
     from receipt_layoutlm.training import train
     from receipt_layoutlm.training.hooks import run_auto_export
 
@@ -155,7 +129,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             {
                 "job_name": job_name,
                 "job_id": result.job.job_id,
-                "status": result.status,
+                "status": result.status.value,
                 "best_f1": result.best_f1,
                 "best_epoch": result.best_epoch,
                 "best_checkpoint": result.best_checkpoint_uri,
@@ -165,80 +139,31 @@ def cmd_train(args: argparse.Namespace) -> int:
             indent=2,
         )
     )
-    if result.status != "succeeded":
+    if result.status is not JobStatus.SUCCEEDED:
         return 130
     if settings.is_local and not args.no_auto_export:
         run_auto_export(result.job, settings)
     return 0
 
 
-def _load_eval_documents(args: argparse.Namespace, dataset_config: Any) -> Any:
-    from receipt_layoutlm.data import load_documents
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from receipt_layoutlm.checkpoint import fetched_checkpoint
+    from receipt_layoutlm.training.evaluate import checkpoint_truth
 
-    store = None
-    if not dataset_config.dataset_file:
+    def open_store() -> Any:
         from receipt_cloud.settings import settings_from_args
 
-        store = settings_from_args(args).open_store()
-    return load_documents(store, dataset_config)
-
-
-def _evaluation_merges(dataset_config: Any, docs: list[Any]) -> dict[str, str]:
-    """The label renames of ``dataset_config`` as one map for evaluation: its merges, plus
-    ``label → O`` for every label the allowed-labels filter drops (what training did)."""
-    merges = dict(dataset_config.merges)
-    if dataset_config.allowed_labels:
-        for label in sorted({w.label for d in docs for w in d.words if w.label}):
-            if dataset_config.merged_label(label) is None:
-                merges[label] = "O"
-    return merges
-
-
-def _split_side(
-    args: argparse.Namespace, docs: Any, dataset_config: Any, meta: dict[str, Any]
-) -> list[Any]:
-    """One side of the split, checked against the split hashes the checkpoint recorded."""
-    from receipt_layoutlm.data import split_documents
-    from receipt_layoutlm.errors import DatasetError
-
-    split = split_documents(docs, dataset_config)
-    recorded = meta.get("split_hashes")
-    if recorded and dict(recorded) != split.hashes:
-        message = (
-            f"evaluate --split-side {args.split_side}: this split (sha256 train "
-            f"{split.hashes['train'][:12]}, dev {split.hashes['dev'][:12]}) is not the one "
-            f"{args.model} was trained on (train {str(recorded.get('train'))[:12]}, dev "
-            f"{str(recorded.get('dev'))[:12]})"
-        )
-        if _split_flags_given(args):
-            log.warning("%s; evaluating the split the flags asked for", message)
-        else:
-            raise DatasetError(
-                f"{message}; evaluate the training receipts (the same --dataset, or the "
-                "--env/--data-dir of the training run), or pass --split-file/--dev-ratio/"
-                "--split-seed to evaluate another split on purpose"
-            )
-    return list(split.dev if args.split_side == "dev" else split.train)
-
-
-def cmd_evaluate(args: argparse.Namespace) -> int:
-    from receipt_layoutlm.checkpoint import fetched_checkpoint, read_meta, training_dataset_config
+        return settings_from_args(args).open_store()
 
     with fetched_checkpoint(args.model) as model_dir:
-        meta = read_meta(model_dir)
-        recorded = training_dataset_config(model_dir, meta)
-        # The checkpoint's training split and merges are the defaults, so the truth matches
-        # what it learned and --split-side dev is the run's dev set.
-        dataset_config = _dataset_config(args, recorded=recorded)
-        docs = _load_eval_documents(args, dataset_config)
-        if args.split_side:
-            docs = _split_side(args, docs, dataset_config, meta)
-        docs = list(docs)
-        if _merge_flags_given(args) or recorded:
-            merges = _evaluation_merges(dataset_config, docs)
-        else:
-            merges = dict(meta.get("merges") or {})  # checkpoints that record only the map
-        return _evaluate(args, model_dir, docs, merges)
+        truth = checkpoint_truth(
+            model_dir,
+            flag_values(args, DATASET_FLAGS),
+            open_store=open_store,
+            split_side=args.split_side,
+            trained_on=args.model,
+        )
+        return _evaluate(args, model_dir, truth.docs, truth.merges)
 
 
 def _evaluate(args: argparse.Namespace, model_dir: Path, docs: list[Any], merges: Any) -> int:
@@ -285,10 +210,6 @@ def cmd_predict(args: argparse.Namespace) -> int:
     return 0
 
 
-def _status(job: Any) -> str:
-    return str(getattr(job.status, "value", job.status))
-
-
 def cmd_jobs_list(args: argparse.Namespace) -> int:
     from receipt_cloud.settings import settings_from_args
 
@@ -299,7 +220,7 @@ def cmd_jobs_list(args: argparse.Namespace) -> int:
         results = job.results or {}
         f1 = results.get("best_f1")
         print(
-            f"{job.name:40} {_status(job):12} {'' if f1 is None else f'{f1:.4f}':>8} "
+            f"{job.name:40} {job.status.value:12} {'' if f1 is None else f'{f1:.4f}':>8} "
             f"{results.get('best_epoch', ''):>5}  {job.created_at}"
         )
     return 0
@@ -319,37 +240,8 @@ def _epoch_table(metrics: list[Any]) -> list[str]:
     return lines
 
 
-_SAGEMAKER_LOG_GROUP = "/aws/sagemaker/TrainingJobs"
-
-
-def _sagemaker_status(name: str, settings: Any) -> dict[str, Any] | None:
-    try:
-        import boto3
-
-        client = boto3.client(
-            "sagemaker", region_name=settings.region, endpoint_url=settings.endpoint_url
-        )
-        desc = client.describe_training_job(TrainingJobName=name)
-    except Exception as exc:  # absent job, no permissions, no network: say so and go on
-        return {"error": f"{type(exc).__name__}: {exc}"}
-    status = {
-        "status": desc.get("TrainingJobStatus"),
-        "secondary_status": desc.get("SecondaryStatus"),
-        "failure_reason": desc.get("FailureReason"),
-        "log_group": _SAGEMAKER_LOG_GROUP,
-    }
-    try:
-        logs = boto3.client("logs", region_name=settings.region, endpoint_url=settings.endpoint_url)
-        streams = logs.describe_log_streams(
-            logGroupName=_SAGEMAKER_LOG_GROUP, logStreamNamePrefix=f"{name}/"
-        )["logStreams"]
-        status["log_streams"] = [s["logStreamName"] for s in streams]
-    except Exception as exc:  # no logs yet, or no permission: the job status still helps
-        status["log_streams_error"] = f"{type(exc).__name__}: {exc}"
-    return status
-
-
 def cmd_jobs_show(args: argparse.Namespace) -> int:
+    from receipt_cloud.sagemaker_status import training_job_status
     from receipt_cloud.settings import settings_from_args
 
     settings = settings_from_args(args)
@@ -357,7 +249,7 @@ def cmd_jobs_show(args: argparse.Namespace) -> int:
     job = store.get_job_by_name(args.name)
     results = job.results or {}
     print(f"job       {job.name} ({job.job_id})")
-    print(f"status    {_status(job)}  updated {job.updated_at}")
+    print(f"status    {job.status.value}  updated {job.updated_at}")
     if job.status_message:
         print(f"reason    {job.status_message}")
     if results:
@@ -382,7 +274,7 @@ def cmd_jobs_show(args: argparse.Namespace) -> int:
     print("\nexports")
     print("\n".join(f"  {line}" for line in export_lines(list_exports(store, job=job.name))))
     if not settings.is_local:
-        print("\nsagemaker", json.dumps(_sagemaker_status(job.name, settings), default=str))
+        print("\nsagemaker", json.dumps(training_job_status(job.name, settings), default=str))
     return 0
 
 
@@ -398,30 +290,8 @@ def register(subparsers: Any) -> None:
     train.add_argument("--job-name", help="Job name (default layoutlm-<UTC time>); reuse to resume")
     _settings_args(train)
     _dataset_args(train)
-    hp = train.add_argument_group("hyperparameters")
-    hp.add_argument("--epochs", type=int, default=10)
-    hp.add_argument("--batch-size", type=int, default=8)
-    hp.add_argument("--learning-rate", type=float, default=5e-5)
-    hp.add_argument("--warmup-ratio", type=float, default=0.1)
-    hp.add_argument("--early-stopping-patience", type=int, default=2)
-    hp.add_argument("--weight-decay", type=float, default=0.01)
-    hp.add_argument("--gradient-accumulation-steps", type=int, default=1)
-    hp.add_argument("--label-smoothing", type=float, default=0.0)
-    hp.add_argument("--seed", type=int, default=42)
-    hp.add_argument("--max-seq-length", type=int, default=512)
-    hp.add_argument("--stride", type=int, default=128)
-    hp.add_argument("--checkpoint-metric", default="eval_f1")
-    hp.add_argument("--new-param-lr-multiplier", type=float, default=1.0)
-    hp.add_argument("--max-steps", type=int, default=None, help="stop after N steps (smoke runs)")
-    model = train.add_argument_group("model")
-    model.add_argument("--pretrained", metavar="DIR_OR_HUB_ID", help="LayoutLM checkpoint")
-    model.add_argument("--init-from", metavar="DIR", help="BERT-family checkpoint (warm start)")
-    model.add_argument(
-        "--model-size",
-        choices=["base", "tiny"],
-        default="base",
-        help="without --pretrained/--init-from: tiny = from scratch, base = MiniLM warm start",
-    )
+    add_flags(train.add_argument_group("hyperparameters"), TrainingConfig, HYPERPARAMETER_FLAGS)
+    add_flags(train.add_argument_group("model"), TrainingConfig, MODEL_FLAGS)
     train.add_argument("--output-dir", help="local work dir (default <data-dir>/training/<job>)")
     train.add_argument("--resume", action="store_true", help="require an existing job to resume")
     train.add_argument("--no-auto-export", action="store_true")

@@ -15,13 +15,21 @@ from receipt_layoutlm.data._build import (
     rows_to_dataset,
     window_rows,
 )
-from receipt_layoutlm.data._config import MERGE_PRESETS, DatasetConfig
+from receipt_layoutlm.data._config import (
+    MERGE_FIELDS,
+    MERGE_PRESETS,
+    SPLIT_FIELDS,
+    DatasetConfig,
+    parse_label_merges,
+)
 from receipt_layoutlm.data._load import DocumentSet, load_dataset_file, load_documents
 from receipt_layoutlm.data._split import Split, keys_hash, split_documents
 
 __all__ = [
+    "MERGE_FIELDS",
     "MERGE_PRESETS",
     "MODEL_COLUMNS",
+    "SPLIT_FIELDS",
     "DatasetConfig",
     "DocumentSet",
     "EncodedSet",
@@ -32,6 +40,7 @@ __all__ = [
     "keys_hash",
     "load_dataset_file",
     "load_documents",
+    "parse_label_merges",
     "rows_to_dataset",
     "split_documents",
     "window_rows",

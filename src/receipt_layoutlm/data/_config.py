@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping
+import json
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+from receipt_dynamo.vocabulary import is_label_name
 from receipt_layoutlm.errors import DatasetError
 
 MERGE_PRESETS: dict[str, dict[str, str]] = {
@@ -18,16 +19,32 @@ MERGE_PRESETS: dict[str, dict[str, str]] = {
         "GRAND_TOTAL": "AMOUNT",
     },
     "date_time": {"TIME": "DATE"},
-    "address_phone": {"PHONE_NUMBER": "ADDRESS_LINE"},
+    "address_phone": {"PHONE_NUMBER": "ADDRESS", "ADDRESS_LINE": "ADDRESS"},
 }
 MERGE_PRESETS["sroie"] = {
     **MERGE_PRESETS["amounts"],
     **MERGE_PRESETS["date_time"],
     **MERGE_PRESETS["address_phone"],
 }
-"""Named label merges (original label → merged label); ``sroie`` is the union of the other three."""
+"""Named label merges (original label → merged label); ``sroie`` is the union of the other three:
+PHONE_NUMBER and ADDRESS_LINE → ADDRESS, the amounts → AMOUNT, TIME → DATE (the seed's names;
+``fields.FIELD_LABELS`` reads both the original and the merged names)."""
 
-_LABEL_RE = re.compile(r"^[A-Z0-9_]+$")
+SPLIT_FIELDS = ("dev_ratio", "split_seed", "split_file")
+"""DatasetConfig fields that decide the split."""
+MERGE_FIELDS = ("merge_preset", "label_merges", "merge_amounts", "allowed_labels")
+"""DatasetConfig fields that decide the label set."""
+
+
+def parse_label_merges(text: str) -> dict[str, str]:
+    """``--label-merges``: a JSON object ``{"ORIGINAL": "MERGED"}``."""
+    try:
+        merges = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise DatasetError(f"--label-merges is not valid JSON: {exc}") from None
+    if not isinstance(merges, dict):
+        raise DatasetError('--label-merges must be a JSON object {"ORIGINAL": "MERGED"}')
+    return merges
 
 
 @dataclass(frozen=True)
@@ -73,7 +90,7 @@ class DatasetConfig:
             )
         for source, target in dict(self.label_merges).items():
             for name in (source, target):
-                if not isinstance(name, str) or not _LABEL_RE.match(name):
+                if not is_label_name(name):
                     raise DatasetError(
                         f"label merge {source!r} → {target!r}: labels must be upper-case names "
                         "like GRAND_TOTAL (or O as a target)"
@@ -113,6 +130,34 @@ class DatasetConfig:
         if self.allowed_labels and name not in self.allowed_labels:
             return None
         return name
+
+    def evaluation_merges(self, labels: Iterable[str | None]) -> dict[str, str]:
+        """The label renames as one map for evaluating against ``labels`` (the truth's): the
+        merges, plus ``label → O`` for each label the allowed-labels filter drops."""
+        merges = dict(self.merges)
+        if self.allowed_labels:
+            for label in sorted({name for name in labels if name}):
+                if self.merged_label(label) is None:
+                    merges[label] = "O"
+        return merges
+
+    @classmethod
+    def inherit(
+        cls, given: Mapping[str, Any], recorded: Mapping[str, Any] | None = None
+    ) -> DatasetConfig:
+        """The config of the ``given`` fields (what the user set), completed from ``recorded``
+        (a checkpoint's training config) so evaluation sees the data the model learned from:
+        its ``statuses`` always (the receipts that count as labelled decide the split), its
+        split fields unless any split field is given, its merge fields unless any merge field
+        is given; anything else takes the default."""
+        values = dict(given)
+        if recorded:
+            if recorded.get("statuses"):
+                values["statuses"] = tuple(recorded["statuses"])
+            for group in (SPLIT_FIELDS, MERGE_FIELDS):
+                if not any(name in given for name in group):
+                    values.update({k: recorded[k] for k in group if k in recorded})
+        return cls.from_dict(values)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)

@@ -6,6 +6,7 @@ import hashlib
 import json
 import logging
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,6 +46,18 @@ class Split:
         path = Path(path)
         path.write_text(json.dumps(self.keys(), indent=1) + "\n", encoding="utf-8")
         return path
+
+    def verify(self, recorded: Mapping[str, Any] | None, *, trained_on: str) -> None:
+        """Check this split against the hashes a model recorded (``split_hashes`` of its
+        checkpoint); raises :class:`DatasetError` naming both when they differ. Nothing
+        recorded passes."""
+        if not recorded or dict(recorded) == self.hashes:
+            return
+        raise DatasetError(
+            f"this split (sha256 train {self.hashes['train'][:12]}, dev "
+            f"{self.hashes['dev'][:12]}) is not the one {trained_on} was trained on (train "
+            f"{str(recorded.get('train'))[:12]}, dev {str(recorded.get('dev'))[:12]})"
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {"hashes": dict(self.hashes), "counts": dict(self.counts)}

@@ -1,16 +1,20 @@
-"""Export: Core ML + ONNX bundles, quantization, the parity gate, manifests and the registry.
+"""Export: bundles of plug-in formats (Core ML, ONNX), quantization, the parity gate, manifests
+and the registry.
 
 Public API (heavy modules — torch, coremltools, onnx — load on first use, so importing this
 package stays cheap)::
 
     export_bundle(ExportOptions(checkpoint=..., output=...), documents=None, settings=None)
-        -> ExportResult
+        -> ExportResult                                 # .artifacts: format -> Artifact
     verify_bundle(bundle_dir) -> Verification          # manifest sizes + sha256
     BundleRegistry.from_uri(bundles_root).promote(bundle_uri) / .list_bundles() / .active()
     run_parity(reference, candidates, documents, thresholds=..., source=...) -> ParityReport
-    MILInterpreter(mlpackage).predict(feeds)           # Core ML ML program on any OS
-    convert_to_coreml(model, path, mode, CoreMLOptions(...)); export_onnx(model, path)
-    QUANTIZE_MODES / get_quantize_mode(name)
+    get_exporter(name) -> Exporter; EXPORTERS / FORMATS  # the format plug-ins
+    convert_to_coreml(model, path, spec, CoreMLOptions(...)); export_onnx(model, path)
+    QUANTIZE_MODES / get_quantize_mode(name) -> QuantizeSpec
+
+The bundle's file names live in :mod:`receipt_layoutlm.bundle_format`; the runtimes that read a
+bundle (and the MIL interpreter) in :mod:`receipt_layoutlm.runtime`.
 """
 
 from __future__ import annotations
@@ -18,29 +22,41 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from receipt_layoutlm.export.layout import DEFAULT_MODEL_NAME, find_mlpackage, mlpackage_name
+from receipt_layoutlm.bundle_format import DEFAULT_MODEL_NAME, find_mlpackage, mlpackage_name
+from receipt_layoutlm.export.exporter import (
+    EXPORTERS,
+    FORMATS,
+    BuildContext,
+    BundleFile,
+    Exporter,
+    get_exporter,
+)
 from receipt_layoutlm.export.manifest import Verification, read_manifest, verify_bundle
-from receipt_layoutlm.export.parity import ParityReport, ParityThresholds, RuntimeParity
 from receipt_layoutlm.export.quantize import (
     DEFAULT_QUANTIZE,
     QUANTIZE_MODES,
-    QuantizeMode,
+    QuantizeSpec,
     get_quantize_mode,
 )
 
 _LAZY = {
-    "ExportOptions": "receipt_layoutlm.export.bundle",
-    "ExportResult": "receipt_layoutlm.export.bundle",
-    "FORMATS": "receipt_layoutlm.export.bundle",
+    "Artifact": "receipt_layoutlm.export.options",
+    "DEFAULT_FORMATS": "receipt_layoutlm.export.options",
+    "ExportOptions": "receipt_layoutlm.export.options",
+    "ExportResult": "receipt_layoutlm.export.options",
     "export_bundle": "receipt_layoutlm.export.bundle",
     "BundleRegistry": "receipt_layoutlm.export.registry",
     "BundleEntry": "receipt_layoutlm.export.registry",
+    "ParityReport": "receipt_layoutlm.export.parity",
+    "ParityThresholds": "receipt_layoutlm.export.parity",
+    "RuntimeParity": "receipt_layoutlm.export.parity",
     "run_parity": "receipt_layoutlm.export.parity",
     "load_parity_documents": "receipt_layoutlm.export.parity_data",
     "synthetic_documents": "receipt_layoutlm.export.parity_data",
-    "MILInterpreter": "receipt_layoutlm.export.mil_interpreter",
+    "CoreMLExporter": "receipt_layoutlm.export.coreml",
     "CoreMLOptions": "receipt_layoutlm.export.coreml",
     "convert_to_coreml": "receipt_layoutlm.export.coreml",
+    "OnnxExporter": "receipt_layoutlm.export.onnx_export",
     "export_onnx": "receipt_layoutlm.export.onnx_export",
     "quantize_onnx_int8": "receipt_layoutlm.export.onnx_export",
 }
@@ -56,13 +72,16 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "DEFAULT_MODEL_NAME",
     "DEFAULT_QUANTIZE",
+    "EXPORTERS",
+    "FORMATS",
     "QUANTIZE_MODES",
-    "ParityReport",
-    "ParityThresholds",
-    "QuantizeMode",
-    "RuntimeParity",
+    "BuildContext",
+    "BundleFile",
+    "Exporter",
+    "QuantizeSpec",
     "Verification",
     "find_mlpackage",
+    "get_exporter",
     "get_quantize_mode",
     "mlpackage_name",
     "read_manifest",

@@ -9,9 +9,12 @@ score is ``exp(-1e4) == 0`` in every precision).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import torch
+
+if TYPE_CHECKING:
+    from transformers import LayoutLMForTokenClassification
 
 MASK_BIAS = -1.0e4
 """Additive attention bias for padding positions; finite in float16 (max magnitude 65504)."""
@@ -23,16 +26,11 @@ OUTPUT_NAME = "logits"
 
 class ExportableLayoutLM(torch.nn.Module):
     """``LayoutLMForTokenClassification`` as ``(input_ids, attention_mask, bbox, token_type_ids)
-    -> logits`` with a float16-safe mask.
+    -> logits`` with a float16-safe mask."""
 
-    ``stock_mask=True`` routes through the unmodified Hugging Face forward (the NaN-producing
-    mask); it exists only so tests can prove the parity gate catches that export.
-    """
-
-    def __init__(self, model: Any, *, stock_mask: bool = False) -> None:
+    def __init__(self, model: LayoutLMForTokenClassification) -> None:
         super().__init__()
         self.model = model
-        self.stock_mask = stock_mask
 
     def forward(
         self,
@@ -41,13 +39,6 @@ class ExportableLayoutLM(torch.nn.Module):
         bbox: torch.Tensor,
         token_type_ids: torch.Tensor,
     ) -> torch.Tensor:
-        if self.stock_mask:
-            return self.model(
-                input_ids=input_ids,
-                attention_mask=attention_mask,
-                bbox=bbox,
-                token_type_ids=token_type_ids,
-            ).logits
         layoutlm = self.model.layoutlm
         keep = attention_mask.to(torch.float32)[:, None, None, :]
         bias = (1.0 - keep) * MASK_BIAS
@@ -56,7 +47,7 @@ class ExportableLayoutLM(torch.nn.Module):
         return self.model.classifier(hidden)
 
 
-def exportable(model: Any, *, stock_mask: bool = False) -> ExportableLayoutLM:
+def exportable(model: LayoutLMForTokenClassification) -> ExportableLayoutLM:
     """Wrap ``model`` for tracing: eval mode, eager attention (plain matmul/softmax ops that
     every converter handles)."""
     model.eval()
@@ -65,7 +56,7 @@ def exportable(model: Any, *, stock_mask: bool = False) -> ExportableLayoutLM:
         set_impl("eager")
     else:  # older transformers
         model.config._attn_implementation = "eager"
-    return ExportableLayoutLM(model, stock_mask=stock_mask).eval()
+    return ExportableLayoutLM(model).eval()
 
 
 def example_inputs(

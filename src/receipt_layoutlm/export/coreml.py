@@ -10,14 +10,30 @@ import contextlib
 import io
 import logging
 import shutil
+import sys
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
+import torch
+
+from receipt_layoutlm.bundle_format import mlpackage_name
 from receipt_layoutlm.errors import ExportError
 from receipt_layoutlm.export._wrapper import INPUT_NAMES, OUTPUT_NAME, example_inputs, exportable
-from receipt_layoutlm.export.quantize import QuantizeMode
+from receipt_layoutlm.export.exporter import BuildContext, BundleFile
+from receipt_layoutlm.export.quantize import QuantizeSpec
+
+if TYPE_CHECKING:
+    from coremltools.models import MLModel
+    from transformers import LayoutLMForTokenClassification
+
+    from receipt_layoutlm.export.options import ExportOptions
+
+TraceWrapper = Callable[["LayoutLMForTokenClassification"], torch.nn.Module]
+"""Turns the model into the traced ``(input_ids, attention_mask, bbox, token_type_ids) ->
+logits`` module."""
 
 
 @dataclass(frozen=True)
@@ -30,8 +46,6 @@ class CoreMLOptions:
     """Block size (input channels per scale) of int4 per-block quantization; 0 = per channel."""
     weight_threshold: int = 2048
     """Weights with fewer elements stay float16 (biases, LayerNorm); coremltools' default."""
-    stock_mask: bool = False
-    """Test-only: export the stock Hugging Face mask (all-NaN in float16) to exercise the gate."""
 
 
 @contextlib.contextmanager
@@ -50,18 +64,23 @@ def _quiet():
 
 
 def convert_to_coreml(
-    model: Any, output_path: str | Path, mode: QuantizeMode, options: CoreMLOptions
+    model: LayoutLMForTokenClassification,
+    output_path: str | Path,
+    mode: QuantizeSpec,
+    options: CoreMLOptions,
+    *,
+    wrap: TraceWrapper = exportable,
 ) -> Path:
-    """Convert ``model`` (a LayoutLMForTokenClassification) and save the ``.mlpackage``."""
+    """Convert ``model`` and save the ``.mlpackage``; ``wrap`` builds the module that is traced
+    (the float16-safe :func:`exportable` wrapper)."""
     import numpy as np
-    import torch
 
     with _quiet():
         import coremltools as ct
 
     output_path = Path(output_path)
     seq = options.seq_length
-    wrapper = exportable(model, stock_mask=options.stock_mask)
+    wrapper = wrap(model)
     sample = example_inputs(seq, dtype=torch.int32)
     with torch.no_grad(), _quiet():
         traced = torch.jit.trace(wrapper, sample, strict=False, check_trace=False)
@@ -99,7 +118,7 @@ def convert_to_coreml(
     return output_path
 
 
-def _quantize_weights(mlmodel: Any, mode: QuantizeMode, options: CoreMLOptions) -> Any:
+def _quantize_weights(mlmodel: MLModel, mode: QuantizeSpec, options: CoreMLOptions) -> MLModel:
     import coremltools.optimize.coreml as cto
 
     if mode.weight_dtype == "int4" and options.int4_block_size > 0:
@@ -119,3 +138,35 @@ def _quantize_weights(mlmodel: Any, mode: QuantizeMode, options: CoreMLOptions) 
         )
     config = cto.OptimizationConfig(global_config=op_config)
     return cto.linear_quantize_weights(mlmodel, config=config)
+
+
+class CoreMLExporter:
+    """``<model_name>.mlpackage``: the fixed-shape ML program the device runs."""
+
+    name: ClassVar[str] = "coreml"
+    trace_wrapper: ClassVar[TraceWrapper] = staticmethod(exportable)
+    """The module traced for conversion; a test replaces it to prove the gate catches a bad one."""
+
+    def files(self, options: ExportOptions) -> tuple[BundleFile, ...]:
+        return (BundleFile(mlpackage_name(options.model_name), "mlpackage_bytes"),)
+
+    def export_info(self, options: ExportOptions) -> dict[str, Any]:
+        return {"mlpackage": mlpackage_name(options.model_name)}
+
+    def build(self, context: BuildContext) -> None:
+        options = context.options
+        convert_to_coreml(
+            context.model,
+            context.staging / mlpackage_name(options.model_name),
+            context.quantize,
+            CoreMLOptions(
+                seq_length=options.seq_length,
+                int4_block_size=options.int4_block_size,
+                weight_threshold=options.weight_threshold,
+            ),
+            wrap=type(self).trace_wrapper,
+        )
+
+    def gate_runtimes(self) -> tuple[str, ...]:
+        # Core ML predict exists only on macOS; the MIL interpreter runs the program anywhere.
+        return ("coreml-mil", "coreml") if sys.platform == "darwin" else ("coreml-mil",)

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from receipt_layoutlm.bundle_format import MANIFEST_FILE
 from receipt_layoutlm.errors import CheckpointError
-from receipt_layoutlm.export.layout import MANIFEST_FILE
 
 MANIFEST_FORMAT = 1
 """Version of the manifest layout itself."""

@@ -7,10 +7,17 @@ import io
 import logging
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
+from receipt_layoutlm.bundle_format import ONNX_FILE, ONNX_INT8_FILE
 from receipt_layoutlm.errors import ExportError
 from receipt_layoutlm.export._wrapper import INPUT_NAMES, OUTPUT_NAME, example_inputs, exportable
+from receipt_layoutlm.export.exporter import BuildContext, BundleFile
+
+if TYPE_CHECKING:
+    from transformers import LayoutLMForTokenClassification
+
+    from receipt_layoutlm.export.options import ExportOptions
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +49,9 @@ def _quiet():
             lg.setLevel(level)
 
 
-def export_onnx(model: Any, output_path: str | Path, *, trace_length: int = 64) -> Path:
+def export_onnx(
+    model: LayoutLMForTokenClassification, output_path: str | Path, *, trace_length: int = 64
+) -> Path:
     """Export ``model`` to ONNX: int64 inputs ``[1, sequence]`` (bbox ``[1, sequence, 4]``),
     output ``logits`` ``[1, sequence, num_labels]``; the sequence axis is dynamic up to the
     model's ``max_position_embeddings``."""
@@ -87,3 +96,23 @@ def quantize_onnx_int8(source: str | Path, destination: str | Path) -> Path:
     except Exception as exc:
         raise ExportError(f"ONNX int8 quantization failed: {exc}") from exc
     return destination
+
+
+class OnnxExporter:
+    """``model.onnx`` (float32, dynamic sequence axis) and its int8 twin ``model.int8.onnx``."""
+
+    name: ClassVar[str] = "onnx"
+
+    def files(self, options: ExportOptions) -> tuple[BundleFile, ...]:
+        return (BundleFile(ONNX_FILE, "onnx_bytes"), BundleFile(ONNX_INT8_FILE, "onnx_int8_bytes"))
+
+    def export_info(self, options: ExportOptions) -> dict[str, Any]:
+        return {}
+
+    def build(self, context: BuildContext) -> None:
+        # ONNX ignores --quantize: float32 is the reference twin, int8 the CPU-server model.
+        export_onnx(context.model, context.staging / ONNX_FILE)
+        quantize_onnx_int8(context.staging / ONNX_FILE, context.staging / ONNX_INT8_FILE)
+
+    def gate_runtimes(self) -> tuple[str, ...]:
+        return ("onnx", "onnx-int8")

@@ -20,6 +20,7 @@ from receipt_layoutlm.document import ReceiptDocument
 from receipt_layoutlm.encoding import EncodedReceipt, decode_word_labels, encode_receipt
 from receipt_layoutlm.errors import ExportError, ParityGateError
 from receipt_layoutlm.export.quantize import QUANTIZE_MODES
+from receipt_layoutlm.runtime import Runtime
 
 
 @dataclass(frozen=True)
@@ -173,16 +174,15 @@ class ParityReport:
 
 
 def run_parity(
-    reference: Any,
-    candidates: Sequence[Any],
+    reference: Runtime,
+    candidates: Sequence[Runtime],
     documents: Sequence[ReceiptDocument],
     *,
     thresholds: ParityThresholds = ParityThresholds(),
     source: str = "documents",
 ) -> ParityReport:
-    """Compare each candidate runtime with ``reference`` (both :class:`~receipt_layoutlm.runtime.
-    Runtime`) on ``documents`` encoded with the first candidate's tokenizer and encoding spec
-    (the bundle's — what the device will use)."""
+    """Compare each candidate runtime with ``reference`` on ``documents`` encoded with the
+    first candidate's tokenizer and encoding spec (the bundle's — what the device will use)."""
     if not documents:
         raise ExportError("parity needs at least one receipt; pass --parity-receipts >= 1")
     spec_owner = candidates[0] if candidates else reference
@@ -207,7 +207,7 @@ def run_parity(
 
 
 def _compare(
-    runtime: Any,
+    runtime: Runtime,
     encoded: list[EncodedReceipt],
     ref_logits: list[list[np.ndarray]],
     ref_tags: list[list[str]],

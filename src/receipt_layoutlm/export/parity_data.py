@@ -6,10 +6,13 @@ import logging
 import random
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from receipt_layoutlm.document import DocWord, ReceiptDocument
 from receipt_layoutlm.errors import ExportError
+
+if TYPE_CHECKING:
+    from receipt_cloud.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +80,7 @@ def synthetic_documents(
     return docs
 
 
-def _store_documents(settings: Any) -> list[ReceiptDocument]:
+def _store_documents(settings: Settings) -> list[ReceiptDocument]:
     """Receipts with VALID labels in the store of ``settings``; empty when it holds none (or a
     local store that was never created: looking must not create one)."""
     from receipt_layoutlm.data import load_documents
@@ -95,7 +98,7 @@ def load_parity_documents(
     limit: int,
     *,
     parity_data: str | Path | None = None,
-    settings: Any | None = None,
+    settings: Settings | None = None,
     documents: Sequence[ReceiptDocument] | None = None,
     training_dataset: str | Path | None = None,
     seed: int = 0,

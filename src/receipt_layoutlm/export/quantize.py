@@ -1,16 +1,18 @@
-"""Quantize modes: how each one converts, what it needs on device, and its parity threshold."""
+"""Quantize specs: for each record ``QuantizeMode`` name, how it converts, what it needs on
+device, and its parity threshold."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from receipt_dynamo.vocabulary import QuantizeMode as ModeName
+from receipt_dynamo.vocabulary import QuantizeMode
 from receipt_layoutlm.errors import ExportError
 
 
 @dataclass(frozen=True)
-class QuantizeMode:
-    """One ``--quantize`` choice."""
+class QuantizeSpec:
+    """What one ``--quantize`` mode (a record :class:`~receipt_dynamo.vocabulary.QuantizeMode`)
+    means for the export."""
 
     name: str
     """The CLI name (``float32``, ``float16``, ``int8``, ``int4``)."""
@@ -35,17 +37,17 @@ class QuantizeMode:
 # support. Linear int4 with per-block scales is constexpr_blockwise_shift_scale: iOS18/macOS15.
 # Names come from the record vocabulary, so a CoreMLExportJob's ``quantize`` always has a mode.
 _MODES = (
-    QuantizeMode(ModeName.FLOAT32, "float32", None, "iOS17", "macOS14", 0.999, 4.0),
-    QuantizeMode(ModeName.FLOAT16, "float16", None, "iOS17", "macOS14", 0.999, 2.0),
-    QuantizeMode(ModeName.INT8, "float16", "int8", "iOS17", "macOS14", 0.99, 1.0),
-    QuantizeMode(ModeName.INT4, "float16", "int4", "iOS18", "macOS15", 0.97, 0.5),
+    QuantizeSpec(QuantizeMode.FLOAT32, "float32", None, "iOS17", "macOS14", 0.999, 4.0),
+    QuantizeSpec(QuantizeMode.FLOAT16, "float16", None, "iOS17", "macOS14", 0.999, 2.0),
+    QuantizeSpec(QuantizeMode.INT8, "float16", "int8", "iOS17", "macOS14", 0.99, 1.0),
+    QuantizeSpec(QuantizeMode.INT4, "float16", "int4", "iOS18", "macOS15", 0.97, 0.5),
 )
-QUANTIZE_MODES: dict[str, QuantizeMode] = {str(mode.name): mode for mode in _MODES}
-DEFAULT_QUANTIZE = ModeName.FLOAT16.value
+QUANTIZE_MODES: dict[str, QuantizeSpec] = {str(mode.name): mode for mode in _MODES}
+DEFAULT_QUANTIZE = QuantizeMode.FLOAT16.value
 
 
-def get_quantize_mode(name: str) -> QuantizeMode:
-    """The mode called ``name``; :class:`ExportError` listing the valid names otherwise."""
+def get_quantize_mode(name: str) -> QuantizeSpec:
+    """The spec of the mode called ``name``; :class:`ExportError` listing the names otherwise."""
     try:
         return QUANTIZE_MODES[name]
     except KeyError:

@@ -19,11 +19,16 @@ import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from receipt_cloud.objects import ObjectStore, is_remote_uri, local_path, open_object_store
+from receipt_layoutlm.bundle_format import MANIFEST_FILE, model_size_bytes
+from receipt_layoutlm.checkpoint import fetch_directory
 from receipt_layoutlm.errors import CheckpointError, ExportError
-from receipt_layoutlm.export.layout import MANIFEST_FILE
 from receipt_layoutlm.export.manifest import verify_bundle
+
+if TYPE_CHECKING:
+    from receipt_cloud.settings import Settings
 
 BUNDLES_PREFIX = "bundles"
 ACTIVE_KEY = f"{BUNDLES_PREFIX}/active.json"
@@ -65,12 +70,8 @@ class BundleEntry:
 def canonical_uri(uri: str) -> str:
     """One spelling per location: ``s3://`` without a trailing slash; local paths and
     ``file://`` URIs as absolute paths."""
-    from receipt_layoutlm.checkpoint import is_remote
-
-    if is_remote(uri):
+    if is_remote_uri(uri):
         return uri.rstrip("/")
-    from receipt_cloud.objects import local_path
-
     return str(local_path(uri))
 
 
@@ -88,7 +89,7 @@ def _entry(uri: str, manifest: dict[str, Any], active_uri: str | None) -> Bundle
         quantize=str(manifest.get("quantize", "")),
         export_time=str(manifest.get("export_time", "")),
         size_bytes=int(manifest.get("total_size_bytes", 0)),
-        model_size_bytes=int(sizes.get("mlpackage_bytes", sizes.get("onnx_bytes", 0))),
+        model_size_bytes=model_size_bytes(sizes),
         parity_passed=bool(parity.get("passed", False)),
         min_agreement=min(agreements) if agreements else None,
         max_logit_diff=max(diffs) if diffs else None,
@@ -99,17 +100,15 @@ def _entry(uri: str, manifest: dict[str, Any], active_uri: str | None) -> Bundle
 class BundleRegistry:
     """Bundles and the active pointer in one object store (the ``bundles`` store of settings)."""
 
-    def __init__(self, store: Any) -> None:
+    def __init__(self, store: ObjectStore) -> None:
         self.store = store
 
     @classmethod
     def from_uri(cls, uri: str) -> BundleRegistry:
-        from receipt_cloud.objects import open_object_store
-
         return cls(open_object_store(uri))
 
     @classmethod
-    def from_settings(cls, settings: Any) -> BundleRegistry:
+    def from_settings(cls, settings: Settings) -> BundleRegistry:
         return cls(settings.open_objects("bundles"))
 
     def bundle_uri(self, job: str, export_id: str) -> str:
@@ -145,8 +144,6 @@ class BundleRegistry:
         """Verify the bundle at ``bundle_uri`` against its manifest, then point ``active.json``
         at it. Refuses (:class:`CheckpointError`) a bundle that does not verify or whose
         manifest records a failed parity gate; the pointer is left unchanged."""
-        from receipt_layoutlm.checkpoint import fetch_directory
-
         with tempfile.TemporaryDirectory(prefix="promote-") as tmp:
             local = fetch_directory(bundle_uri, Path(tmp) / "bundle", what="bundle")
             if not (local / MANIFEST_FILE).is_file():

@@ -33,7 +33,8 @@ from receipt_layoutlm.fields.parsing import parse_amount, parse_date, parse_phon
 
 FIELD_LABELS: dict[str, tuple[str, ...]] = {
     "merchant": ("MERCHANT_NAME",),
-    "address": ("ADDRESS_LINE",),
+    # Under the address_phone/sroie merges the address (and phone) is labelled ADDRESS.
+    "address": ("ADDRESS_LINE", "ADDRESS"),
     "phone": ("PHONE_NUMBER",),
     "website": ("WEBSITE",),
     "store_hours": ("STORE_HOURS",),

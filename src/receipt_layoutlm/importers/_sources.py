@@ -6,6 +6,7 @@ import math
 from collections.abc import Iterable
 from pathlib import Path
 
+from receipt_dynamo.vocabulary import CORE_LABELS
 from receipt_layoutlm.errors import ImportFormatError
 from receipt_layoutlm.importers._report import Problem
 
@@ -16,8 +17,8 @@ def label_mode(labels: str) -> str:
     """Check a ``--labels`` value."""
     if labels not in LABEL_MODES:
         raise ImportFormatError(
-            f"unknown label mode {labels!r}: use 'core' (the 22 receipt labels) or 'native' "
-            "(the dataset's own label names)"
+            f"unknown label mode {labels!r}: use 'core' (the {len(CORE_LABELS)} receipt labels) "
+            "or 'native' (the dataset's own label names)"
         )
     return labels
 

@@ -8,9 +8,9 @@
 ``corners`` are top-left, top-right, bottom-right, bottom-left; instead of them a word may give
 ``"box": [x0, y0, x1, y1]`` (axis-aligned, x0 < x1, y0 < y1 in the document's frame). The writer
 always writes corners, so a round trip is exact. Labels: with ``labels="core"`` a label outside
-the 22 core labels is dropped (one problem per receipt); ``labels="native"`` keeps every
-well-formed label. An empty file is a problem on line 1; a key repeated within one parse is a
-problem on the repeating line.
+the core labels (``receipt_dynamo.CORE_LABELS``) is dropped (one problem per receipt);
+``labels="native"`` keeps every well-formed label. An empty file is a problem on line 1; a key
+repeated within one parse is a problem on the repeating line.
 
 :func:`export_store` writes a store's receipts in this format under their dataset keys
 (``records.dataset_key``), so importing the export into the same store adds nothing.
@@ -20,12 +20,12 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+from receipt_dynamo.vocabulary import LABEL_RULE, is_label_name
 from receipt_layoutlm.document import DocWord, ReceiptDocument
 from receipt_layoutlm.importers._report import ParseResult, Problem
 from receipt_layoutlm.importers._sources import existing_path, label_mode, read_dataset_file
@@ -33,7 +33,6 @@ from receipt_layoutlm.importers._sources import existing_path, label_mode, read_
 if TYPE_CHECKING:
     from receipt_dynamo import ReceiptStore
 
-_LABEL = re.compile(r"[A-Z][A-Z0-9_]*")
 _ORIGINS = ("top-left", "bottom-left")
 
 
@@ -133,8 +132,8 @@ def _word(item: dict[str, Any], index: int, origin: str) -> DocWord:
     else:
         raise ValueError(f"{where} needs 'corners' or 'box'")
     label = item.get("label")
-    if label is not None and (not isinstance(label, str) or not _LABEL.fullmatch(label)):
-        raise ValueError(f"{where}.label {label!r} is not upper-case [A-Z][A-Z0-9_]*")
+    if label is not None and not is_label_name(label):
+        raise ValueError(f"{where}.label {label!r} is not {LABEL_RULE}")
     ids = {}
     for name in ("line_id", "word_id"):
         value = item.get(name)

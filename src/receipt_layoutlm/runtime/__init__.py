@@ -11,7 +11,11 @@ name           loads from                      runs on
 =============  ==============================  =========================================
 
 All of them encode with the bundle's/checkpoint's ``encoding.json`` and tokenizer and decode
-with ``encoding.decode_word_labels``; only the forward pass differs.
+with ``encoding.decode_word_labels``; only the forward pass differs. A new backend is one module
+here (a :class:`Runtime` subclass) and one line in ``_RUNTIMES``.
+
+``MILInterpreter(mlpackage).predict(feeds)`` runs a Core ML ML program on any OS (what
+``coreml-mil`` uses).
 """
 
 from __future__ import annotations
@@ -20,8 +24,10 @@ import importlib
 from pathlib import Path
 from typing import Any
 
+from receipt_layoutlm.checkpoint import Checkpoint
 from receipt_layoutlm.errors import RuntimeUnavailableError
 from receipt_layoutlm.runtime._base import Runtime
+from receipt_layoutlm.runtime.mil_interpreter import MILInterpreter
 
 _RUNTIMES: dict[str, tuple[str, str]] = {
     "torch": ("receipt_layoutlm.runtime._torch", "TorchRuntime"),
@@ -43,10 +49,17 @@ def runtime_class(name: str) -> type[Runtime]:
     return getattr(importlib.import_module(module_name), class_name)
 
 
-def load_runtime(name: str, path: str | Path | Any, **kwargs: Any) -> Runtime:
+def load_runtime(name: str, path: str | Path | Checkpoint, **kwargs: Any) -> Runtime:
     """Load runtime ``name`` from ``path`` (a checkpoint dir for ``torch``, a bundle dir for the
     others). Unknown names and platform mismatches raise :class:`RuntimeUnavailableError`."""
     return runtime_class(name)(path, **kwargs)
 
 
-__all__ = ["RUNTIME_NAMES", "Runtime", "RuntimeUnavailableError", "load_runtime", "runtime_class"]
+__all__ = [
+    "RUNTIME_NAMES",
+    "MILInterpreter",
+    "Runtime",
+    "RuntimeUnavailableError",
+    "load_runtime",
+    "runtime_class",
+]

@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 from abc import ABC, abstractmethod
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
+from receipt_layoutlm.bundle_format import CONFIG_FILE, ENCODING_FILE, LABEL_MAP_FILE
+from receipt_layoutlm.checkpoint import read_label_map
 from receipt_layoutlm.document import ReceiptDocument
 from receipt_layoutlm.encoding import (
     EncodedReceipt,
@@ -19,10 +21,10 @@ from receipt_layoutlm.encoding import (
     load_tokenizer,
     special_ids,
 )
-from receipt_layoutlm.errors import (
-    CheckpointError,
-    EncodingError,
-)
+from receipt_layoutlm.errors import CheckpointError, EncodingError
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedTokenizerBase
 
 
 class Runtime(ABC):
@@ -39,7 +41,7 @@ class Runtime(ABC):
     def __init__(
         self,
         *,
-        tokenizer: Any,
+        tokenizer: PreTrainedTokenizerBase,
         labels: list[str],
         encoding_config: EncodingConfig,
         source: Path,
@@ -104,26 +106,26 @@ class Runtime(ABC):
 
 
 def read_bundle_config(bundle_dir: Path) -> dict[str, Any]:
-    path = bundle_dir / "config.json"
+    path = bundle_dir / CONFIG_FILE
     if not path.is_file():
-        raise CheckpointError(f"bundle {bundle_dir} has no config.json; re-export the bundle")
+        raise CheckpointError(f"bundle {bundle_dir} has no {CONFIG_FILE}; re-export the bundle")
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
         raise CheckpointError(f"{path} is not valid JSON ({exc})") from None
 
 
-def load_bundle_text_side(bundle_dir: str | Path) -> tuple[Any, list[str], EncodingConfig]:
+def load_bundle_text_side(
+    bundle_dir: str | Path,
+) -> tuple[PreTrainedTokenizerBase, list[str], EncodingConfig]:
     """Tokenizer (from ``vocab.txt`` + ``tokenizer_config.json``), labels and encoding spec of a
     bundle directory — exactly what the device side reads."""
-    from receipt_layoutlm.checkpoint import read_label_map
-
     bundle_dir = Path(bundle_dir)
     if not bundle_dir.is_dir():
         raise CheckpointError(f"bundle directory {bundle_dir} does not exist")
-    labels = read_label_map(bundle_dir / "label_map.json")
+    labels = read_label_map(bundle_dir / LABEL_MAP_FILE)
     try:
-        encoding_config = EncodingConfig.read_json(bundle_dir / "encoding.json")
+        encoding_config = EncodingConfig.read_json(bundle_dir / ENCODING_FILE)
         tokenizer = load_tokenizer(bundle_dir)
     except EncodingError as exc:
         raise CheckpointError(f"bundle {bundle_dir}: {exc}") from None

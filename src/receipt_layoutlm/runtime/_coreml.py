@@ -8,13 +8,10 @@ from pathlib import Path
 
 import numpy as np
 
+from receipt_layoutlm.bundle_format import find_mlpackage
 from receipt_layoutlm.errors import RuntimeUnavailableError
-from receipt_layoutlm.export.layout import find_mlpackage
-from receipt_layoutlm.runtime._base import (
-    Runtime,
-    load_bundle_text_side,
-    read_bundle_config,
-)
+from receipt_layoutlm.runtime._base import Runtime, load_bundle_text_side, read_bundle_config
+from receipt_layoutlm.runtime.mil_interpreter import MILInterpreter
 
 
 def _feeds(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -61,14 +58,12 @@ class CoreMLRuntime(_CoreMLBase):
 
 
 class CoreMLMILRuntime(_CoreMLBase):
-    """The ML program run op by op by :class:`~receipt_layoutlm.export.MILInterpreter`."""
+    """The ML program run op by op by :class:`~receipt_layoutlm.runtime.MILInterpreter`."""
 
     name = "coreml-mil"
 
     def __init__(self, bundle_dir: str | Path) -> None:
         super().__init__(bundle_dir)
-        from receipt_layoutlm.export.mil_interpreter import MILInterpreter
-
         self.interpreter = MILInterpreter(self.mlpackage)
         shape, _ = self.interpreter.input_specs["input_ids"]
         self.seq_length = int(shape[1])

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
+from receipt_layoutlm.bundle_format import ONNX_FILE, ONNX_INT8_FILE
 from receipt_layoutlm.errors import CheckpointError
-from receipt_layoutlm.export.layout import ONNX_FILE, ONNX_INT8_FILE
 from receipt_layoutlm.runtime._base import Runtime, load_bundle_text_side
 
 

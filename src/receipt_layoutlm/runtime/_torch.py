@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
+from receipt_layoutlm.checkpoint import Checkpoint, load_checkpoint
 from receipt_layoutlm.runtime._base import Runtime
 
 
 class TorchRuntime(Runtime):
     name = "torch"
 
-    def __init__(self, checkpoint: Any) -> None:
+    def __init__(self, checkpoint: str | Path | Checkpoint) -> None:
         """``checkpoint``: a checkpoint directory or an already loaded ``Checkpoint``."""
-        from receipt_layoutlm.checkpoint import Checkpoint, load_checkpoint
-
         if not isinstance(checkpoint, Checkpoint):
             checkpoint = load_checkpoint(Path(checkpoint))
         self.checkpoint = checkpoint

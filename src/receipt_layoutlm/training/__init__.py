@@ -11,7 +11,8 @@ from receipt_layoutlm.training._config import TrainingConfig, config_from_string
 
 if TYPE_CHECKING:
     from receipt_layoutlm.training.model_init import ModelInit, build_model
-    from receipt_layoutlm.training.trainer import TrainResult, train
+    from receipt_layoutlm.training.run_context import TrainResult
+    from receipt_layoutlm.training.trainer import train
 
 __all__ = [
     "ModelInit",
@@ -26,7 +27,7 @@ __all__ = [
 _LAZY = {
     "ModelInit": "receipt_layoutlm.training.model_init",
     "build_model": "receipt_layoutlm.training.model_init",
-    "TrainResult": "receipt_layoutlm.training.trainer",
+    "TrainResult": "receipt_layoutlm.training.run_context",
     "train": "receipt_layoutlm.training.trainer",
     "run_auto_export": "receipt_layoutlm.training.hooks",
 }

@@ -7,16 +7,15 @@ import logging
 import uuid
 from typing import Any
 
+from receipt_dynamo.vocabulary import JobStatus
 from receipt_layoutlm.errors import TrainingError
 
 log = logging.getLogger(__name__)
 
-RESUMABLE = ("pending", "running", "interrupted", "failed")
+RESUMABLE = frozenset(
+    {JobStatus.PENDING, JobStatus.RUNNING, JobStatus.INTERRUPTED, JobStatus.FAILED}
+)
 """Statuses a job name may be trained again under (resuming from its newest checkpoint)."""
-
-
-def _status(job: Any) -> str:
-    return str(getattr(job.status, "value", job.status))
 
 
 def _now() -> str:
@@ -60,11 +59,11 @@ class JobRecorder:
 
         existing = find_job(store, name)
         if existing is not None:
-            status = _status(existing)
+            status = existing.status
             if status not in RESUMABLE:
                 raise TrainingError(
-                    f"job {name!r} already {status}; pick a new --job-name (its results stay "
-                    f"under runs/{name}/)"
+                    f"job {name!r} already {status.value.lower()}; pick a new --job-name (its "
+                    f"results stay under runs/{name}/)"
                 )
             log.info("job %s exists (%s): resuming it", name, status)
             return cls(store, existing, enabled=enabled), True
@@ -86,8 +85,6 @@ class JobRecorder:
 
     def update(self, **changes: Any) -> Any:
         if "status" in changes:
-            from receipt_dynamo.vocabulary import JobStatus
-
             changes["status"] = JobStatus(changes["status"])
         self.job = dataclasses.replace(self.job, updated_at=_now(), **changes)
         if self.enabled:

@@ -15,7 +15,7 @@ from typing import Any
 from transformers import TrainerCallback
 
 from receipt_layoutlm.errors import TrainingError
-from receipt_layoutlm.training.trainer import TRAINER_STATE_FILE
+from receipt_layoutlm.training.run_dir import RunDir, checkpoint_dirs, upload_checkpoint
 
 log = logging.getLogger(__name__)
 
@@ -168,50 +168,28 @@ class EpochRecorder(TrainerCallback):
         return out
 
 
-def upload_checkpoint(objects: Any, local_dir: Path, prefix: str) -> list[str]:
-    """Upload one ``checkpoint-*`` directory with ``trainer_state.json`` last, so a remote
-    checkpoint holding it is complete (resume only picks such ones); returns the keys."""
-    files = sorted(p for p in local_dir.rglob("*") if p.is_file())
-    files.sort(key=lambda p: p.relative_to(local_dir).as_posix() == TRAINER_STATE_FILE)
-    keys = []
-    for path in files:
-        key = f"{prefix}/{path.relative_to(local_dir).as_posix()}"
-        objects.put_file(key, path)
-        keys.append(key)
-    return keys
-
-
 class CheckpointSync(TrainerCallback):
-    """After each save, upload new ``checkpoint-*`` dirs to ``<prefix>/checkpoint-*`` and delete
-    remote ones the Trainer rotated away locally, so a restart elsewhere can resume."""
+    """After each save, upload new ``checkpoint-*`` dirs to ``<run>/checkpoints/`` and delete
+    remote ones the Trainer rotated away locally, so a restart elsewhere can resume; then upload
+    metrics.jsonl."""
 
-    def __init__(self, objects: Any, prefix: str, local_dir: Path, extra: Callable[[], None]):
-        self.objects = objects
-        self.prefix = prefix.rstrip("/")
-        self.local_dir = local_dir
-        self.extra = extra
+    def __init__(self, run_dir: RunDir) -> None:
+        self.run_dir = run_dir
         self.uploaded: set[str] = set()
 
     def sync(self) -> list[str]:
-        local = sorted(
-            (p.name for p in self.local_dir.glob("checkpoint-*") if p.is_dir()),
-            key=lambda name: (
-                int(name.rsplit("-", 1)[1]) if name.rsplit("-", 1)[1].isdigit() else -1
-            ),
-        )
+        objects, prefix = self.run_dir.objects, self.run_dir.checkpoints_prefix
+        local = [p.name for p in checkpoint_dirs(self.run_dir.checkpoints)]
         for name in local:
             # The newest checkpoint may be re-saved at the same step (interrupt at an epoch end).
             if name not in self.uploaded or name == local[-1]:
-                upload_checkpoint(self.objects, self.local_dir / name, f"{self.prefix}/{name}")
+                upload_checkpoint(objects, self.run_dir.checkpoints / name, f"{prefix}/{name}")
                 self.uploaded.add(name)
-        remote = {
-            key[len(self.prefix) + 1 :].split("/", 1)[0]
-            for key in self.objects.list(self.prefix + "/")
-        }
+        remote = {key[len(prefix) + 1 :].split("/", 1)[0] for key in objects.list(prefix + "/")}
         for name in remote - set(local):
-            for key in list(self.objects.list(f"{self.prefix}/{name}/")):
-                self.objects.delete(key)
-        self.extra()
+            for key in list(objects.list(f"{prefix}/{name}/")):
+                objects.delete(key)
+        self.run_dir.upload_metrics()
         return local
 
     def on_save(self, args: Any, state: Any, control: Any, **kwargs: Any) -> Any:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -92,3 +92,64 @@ def evaluate_documents(
             out_dir, metrics=metrics, confusion=confusion, labels=entities, curves=None
         )
     return Evaluation(metrics=metrics, files=files)
+
+
+@dataclass
+class CheckpointTruth:
+    """The receipts to evaluate a checkpoint on and the label renames that match its training."""
+
+    docs: list[ReceiptDocument]
+    merges: dict[str, str]
+    dataset_config: Any
+    """The :class:`~receipt_layoutlm.data.DatasetConfig` the receipts were selected with."""
+
+
+def checkpoint_truth(
+    model_dir: Path,
+    given: Mapping[str, Any],
+    *,
+    open_store: Callable[[], Any],
+    split_side: str | None = None,
+    trained_on: str = "the checkpoint",
+) -> CheckpointTruth:
+    """The evaluation set of a checkpoint: dataset settings ``given`` by the user, the rest from
+    the checkpoint's recorded training config (``DatasetConfig.inherit``); receipts from the
+    dataset file, else ``open_store()``; with ``split_side`` (``dev``/``train``) one side of
+    the split, checked against the recorded split hashes (a mismatch is an error unless a split
+    setting was given on purpose, then a warning)."""
+    from receipt_layoutlm.checkpoint import read_meta, training_dataset_config
+    from receipt_layoutlm.data import (
+        MERGE_FIELDS,
+        SPLIT_FIELDS,
+        DatasetConfig,
+        load_documents,
+        split_documents,
+    )
+    from receipt_layoutlm.errors import DatasetError
+
+    meta = read_meta(model_dir)
+    recorded = training_dataset_config(model_dir, meta)
+    # The checkpoint's training split and merges are the defaults, so the truth matches what
+    # it learned and split_side="dev" is the run's dev set.
+    config = DatasetConfig.inherit(given, recorded)
+    docs = load_documents(None if config.dataset_file else open_store(), config)
+    if split_side:
+        split = split_documents(docs, config)
+        try:
+            split.verify(meta.get("split_hashes"), trained_on=trained_on)
+        except DatasetError as exc:
+            message = f"evaluate --split-side {split_side}: {exc}"
+            if not any(name in given for name in SPLIT_FIELDS):
+                raise DatasetError(
+                    f"{message}; evaluate the training receipts (the same --dataset, or the "
+                    "--env/--data-dir of the training run), or pass --split-file/--dev-ratio/"
+                    "--split-seed to evaluate another split on purpose"
+                ) from None
+            log.warning("%s; evaluating the split the flags asked for", message)
+        docs = split.dev if split_side == "dev" else split.train
+    docs = list(docs)
+    if recorded or any(name in given for name in MERGE_FIELDS):
+        merges = config.evaluation_merges(w.label for d in docs for w in d.words)
+    else:
+        merges = dict(meta.get("merges") or {})  # checkpoints that record only the map
+    return CheckpointTruth(docs=docs, merges=merges, dataset_config=config)

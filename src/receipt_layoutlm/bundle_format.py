@@ -1,0 +1,81 @@
+"""File names of a checkpoint directory and of an export bundle: the one place they are spelled.
+
+Training writes checkpoints, export reads them and writes bundles, the runtimes and the registry
+read bundles; each of them imports these names from here instead of repeating the literals.
+
+A checkpoint directory::
+
+    model.safetensors + config.json          Hugging Face save_pretrained
+    tokenizer.json + tokenizer_config.json + vocab.txt
+    label_map.json  encoding.json  checkpoint.json
+
+A bundle directory::
+
+    <model_name>.mlpackage/  model.onnx  model.int8.onnx   (the formats built)
+    vocab.txt  tokenizer_config.json  config.json  label_map.json  encoding.json
+    manifest.json                                           (written, and uploaded, last)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from receipt_layoutlm.errors import CheckpointError
+
+# -- shared by checkpoints and bundles ---------------------------------------------------------
+CONFIG_FILE = "config.json"
+"""Hugging Face model config (a bundle's also carries ``encoding`` and ``export``)."""
+VOCAB_FILE = "vocab.txt"
+"""WordPiece vocabulary, one token per line (line number = id)."""
+TOKENIZER_CONFIG_FILE = "tokenizer_config.json"
+LABEL_MAP_FILE = "label_map.json"
+"""``{"id2label", "label2id", "labels"}``."""
+ENCODING_FILE = "encoding.json"
+"""The encoding spec (parameters, version, tokenizer facts)."""
+
+# -- checkpoint only ---------------------------------------------------------------------------
+META_FILE = "checkpoint.json"
+"""Free-form checkpoint metadata (training job, epoch, metrics, dataset config)."""
+TOKENIZER_FILE = "tokenizer.json"
+"""The fast tokenizer's own file; bundles leave it out so ``vocab.txt`` is the one vocabulary."""
+WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
+"""Accepted weight files, preferred first."""
+
+# -- bundle only -------------------------------------------------------------------------------
+MANIFEST_FILE = "manifest.json"
+"""Sizes and sha256 of every other file plus provenance; its presence marks a complete bundle."""
+DEFAULT_MODEL_NAME = "LayoutLM"
+"""Default ``<model_name>.mlpackage``."""
+MLPACKAGE_SUFFIX = ".mlpackage"
+ONNX_FILE = "model.onnx"
+ONNX_INT8_FILE = "model.int8.onnx"
+
+MODEL_SIZE_KEYS = ("mlpackage_bytes", "onnx_bytes")
+"""Manifest ``sizes`` keys, in order of preference, that give a bundle's model size: the Core ML
+package the device runs, else the ONNX model."""
+
+
+def mlpackage_name(model_name: str = DEFAULT_MODEL_NAME) -> str:
+    return f"{model_name}{MLPACKAGE_SUFFIX}"
+
+
+def find_mlpackage(bundle_dir: str | Path) -> Path:
+    """The one ``*.mlpackage`` directory in a bundle; :class:`CheckpointError` otherwise."""
+    bundle_dir = Path(bundle_dir)
+    found = sorted(p for p in bundle_dir.glob(f"*{MLPACKAGE_SUFFIX}") if p.is_dir())
+    if len(found) != 1:
+        what = "no" if not found else f"{len(found)}"
+        raise CheckpointError(
+            f"bundle {bundle_dir} has {what} .mlpackage directories (expected exactly one); "
+            "export it with formats including coreml"
+        )
+    return found[0]
+
+
+def model_size_bytes(sizes: Mapping[str, int]) -> int:
+    """The bundle's model size from a manifest's ``sizes`` table (0 when none is recorded)."""
+    for key in MODEL_SIZE_KEYS:
+        if key in sizes:
+            return int(sizes[key])
+    return 0

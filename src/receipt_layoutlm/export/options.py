@@ -1,0 +1,100 @@
+"""What an export is asked to do (:class:`ExportOptions`) and what it produced
+(:class:`ExportResult`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from receipt_layoutlm.bundle_format import DEFAULT_MODEL_NAME
+from receipt_layoutlm.errors import ExportError
+from receipt_layoutlm.export.exporter import check_formats
+from receipt_layoutlm.export.parity import ParityReport, ParityThresholds
+from receipt_layoutlm.export.quantize import DEFAULT_QUANTIZE, QuantizeSpec, get_quantize_mode
+
+DEFAULT_FORMATS = ("coreml", "onnx")
+"""Formats built when none are asked for (a new exporter is opt-in until added here)."""
+MIN_SEQ_LENGTH = 8
+
+
+@dataclass(frozen=True)
+class ExportOptions:
+    """One export: where from, where to, how."""
+
+    checkpoint: str
+    """Checkpoint directory or ``s3://`` prefix (written by ``save_checkpoint``)."""
+    output: str
+    """Destination: a local directory (must be absent or empty) or an ``s3://`` prefix (must hold
+    no objects). The bundle's files go directly under it; the zip goes to ``<output>.zip``."""
+    quantize: str = DEFAULT_QUANTIZE
+    """``float32``, ``float16``, ``int8`` or ``int4`` (Core ML weights)."""
+    formats: tuple[str, ...] = DEFAULT_FORMATS
+    """Which artefacts to build: ``coreml`` and/or ``onnx`` (ONNX adds ``model.int8.onnx``)."""
+    seq_length: int = 512
+    """Fixed Core ML sequence length; also the bundle's encoding ``max_seq_length``."""
+    model_name: str = DEFAULT_MODEL_NAME
+    """Name of the ``.mlpackage`` (``<model_name>.mlpackage``)."""
+    parity_receipts: int = 20
+    """How many receipts the parity gate runs."""
+    parity_data: str | None = None
+    """JSONL dataset file (importers.jsonl) with the parity receipts."""
+    thresholds: ParityThresholds = field(default_factory=ParityThresholds)
+    """Minimum word-label agreement per mode."""
+    int4_block_size: int = 32
+    """Input channels per scale for int4 (0: one scale per output channel)."""
+    weight_threshold: int = 2048
+    """Weights with fewer elements are not quantized (biases, norms)."""
+    export_id: str | None = None
+    """Export id (a new uuid4 when None); the export worker passes the queue message's."""
+    job_id: str | None = None
+    """Training job id or name; read from the checkpoint's metadata when None."""
+    make_zip: bool = True
+    """Write ``<output>.zip`` beside the bundle."""
+
+    def check(self) -> QuantizeSpec:
+        """Refuse bad values with one clear :class:`ExportError`; returns the quantize spec."""
+        spec = get_quantize_mode(self.quantize)
+        check_formats(self.formats)
+        if self.seq_length < MIN_SEQ_LENGTH:
+            raise ExportError(f"--seq-length {self.seq_length} is too small (>= {MIN_SEQ_LENGTH})")
+        if self.parity_receipts < 1:
+            raise ExportError("--parity-receipts must be >= 1: every export runs the parity gate")
+        if not self.model_name or "/" in self.model_name:
+            raise ExportError(f"--model-name {self.model_name!r} must be a plain file name")
+        if self.int4_block_size < 0:
+            raise ExportError("int4 block size must be >= 0 (0 = per channel)")
+        return spec
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """The primary file of one format in a published bundle."""
+
+    name: str
+    """File or directory name inside the bundle (``LayoutLM.mlpackage``, ``model.onnx``)."""
+    uri: str
+    """Where it now lives (local path or ``s3://`` URI)."""
+    size_bytes: int
+    """Its size (a directory: the sum of its files)."""
+
+
+@dataclass
+class ExportResult:
+    """What an export produced (also the export worker's result message fields)."""
+
+    export_id: str
+    bundle_uri: str
+    """Where the bundle directory now lives (local path or ``s3://`` prefix)."""
+    artifacts: dict[str, Artifact]
+    """Format name (``coreml``, ``onnx``) -> its primary artefact, for every format built."""
+    zip_uri: str | None
+    manifest: dict[str, Any]
+    parity: ParityReport
+    model_size_bytes: int
+    """Size of the ``.mlpackage`` (or ``model.onnx`` when Core ML was not built)."""
+    export_duration_seconds: float
+
+    def artifact_uri(self, name: str) -> str | None:
+        """URI of format ``name``'s primary artefact; None when that format was not built."""
+        artifact = self.artifacts.get(name)
+        return artifact.uri if artifact is not None else None
