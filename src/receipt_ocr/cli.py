@@ -11,30 +11,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import sys
 from collections.abc import Sequence
 
 from receipt_cloud.errors import ReceiptCloudError
 from receipt_dynamo.errors import ReceiptDynamoError
+from receipt_layoutlm.cli.log_levels import add_log_level_option, configure_logging, is_debug
 from receipt_layoutlm.errors import ReceiptLayoutLMError
 from receipt_ocr.engines import ENGINE_NAMES
 from receipt_ocr.errors import ReceiptOcrError
 from receipt_ocr.model import DEFAULT_CACHE_PATH, RUNTIME_CHOICES
-
-# Until receipt_layoutlm.cli.log_levels exists on main: the seed's level names, any case.
-TRACE = 5
-_LEVELS = {"trace": TRACE, "debug": logging.DEBUG, "info": logging.INFO,
-           "warn": logging.WARNING, "warning": logging.WARNING, "error": logging.ERROR}
-
-
-def _log_level(text: str) -> int:
-    try:
-        return _LEVELS[text.lower()]
-    except KeyError:
-        raise argparse.ArgumentTypeError(
-            f"invalid log level {text!r}; choose trace, debug, info, warn or error"
-        ) from None
 
 
 def _settings_flags(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
@@ -55,8 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Label receipt photos: OCR, LayoutLM word labels and fields, records. "
         "Without a subcommand, drains the OCR job queue (or serves it with --continuous).",
     )
-    parser.add_argument("--log-level", type=_log_level, default=logging.INFO,
-                        help="trace, debug, info, warn or error (any case; default info)")
+    add_log_level_option(parser)
     parser.add_argument("--continuous", action="store_true",
                         help="keep serving the queue until SIGTERM/SIGINT (default: drain, exit)")
     parser.add_argument("--layoutlm-model", metavar="DIR",
@@ -143,9 +128,7 @@ def run_worker_command(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.addLevelName(TRACE, "TRACE")
-    logging.basicConfig(level=args.log_level,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(args.log_level)
     try:
         if args.command == "submit":
             return run_submit(args)
@@ -155,7 +138,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except (ReceiptOcrError, ReceiptLayoutLMError, ReceiptDynamoError, ReceiptCloudError) as exc:
-        if args.log_level <= logging.DEBUG:
+        if is_debug(args.log_level):
             raise
         print(f"error: {exc}", file=sys.stderr)
         return 2

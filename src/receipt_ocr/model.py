@@ -10,10 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from receipt_layoutlm.bundle_format import MANIFEST_FILE, ONNX_FILE, ONNX_INT8_FILE
 from receipt_layoutlm.errors import CheckpointError
 
-# receipt_layoutlm.export (numpy, onnx helpers) is imported inside the functions below, so
-# `receipt-ocr --help` can read these names without it.
 RUNTIME_CHOICES = ("onnx-int8", "onnx", "torch", "coreml")
 """What ``--runtime`` accepts, fastest first."""
 DEFAULT_CACHE_PATH = ".models/layoutlm"
@@ -43,8 +42,6 @@ class LoadedModel:
 
 def available_runtimes(model_dir: Path) -> list[str]:
     """Runtimes that can run ``model_dir`` on this machine, fastest first."""
-    from receipt_layoutlm.export.layout import ONNX_FILE, ONNX_INT8_FILE
-
     found = []
     has_ort = importlib.util.find_spec("onnxruntime") is not None
     if has_ort and (model_dir / ONNX_INT8_FILE).is_file():
@@ -84,8 +81,6 @@ def choose_runtime(model_dir: Path, requested: str | None = None) -> str:
 def model_version(model_dir: Path) -> str:
     """``<job>/<export id>`` from a bundle manifest, ``<job>/checkpoint`` from checkpoint.json,
     else the directory name."""
-    from receipt_layoutlm.export.layout import MANIFEST_FILE
-
     manifest = model_dir / MANIFEST_FILE
     if manifest.is_file():
         data = json.loads(manifest.read_text(encoding="utf-8"))

@@ -23,8 +23,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from receipt_layoutlm.bundle_format import MANIFEST_FILE
 from receipt_layoutlm.errors import CheckpointError, ReceiptLayoutLMError
-from receipt_layoutlm.export.layout import MANIFEST_FILE
 from receipt_layoutlm.export.manifest import verify_bundle
 from receipt_layoutlm.export.registry import BundleRegistry
 from receipt_ocr.errors import ModelCacheError
