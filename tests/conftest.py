@@ -85,3 +85,40 @@ def shared_data() -> Path:
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
+@pytest.fixture
+def aws_stack(aws_env: str, unique_name: str):
+    """A throwaway stack on the moto server: table, one bucket for raw/runs/bundles, and the
+    four queues each with a DLQ (3 receives); returns its ``Settings`` (env ``dev``)."""
+    import boto3
+
+    from receipt_cloud.queues import create_queue_with_dlq
+    from receipt_cloud.settings import resolve_settings
+    from receipt_dynamo import create_table
+
+    create_table(boto3.client("dynamodb"), unique_name)
+    boto3.client("s3").create_bucket(Bucket=unique_name)
+    queues = {
+        field: create_queue_with_dlq(f"{unique_name}-{short}", 3).url
+        for field, short in [
+            ("coreml_export_job_queue_url", "ej"),
+            ("coreml_export_results_queue_url", "er"),
+            ("ocr_job_queue_url", "oj"),
+            ("ocr_results_queue_url", "or"),
+        ]
+    }
+    bucket = f"s3://{unique_name}"
+    return resolve_settings(
+        "dev",
+        environ={},
+        overrides={
+            "table_name": unique_name,
+            "raw_uri": bucket,
+            "runs_uri": bucket,
+            "bundles_uri": bucket,
+            "region": "us-east-1",
+            "endpoint_url": aws_env,
+            **queues,
+        },
+    )

@@ -16,6 +16,7 @@ from botocore.exceptions import ClientError, EndpointConnectionError
 
 from receipt_cloud.queues import LocalQueue, Message, Queue
 from receipt_cloud.worker import (
+    DeferMessage,
     PermanentError,
     TransientError,
     WorkerConfig,
@@ -135,6 +136,22 @@ def test_permanent_failure_deletes_the_message(make_queue) -> None:
     assert queue.receive(wait_seconds=0.5) == []
     dlq = queue.dead_letter_queue()
     assert dlq is not None and dlq.receive(wait_seconds=0.5) == []
+
+
+def test_defer_releases_for_a_while_without_retrying(make_queue) -> None:
+    queue = make_queue(visibility_timeout=30)
+    queue.send("later")
+    calls = []
+
+    def handle(message: Message) -> None:
+        calls.append(message.receive_count)
+        raise DeferMessage(2, "someone else has it")
+
+    stats = run_worker(queue, handle, WorkerConfig(mode="once", retry_attempts=3, **FAST))
+    assert calls == [1] and stats.released == 1
+    assert queue.receive(wait_seconds=0.5) == []  # hidden for the deferral...
+    again = receive_one(queue, timeout=5)  # ...then back
+    assert again is not None and again.receive_count == 2
 
 
 def test_unexpected_errors_go_to_the_dead_letter_queue_after_max_receives(make_queue) -> None:

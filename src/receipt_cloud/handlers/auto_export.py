@@ -85,7 +85,13 @@ def start_export_for_job(
         # No message will ever move this record: say so on it, then let the event be retried.
         record_failure(store, export_id, f"could not queue the export message: {exc}")
         raise
-    logger.info("queued export %s of job %s (%s)", export_id, job.name, request.quantize)
+    logger.info(
+        "queued export %s of job %s (%s)%s",
+        export_id,
+        job.name,
+        request.quantize,
+        "; run `layoutlm-cli export-worker --once` to build it" if settings.is_local else "",
+    )
     return request.to_message()
 
 

@@ -36,6 +36,10 @@ Stopping: SIGTERM/SIGINT (main thread only) or setting the ``stop`` event. With
 made visible again at once; ``finish`` lets the current message finish (a second signal
 releases it). Either way ``run_worker`` returns its ``WorkerStats`` normally (exit code 0).
 
+``Heartbeat`` (the visibility renewals) is a ``Periodic``: a daemon thread calling a function
+every N seconds while a block runs, which a handler may reuse for its own lease (the export worker
+keeps its record's ``updated_at`` fresh with one).
+
 Handlers must be idempotent: delivery is at least once (a killed worker's message reappears after
 its visibility timeout, and a lost heartbeat can let a second worker take a message).
 """
@@ -50,7 +54,7 @@ from receipt_cloud.worker.errors import (
     WorkerStopped,
     is_transient,
 )
-from receipt_cloud.worker.heartbeat import Heartbeat
+from receipt_cloud.worker.heartbeat import Heartbeat, Periodic
 from receipt_cloud.worker.limits import apply_queue_limits
 from receipt_cloud.worker.loop import Handler, WorkerStats, run_worker
 
@@ -59,6 +63,7 @@ __all__ = [
     "DeferMessage",
     "Handler",
     "Heartbeat",
+    "Periodic",
     "PermanentError",
     "TransientError",
     "WorkerConfig",

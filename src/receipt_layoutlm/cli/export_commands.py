@@ -8,15 +8,9 @@ import sys
 from typing import Any
 
 from receipt_layoutlm.cli.dataclass_flags import Flag, add_flags, flag_values
+from receipt_layoutlm.cli.parity_flags import add_threshold_flags, thresholds_from_args
 from receipt_layoutlm.export import ExportOptions
 from receipt_layoutlm.export.quantize import QUANTIZE_MODES
-
-
-def _fraction(text: str) -> float:
-    value = float(text)
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"{text} is not a fraction in [0, 1] (e.g. 0.99)")
-    return value
 
 
 def _formats(text: str) -> tuple[str, ...]:
@@ -81,14 +75,7 @@ def register(subparsers: Any) -> None:
         "bundles/<job>/<export_id>/ in the environment's bundles store",
     )
     add_flags(export, ExportOptions, _FLAGS_BEFORE_THRESHOLDS)
-    for mode in QUANTIZE_MODES:
-        export.add_argument(
-            f"--min-agreement-{mode}",
-            type=_fraction,
-            default=None,
-            metavar="FRACTION",
-            help=f"parity threshold for {mode} (default {QUANTIZE_MODES[mode].default_agreement})",
-        )
+    add_threshold_flags(export)
     add_flags(export, ExportOptions, _FLAGS_AFTER_THRESHOLDS)
     export.add_argument("--json", action="store_true", help="print the result as JSON")
     _add_settings(export)
@@ -130,17 +117,10 @@ def run_export(args: argparse.Namespace) -> int:
 
     from receipt_layoutlm.checkpoint import recorded_job
     from receipt_layoutlm.export import export_bundle
-    from receipt_layoutlm.export.parity import ParityThresholds
     from receipt_layoutlm.export.quantize import get_quantize_mode
 
     get_quantize_mode(args.quantize)  # unknown mode: one clear error before anything else
-    thresholds = ParityThresholds(
-        **{
-            mode: value
-            for mode in QUANTIZE_MODES
-            if (value := getattr(args, f"min_agreement_{mode}")) is not None
-        }
-    )
+    thresholds = thresholds_from_args(args)
     checkpoint = args.checkpoint_dir or args.s3_uri
     export_id = args.export_id or str(uuid.uuid4())
     # Always the environment (flags, else $RECEIPTS_ENV/$RECEIPTS_HOME, else ./.receipts): its

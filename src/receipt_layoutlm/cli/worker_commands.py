@@ -7,16 +7,36 @@ import json
 import sys
 from typing import Any
 
-
-def _positive(text: str) -> float:
-    value = float(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"{text} must be > 0")
-    return value
+from receipt_layoutlm.cli.dataclass_flags import Flag, add_flags, flag_values
+from receipt_layoutlm.cli.parity_flags import add_threshold_flags, thresholds_from_args
 
 
 def _formats(text: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+# Flags generated from the config dataclasses (defaults and help live there).
+LOOP_FLAGS = (
+    Flag("visibility_timeout", kwargs={"metavar": "SECONDS"}),
+    Flag("heartbeat_interval", kwargs={"metavar": "SECONDS"}),
+    "max_receives",
+    Flag("wait_seconds", kwargs={"metavar": "SECONDS"}),
+    Flag("idle_exit", kwargs={"metavar": "SECONDS"}),
+    "retry_attempts",
+)
+EXPORT_FLAGS = (
+    Flag(
+        "formats",
+        help="comma-separated: coreml,onnx (default coreml,onnx)",
+        default=None,
+        convert=_formats,
+    ),
+    "seq_length",
+    "model_name",
+    "parity_receipts",
+    Flag("parity_data", kwargs={"metavar": "PATH.jsonl"}),
+    "weight_threshold",
+)
 
 
 def _settings(args: argparse.Namespace) -> Any:
@@ -27,7 +47,8 @@ def _settings(args: argparse.Namespace) -> Any:
 
 def _register_worker(subparsers: Any) -> None:
     from receipt_cloud.settings import add_settings_arguments
-    from receipt_layoutlm.export.quantize import QUANTIZE_MODES
+    from receipt_cloud.worker import WorkerConfig
+    from receipt_layoutlm.export_worker import ExportWorkerOptions
 
     worker = subparsers.add_parser(
         "export-worker",
@@ -57,62 +78,10 @@ def _register_worker(subparsers: Any) -> None:
         help="until stopped (SIGTERM/SIGINT) or --idle-exit",
     )
     worker.set_defaults(mode="once")
-    loop = worker.add_argument_group("queue handling")
-    loop.add_argument(
-        "--visibility-timeout",
-        type=_positive,
-        default=300.0,
-        metavar="SECONDS",
-        help="how long a received message stays hidden; a heartbeat renews it (default 300)",
-    )
-    loop.add_argument(
-        "--heartbeat-interval",
-        type=_positive,
-        default=None,
-        metavar="SECONDS",
-        help="seconds between renewals (default a third of --visibility-timeout)",
-    )
-    loop.add_argument(
-        "--max-receives",
-        type=int,
-        default=3,
-        help="receives before a message goes to the dead-letter queue (default 3)",
-    )
-    loop.add_argument(
-        "--wait-seconds",
-        type=float,
-        default=20.0,
-        metavar="SECONDS",
-        help="long-poll wait per receive (default 20)",
-    )
-    loop.add_argument(
-        "--idle-exit",
-        type=_positive,
-        default=None,
-        metavar="SECONDS",
-        help="--continuous: exit after this long without a message",
-    )
-    loop.add_argument(
-        "--retry-attempts",
-        type=int,
-        default=3,
-        help="tries per receive on transient errors (default 3)",
-    )
+    add_flags(worker.add_argument_group("queue handling"), WorkerConfig, LOOP_FLAGS)
     export = worker.add_argument_group("export (the same for every message)")
-    export.add_argument("--formats", type=_formats, default=("coreml", "onnx"))
-    export.add_argument("--seq-length", type=int, default=512)
-    export.add_argument("--model-name", default="LayoutLM")
-    export.add_argument("--parity-receipts", type=int, default=20)
-    export.add_argument("--parity-data", metavar="PATH.jsonl", default=None)
-    export.add_argument("--weight-threshold", type=int, default=2048)
-    for name in QUANTIZE_MODES:
-        export.add_argument(
-            f"--min-agreement-{name}",
-            type=float,
-            default=None,
-            metavar="FRACTION",
-            help=f"parity threshold for {name} (default {QUANTIZE_MODES[name].default_agreement})",
-        )
+    add_flags(export, ExportWorkerOptions, EXPORT_FLAGS)
+    add_threshold_flags(export)
     export.add_argument("--no-zip", action="store_true", help="do not publish <bundle>.zip")
     add_settings_arguments(worker)
     # The seed's command lines name the queues this way.
@@ -158,37 +127,16 @@ def register(subparsers: Any) -> None:
 
 def run_export_worker_command(args: argparse.Namespace) -> int:
     from receipt_cloud.worker import WorkerConfig
-    from receipt_layoutlm.export.parity import ParityThresholds
-    from receipt_layoutlm.export.quantize import QUANTIZE_MODES
     from receipt_layoutlm.export_worker import ExportWorkerOptions, run_export_worker
 
     try:
-        worker = WorkerConfig(
-            mode=args.mode,
-            visibility_timeout=args.visibility_timeout,
-            heartbeat_interval=args.heartbeat_interval,
-            max_receives=args.max_receives,
-            wait_seconds=args.wait_seconds,
-            idle_exit=args.idle_exit,
-            retry_attempts=args.retry_attempts,
-        )
+        worker = WorkerConfig(mode=args.mode, **flag_values(args, LOOP_FLAGS))
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     options = ExportWorkerOptions(
-        formats=tuple(args.formats),
-        seq_length=args.seq_length,
-        model_name=args.model_name,
-        parity_receipts=args.parity_receipts,
-        parity_data=args.parity_data,
-        thresholds=ParityThresholds(
-            **{
-                name: value
-                for name in QUANTIZE_MODES
-                if (value := getattr(args, f"min_agreement_{name}")) is not None
-            }
-        ),
-        weight_threshold=args.weight_threshold,
+        **flag_values(args, EXPORT_FLAGS),
+        thresholds=thresholds_from_args(args),
         make_zip=not args.no_zip,
     )
     stats = run_export_worker(_settings(args), worker, options)

@@ -14,7 +14,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from receipt_layoutlm.export.layout import MANIFEST_FILE
+from receipt_cloud.objects import is_remote_uri
+from receipt_layoutlm.bundle_format import MANIFEST_FILE
 
 log = logging.getLogger(__name__)
 
@@ -24,12 +25,12 @@ SEED_PREFIX = "coreml"
 def mirror_to_seed_prefix(store: Any, bundle_uri: str, *, prefix: str = SEED_PREFIX) -> list[str]:
     """Copy the bundle at ``bundle_uri`` to ``<prefix>/`` of ``store``, manifest last; returns
     the keys written, in order."""
-    from receipt_layoutlm.checkpoint import fetch_directory, is_remote
+    from receipt_layoutlm.checkpoint import fetch_directory
 
     with tempfile.TemporaryDirectory(prefix="seed-mirror-") as tmp:
         local = (
             fetch_directory(bundle_uri, Path(tmp) / "bundle", what="bundle")
-            if is_remote(bundle_uri)
+            if is_remote_uri(bundle_uri)
             else fetch_directory(bundle_uri, what="bundle")
         )
         files = sorted(

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from receipt_layoutlm.bundle_format import MODEL_SIZE_KEYS
+
 
 @dataclass(frozen=True)
 class ExportOutputs:
@@ -20,11 +22,19 @@ class ExportOutputs:
     """Wall time of the export."""
 
 
-def outputs_of(result: Any) -> ExportOutputs:
-    """``ExportOutputs`` of an ``export_bundle`` result."""
+def outputs_of(result: Any, bundle_uri: str) -> ExportOutputs:
+    """``ExportOutputs`` of an ``export_bundle`` result published at ``bundle_uri``.
+
+    URIs are recorded as the message gave the destination (``s3://`` or ``file://``), whatever
+    spelling ``export_bundle`` returns for a local one.
+    """
+    bundle_uri = bundle_uri.rstrip("/")
+    mlpackage = result.artifact_uri("coreml")
     return ExportOutputs(
-        bundle_uri=result.bundle_uri,
-        mlpackage_uri=result.mlpackage_uri,
+        bundle_uri=bundle_uri,
+        mlpackage_uri=f"{bundle_uri}/{mlpackage.rstrip('/').rsplit('/', 1)[-1]}"
+        if mlpackage
+        else None,
         model_size_bytes=int(result.model_size_bytes),
         export_duration_seconds=float(result.export_duration_seconds),
     )
@@ -36,10 +46,11 @@ def outputs_of_manifest(bundle_uri: str, manifest: dict[str, Any]) -> ExportOutp
     sizes = manifest.get("sizes") or {}
     mlpackage = manifest.get("mlpackage")
     timings = manifest.get("timings") or {}
+    size = next((sizes[key] for key in MODEL_SIZE_KEYS if key in sizes), 0)
     return ExportOutputs(
         bundle_uri=bundle_uri.rstrip("/"),
         mlpackage_uri=f"{bundle_uri.rstrip('/')}/{mlpackage}" if mlpackage else None,
-        model_size_bytes=int(sizes.get("mlpackage_bytes", sizes.get("onnx_bytes", 0))),
+        model_size_bytes=int(size),
         export_duration_seconds=float(
             sum(v for v in timings.values() if isinstance(v, int | float))
         ),

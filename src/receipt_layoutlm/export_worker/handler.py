@@ -157,7 +157,7 @@ class ExportMessageHandler:
         import json
 
         from receipt_cloud.objects import open_object_store
-        from receipt_layoutlm.export.layout import MANIFEST_FILE
+        from receipt_layoutlm.bundle_format import MANIFEST_FILE
 
         store = open_object_store(request.output_s3_prefix)
         if not store.exists(MANIFEST_FILE):
@@ -175,7 +175,7 @@ class ExportMessageHandler:
         published = self._published(request)
         if published is not None:
             return published
-        from receipt_layoutlm.export.bundle import ExportOptions, export_bundle
+        from receipt_layoutlm.export import ExportOptions, export_bundle
 
         with tempfile.TemporaryDirectory(prefix=f"export-worker-{request.export_id[:8]}-") as tmp:
             checkpoint = complete_checkpoint(request.model_s3_uri, Path(tmp))
@@ -194,4 +194,6 @@ class ExportMessageHandler:
                 job_id=request.job_id,
                 make_zip=self.options.make_zip,
             )
-            return outputs_of(export_bundle(options, settings=self.settings))
+            return outputs_of(
+                export_bundle(options, settings=self.settings), request.output_s3_prefix
+            )

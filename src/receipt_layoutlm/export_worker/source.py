@@ -11,13 +11,16 @@ import logging
 import shutil
 from pathlib import Path
 
-from receipt_layoutlm.checkpoint import (
+from receipt_cloud.objects import is_remote_uri
+from receipt_layoutlm.bundle_format import (
     ENCODING_FILE,
     LABEL_MAP_FILE,
     META_FILE,
-    fetch_directory,
-    is_remote,
+    TOKENIZER_CONFIG_FILE,
+    TOKENIZER_FILE,
+    VOCAB_FILE,
 )
+from receipt_layoutlm.checkpoint import fetch_directory
 from receipt_layoutlm.errors import CheckpointError
 
 log = logging.getLogger(__name__)
@@ -26,9 +29,9 @@ RUN_FILES = (
     LABEL_MAP_FILE,
     ENCODING_FILE,
     META_FILE,
-    "vocab.txt",
-    "tokenizer.json",
-    "tokenizer_config.json",
+    VOCAB_FILE,
+    TOKENIZER_FILE,
+    TOKENIZER_CONFIG_FILE,
     "special_tokens_map.json",
 )
 """Files a checkpoint may lack that its run's ``best/`` has."""
@@ -68,6 +71,8 @@ def complete_checkpoint(uri: str, workdir: Path) -> str:
     when it is incomplete and no run ``best/`` is found above it."""
     if _exists(uri, LABEL_MAP_FILE):
         return uri
+    if not is_remote_uri(uri) and not fetch_directory(uri).is_dir():
+        raise CheckpointError(f"checkpoint {uri} does not exist; check model_s3_uri")
     best = run_best_of(uri)
     if best is None:
         raise CheckpointError(
@@ -75,12 +80,14 @@ def complete_checkpoint(uri: str, workdir: Path) -> str:
             "take one from; export a run's best/ or a checkpoint-<step>/ inside a run"
         )
     target = workdir / "checkpoint"
-    if is_remote(uri):
+    if is_remote_uri(uri):
         fetch_directory(uri, target)
     else:
         shutil.copytree(fetch_directory(uri), target)
     with_best = (
-        fetch_directory(best, workdir / "run-best") if is_remote(best) else fetch_directory(best)
+        fetch_directory(best, workdir / "run-best")
+        if is_remote_uri(best)
+        else fetch_directory(best)
     )
     added = []
     for name in RUN_FILES:
