@@ -53,7 +53,7 @@ def tiny_bundle(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> 
         job_name="layoutlm-ocr-tiny",
         output_dir=root / "work",
     )
-    assert result.status == "succeeded"
+    assert result.status.value == "SUCCEEDED"
     bundle = root / "objects" / "bundles" / "layoutlm-ocr-tiny" / "export-1"
     export_bundle(ExportOptions(
         checkpoint=str(root / "objects" / "runs" / "layoutlm-ocr-tiny" / "best"),
