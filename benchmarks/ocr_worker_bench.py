@@ -4,6 +4,7 @@ processes, and the time split into download, OCR, encode, model and write.
 
     .venv/bin/python benchmarks/ocr_worker_bench.py [--processes 1,2] [--images 30]
         [--bundle DIR]     # an exported bundle; default: build a MiniLM-size one here
+        [--ocr-language eng --ocr-scale 1.0]   # the engine's defaults are eng+msa at 1.5x
 
 Each run gets a fresh local environment (SQLite store, local objects, SQLite queue): the images
 are submitted (``receipt_cloud.ocr_submit``), the bundle is promoted, then N processes each build
@@ -56,7 +57,21 @@ def build_bundle(root: Path) -> Path:
     return bundle
 
 
-def _worker(data_dir: str, cache: str, ready, start, results) -> None:
+def _engine(language: str | None, scale: float | None):
+    import dataclasses
+
+    from receipt_ocr.engines.tesseract import TesseractConfig, TesseractEngine
+
+    config = TesseractConfig()
+    if language:
+        config = dataclasses.replace(config, language=language)
+    if scale:
+        preprocessing = dataclasses.replace(config.preprocessing, scale=scale)
+        config = dataclasses.replace(config, preprocessing=preprocessing)
+    return TesseractEngine(config)
+
+
+def _worker(data_dir: str, cache: str, engine: tuple, ready, start, results) -> None:
     from receipt_cloud.settings import resolve_settings
     from receipt_cloud.worker import WorkerConfig, apply_queue_limits, run_worker
     from receipt_ocr.job import process_ocr_job
@@ -65,6 +80,7 @@ def _worker(data_dir: str, cache: str, ready, start, results) -> None:
     started = time.perf_counter()
     settings = resolve_settings("local", data_dir=data_dir)
     services = build_services(settings, OcrWorkerOptions(engine="tesseract", cache_path=cache))
+    services.engine = _engine(*engine)
     startup = time.perf_counter() - started
     ready.put(os.getpid())
     start.wait()
@@ -79,7 +95,7 @@ def _worker(data_dir: str, cache: str, ready, start, results) -> None:
     results.put({"startup_s": startup, "timings": timings, "done": time.time()})
 
 
-def run(processes: int, images: list[Path], bundle: Path, root: Path) -> dict:
+def run(processes: int, images: list[Path], bundle: Path, root: Path, engine: tuple) -> dict:
     import shutil
 
     from receipt_cloud.ocr_submit import submit_settings
@@ -94,8 +110,8 @@ def run(processes: int, images: list[Path], bundle: Path, root: Path) -> dict:
     submit_settings(images, settings)
     ctx = mp.get_context("spawn")
     ready, results, start = ctx.Queue(), ctx.Queue(), ctx.Event()
-    procs = [ctx.Process(target=_worker, args=(str(data), str(root / "cache"), ready, start,
-                                              results)) for _ in range(processes)]
+    args = (str(data), str(root / "cache"), engine, ready, start, results)
+    procs = [ctx.Process(target=_worker, args=args) for _ in range(processes)]
     for proc in procs:
         proc.start()
     for _ in procs:
@@ -127,6 +143,8 @@ def main() -> int:
     parser.add_argument("--processes", default="1,2", help="comma-separated process counts")
     parser.add_argument("--images", type=int, default=30, help="sample photos (max 30)")
     parser.add_argument("--bundle", type=Path, default=None, help="bundle directory to use")
+    parser.add_argument("--ocr-language", default=None, help="Tesseract languages (eng+msa)")
+    parser.add_argument("--ocr-scale", type=float, default=None, help="upscale factor (1.5)")
     args = parser.parse_args()
     if not SAMPLE.is_dir():
         sys.exit(f"SROIE sample photos not found at {SAMPLE}")
@@ -136,14 +154,14 @@ def main() -> int:
         t0 = time.perf_counter()
         bundle = args.bundle or build_bundle(root / "build")
         build_s = time.perf_counter() - t0
-        runs = [run(int(n), images, bundle, root) for n in args.processes.split(",")]
-    from receipt_ocr.engines import get_engine
+        engine = (args.ocr_language, args.ocr_scale)
+        runs = [run(int(n), images, bundle, root, engine) for n in args.processes.split(",")]
     from receipt_ocr.engines.tesseract import tesseract_version
 
     result = {
         "bench": "ocr_worker",
         "machine": f"{platform.machine()} {os.cpu_count()} cpu",
-        "engine": get_engine("tesseract").describe(),
+        "engine": _engine(args.ocr_language, args.ocr_scale).describe(),
         "tesseract": tesseract_version(),
         "bundle": str(args.bundle or "MiniLM-size LayoutLM, ONNX int8, seq 512"),
         "bundle_build_s": round(build_s, 1),
