@@ -29,6 +29,7 @@ from typing import Any
 log = logging.getLogger("sagemaker_training")
 
 EXIT_INTERRUPTED = 143
+INIT_CHANNEL_VAR = "SM_CHANNEL_INIT"
 
 
 def sm_paths(environ: Mapping[str, str] = os.environ) -> dict[str, Path]:
@@ -61,10 +62,14 @@ def read_hyperparameters(path: Path) -> dict[str, str]:
 
 
 def training_channel(paths: dict[str, Path], environ: Mapping[str, str]) -> Path | None:
-    """``SM_CHANNEL_TRAINING`` (or the only ``SM_CHANNEL_*``): a .jsonl file or a directory."""
+    """``SM_CHANNEL_TRAINING`` (or the only ``SM_CHANNEL_*`` besides ``init``): a .jsonl file or
+    a directory."""
     channel = environ.get("SM_CHANNEL_TRAINING")
     if channel is None:
-        others = sorted(v for k, v in environ.items() if k.startswith("SM_CHANNEL_"))
+        # The ``init`` channel holds an ``init_from`` checkpoint (start-training), never data.
+        others = sorted(
+            v for k, v in environ.items() if k.startswith("SM_CHANNEL_") and k != INIT_CHANNEL_VAR
+        )
         channel = others[0] if len(others) == 1 else None
     if channel is None and (paths["channels"] / "training").is_dir():
         channel = str(paths["channels"] / "training")

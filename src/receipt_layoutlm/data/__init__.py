@@ -22,7 +22,12 @@ from receipt_layoutlm.data._config import (
     DatasetConfig,
     parse_label_merges,
 )
-from receipt_layoutlm.data._load import DocumentSet, load_dataset_file, load_documents
+from receipt_layoutlm.data._load import (
+    DocumentSet,
+    check_dataset_source,
+    load_dataset_file,
+    load_documents,
+)
 from receipt_layoutlm.data._split import Split, keys_hash, split_documents
 
 __all__ = [
@@ -35,6 +40,7 @@ __all__ = [
     "EncodedSet",
     "Split",
     "build_datasets",
+    "check_dataset_source",
     "encode_documents",
     "entity_labels",
     "keys_hash",
