@@ -84,22 +84,25 @@ def open_location(
 
 
 def image_dimensions(data: bytes, name: str = "image") -> tuple[int, int]:
-    """``(width, height)`` as displayed (EXIF orientation applied), read from the header."""
+    """``(width, height)`` as displayed (EXIF orientation applied), read from the header with
+    ``imagesize`` (pure Python: the Lambda package carries no native code). Whether the pixels
+    decode is the worker's check; this one refuses what is no image at all."""
     if not data:
         raise InvalidImageUploadError(f"{name} is empty (0 bytes); nothing was registered")
-    from PIL import Image, UnidentifiedImageError
+    import imagesize
 
     try:
-        with Image.open(io.BytesIO(data)) as image:
-            width, height = image.size
-            orientation = image.getexif().get(0x0112, 1)
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
+        width, height = imagesize.get(io.BytesIO(data), exif_rotation=True)
+    except (ValueError, OSError) as exc:  # a header that lies about its own structure
         raise InvalidImageUploadError(
             f"{name} is not a readable image ({exc}); nothing was registered"
         ) from None
     if width <= 0 or height <= 0:
-        raise InvalidImageUploadError(f"{name} has no pixels ({width}x{height})")
-    return (height, width) if orientation in (5, 6, 7, 8) else (width, height)
+        raise InvalidImageUploadError(
+            f"{name} is not a readable image ({len(data)} bytes starting {data[:8]!r}; no "
+            "JPEG, PNG, TIFF, WebP, GIF, BMP or HEIC header); nothing was registered"
+        )
+    return width, height
 
 
 def image_id_for(bucket: str, key: str) -> str:

@@ -8,7 +8,8 @@ receipt without its image) and that no traceback is printed.
 Adding a case
 -------------
 1. Pick the module of its group (``cases_importers.py``, ``cases_objects.py``,
-   ``cases_queues.py``, ``cases_records.py``, ``cases_checkpoints.py``, ``cases_cli.py``) and
+   ``cases_queues.py``, ``cases_records.py``, ``cases_checkpoints.py``, ``cases_cli.py``,
+   ``cases_ocr.py``) and
    append a ``Case(...)`` to its ``CASES`` list::
 
        Case(name="jsonl_width_negative", group="importers",
@@ -43,7 +44,7 @@ import pytest
 from bad_input_harness import GROUPS, Case, Workspace, run_case
 
 MODULES = ("cases_importers", "cases_objects", "cases_queues", "cases_records",
-           "cases_checkpoints", "cases_cli")
+           "cases_checkpoints", "cases_cli", "cases_ocr")
 
 
 def _all_cases() -> list[Case]:
