@@ -137,7 +137,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_worker_command(args)
     except KeyboardInterrupt:
         return 130
-    except (ReceiptOcrError, ReceiptLayoutLMError, ReceiptDynamoError, ReceiptCloudError) as exc:
+    except (ReceiptOcrError, ReceiptLayoutLMError, ReceiptDynamoError, ReceiptCloudError,
+            OSError) as exc:
+        # As layoutlm-cli: errors raised on purpose carry their fix, an OSError names the path
+        # (an unwritable --output-dir): one line each, the traceback at debug.
         if is_debug(args.log_level):
             raise
         print(f"error: {exc}", file=sys.stderr)

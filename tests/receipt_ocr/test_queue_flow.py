@@ -138,6 +138,16 @@ def test_twenty_jobs_two_workers_on_aws(aws_env: str, unique_name: str, tiny_bun
     _check_run(settings, submissions, valid, [_finish(w) for w in workers])
 
 
+def _slow_worker_mid_job(args: list[str], delay: int, store, job) -> subprocess.Popen:
+    """A worker whose OCR takes ``delay`` seconds, once it has started ``job``."""
+    slow = _worker(args, {"RECEIPT_OCR_STUB_DELAY": str(delay)})
+    deadline = time.monotonic() + 120
+    while store.get_ocr_job(job.image_id, job.job_id).status.value != "RUNNING":
+        assert time.monotonic() < deadline and slow.poll() is None, "the job never started"
+        time.sleep(0.2)
+    return slow
+
+
 def test_worker_killed_mid_job_is_completed_once(tiny_bundle, tmp_path: Path) -> None:
     data = tmp_path / "data"
     settings = resolve_settings("local", data_dir=data)
@@ -145,11 +155,7 @@ def test_worker_killed_mid_job_is_completed_once(tiny_bundle, tmp_path: Path) ->
     (victim, *others) = _submit(settings, 3)
     args = ["--data-dir", str(data), "--layoutlm-model", str(tiny_bundle.bundle_dir),
             "--visibility-timeout", "4"]
-    slow = _worker(args, {"RECEIPT_OCR_STUB_DELAY": "30"})
-    deadline = time.monotonic() + 120
-    while store.get_ocr_job(victim.image_id, victim.job_id).status.value != "RUNNING":
-        assert time.monotonic() < deadline and slow.poll() is None, "the job never started"
-        time.sleep(0.2)
+    slow = _slow_worker_mid_job(args, 30, store, victim)
     slow.send_signal(signal.SIGKILL)  # mid-OCR: no heartbeat, no release, no cleanup
     slow.wait(timeout=30)
     time.sleep(5)  # past the visibility timeout: the message is visible again
@@ -174,11 +180,7 @@ def test_sigterm_releases_the_job_for_another_worker(tiny_bundle, tmp_path: Path
     (job,) = _submit(settings, 1)
     args = ["--data-dir", str(data), "--layoutlm-model", str(tiny_bundle.bundle_dir),
             "--visibility-timeout", "600"]
-    slow = _worker(args, {"RECEIPT_OCR_STUB_DELAY": "60"})
-    deadline = time.monotonic() + 120
-    while store.get_ocr_job(job.image_id, job.job_id).status.value != "RUNNING":
-        assert time.monotonic() < deadline and slow.poll() is None, "the job never started"
-        time.sleep(0.2)
+    slow = _slow_worker_mid_job(args, 60, store, job)
     slow.send_signal(signal.SIGTERM)
     stopped = _finish(slow, timeout=30)  # exits 0 at once, not after the 60 s OCR
     assert stopped["stopped_by"] == "SIGTERM" and stopped["released"] == 1
