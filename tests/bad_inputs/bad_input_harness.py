@@ -19,14 +19,16 @@ from typing import Any
 from receipt_cloud.errors import ReceiptCloudError
 from receipt_dynamo.errors import ReceiptDynamoError
 from receipt_layoutlm.errors import ReceiptLayoutLMError
+from receipt_ocr.errors import ReceiptOcrError
 
 GROUPS = ("importers", "objects", "queues", "records", "checkpoints", "cli", "exports",
-          "lambdas")
+          "lambdas", "ocr")
 """Where a case's input enters the system; the report counts cases per group."""
 
 # What a library call may raise for bad input: the packages' own errors, and the ValueError /
 # TypeError of an argument outside an API's documented range (the same one-line contract).
-CLEAR_ERRORS = (ReceiptLayoutLMError, ReceiptDynamoError, ReceiptCloudError, ValueError, TypeError)
+CLEAR_ERRORS = (ReceiptLayoutLMError, ReceiptDynamoError, ReceiptCloudError, ReceiptOcrError,
+                ValueError, TypeError)
 
 
 @dataclass
