@@ -31,7 +31,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 # Arguments for scripts that need some (one run per list); every other script runs bare.
 ARGS: dict[str, list[list[str]]] = {
-    "worker_bench.py": [["ocr"]],
+    "worker_bench.py": [["export"], ["ocr"]],
 }
 # --quick: the same measurements at smaller sizes, through each script's own size flags.
 QUICK: dict[str, list[str]] = {

@@ -99,10 +99,10 @@ def test_a_forbidden_dependency_is_refused() -> None:
 
 def test_every_function_of_the_stack_has_its_handler_module() -> None:
     """The stack points each function at ``<module>.handler``; a missing module deploys a
-    function that fails every invocation. ``upload`` is the OCR worker issue's, not merged yet."""
+    function that fails every invocation."""
     missing = {
         spec.module
         for spec in HANDLERS.values()
         if not (SRC / (spec.module.replace(".", "/") + ".py")).exists()
     }
-    assert missing <= {"receipt_cloud.handlers.upload"}, missing
+    assert not missing, missing

@@ -2,7 +2,7 @@
 photos with Tesseract and a MiniLM-size int8 ONNX bundle, with one and with two worker
 processes, and the time split into download, OCR, encode, model and write.
 
-    .venv/bin/python benchmarks/ocr_worker_bench.py [--processes 1,2] [--images 30]
+    .venv/bin/python benchmarks/worker_bench.py ocr [--processes 1,2] [--images 30]
         [--bundle DIR]     # an exported bundle; default: build a MiniLM-size one here
         [--ocr-language eng --ocr-scale 1.0]   # the engine's defaults are eng+msa at 1.5x
 
@@ -138,14 +138,14 @@ def run(processes: int, images: list[Path], bundle: Path, root: Path, engine: tu
     }
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--processes", default="1,2", help="comma-separated process counts")
     parser.add_argument("--images", type=int, default=30, help="sample photos (max 30)")
     parser.add_argument("--bundle", type=Path, default=None, help="bundle directory to use")
     parser.add_argument("--ocr-language", default=None, help="Tesseract languages (eng+msa)")
     parser.add_argument("--ocr-scale", type=float, default=None, help="upscale factor (1.5)")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if not SAMPLE.is_dir():
         sys.exit(f"SROIE sample photos not found at {SAMPLE}")
     images = sorted(SAMPLE.glob("*.jpg"))[: args.images]
