@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 TORCH := torch==2.13.0
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench system-deps clean
+.PHONY: demo test lint bench docs system-deps clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,24 +15,32 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[all]'
 	touch $(STAMP)
 
-# Debian packages the tests need (tesseract for OCR tests). Only attempted as root.
+# Debian packages the tests and the demo need: tesseract with English and Malay (OCR), DejaVu
+# fonts (synthetic receipts), chromium (the report's browser test). Only as root.
+SYSTEM_PACKAGES := tesseract-ocr tesseract-ocr-eng tesseract-ocr-msa fonts-dejavu-core chromium
 system-deps:
-	@if [ "$$(id -u)" = "0" ] && ! command -v tesseract >/dev/null 2>&1; then \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tesseract-ocr tesseract-ocr-eng >/dev/null; \
+	@if [ "$$(id -u)" = "0" ] && ! dpkg -s $(SYSTEM_PACKAGES) >/dev/null 2>&1; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSTEM_PACKAGES) >/dev/null; \
 	fi
 
 test: system-deps $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
 
-demo: $(STAMP)
+demo: system-deps $(STAMP)
 	bash scripts/demo.sh
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
-bench: $(STAMP)
-	$(BIN)/python benchmarks/store_bench.py
+# Every script in benchmarks/ → benchmarks/RESULTS.md. `make bench BENCH_ARGS=--quick` for
+# smaller sizes.
+bench: system-deps $(STAMP)
+	$(BIN)/python benchmarks/run_all.py $(BENCH_ARGS)
+
+# docs/cli.md from the parsers themselves (tests/scripts/test_cli_docs.py fails when stale).
+docs: $(STAMP)
+	$(BIN)/python scripts/gen_cli_docs.py
 
 clean:
 	rm -rf $(VENV) .receipts build dist src/*.egg-info

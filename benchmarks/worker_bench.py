@@ -1,7 +1,11 @@
-"""Worker benchmarks: throughput and per-export time of the export worker.
+"""Worker benchmarks: the export worker (``export``) and the labelling worker (``ocr``).
 
     .venv/bin/python benchmarks/worker_bench.py export [--messages 5] [--minilm]
         [--minilm-seq 128] [--modes float32,float16,int8,int4]
+    .venv/bin/python benchmarks/worker_bench.py ocr [--processes 1,2] [--images 30] ...
+
+``ocr`` runs ``_ocr_worker_bench.py`` (beside this file; its docstring describes it) with the
+remaining arguments.
 
 ``export``: a local environment (SQLite store, directory objects, SQLite queues) in a temporary
 directory; N export messages of a tiny LayoutLM (``--model-size tiny``: hidden 64, 2 layers,
@@ -20,6 +24,7 @@ import json
 import logging
 import os
 import platform
+import sys
 import tempfile
 import time
 import uuid
@@ -167,8 +172,15 @@ def _table(result: dict) -> str:
 
 
 def main() -> int:
+    if sys.argv[1:2] == ["ocr"]:
+        # The labelling worker's benchmark keeps its own module and flags.
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from _ocr_worker_bench import main as ocr_main
+
+        return ocr_main(sys.argv[2:])
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="which", required=True)
+    sub.add_parser("ocr", help="labelling worker throughput (see _ocr_worker_bench.py)")
     export = sub.add_parser("export", help="export worker throughput and per-mode export time")
     export.add_argument("--messages", type=int, default=5, help="tiny-model messages")
     export.add_argument("--minilm", action="store_true", help="also time a MiniLM-size model")

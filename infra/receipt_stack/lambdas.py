@@ -78,21 +78,19 @@ def function_statements(key: str, v: dict[str, Any]) -> list[iam.Statement]:
             iam.statement(
                 ["sagemaker:DescribeTrainingJob", "sagemaker:ListTags"], [_training_jobs(v)]
             ),
-            iam.object_statement(v["runs"], ("s3:GetObject",), "runs/"),
-            iam.list_statement(v["runs"], "runs/"),
             iam.statement(["sqs:SendMessage"], [v["async_failures"]]),
         ]
     elif key == "export-results":
         statements += [
             read_write,
             iam.statement(iam.SQS_CONSUME, [v["queue:coreml_export_results_queue_url"]]),
-            iam.object_statement(v["bundles"], ("s3:GetObject",), "bundles/"),
-            iam.list_statement(v["bundles"], "bundles/"),
         ]
     elif key == "upload":
         statements += [
             read_write,
             iam.object_statement(v["raw"], ("s3:GetObject",), v["upload_prefix"]),
+            # HeadBucket (the S3 store's bucket check) needs ListBucket with no prefix.
+            iam.list_statement(v["raw"]),
             iam.statement(iam.SQS_SEND, [v["queue:ocr_job_queue_url"]]),
             iam.statement(["sqs:SendMessage"], [v["async_failures"]]),
         ]

@@ -35,6 +35,19 @@ class UnsafeKeyError(ReceiptCloudError, ValueError):
         )
 
 
+class ObjectKeyConflictError(ReceiptCloudError, ValueError):
+    """A key cannot be written where the store keeps its objects (a file system's limits)."""
+
+    def __init__(self, key: str, root: str, reason: str) -> None:
+        self.key = key
+        self.root = root
+        super().__init__(f"object key {key[:120]!r} cannot be written under {root!r}: {reason}")
+
+
+class InvalidMessageError(ReceiptCloudError, ValueError):
+    """A message body that SQS would reject (too large, or characters outside its set)."""
+
+
 class ObjectNotFoundError(ReceiptCloudError, FileNotFoundError):
     """The object does not exist."""
 

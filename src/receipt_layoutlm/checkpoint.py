@@ -17,6 +17,7 @@ owns the directory).
 from __future__ import annotations
 
 import json
+import pickle
 import shutil
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
@@ -210,10 +211,24 @@ def check_finite_weights(model: LayoutLMForTokenClassification, *, where: str) -
         )
 
 
+def _read_json_object(path: Path) -> dict[str, Any]:
+    """A JSON object file; CheckpointError naming the file when it is anything else."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise CheckpointError(f"{path} is not valid JSON ({exc}); the checkpoint is corrupt, "
+                              "re-save or re-download it") from None
+    if not isinstance(data, dict):
+        raise CheckpointError(f"{path} must hold a JSON object; the checkpoint is corrupt")
+    return data
+
+
 def load_checkpoint(directory: str | Path) -> Checkpoint:
     """Load a checkpoint directory written by :func:`save_checkpoint` (model on CPU, eval mode)."""
     directory = check_checkpoint_dir(directory)
     labels = read_label_map(directory / LABEL_MAP_FILE)
+    # The tokenizer loader reads config.json too and would take the blame for a corrupt one.
+    _read_json_object(directory / "config.json")
 
     from receipt_layoutlm.encoding import EncodingConfig, load_tokenizer
     from receipt_layoutlm.errors import EncodingError
@@ -232,6 +247,13 @@ def load_checkpoint(directory: str | Path) -> Checkpoint:
         )
     except (OSError, ValueError, RuntimeError) as exc:
         raise CheckpointError(f"cannot load the model in {directory}: {exc}") from None
+    except pickle.UnpicklingError:
+        # torch.load(weights_only=True) refused a pickle that would run code: never load it.
+        raise CheckpointError(
+            f"checkpoint {directory}: its weights file is a pickle holding more than tensors, "
+            "which is refused (it could run code); re-save it with save_checkpoint "
+            "(model.safetensors)"
+        ) from None
     if model.config.num_labels != len(labels):
         raise CheckpointError(
             f"checkpoint {directory}: model has {model.config.num_labels} outputs but "

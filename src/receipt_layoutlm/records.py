@@ -158,6 +158,21 @@ def _geometry(
     }
 
 
+def _pixel_size(doc: ReceiptDocument) -> tuple[int, int]:
+    """The document's size rounded up to pixels (1 x 1 for a normalized document); a size that
+    is not a positive finite number is an error, never silently turned into 1."""
+    if doc.normalized:
+        return 1, 1
+    sizes = []
+    for name in ("width", "height"):
+        value = getattr(doc, name)
+        if not isinstance(value, int | float) or not math.isfinite(value) or value <= 0:
+            raise DatasetError(f"receipt {doc.key!r}: {name} {value!r} must be a positive finite "
+                               "number of pixels")
+        sizes.append(math.ceil(value))
+    return sizes[0], sizes[1]
+
+
 def records_from_document(
     doc: ReceiptDocument,
     *,
@@ -176,7 +191,8 @@ def records_from_document(
     ``image_id`` and ``receipt_id`` default to :func:`receipt_ids` of ``doc.key`` (receipt id 1
     when only ``image_id`` is given). ``pixel_size`` is the
     receipt's size in pixels; by default the document's width and height rounded up (a
-    normalized document without it is recorded as 1 × 1). ``timestamp`` (ISO 8601) defaults to
+    normalized document without it is recorded as 1 × 1; a size <= 0 or not finite is a
+    DatasetError). ``timestamp`` (ISO 8601) defaults to
     now.
     """
     if image_id is None:
@@ -184,7 +200,7 @@ def records_from_document(
         receipt_id = receipt_id or key_receipt_id
     receipt_id = receipt_id or 1
     now = timestamp or utc_now()
-    width, height = pixel_size or (max(1, math.ceil(doc.width)), max(1, math.ceil(doc.height)))
+    width, height = pixel_size or _pixel_size(doc)
     bucket = raw_s3_bucket or NOT_UPLOADED
     key = raw_s3_key or doc.key
     image = Image(image_id=image_id, width=width, height=height, raw_s3_bucket=bucket,

@@ -95,3 +95,14 @@ def test_the_same_tree_builds_the_same_bytes(built: tuple[object, Path], tmp_pat
 def test_a_forbidden_dependency_is_refused() -> None:
     with pytest.raises(LambdaPackageError, match="torch"):
         dependency_closure(["torch>=2"])
+
+
+def test_every_function_of_the_stack_has_its_handler_module() -> None:
+    """The stack points each function at ``<module>.handler``; a missing module deploys a
+    function that fails every invocation."""
+    missing = {
+        spec.module
+        for spec in HANDLERS.values()
+        if not (SRC / (spec.module.replace(".", "/") + ".py")).exists()
+    }
+    assert not missing, missing

@@ -225,10 +225,17 @@ def test_each_function_reaches_only_its_resources(dev: Deployment) -> None:
 
     queue_arn = {spec.field: q.state["arn"] for spec in QUEUES for q in dev.of_type(QUEUE)
                  if q.state["url"] == dev.outputs[spec.field]}  # fmt: skip
-    bucket = {k: dev.one("aws:s3/bucket:Bucket", f"-{k}").state["arn"] for k in ("raw", "bundles")}
+    kinds = ("raw", "runs", "bundles")
+    bucket = {k: dev.one("aws:s3/bucket:Bucket", f"-{k}").state["arn"] for k in kinds}
     assert "sqs:SendMessage" in actions_on("upload", queue_arn["ocr_job_queue_url"])
     assert "s3:GetObject" in actions_on("upload", bucket["raw"])
     assert actions_on("upload", bucket["bundles"]) == set()
+    # auto-export and export-results work on records and queues only (their handlers' calls).
+    for key in ("auto-export", "export-results", "start-training"):
+        assert all(actions_on(key, bucket[k]) == set() for k in kinds), key
+    assert "sagemaker:ListTags" in actions_on(
+        "auto-export", f"arn:aws:sagemaker:{REGION}:123456789012:training-job/layoutlm-*"
+    )
     assert "sqs:SendMessage" in actions_on("auto-export", queue_arn["coreml_export_job_queue_url"])
     assert "sqs:DeleteMessage" in actions_on(
         "export-results", queue_arn["coreml_export_results_queue_url"]

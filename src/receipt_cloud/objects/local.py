@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from receipt_cloud.errors import ObjectNotFoundError, UnsafeKeyError
+from receipt_cloud.errors import ObjectKeyConflictError, ObjectNotFoundError, UnsafeKeyError
 from receipt_cloud.objects._base import ObjectStore
 
 # Partial writes live next to their target under this name until os.replace publishes them;
 # list() skips them so readers never see half an object.
 _TMP_PREFIX = ".receipt-cloud-tmp-"
+# A put retries when a concurrent delete prunes its folder; each retry needs another such race.
+_WRITE_ATTEMPTS = 5
+_MAX_SEGMENT_BYTES = 255  # NAME_MAX of every common local file system
 
 
 
@@ -66,6 +70,11 @@ class LocalObjectStore(ObjectStore):
                 raise UnsafeKeyError(key, str(self.root), f"it has a {part!r} segment")
             if part == "" and not allow_partial:
                 raise UnsafeKeyError(key, str(self.root), "it has an empty segment")
+            if len(os.fsencode(part)) > _MAX_SEGMENT_BYTES:
+                raise ObjectKeyConflictError(
+                    key, str(self.root), f"a '/'-separated part is longer than "
+                    f"{_MAX_SEGMENT_BYTES} bytes, the file system's limit; use a shorter key"
+                )
         return parts
 
     def _is_inside(self, path: Path) -> bool:
@@ -89,11 +98,36 @@ class LocalObjectStore(ObjectStore):
 
     def _atomic_write(self, key: str, write: Callable[[int, str], None]) -> None:
         path = self._path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # mkdir may have raced with a symlink swap; check again before writing.
-        if not self._is_inside(path):
-            raise UnsafeKeyError(key, str(self.root), "it resolves outside the root via a symlink")
-        _replace_atomically(path, write)
+        try:
+            for attempt in range(1, _WRITE_ATTEMPTS + 1):
+                path.parent.mkdir(parents=True, exist_ok=True)
+                # mkdir may have raced with a symlink swap; check again before writing.
+                if not self._is_inside(path):
+                    raise UnsafeKeyError(
+                        key, str(self.root), "it resolves outside the root via a symlink"
+                    )
+                try:
+                    _replace_atomically(path, write)
+                    return
+                except FileNotFoundError:
+                    # A concurrent delete() pruned the (then empty) folder between our mkdir
+                    # and the temp file: make it again.
+                    if attempt == _WRITE_ATTEMPTS:
+                        raise
+        except (NotADirectoryError, FileExistsError):
+            raise ObjectKeyConflictError(
+                key, str(self.root), "a leading part of it is an existing object, not a folder"
+            ) from None
+        except IsADirectoryError:
+            raise ObjectKeyConflictError(
+                key, str(self.root), "it names a folder that holds other objects"
+            ) from None
+        except OSError as exc:
+            if exc.errno != errno.ENAMETOOLONG:
+                raise
+            raise ObjectKeyConflictError(
+                key, str(self.root), "it is longer than the file system allows; use a shorter key"
+            ) from None
 
     def put_bytes(self, key: str, data: bytes, *, content_type: str | None = None) -> None:
         def write(fd: int, _tmp: str) -> None:

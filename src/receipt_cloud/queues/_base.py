@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import abc
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
+
+from receipt_cloud.errors import InvalidMessageError
 
 # SQS's limits; the local backend enforces the same ones so code tested locally runs on SQS.
 MAX_MESSAGES_PER_RECEIVE = 10
 MAX_DELAY_SECONDS = 900
 MAX_VISIBILITY_TIMEOUT = 43200
+MAX_BODY_BYTES = 262_144
+# The complement of the characters SQS accepts in a message body.
+_SQS_FORBIDDEN = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 @dataclass(frozen=True)
@@ -32,18 +38,39 @@ class Message:
 
 
 def encode_body(body: str | dict[str, Any]) -> str:
-    """A dict body becomes compact JSON; a str is sent unchanged."""
+    """A dict body becomes compact JSON; a str is sent unchanged. Either must pass
+    :func:`check_body` (SQS's limits)."""
     if isinstance(body, str):
-        return body
+        return check_body(body)
     if isinstance(body, dict):
         try:
-            return json.dumps(body, separators=(",", ":"))
+            return check_body(json.dumps(body, separators=(",", ":")))
         except TypeError as exc:
             raise TypeError(
                 f"message body is not JSON-serialisable ({exc}); convert such values "
                 "(datetimes, paths, sets) to str/list before sending"
             ) from exc
     raise TypeError(f"message body must be str or dict, got {type(body).__name__}")
+
+
+def check_body(text: str) -> str:
+    """``text`` unless SQS would reject it: empty, over 256 KiB of UTF-8, or holding a
+    character outside #x9 #xA #xD #x20-#xD7FF #xE000-#xFFFD #x10000-#x10FFFF (InvalidMessageError
+    naming the first offending position)."""
+    if not text:
+        raise InvalidMessageError("message body is empty; SQS needs at least one character")
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if size > MAX_BODY_BYTES:
+        raise InvalidMessageError(
+            f"message body is {size} bytes; SQS allows at most {MAX_BODY_BYTES} (256 KiB): put "
+            "the payload in the object store and send its key"
+        )
+    if bad := _SQS_FORBIDDEN.search(text):
+        raise InvalidMessageError(
+            f"message body holds character U+{ord(bad.group()):04X} at position {bad.start()}, "
+            "which SQS rejects; escape it (a dict body is sent as JSON, which escapes it)"
+        )
+    return text
 
 
 def handle_of(message: Message | str) -> str:

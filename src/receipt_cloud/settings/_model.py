@@ -43,9 +43,9 @@ class Settings:
     """Record store backend for ``receipt_dynamo.open_store``: ``sqlite`` or ``dynamodb``."""
     table_name: str
     """Where the records live: the DynamoDB table name, or (despite the name) the path of the
-    SQLite file when ``store_backend`` is ``sqlite``; ``--env local`` defaults it to
-    ``<data-dir>/receipts.sqlite3``. ``--table-name`` sets either; ``DYNAMO_TABLE_NAME`` only
-    the DynamoDB name."""
+    SQLite file when ``store_backend`` is ``sqlite`` (a relative one is taken inside
+    ``data_dir``); ``--env local`` defaults it to ``<data-dir>/receipts.sqlite3``.
+    ``--table-name`` sets either; ``DYNAMO_TABLE_NAME`` only the DynamoDB name."""
     raw_uri: str
     """Object store root for uploaded images (``s3://raw-bucket`` or the local objects dir)."""
     runs_uri: str
@@ -78,6 +78,7 @@ class Settings:
         from receipt_dynamo import open_store
 
         if self.store_backend == "sqlite":
+            # The backend makes the folder and reports an unwritable one as one clear error.
             return open_store("sqlite", path=Path(self.table_name))
         return open_store(
             "dynamodb",

@@ -184,6 +184,9 @@ def resolve_settings(
         raise ValueError(
             f"store_backend must be 'sqlite' or 'dynamodb', got {values.get('store_backend')!r}"
         )
+    if values.get("store_backend") == "sqlite" and values.get("table_name"):
+        # A relative SQLite file lives in the data dir, wherever the command runs from.
+        values["table_name"] = str(base_dir / Path(values["table_name"]).expanduser())
     required = [s for s in FIELD_SOURCES if s.required]
     if env == LOCAL_ENV:
         required = [s for s in required if s.field != "region"]  # nothing local talks to AWS

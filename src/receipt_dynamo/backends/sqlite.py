@@ -86,6 +86,12 @@ class SqliteTable(Table):
             ) from exc
 
     def _create_schema(self, table_name: str) -> None:
+        # An existing table needs no write lock, so read-only commands open a busy file at once.
+        exists = self._conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table_name,)
+        ).fetchone()
+        if exists:
+            return
         columns = ", ".join(f"{c} TEXT" for c in KEY_COLUMNS[2:])
         with self._write():
             self._conn.execute(

@@ -21,6 +21,7 @@ from functools import cache
 from typing import Any, ClassVar, Self, TypeVar
 
 from receipt_dynamo.errors import EntityValidationError
+from receipt_dynamo.limits import MAX_COORDINATE, MAX_IMAGE_SIDE, finite_float
 from receipt_dynamo.vocabulary import stored_labels
 
 E = TypeVar("E", bound=Enum)
@@ -166,11 +167,12 @@ MAX_ID = 99_999
 
 
 def check_id(owner: str, name: str, value: Any) -> int:
-    check_positive_int(owner, name, value)
-    if value > MAX_ID:
-        raise EntityValidationError(
-            f"{owner}.{name} must be <= {MAX_ID} (5-digit keys), got {value}"
-        )
+    return _at_most(owner, name, check_positive_int(owner, name, value), MAX_ID, "(5-digit keys)")
+
+
+def _at_most(owner: str, name: str, value: int, limit: int, why: str) -> int:
+    if value > limit:
+        raise EntityValidationError(f"{owner}.{name} must be <= {limit} {why}, got {value}")
     return value
 
 
@@ -181,9 +183,29 @@ def check_non_negative_int(owner: str, name: str, value: Any) -> int:
 
 
 def check_finite(owner: str, name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise EntityValidationError(f"{owner}.{name} must be a finite number, got {value!r}")
-    return float(value)
+    number = finite_float(value)
+    if number is None:
+        raise EntityValidationError(
+            f"{owner}.{name} must be a finite number (not NaN or infinity), got {value!r}"
+        )
+    return number
+
+
+def check_image_side(owner: str, name: str, value: Any) -> int:
+    """A pixel width/height: an int in 1..MAX_IMAGE_SIDE."""
+    return _at_most(owner, name, check_positive_int(owner, name, value), MAX_IMAGE_SIDE,
+                    "pixels")
+
+
+def check_coordinate(owner: str, name: str, value: Any) -> float:
+    """A finite coordinate with |value| <= MAX_COORDINATE."""
+    number = check_finite(owner, name, value)
+    if abs(number) > MAX_COORDINATE:
+        raise EntityValidationError(
+            f"{owner}.{name} = {value!r} is beyond +-{MAX_COORDINATE}; coordinates are receipt "
+            "pixels or fractions of the receipt size"
+        )
+    return number
 
 
 def check_confidence(owner: str, name: str, value: Any) -> float:

@@ -11,9 +11,13 @@ the edge nearest the origin (top edge for top-left, bottom edge for bottom-left)
 from __future__ import annotations
 
 import dataclasses
-import math
 
-from receipt_dynamo.entities._base import check_confidence, check_finite, check_str
+from receipt_dynamo.entities._base import (
+    check_confidence,
+    check_coordinate,
+    check_finite,
+    check_str,
+)
 from receipt_dynamo.errors import EntityValidationError
 
 ORIGINS = ("top-left", "bottom-left")
@@ -23,19 +27,14 @@ CORNERS = ("top_left", "top_right", "bottom_right", "bottom_left")
 
 @dataclasses.dataclass(frozen=True)
 class Point:
-    """A corner ``{x, y}`` in the word's coordinate frame."""
+    """A corner ``{x, y}`` in the word's coordinate frame (finite, within ``MAX_COORDINATE``)."""
 
     x: float
     y: float
 
     def __post_init__(self) -> None:
         for name in ("x", "y"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
-                raise EntityValidationError(
-                    f"Point.{name} must be a number (not NaN), got {value!r}"
-                )
-            object.__setattr__(self, name, float(value))
+            object.__setattr__(self, name, check_coordinate("Point", name, getattr(self, name)))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -49,7 +48,9 @@ class BoundingBox:
 
     def __post_init__(self) -> None:
         for name in ("x", "y", "width", "height"):
-            object.__setattr__(self, name, check_finite("BoundingBox", name, getattr(self, name)))
+            object.__setattr__(
+                self, name, check_coordinate("BoundingBox", name, getattr(self, name))
+            )
         if self.width < 0 or self.height < 0:
             raise EntityValidationError(
                 f"BoundingBox width/height must be >= 0, got {self.width!r}x{self.height!r}"

@@ -8,7 +8,7 @@ import re
 from receipt_dynamo import keys
 from receipt_dynamo.entities._base import (
     Entity,
-    check_positive_int,
+    check_image_side,
     check_str,
     check_timestamp,
     check_uuid,
@@ -54,8 +54,8 @@ class Image(Entity):
 
     def __post_init__(self) -> None:
         self._set("image_id", check_uuid("Image", "image_id", self.image_id))
-        check_positive_int("Image", "width", self.width)
-        check_positive_int("Image", "height", self.height)
+        check_image_side("Image", "width", self.width)
+        check_image_side("Image", "height", self.height)
         check_str("Image", "raw_s3_bucket", self.raw_s3_bucket)
         check_str("Image", "raw_s3_key", self.raw_s3_key)
         self._set(

@@ -14,7 +14,7 @@ from receipt_dynamo.entities._base import (
     check_confidence,
     check_enum,
     check_id,
-    check_positive_int,
+    check_image_side,
     check_str,
     check_timestamp,
     check_uuid,
@@ -67,8 +67,8 @@ class Receipt(Entity):
 
     def __post_init__(self) -> None:
         _receipt_ids(self, "Receipt")
-        check_positive_int("Receipt", "width", self.width)
-        check_positive_int("Receipt", "height", self.height)
+        check_image_side("Receipt", "width", self.width)
+        check_image_side("Receipt", "height", self.height)
         check_str("Receipt", "raw_s3_bucket", self.raw_s3_bucket)
         check_str("Receipt", "raw_s3_key", self.raw_s3_key)
         self._set(

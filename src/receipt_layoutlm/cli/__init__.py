@@ -29,6 +29,8 @@ _COMMAND_MODULES = (
     "receipt_layoutlm.cli.train_commands",
     "receipt_layoutlm.cli.export_commands",
     "receipt_layoutlm.cli.worker_commands",
+    "receipt_layoutlm.cli.synth_commands",
+    "receipt_layoutlm.cli.report_commands",
 )
 
 
@@ -77,8 +79,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.handler(args) or 0)
     except KeyboardInterrupt:
         return 130
-    except (ReceiptLayoutLMError, ReceiptDynamoError, ReceiptCloudError) as exc:
-        # Errors raised on purpose carry their fix: one readable line, a traceback at DEBUG.
+    except (ReceiptLayoutLMError, ReceiptDynamoError, ReceiptCloudError, OSError) as exc:
+        # Errors raised on purpose carry their fix, and an OSError (unwritable --data-dir, a
+        # path that is a directory) names the path and the reason: one readable line each, a
+        # traceback at DEBUG.
         if is_debug(args.log_level):
             raise
         print(f"error: {exc}", file=sys.stderr)

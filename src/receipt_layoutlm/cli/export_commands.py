@@ -115,14 +115,16 @@ def _registry(args: argparse.Namespace) -> Any:
 def run_export(args: argparse.Namespace) -> int:
     import uuid
 
+    from receipt_dynamo.names import validate_export_id, validate_model_name
     from receipt_layoutlm.checkpoint import recorded_job
     from receipt_layoutlm.export import export_bundle
     from receipt_layoutlm.export.quantize import get_quantize_mode
 
     get_quantize_mode(args.quantize)  # unknown mode: one clear error before anything else
     thresholds = thresholds_from_args(args)
+    validate_model_name(args.model_name)
     checkpoint = args.checkpoint_dir or args.s3_uri
-    export_id = args.export_id or str(uuid.uuid4())
+    export_id = validate_export_id(args.export_id or str(uuid.uuid4()))
     # Always the environment (flags, else $RECEIPTS_ENV/$RECEIPTS_HOME, else ./.receipts): its
     # store is the parity source after --parity-data, and its bundles store the default output.
     settings = _settings(args)

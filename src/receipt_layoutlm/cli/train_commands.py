@@ -102,6 +102,7 @@ def _training_config(args: argparse.Namespace) -> TrainingConfig:
 
 def cmd_train(args: argparse.Namespace) -> int:
     from receipt_cloud.settings import settings_from_args
+    from receipt_dynamo.names import validate_job_name
     from receipt_dynamo.vocabulary import JobStatus
     from receipt_layoutlm.training import train
     from receipt_layoutlm.training.hooks import run_auto_export
@@ -109,7 +110,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     training_config = _training_config(args)
     dataset_config = _dataset_config(args)
     settings = settings_from_args(args)
-    job_name = args.job_name or f"layoutlm-{datetime.now(UTC).strftime('%Y%m%d-%H%M%S')}"
+    job_name = validate_job_name(
+        args.job_name or f"layoutlm-{datetime.now(UTC).strftime('%Y%m%d-%H%M%S')}"
+    )
     output_dir = (
         Path(args.output_dir)
         if args.output_dir

@@ -23,7 +23,12 @@ from receipt_layoutlm.data._config import (
     parse_label_merges,
 )
 from receipt_layoutlm.data._folds import Fold, kfold
-from receipt_layoutlm.data._load import DocumentSet, load_dataset_file, load_documents
+from receipt_layoutlm.data._load import (
+    DocumentSet,
+    check_dataset_source,
+    load_dataset_file,
+    load_documents,
+)
 from receipt_layoutlm.data._split import Split, keys_hash, split_documents
 
 __all__ = [
@@ -37,6 +42,7 @@ __all__ = [
     "Fold",
     "Split",
     "build_datasets",
+    "check_dataset_source",
     "encode_documents",
     "entity_labels",
     "keys_hash",

@@ -107,12 +107,23 @@ def load_documents(store: Any, config: DatasetConfig = DatasetConfig()) -> Docum
     return docs
 
 
+def check_dataset_source(config: DatasetConfig) -> None:
+    """DatasetError when ``config`` names a dataset file that is not there (checked before a
+    training run creates anything)."""
+    if config.dataset_file:
+        _existing_dataset(Path(config.dataset_file))
+
+
+def _existing_dataset(path: Path) -> Path:
+    if not path.is_file() and not (path.is_dir() and any(path.glob("*.jsonl"))):
+        raise DatasetError(f"dataset file {path} does not exist; pass an existing .jsonl file")
+    return path
+
+
 def load_dataset_file(path: str | Path) -> DocumentSet:
     """Documents from a JSONL dataset file (``importers.jsonl``), or every ``*.jsonl`` in a
     directory; every label counts as verified."""
-    path = Path(path)
-    if not path.is_file() and not (path.is_dir() and any(path.glob("*.jsonl"))):
-        raise DatasetError(f"dataset file {path} does not exist; pass an existing .jsonl file")
+    path = _existing_dataset(Path(path))
     from receipt_layoutlm.importers.jsonl import parse_jsonl
 
     # native: a dataset file may carry non-core labels (merged ones, other datasets' classes).

@@ -60,6 +60,10 @@ def sroie_prediction(fields: Mapping[str, FieldValue]) -> dict[str, str]:
     return out
 
 
+WORST_MISMATCHES = 20
+"""How many mismatches ``Task3Result.to_dict`` keeps in ``worst_mismatches``."""
+
+
 @dataclass(frozen=True)
 class KeyScores:
     """Task-3 counts and scores for one key (or for all keys together)."""
@@ -99,6 +103,18 @@ class Mismatch:
     """Normalised ground truth (``""`` when none)."""
 
 
+def worst_mismatches(mismatches: Iterable[Mismatch], limit: int = WORST_MISMATCHES
+                     ) -> list[Mismatch]:
+    """The ``limit`` mismatches whose prediction resembles the truth least (difflib ratio),
+    then by receipt and key: what a person reading a report should look at first."""
+    from difflib import SequenceMatcher
+
+    def rank(m: Mismatch) -> tuple[float, str, str]:
+        return SequenceMatcher(None, m.predicted, m.expected).ratio(), m.receipt, m.key
+
+    return sorted(mismatches, key=rank)[:limit]
+
+
 @dataclass(frozen=True)
 class Task3Result:
     """Micro-averaged task-3 scores over all (receipt, key) pairs, plus per-key scores."""
@@ -118,8 +134,12 @@ class Task3Result:
     mismatches: list[Mismatch] = field(default_factory=list)
     """Every pair that was not correct, in receipt then key order."""
 
+    def worst_mismatches(self, limit: int = WORST_MISMATCHES) -> list[Mismatch]:
+        return worst_mismatches(self.mismatches, limit)
+
     def to_dict(self, *, include_mismatches: bool = False) -> dict:
-        """Plain JSON-ready dict; mismatches only when asked (they can be long)."""
+        """Plain JSON-ready dict with the worst mismatches (``worst_mismatches``, for the HTML
+        report); every mismatch only when asked (they can be long)."""
         out: dict = {
             "precision": self.precision,
             "recall": self.recall,
@@ -129,6 +149,7 @@ class Task3Result:
             "predicted": self.overall.predicted,
             "expected": self.overall.expected,
             "per_key": {k: vars(v).copy() for k, v in self.per_key.items()},
+            "worst_mismatches": [vars(m).copy() for m in self.worst_mismatches()],
         }
         if include_mismatches:
             out["mismatches"] = [vars(m).copy() for m in self.mismatches]

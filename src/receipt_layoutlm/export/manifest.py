@@ -59,7 +59,23 @@ def read_manifest(bundle_dir: str | Path) -> dict[str, Any]:
         raise CheckpointError(f"{path} is not valid JSON ({exc}); the bundle is corrupt") from None
     if not isinstance(manifest, dict) or not isinstance(manifest.get("files"), dict):
         raise CheckpointError(f"{path} has no 'files' table; the bundle is corrupt")
+    for rel in manifest["files"]:
+        if not _inside(Path(bundle_dir), rel):
+            raise CheckpointError(
+                f"{path} lists {rel!r}, which points outside the bundle; the bundle is refused"
+            )
     return manifest
+
+
+def _inside(bundle_dir: Path, rel: str) -> bool:
+    """Whether manifest entry ``rel`` is a relative path that stays inside ``bundle_dir`` (no
+    absolute path, no '..', no symlink out): a tampered manifest must not make verification
+    read, or vouch for, files elsewhere."""
+    parts = rel.split("/")
+    if not rel or rel.startswith("/") or "\\" in rel or any(p in ("", ".", "..") for p in parts):
+        return False
+    root = bundle_dir.resolve()
+    return (bundle_dir / rel).resolve().is_relative_to(root)
 
 
 @dataclass

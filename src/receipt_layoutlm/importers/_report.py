@@ -78,11 +78,17 @@ class ParseResult:
     _keys: set[str] = field(default_factory=set, init=False, repr=False, compare=False)
 
     def add_document(self, doc: ReceiptDocument, file: str, line: int | None = None) -> bool:
-        """Append ``doc`` unless an earlier document of this parse has its key (then a problem).
+        """Append ``doc`` unless an earlier document of this parse has its key, or its size or
+        boxes make no sense (``_checks.document_problem``); either is a problem instead.
 
         Two receipts with one key would get one image id, and the store would silently skip the
         second as "already stored".
         """
+        from receipt_layoutlm.importers._checks import document_problem
+
+        if (problem := document_problem(doc)) is not None:
+            self.problems.append(Problem(file, line, f"{problem}; receipt skipped"))
+            return False
         if doc.key in self._keys:
             self.problems.append(Problem(file, line, f"duplicate receipt key {doc.key!r} (an "
                                          "earlier receipt of this import has it); receipt skipped"))

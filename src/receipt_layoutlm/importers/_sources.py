@@ -31,6 +31,18 @@ def existing_path(path: str | Path, expected: str) -> Path:
     return root
 
 
+def split_lines(text: str) -> list[str]:
+    """``text`` cut at ``\n`` (a ``\r`` before it dropped), and nowhere else.
+
+    ``str.splitlines`` also cuts at U+2028, U+2029, U+0085 and other separators that are plain
+    characters inside a JSON string or a latin-1 byte 0x85; it would break a receipt in two.
+    """
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return [line[:-1] if line.endswith("\r") else line for line in lines]
+
+
 def empty_file(path: Path, text: str) -> Problem | None:
     """The line-numbered problem of a file with nothing but whitespace, else None."""
     return None if text.strip() else Problem(str(path), 1, "empty file: no receipts")

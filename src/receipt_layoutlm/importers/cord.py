@@ -125,6 +125,13 @@ def parse_cord(
     root = existing_path(path, "a CORD .json file or a directory of them")
     native = label_mode(labels) == "native"
     files = [root] if root.is_file() else sorted(root.rglob("*.json"))
+    if not files:
+        from receipt_layoutlm.errors import ImportFormatError
+
+        raise ImportFormatError(
+            f"{root} holds no CORD *.json files; pass a CORD .json file or a folder of them "
+            "(e.g. cord/train/json)"
+        )
     if limit is not None:
         files = files[:limit]
     result = ParseResult()

@@ -19,16 +19,24 @@ repeated within one parse is a problem on the repeating line.
 from __future__ import annotations
 
 import json
-import math
+import os
+import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+from receipt_dynamo.limits import finite_float
 from receipt_dynamo.vocabulary import LABEL_RULE, is_label_name
 from receipt_layoutlm.document import DocWord, ReceiptDocument
+from receipt_layoutlm.errors import DatasetError
 from receipt_layoutlm.importers._report import ParseResult, Problem
-from receipt_layoutlm.importers._sources import existing_path, label_mode, read_dataset_file
+from receipt_layoutlm.importers._sources import (
+    existing_path,
+    label_mode,
+    read_dataset_file,
+    split_lines,
+)
 
 if TYPE_CHECKING:
     from receipt_dynamo import ReceiptStore
@@ -63,14 +71,44 @@ def document_to_json(doc: ReceiptDocument) -> dict[str, Any]:
 
 
 def write_jsonl(docs: Iterable[ReceiptDocument], out: str | Path | IO[str]) -> int:
-    """Write documents as JSON lines to a path or an open text file; returns the count."""
+    """Write documents as JSON lines to a path or an open text file; returns the count.
+
+    A path is written through a temp file beside it and renamed over it at the end, so a killed
+    or failed export leaves the previous file whole. A value JSON cannot carry (NaN, infinity)
+    is a DatasetError naming the receipt; nothing writes a bare ``Infinity`` token.
+    """
     if isinstance(out, str | Path):
-        with Path(out).open("w", encoding="utf-8") as handle:
-            return write_jsonl(docs, handle)
+        return _write_jsonl_file(docs, Path(out))
     count = 0
     for doc in docs:
-        out.write(json.dumps(document_to_json(doc), ensure_ascii=False) + "\n")
+        try:
+            line = json.dumps(document_to_json(doc), ensure_ascii=False, allow_nan=False)
+        except ValueError as exc:
+            raise DatasetError(f"receipt {doc.key!r} cannot be written as JSON ({exc})") from None
+        out.write(line + "\n")
         count += 1
+    return count
+
+
+def _write_jsonl_file(docs: Iterable[ReceiptDocument], path: Path) -> int:
+    if path.is_dir():
+        raise DatasetError(f"{path} is a directory; pass the path of the .jsonl file to write")
+    try:  # closed by the `with` below; opened here so a failure to create it reads as one line
+        handle = tempfile.NamedTemporaryFile(  # noqa: SIM115
+            "w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.", suffix=".tmp",
+            delete=False,
+        )
+    except OSError as exc:
+        raise DatasetError(f"cannot write {path}: {exc.strerror or exc}") from None
+    try:
+        with handle:
+            count = write_jsonl(docs, handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(handle.name, path)
+    except BaseException:
+        Path(handle.name).unlink(missing_ok=True)
+        raise
     return count
 
 
@@ -87,13 +125,25 @@ def export_store(
     Receipts without a label of those statuses are left out unless ``include_unlabelled``. Each
     receipt is keyed by ``records.dataset_key``: its import key, else ``<image id>#<receipt id>``.
     """
-    from receipt_layoutlm.records import dataset_key, document_from_details
+    from receipt_dynamo import EntityValidationError, ValidationStatus
+    from receipt_layoutlm.records import dataset_key, document_from_details, store_key
 
     wanted = tuple(str(s).upper() for s in statuses)
+    known = [status.value for status in ValidationStatus]
+    if unknown := [s for s in wanted if s not in known]:
+        raise DatasetError(
+            f"unknown label status {unknown[0]!r}; use one of {', '.join(known)} (--status)"
+        )
 
     def documents() -> Iterator[ReceiptDocument]:
         for receipt in sorted(store.list_receipts(), key=lambda r: (r.image_id, r.receipt_id)):
-            details = store.get_receipt_details(receipt.image_id, receipt.receipt_id)
+            try:
+                details = store.get_receipt_details(receipt.image_id, receipt.receipt_id)
+            except EntityValidationError as exc:  # e.g. an infinite corner stored long ago
+                raise DatasetError(
+                    f"receipt {store_key(receipt.image_id, int(receipt.receipt_id))} cannot be "
+                    f"exported: {exc}; fix or delete it (nothing was written)"
+                ) from None
             doc = document_from_details(details, statuses=wanted)
             if include_unlabelled or any(w.label for w in doc.words):
                 yield replace(doc, key=dataset_key(details.receipt))
@@ -102,9 +152,22 @@ def export_store(
 
 
 def _number(value: Any, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise ValueError(f"{name} must be a finite number, got {value!r}")
-    return float(value)
+    number = finite_float(value)
+    if number is None:
+        raise ValueError(f"{name} must be a finite number, got {str(value)[:40]}")
+    return number
+
+
+def _point(value: Any, name: str) -> tuple[float, float]:
+    if not isinstance(value, list) or len(value) != 2:
+        raise ValueError(f"{name} must be 4 [x, y] points, got {json.dumps(value)[:60]}")
+    return _number(value[0], name), _number(value[1], name)
+
+
+def _object(item: Any, where: str) -> dict[str, Any]:
+    if not isinstance(item, dict):
+        raise ValueError(f"{where} must be a JSON object, got {json.dumps(item)[:60]}")
+    return item
 
 
 def _word(item: dict[str, Any], index: int, origin: str) -> DocWord:
@@ -116,10 +179,7 @@ def _word(item: dict[str, Any], index: int, origin: str) -> DocWord:
         corners = item["corners"]
         if not isinstance(corners, list) or len(corners) != 4:
             raise ValueError(f"{where}.corners must be 4 [x, y] points")
-        points = tuple(
-            (_number(p[0], f"{where}.corners"), _number(p[1], f"{where}.corners"))
-            for p in corners
-        )
+        points = tuple(_point(p, f"{where}.corners") for p in corners)
     elif "box" in item:
         box = item["box"]
         if not isinstance(box, list) or len(box) != 4:
@@ -165,10 +225,10 @@ def document_from_json(record: dict[str, Any]) -> ReceiptDocument:
         key=key,
         width=_number(record.get("width"), "width"),
         height=_number(record.get("height"), "height"),
-        words=[_word(item, i, origin) for i, item in enumerate(words)],
+        words=[_word(_object(item, f"words[{i}]"), i, origin) for i, item in enumerate(words)],
         origin=origin,
         normalized=bool(record.get("normalized", False)),
-        fields={str(k): str(v) for k, v in fields.items()},
+        fields={str(k): str(v) for k, v in fields.items() if v is not None},
         image_path=record.get("image_path"),
     )
 
@@ -197,7 +257,7 @@ def parse_jsonl(
         text = read_dataset_file(jsonl_file, result.problems)
         if text is None:
             continue
-        for number, line in enumerate(text.splitlines(), 1):
+        for number, line in enumerate(split_lines(text), 1):
             if limit is not None and len(result.documents) >= limit:
                 break
             if not line.strip():
@@ -208,7 +268,7 @@ def parse_jsonl(
                 result.problems.append(Problem(str(jsonl_file), number,
                                                f"not valid JSON ({exc.msg}); receipt skipped"))
                 continue
-            except (ValueError, TypeError, IndexError) as exc:
+            except (ValueError, TypeError, IndexError, KeyError, AttributeError) as exc:
                 result.problems.append(Problem(str(jsonl_file), number,
                                                f"{exc}; receipt skipped"))
                 continue

@@ -51,6 +51,7 @@ from receipt_layoutlm.importers._sources import (
     existing_path,
     image_size,
     label_mode,
+    split_lines,
 )
 from receipt_layoutlm.importers._values import date_readings, find_dates, parse_amount
 
@@ -95,7 +96,7 @@ def read_box_file(path: Path) -> tuple[list[BoxLine], list[Problem]]:
     """Parse one box file; malformed rows become problems, the rest is returned."""
     text, problems = decode_text(path)
     lines: list[BoxLine] = []
-    for number, row in enumerate(text.splitlines(), 1):
+    for number, row in enumerate(split_lines(text), 1):
         if not row.strip():
             continue  # blank and trailing lines carry nothing
         parts = row.split(",", 8)
@@ -167,7 +168,12 @@ def read_entities(path: Path) -> tuple[dict[str, str], list[Problem]]:
     if not isinstance(data, dict):
         problems.append(Problem(str(path), 1, "expected a JSON object of key values; no labels"))
         return {}, problems
-    fields = {str(k).lower(): str(v).strip() for k, v in data.items() if str(v).strip()}
+    # A null value means "not given": searching for the text 'None' would label a wrong word.
+    fields = {
+        str(k).lower(): str(v).strip()
+        for k, v in data.items()
+        if v is not None and str(v).strip()
+    }
     return fields, problems
 
 
@@ -304,6 +310,13 @@ def parse_sroie(
     if label_map is NATIVE_LABELS:
         result.native_labels = tuple(NATIVE_LABELS.values())
     box_files = sorted(box_dir.glob("*.txt"))
+    box_names = {f.name for f in box_files}
+    result.problems.extend(
+        Problem(str(orphan), None, f"no {box_dir / orphan.name}: the receipt's words are "
+                "missing; receipt skipped")
+        for orphan in sorted((root / "entities").glob("*.txt"))
+        if orphan.name not in box_names
+    )
     if limit is not None:
         box_files = box_files[:limit]
     for box_file in box_files:

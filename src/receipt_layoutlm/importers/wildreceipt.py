@@ -21,7 +21,7 @@ from pathlib import Path
 
 from receipt_layoutlm.document import DocWord, ReceiptDocument
 from receipt_layoutlm.encoding import group_lines
-from receipt_layoutlm.errors import EncodingError
+from receipt_layoutlm.errors import EncodingError, ImportFormatError
 from receipt_layoutlm.importers._report import ParseResult, Problem
 from receipt_layoutlm.importers._sources import (
     all_finite,
@@ -29,6 +29,7 @@ from receipt_layoutlm.importers._sources import (
     existing_path,
     label_mode,
     read_dataset_file,
+    split_lines,
 )
 
 CORE_MAP = {
@@ -75,7 +76,7 @@ def _find_class_list(start: Path) -> Path | None:
 def read_class_list(path: Path) -> list[str]:
     """Class names; a class id is the 0-based line index."""
     text, _ = decode_text(path)
-    return [line.strip() for line in text.splitlines() if line.strip()]
+    return [line.strip() for line in split_lines(text) if line.strip()]
 
 
 def _corners(box: list[float]) -> tuple[tuple[float, float], ...]:
@@ -88,8 +89,15 @@ def _parse_receipt(
     record: dict, where: Path, number: int, classes: list[str], native: bool,
     problems: list[Problem],
 ) -> ReceiptDocument:
+    annotations = record.get("annotations", [])
+    if not isinstance(annotations, list):
+        raise ValueError(f"'annotations' must be a list of objects, got {annotations!r:.60}")
     words = []
-    for index, annotation in enumerate(record.get("annotations", [])):
+    for index, annotation in enumerate(annotations):
+        if not isinstance(annotation, dict):
+            problems.append(Problem(str(where), number, f"annotation {index} is not an object; "
+                                    "segment skipped"))
+            continue
         text = str(annotation.get("text", "")).strip()
         if not text:
             continue
@@ -161,11 +169,17 @@ def parse_wildreceipt(
         classes = read_class_list(class_file)
     if native:
         result.native_labels = tuple(native_label(name) for name in classes)
-    for annotation_file in _annotation_files(root):
+    annotation_files = _annotation_files(root)
+    if not annotation_files:
+        raise ImportFormatError(
+            f"{root} holds no WildReceipt annotation files (*.txt besides class_list.txt); pass "
+            "the annotation file (e.g. train.txt) or its directory"
+        )
+    for annotation_file in annotation_files:
         text = read_dataset_file(annotation_file, result.problems)
         if text is None:
             continue
-        for number, line in enumerate(text.splitlines(), 1):
+        for number, line in enumerate(split_lines(text), 1):
             if limit is not None and len(result.documents) >= limit:
                 return result
             if not line.strip():
@@ -180,7 +194,7 @@ def parse_wildreceipt(
             except json.JSONDecodeError as exc:
                 result.problems.append(Problem(str(annotation_file), number,
                                                f"not valid JSON ({exc.msg}); receipt skipped"))
-            except (KeyError, TypeError, ValueError, EncodingError) as exc:
+            except (KeyError, TypeError, ValueError, AttributeError, EncodingError) as exc:
                 result.problems.append(Problem(str(annotation_file), number,
                                                f"malformed receipt ({exc!r}); receipt skipped"))
     return result

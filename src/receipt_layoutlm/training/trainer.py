@@ -51,8 +51,13 @@ def train(
     marks the Job failed with the reason and re-raises. ``best_model_dir`` gets a copy of
     ``best/`` (SageMaker's ``SM_MODEL_DIR``).
     """
+    from receipt_dynamo.names import validate_job_name
+    from receipt_layoutlm.data import check_dataset_source
     from receipt_layoutlm.training.callbacks import InterruptFlag
 
+    validate_job_name(job_name)
+    if documents is None:
+        check_dataset_source(dataset_config)  # before a Job record or a run folder exists
     started = time.monotonic()
     main = is_main_process()
     run_dir = RunDir.for_job(job_name, objects, output_dir)

@@ -1,0 +1,48 @@
+"""``receipt-ocr --process-local-image``: one file on disk → results JSON + annotated PNG in a
+directory. Touches no store, bucket or queue."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from receipt_ocr.annotate import annotated_png
+from receipt_ocr.engines import OcrEngine
+from receipt_ocr.errors import ImageInputError
+from receipt_ocr.images import load_image
+from receipt_ocr.labelling import LabelledImage, label_image
+from receipt_ocr.model import LoadedModel
+from receipt_ocr.results import results_dict
+
+
+@dataclass(frozen=True)
+class LocalResult:
+    """Where the outputs went, and what was read."""
+
+    json_path: Path
+    png_path: Path
+    labelled: LabelledImage
+
+
+def process_local_image(
+    path: str | Path, output_dir: str | Path, *, engine: OcrEngine, model: LoadedModel
+) -> LocalResult:
+    """Label ``path`` and write ``<output_dir>/<stem>.json`` and ``<stem>.png``."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ImageInputError(f"cannot read {path}: {exc.strerror or exc}") from None
+    image = load_image(data, name=str(path))
+    labelled = label_image(image, engine, model, key=f"local:{path.stem}")
+    out = Path(output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    results = results_dict(
+        labelled, engine=engine.describe(), runtime=model.runtime_name,
+        source={"path": str(path.resolve())},
+    )
+    json_path, png_path = out / f"{path.stem}.json", out / f"{path.stem}.png"
+    json_path.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
+    png_path.write_bytes(annotated_png(labelled, model.entity_labels))
+    return LocalResult(json_path, png_path, labelled)

@@ -1,0 +1,124 @@
+"""Loading a labelling model: a bundle (ONNX, Core ML) or a checkpoint (PyTorch), the runtime to
+run it with, and the version string its label proposals are signed with."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from receipt_layoutlm.bundle_format import MANIFEST_FILE, ONNX_FILE, ONNX_INT8_FILE
+from receipt_layoutlm.errors import CheckpointError
+
+RUNTIME_CHOICES = ("onnx-int8", "onnx", "torch", "coreml")
+"""What ``--runtime`` accepts, fastest first."""
+DEFAULT_CACHE_PATH = ".models/layoutlm"
+"""Where the model cache keeps downloaded bundles unless ``--layoutlm-cache-path`` says."""
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """A runtime ready to predict, and where it came from."""
+
+    runtime: Any
+    """A ``receipt_layoutlm.runtime.Runtime``."""
+    version: str
+    """``<training job>/<export id>`` of a bundle (``<job>/checkpoint`` of a checkpoint): what
+    ``label_proposed_by`` records."""
+    path: Path
+    """The local directory the model was loaded from."""
+    runtime_name: str
+    """The runtime's registry name (``onnx-int8``, ``onnx``, ``torch``, ``coreml``)."""
+    manifest_sha256: str | None = None
+    """sha256 of the bundle's manifest.json (None for a checkpoint)."""
+
+    @property
+    def entity_labels(self) -> list[str]:
+        return sorted({t.split("-", 1)[1] for t in self.runtime.labels if "-" in t})
+
+
+def available_runtimes(model_dir: Path) -> list[str]:
+    """Runtimes that can run ``model_dir`` on this machine, fastest first."""
+    found = []
+    has_ort = importlib.util.find_spec("onnxruntime") is not None
+    if has_ort and (model_dir / ONNX_INT8_FILE).is_file():
+        found.append("onnx-int8")
+    if has_ort and (model_dir / ONNX_FILE).is_file():
+        found.append("onnx")
+    if sys.platform == "darwin" and any(model_dir.glob("*.mlpackage")):
+        found.append("coreml")
+    if (model_dir / "model.safetensors").is_file() or (model_dir / "pytorch_model.bin").is_file():
+        found.append("torch")
+    return found
+
+
+def choose_runtime(model_dir: Path, requested: str | None = None) -> str:
+    """``requested`` when given (checked), else the fastest runtime the directory supports."""
+    if requested is not None and requested not in RUNTIME_CHOICES:
+        raise CheckpointError(
+            f"unknown runtime {requested!r}; choose one of {', '.join(RUNTIME_CHOICES)}"
+        )
+    options = available_runtimes(model_dir)
+    if requested is not None:
+        if requested not in options:
+            raise CheckpointError(
+                f"runtime {requested} cannot run {model_dir} here (available: "
+                f"{', '.join(options) or 'none'}); pick another --runtime or export the bundle "
+                "with that format"
+            )
+        return requested
+    if not options:
+        raise CheckpointError(
+            f"{model_dir} holds no model this machine can run (no model.onnx, "
+            "model.int8.onnx, .mlpackage on macOS, or PyTorch checkpoint)"
+        )
+    return options[0]
+
+
+def model_version(model_dir: Path) -> str:
+    """``<job>/<export id>`` from a bundle manifest, ``<job>/checkpoint`` from checkpoint.json,
+    else the directory name."""
+    manifest = model_dir / MANIFEST_FILE
+    if manifest.is_file():
+        data = json.loads(manifest.read_text(encoding="utf-8"))
+        training = data.get("training_job") or {}
+        job = training.get("job_name") or training.get("job_id") or "unknown-job"
+        return f"{job}/{data.get('export_id') or model_dir.name}"
+    from receipt_layoutlm.checkpoint import read_meta
+
+    meta = read_meta(model_dir)
+    job = meta.get("job_name") or meta.get("job_id")
+    return f"{job}/checkpoint" if job else f"{model_dir.name}/checkpoint"
+
+
+ONNX_THREADS = 1
+"""ONNX Runtime threads per worker process: throughput comes from more processes, and one
+process's model must not take the cores its neighbours' Tesseract needs."""
+
+
+def load_model(
+    model_dir: str | Path, *, runtime: str | None = None, manifest_sha256: str | None = None
+) -> LoadedModel:
+    """Load ``model_dir`` with ``runtime`` (default: the fastest available) and register its
+    labels with the record vocabulary, so its proposals can be stored."""
+    from receipt_dynamo import register_labels
+    from receipt_layoutlm.runtime import load_runtime
+
+    model_dir = Path(model_dir)
+    if not model_dir.is_dir():
+        raise CheckpointError(f"model directory {model_dir} does not exist")
+    name = choose_runtime(model_dir, runtime)
+    loaded = LoadedModel(
+        runtime=load_runtime(name, model_dir, **(
+            {"threads": ONNX_THREADS} if name.startswith("onnx") else {}
+        )),
+        version=model_version(model_dir),
+        path=model_dir,
+        runtime_name=name,
+        manifest_sha256=manifest_sha256,
+    )
+    register_labels(loaded.entity_labels)
+    return loaded

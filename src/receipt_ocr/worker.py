@@ -1,0 +1,117 @@
+"""The labelling worker: the shared queue loop (``receipt_cloud.worker``) over OCR job messages.
+
+Without ``continuous`` it drains the queue and returns (what ``make demo`` relies on); with it,
+it serves until SIGTERM/SIGINT. Jobs that can never succeed are marked FAILED and deleted; any
+other failure is retried by the loop and, on the last allowed receive, recorded on the OCRJob as
+its failure reason before the queue moves the message to its dead-letter queue.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from receipt_cloud.queues import Message
+from receipt_cloud.worker import (
+    PermanentError,
+    WorkerConfig,
+    WorkerStats,
+    apply_queue_limits,
+    is_transient,
+    run_worker,
+)
+from receipt_ocr.engines import default_engine_name, get_engine
+from receipt_ocr.job import JobRejected, OcrJobServices, mark_job_failed, process_ocr_job
+from receipt_ocr.model import DEFAULT_CACHE_PATH
+from receipt_ocr.model_cache import FixedModel, ModelCache
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class OcrWorkerOptions:
+    """How the labelling worker is set up."""
+
+    engine: str | None = None
+    """OCR engine name (None: Apple Vision on macOS, Tesseract elsewhere)."""
+    model_dir: str | None = None
+    """A bundle or checkpoint directory to use instead of the active bundle."""
+    cache_path: str = DEFAULT_CACHE_PATH
+    """Where the model cache keeps downloaded bundles."""
+    runtime: str | None = None
+    """``onnx-int8``, ``onnx``, ``torch`` or ``coreml``; None: the fastest available."""
+    continuous: bool = False
+    """Serve until stopped instead of draining the queue once."""
+    visibility_timeout: float = 120.0
+    """Seconds a message stays hidden while a worker holds it (the heartbeat renews it)."""
+    max_receives: int = 3
+    """Receives before a message goes to the dead-letter queue."""
+    wait_seconds: float | None = None
+    """Long-poll wait per receive (None: 20 s continuous, 2 s when draining)."""
+
+
+def build_services(settings: Any, options: OcrWorkerOptions) -> OcrJobServices:
+    """Engine, model source, store and results queue; the model is loaded once here so a
+    missing model fails at start, not on the first job."""
+    from receipt_layoutlm.export.registry import BundleRegistry
+
+    engine = get_engine(options.engine or default_engine_name())
+    if options.model_dir:
+        models: Any = FixedModel(options.model_dir, runtime=options.runtime)
+    else:
+        models = ModelCache(
+            BundleRegistry.from_settings(settings), Path(options.cache_path),
+            runtime=options.runtime,
+        )
+    models.current()
+    return OcrJobServices(
+        store=settings.open_store(),
+        results_queue=settings.open_queue("ocr_results"),
+        engine=engine,
+        models=models,
+        region=settings.region,
+        endpoint_url=settings.endpoint_url,
+    )
+
+
+def make_handler(services: OcrJobServices, max_receives: int | None) -> Any:
+    """The loop's handler: one message → one job."""
+
+    def handle(message: Message) -> None:
+        try:
+            outcome = process_ocr_job(message.body, services)
+        except JobRejected as exc:
+            raise PermanentError(str(exc)) from exc
+        except Exception as exc:
+            if max_receives is not None and message.receive_count >= max_receives:
+                how = "transient" if is_transient(exc) else "unexpected"
+                mark_job_failed(
+                    services, message.body,
+                    f"gave up after {message.receive_count} attempts ({how} error): {exc}",
+                )
+            raise
+        logger.info(
+            "OCR job %s: %s, %d words, %d labels proposed (%d kept VALID/INVALID), %s",
+            outcome.job_id, outcome.status, outcome.words, outcome.labels_written,
+            outcome.labels_kept, {k: round(v, 3) for k, v in outcome.timings.items()},
+        )
+
+    return handle
+
+
+def run_ocr_worker(settings: Any, options: OcrWorkerOptions) -> WorkerStats:
+    """Serve the environment's OCR job queue (see the module docstring)."""
+    services = build_services(settings, options)
+    wait = options.wait_seconds
+    if wait is None:
+        wait = 20.0 if options.continuous else 2.0
+    config = WorkerConfig(
+        mode="continuous" if options.continuous else "drain",
+        visibility_timeout=options.visibility_timeout,
+        max_receives=options.max_receives,
+        wait_seconds=wait,
+    )
+    queue = apply_queue_limits(settings.open_queue("ocr_jobs"), config)
+    return run_worker(queue, make_handler(services, config.max_receives), config)

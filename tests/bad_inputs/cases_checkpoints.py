@@ -1,0 +1,158 @@
+"""Corpus rows: corrupt or hostile checkpoints and bundles (``load_checkpoint``, ``promote``)."""
+
+from __future__ import annotations
+
+import json
+import pickle
+from pathlib import Path
+from typing import Any
+
+from bad_input_harness import Case, Workspace
+
+G = "checkpoints"
+MARKER = "pickle-ran.txt"
+
+
+def tiny_checkpoint(ws: Workspace) -> Path:
+    """A real (tiny) checkpoint directory at ``{root}/ckpt``."""
+    import torch
+    from transformers import LayoutLMConfig, LayoutLMForTokenClassification
+
+    from receipt_layoutlm.checkpoint import save_checkpoint
+    from receipt_layoutlm.encoding import EncodingConfig, label_list, load_tokenizer
+    from receipt_layoutlm.pretrained import minilm_dir
+
+    tokenizer = load_tokenizer(minilm_dir())
+    labels = label_list(["GRAND_TOTAL"])
+    torch.manual_seed(0)
+    model = LayoutLMForTokenClassification(LayoutLMConfig(
+        vocab_size=len(tokenizer), hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
+        intermediate_size=32, max_position_embeddings=64, num_labels=len(labels)))
+    directory = ws.path("ckpt")
+    save_checkpoint(directory, model, tokenizer, labels, EncodingConfig(max_seq_length=32,
+                                                                        stride=8))
+    return directory
+
+
+class _RunsCode:
+    """A pickle that, when loaded, would create a file: proof that code ran."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Path.touch, (self.marker,))
+
+
+def pickled_weights(ws: Workspace) -> None:
+    directory = tiny_checkpoint(ws)
+    for weights in directory.glob("model.safetensors"):
+        weights.unlink()
+    with (directory / "pytorch_model.bin").open("wb") as handle:
+        pickle.dump({"weight": _RunsCode(ws.path(MARKER))}, handle, protocol=2)
+
+
+def garbage_config(ws: Workspace) -> None:
+    tiny_checkpoint(ws)
+    ws.write("ckpt/config.json", "{this is not json")
+
+
+def load(ws: Workspace) -> str:
+    from receipt_layoutlm.checkpoint import load_checkpoint
+
+    checkpoint = load_checkpoint(ws.path("ckpt"))
+    return f"loaded {len(checkpoint.labels)} labels"
+
+
+def no_code_ran(ws: Workspace, before: Any) -> None:
+    assert not ws.path(MARKER).exists(), "the pickle ran code while loading"
+    assert ws.items() == before
+
+
+# -- bundles --------------------------------------------------------------------------------
+
+
+def bundle(ws: Workspace, *, passed: bool = True) -> Path:
+    from receipt_layoutlm.export.manifest import write_manifest
+
+    directory = ws.path("bundle")
+    ws.write("bundle/vocab.txt", "[PAD]\n[UNK]\n")
+    ws.write("bundle/label_map.json", '{"labels": ["O"]}')
+    write_manifest(directory, {"export_id": "e1", "parity": {"passed": passed}})
+    return directory
+
+
+def edit_manifest(ws: Workspace, change: Any) -> None:
+    path = ws.path("bundle/manifest.json")
+    manifest = json.loads(path.read_text())
+    change(manifest)
+    path.write_text(json.dumps(manifest))
+
+
+def manifest_lists(rel: str) -> Any:
+    """A bundle whose manifest also vouches for ``rel`` (outside it) with the right checksum."""
+
+    def setup(ws: Workspace) -> None:
+        from receipt_layoutlm.export.manifest import sha256_file
+
+        bundle(ws)
+        secret = ws.write("secret.txt", "not part of the bundle")
+        entry = {"size": secret.stat().st_size, "sha256": sha256_file(secret)}
+        edit_manifest(ws, lambda m: m["files"].update(
+            {rel.format(secret=secret): entry}))
+
+    return setup
+
+
+def tampered(ws: Workspace) -> None:
+    bundle(ws)
+    ws.write("bundle/vocab.txt", "[PAD]\n[UNK]\n[EVIL]\n")
+
+
+def nothing_promoted(ws: Workspace, before: Any) -> None:
+    assert not (ws.data_dir / "objects" / "bundles" / "active.json").exists()
+    assert ws.items() == before
+
+
+def promote_refused(name: str, setup: Any, message: str) -> Case:
+    return Case(name=name, group=G, setup=setup, command=["promote", "{root}/bundle"],
+                exit_code=2, message=message, check=nothing_promoted)
+
+
+CASES = [
+    Case(name="pickled_checkpoint_refused_in_one_line", group=G, setup=pickled_weights,
+         command=load, exit_code=2,
+         message=r"error: checkpoint \S+ckpt: its weights file is a pickle holding more than "
+                 r"tensors, which is refused .*", check=no_code_ran),
+    Case(name="garbage_config_json_blamed_on_config", group=G, setup=garbage_config,
+         command=load, exit_code=2,
+         message=r"error: \S+ckpt/config\.json is not valid JSON \(.*\); the checkpoint is "
+                 r"corrupt, .*"),
+    Case(name="checkpoint_without_weights", group=G,
+         setup=lambda ws: [p.unlink() for p in tiny_checkpoint(ws).glob("model.safetensors")],
+         command=load, exit_code=2,
+         message=r"error: checkpoint directory \S+ckpt has no weights file .*"),
+    Case(name="checkpoint_dir_missing", group=G, command=load, exit_code=2,
+         message=r"error: checkpoint directory \S+ckpt does not exist; .*"),
+    promote_refused("promote_manifest_path_escapes_bundle", manifest_lists("../secret.txt"),
+                    r"error: \S+manifest\.json lists '\.\./secret\.txt', which points outside "
+                    r"the bundle; the bundle is refused"),
+    promote_refused("promote_manifest_absolute_path", manifest_lists("{secret}"),
+                    r"error: \S+manifest\.json lists '/\S+secret\.txt', which points outside "
+                    r"the bundle; the bundle is refused"),
+    promote_refused("promote_tampered_file", tampered,
+                    r"error: bundle \S+ does not match its manifest: vocab\.txt has .*"),
+    promote_refused("promote_unlisted_file",
+                    lambda ws: (bundle(ws), ws.write("bundle/extra.bin", "x")),
+                    r"error: bundle \S+ does not match its manifest: extra\.bin is not listed "
+                    r"in the manifest; .*"),
+    promote_refused("promote_failed_parity", lambda ws: bundle(ws, passed=False),
+                    r"error: \S+bundle: its manifest records a failed parity gate; re-export it"),
+    promote_refused("promote_without_manifest",
+                    lambda ws: ws.write("bundle/vocab.txt", "x"),
+                    r"error: \S+bundle has no manifest\.json; only bundles written by "
+                    r"export-coreml can be promoted"),
+    promote_refused("promote_manifest_not_json",
+                    lambda ws: (bundle(ws), ws.write("bundle/manifest.json", "{oops")),
+                    r"error: \S+manifest\.json is not valid JSON \(.*\); the bundle is corrupt"),
+]

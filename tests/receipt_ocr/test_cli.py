@@ -1,0 +1,75 @@
+"""``receipt-ocr`` arguments and errors: one readable line and exit 2, no traceback; ``--help``
+stays light (no torch, transformers, onnxruntime)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from receipt_ocr.cli import build_parser, main
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _error(capsys, argv: list[str]) -> str:
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: ") and "\n" not in err and "Traceback" not in err, err
+    return err
+
+
+def test_worker_without_a_promoted_bundle(tmp_path: Path, capsys) -> None:
+    err = _error(capsys, ["--data-dir", str(tmp_path / "d"), "--stub-ocr",
+                          "--layoutlm-cache-path", str(tmp_path / "cache")])
+    assert "no bundle has been promoted yet" in err and "layoutlm-cli promote" in err
+
+
+def test_missing_model_directory(tmp_path: Path, capsys) -> None:
+    err = _error(capsys, ["--stub-ocr", "--layoutlm-model", str(tmp_path / "nope"),
+                          "--data-dir", str(tmp_path / "d")])
+    assert f"model directory {tmp_path / 'nope'} does not exist" in err
+
+
+def test_local_image_needs_an_output_dir(tmp_path: Path, capsys) -> None:
+    err = _error(capsys, ["--process-local-image", str(tmp_path / "x.jpg"), "--stub-ocr"])
+    assert "--output-dir" in err
+
+
+def test_stub_and_another_engine_contradict(tmp_path: Path, capsys) -> None:
+    err = _error(capsys, ["--stub-ocr", "--ocr-engine", "tesseract",
+                          "--data-dir", str(tmp_path / "d")])
+    assert "contradict" in err
+
+
+@pytest.mark.parametrize("level", ["trace", "DEBUG", "Info", "WARN", "warning", "error"])
+def test_log_levels_any_case(level: str) -> None:
+    args = build_parser().parse_args(["--log-level", level])
+    assert args.log_level == level.upper()
+
+
+def test_unknown_log_level_and_engine_are_refused(capsys) -> None:
+    for argv in (["--log-level", "loud"], ["--ocr-engine", "easyocr"]):
+        with pytest.raises(SystemExit) as caught:
+            build_parser().parse_args(argv)
+        assert caught.value.code == 2
+    err = capsys.readouterr().err
+    assert "unknown log level 'loud'" in err and "invalid choice: 'easyocr'" in err
+
+
+def test_submit_flags_before_and_after_the_subcommand(tmp_path: Path) -> None:
+    args = build_parser().parse_args(["--data-dir", "A", "submit", "x.jpg"])
+    assert args.data_dir == "A" and args.images == ["x.jpg"]
+    args = build_parser().parse_args(["submit", "x.jpg", "--data-dir", "B"])
+    assert args.data_dir == "B"
+
+
+def test_help_imports_no_heavy_library() -> None:
+    code = ("import sys; from receipt_ocr.cli import build_parser; build_parser().format_help(); "
+            "print(sorted(m for m in ('torch', 'transformers', 'onnxruntime', 'coremltools') "
+            "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env={"PYTHONPATH": str(REPO / "src")}, check=True, timeout=120).stdout
+    assert out.strip() == "[]"
