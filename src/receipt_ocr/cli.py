@@ -14,10 +14,8 @@ import json
 import sys
 from collections.abc import Sequence
 
-from receipt_cloud.errors import ReceiptCloudError
-from receipt_dynamo.errors import ReceiptDynamoError
-from receipt_layoutlm.cli.log_levels import add_log_level_option, configure_logging, is_debug
-from receipt_layoutlm.errors import ReceiptLayoutLMError
+from receipt_layoutlm.cli.exit_codes import run_command
+from receipt_layoutlm.cli.log_levels import add_log_level_option, configure_logging
 from receipt_ocr.engines import ENGINE_NAMES
 from receipt_ocr.errors import ReceiptOcrError
 from receipt_ocr.model import DEFAULT_CACHE_PATH, RUNTIME_CHOICES
@@ -129,22 +127,15 @@ def run_worker_command(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     configure_logging(args.log_level)
-    try:
+
+    def command() -> int:
         if args.command == "submit":
             return run_submit(args)
         if args.process_local_image:
             return run_local_image(args)
         return run_worker_command(args)
-    except KeyboardInterrupt:
-        return 130
-    except (ReceiptOcrError, ReceiptLayoutLMError, ReceiptDynamoError, ReceiptCloudError,
-            OSError) as exc:
-        # As layoutlm-cli: errors raised on purpose carry their fix, an OSError names the path
-        # (an unwritable --output-dir): one line each, the traceback at debug.
-        if is_debug(args.log_level):
-            raise
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+
+    return run_command(command, args.log_level, extra_errors=(ReceiptOcrError,))
 
 
 if __name__ == "__main__":

@@ -13,15 +13,12 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from receipt_cloud.errors import ReceiptCloudError
-from receipt_dynamo.errors import ReceiptDynamoError
+from receipt_layoutlm.cli.exit_codes import run_command
 from receipt_layoutlm.cli.log_levels import (
     DEFAULT_LOG_LEVEL,
     add_log_level_option,
     configure_logging,
-    is_debug,
 )
-from receipt_layoutlm.errors import ReceiptLayoutLMError
 
 # Command-group modules, in the order their commands appear in --help.
 _COMMAND_MODULES = (
@@ -75,19 +72,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     configure_logging(args.log_level)
-    try:
-        return int(args.handler(args) or 0)
-    except KeyboardInterrupt:
-        return 130
-    except (ReceiptLayoutLMError, ReceiptDynamoError, ReceiptCloudError, OSError) as exc:
-        # Errors raised on purpose carry their fix, and an OSError (unwritable --data-dir, a
-        # path that is a directory) names the path and the reason: one readable line each, a
-        # traceback at DEBUG.
-        if is_debug(args.log_level):
-            raise
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-
+    return run_command(lambda: args.handler(args), args.log_level)
 
 if __name__ == "__main__":
     sys.exit(main())
