@@ -363,8 +363,9 @@ def extract_fields(
     ``multiline="lines"`` (the default; better on 4 of 5 SROIE folds, docs/training.md) reads
     multi-line fields as one block of whole lines from the words' probabilities
     (``fields.lines``; needs line ids and ``label_probabilities``, else the runs below apply);
-    ``"runs"`` keeps the word-level BIO runs. ``total_picker`` (``fields.total_picker``, fitted at training) picks the total
-    among every amount on the receipt, using ``rows`` (one printed row per word,
+    ``"runs"`` keeps the word-level BIO runs. ``total_picker`` (``fields.total_picker``, fitted
+    at training) picks the total among every amount on the receipt, using ``rows`` (one
+    printed row per word,
     ``encoding.printed_rows``; line ids when None); without it the total is read like any
     amount field.
     """
