@@ -7,12 +7,13 @@ A checkpoint directory::
 
     model.safetensors + config.json          Hugging Face save_pretrained
     tokenizer.json + tokenizer_config.json + vocab.txt
-    label_map.json  encoding.json  checkpoint.json
+    label_map.json  encoding.json  checkpoint.json  [total_picker.json]
 
 A bundle directory::
 
     <model_name>.mlpackage/  model.onnx  model.int8.onnx   (the formats built)
     vocab.txt  tokenizer_config.json  config.json  label_map.json  encoding.json
+    [total_picker.json]                                     (copied from the checkpoint)
     manifest.json                                           (written, and uploaded, last)
 """
 
@@ -33,6 +34,9 @@ LABEL_MAP_FILE = "label_map.json"
 """``{"id2label", "label2id", "labels"}``."""
 ENCODING_FILE = "encoding.json"
 """The encoding spec (parameters, version, tokenizer facts)."""
+TOTAL_PICKER_FILE = "total_picker.json"
+"""The learned total picker's weights (``fields.total_picker``); optional — a model without it
+extracts fields without the picker."""
 
 # -- checkpoint only ---------------------------------------------------------------------------
 META_FILE = "checkpoint.json"

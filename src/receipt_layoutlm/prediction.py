@@ -10,8 +10,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from receipt_layoutlm.document import DocWord, ReceiptDocument
-from receipt_layoutlm.encoding import EncodedReceipt, WordPrediction, decode_word_labels
+from receipt_layoutlm.encoding import (
+    EncodedReceipt,
+    WordPrediction,
+    decode_word_labels,
+    printed_rows,
+)
 from receipt_layoutlm.fields import FieldValue, extract_fields
+from receipt_layoutlm.fields.extraction import MultilineMode
 from receipt_layoutlm.runtime import Runtime
 
 
@@ -48,12 +54,33 @@ class ReceiptPrediction:
 
 
 def predict_document(
-    runtime: Runtime, doc: ReceiptDocument, *, encoded: EncodedReceipt | None = None
+    runtime: Runtime,
+    doc: ReceiptDocument,
+    *,
+    encoded: EncodedReceipt | None = None,
+    multiline: MultilineMode | None = None,
 ) -> ReceiptPrediction:
     """Encode ``doc`` (unless ``encoded`` is given, e.g. with labels for evaluation), run
-    ``runtime`` on every window, decode per word and extract fields."""
+    ``runtime`` on every window, decode per word and extract fields — with the runtime's
+    ``total_picker`` (the model's ``total_picker.json``) when it has one. ``multiline``
+    overrides how multi-line fields are read (``extract_fields``' default when None)."""
     if encoded is None:
         encoded = runtime.encode(doc)
     predictions = decode_word_labels(encoded, runtime.predict_windows(encoded), runtime.labels)
-    fields = extract_fields(predictions, line_ids=encoded.line_index)
+    picker = getattr(runtime, "total_picker", None)
+    fields = extract_fields(
+        predictions,
+        line_ids=encoded.line_index,
+        rows=printed_rows(encoded.boxes, line_overlap=encoded_overlap(runtime))
+        if picker is not None
+        else None,
+        total_picker=picker,
+        **({} if multiline is None else {"multiline": multiline}),
+    )
     return ReceiptPrediction(words=list(encoded.words), predictions=predictions, fields=fields)
+
+
+def encoded_overlap(runtime: Any) -> float:
+    """The line overlap of the runtime's encoding spec (rows are clustered the same way)."""
+    config = getattr(runtime, "encoding_config", None)
+    return float(getattr(config, "line_overlap", 0.5))

@@ -356,7 +356,7 @@ def test_every_mode_exports_and_coreml_agrees(
 ) -> None:
     # A random tiny model has near-tied logits, so quantization noise flips argmaxes far more
     # often than in a trained model; the default thresholds are measured by the benchmark.
-    thresholds = ParityThresholds(int8=0.9, int4=0.5)
+    thresholds = ParityThresholds(int8=0.9, int4=0.5, all_words_floor=0.5)
     result = export_bundle(
         ExportOptions(
             checkpoint=str(checkpoint_dir),
@@ -464,7 +464,7 @@ def test_agreement_below_threshold_is_refused(checkpoint_dir, docs, tmp_path) ->
         formats=("coreml",),
         seq_length=SEQ,
         weight_threshold=256,
-        thresholds=ParityThresholds(int4=0.0),
+        thresholds=ParityThresholds(int4=0.0, all_words_floor=0.0),
         make_zip=False,
     )
     measured = _results(export_bundle(options, documents=docs).manifest)["coreml-mil"]
@@ -472,7 +472,11 @@ def test_agreement_below_threshold_is_refused(checkpoint_dir, docs, tmp_path) ->
     assert measured["word_agreement"] < 1.0
     above = min(1.0, measured["word_agreement"] + 1e-3)
     out = tmp_path / "refused"
-    strict = dataclasses.replace(options, output=str(out), thresholds=ParityThresholds(int4=above))
+    # Near-tied words are not "confident" (test_parity_confident.py covers the per-mode gate on
+    # those); the floor over all words refuses here.
+    strict = dataclasses.replace(
+        options, output=str(out), thresholds=ParityThresholds(int4=0.0, all_words_floor=above)
+    )
     with pytest.raises(ParityGateError, match="agreement") as excinfo:
         export_bundle(strict, documents=docs)
     assert f"{measured['word_agreement']:.4%}" in str(excinfo.value)  # measured value shown
@@ -794,7 +798,7 @@ def test_export_to_s3_clears_an_unfinished_attempt_and_refuses_a_published_prefi
         formats=("onnx",),
         seq_length=SEQ,
         parity_receipts=1,
-        thresholds=ParityThresholds(int8=0.5),  # a random tiny model: near-tied logits
+        thresholds=ParityThresholds(int8=0.5, all_words_floor=0.5),  # random tiny model
         make_zip=False,
     )
     result = export_bundle(options, documents=docs[:1])

@@ -71,6 +71,8 @@ HYPERPARAMETER_FLAGS = (
     "stride",
     "checkpoint_metric",
     "new_param_lr_multiplier",
+    "box_embedding_init",
+    "total_picker",
     Flag("max_steps", help="stop after N steps (smoke runs)"),
 )
 MODEL_FLAGS = (
@@ -186,6 +188,7 @@ def _evaluate(args: argparse.Namespace, model_dir: Path, docs: list[Any], merges
     }
     if "sroie_task3" in result.metrics:
         summary["sroie_task3_f1"] = result.metrics["sroie_task3"].get("f1")
+        summary["sroie_task3_mismatch_kinds"] = result.metrics["sroie_task3"]["mismatch_kinds"]
     summary["report"] = [str(p) for p in result.files]
     print(json.dumps(summary, indent=2))
     return 0

@@ -22,6 +22,7 @@ from receipt_layoutlm.data._config import (
     DatasetConfig,
     parse_label_merges,
 )
+from receipt_layoutlm.data._folds import Fold, kfold
 from receipt_layoutlm.data._load import (
     DocumentSet,
     check_dataset_source,
@@ -38,12 +39,14 @@ __all__ = [
     "DatasetConfig",
     "DocumentSet",
     "EncodedSet",
+    "Fold",
     "Split",
     "build_datasets",
     "check_dataset_source",
     "encode_documents",
     "entity_labels",
     "keys_hash",
+    "kfold",
     "load_dataset_file",
     "load_documents",
     "parse_label_merges",

@@ -16,6 +16,8 @@ from receipt_layoutlm.encoding._decode import (
     WordPrediction,
     decode_word_labels,
     decode_word_probabilities,
+    top2_margins,
+    word_probabilities,
 )
 from receipt_layoutlm.encoding._encode import (
     IGNORE_INDEX,
@@ -23,7 +25,13 @@ from receipt_layoutlm.encoding._encode import (
     EncodedWindow,
     encode_receipt,
 )
-from receipt_layoutlm.encoding._order import group_lines, order_words, reading_lines, reading_order
+from receipt_layoutlm.encoding._order import (
+    group_lines,
+    order_words,
+    printed_rows,
+    reading_lines,
+    reading_order,
+)
 from receipt_layoutlm.encoding._tags import bio_tags, label_list
 from receipt_layoutlm.encoding._tokenizer import load_tokenizer, special_ids, tokenizer_facts
 from receipt_layoutlm.encoding._windows import plan_windows
@@ -49,8 +57,11 @@ __all__ = [
     "normalize_box",
     "order_words",
     "plan_windows",
+    "printed_rows",
     "reading_lines",
     "reading_order",
     "special_ids",
     "tokenizer_facts",
+    "top2_margins",
+    "word_probabilities",
 ]

@@ -89,6 +89,22 @@ def _softmax(logits: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=-1, keepdims=True)
 
 
+def word_probabilities(encoded: EncodedReceipt, window_logits: Sequence[np.ndarray]) -> np.ndarray:
+    """``[num_words, num_labels]`` tag probabilities per word exactly as
+    :func:`decode_word_labels` computes them (softmax per window, mean over windows)."""
+    probs = [_softmax(_as_2d(logits, i)) for i, logits in enumerate(window_logits)]
+    return decode_word_probabilities(encoded, probs)
+
+
+def top2_margins(word_probs: np.ndarray) -> np.ndarray:
+    """Per word, the probability of its top tag minus that of its runner-up (how far the
+    argmax is from flipping); 1.0 with a single label."""
+    if word_probs.shape[-1] < 2:
+        return np.ones(word_probs.shape[0])
+    top2 = np.sort(word_probs, axis=-1)[:, -2:]
+    return top2[:, 1] - top2[:, 0]
+
+
 def decode_word_labels(
     encoded: EncodedReceipt,
     window_logits: Sequence[np.ndarray],
@@ -99,8 +115,7 @@ def decode_word_labels(
 
     ``id2label`` may have int or string keys (as read back from JSON), or be the label list.
     """
-    probs = [_softmax(_as_2d(logits, i)) for i, logits in enumerate(window_logits)]
-    word_probs = decode_word_probabilities(encoded, probs)
+    word_probs = word_probabilities(encoded, window_logits)
     if isinstance(id2label, Mapping):
         names = {int(k): str(v) for k, v in id2label.items()}
     else:

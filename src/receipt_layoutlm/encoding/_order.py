@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
+
 from receipt_layoutlm.document import DocWord, ReceiptDocument
 from receipt_layoutlm.encoding._boxes import corner_extent
 from receipt_layoutlm.errors import EncodingError
@@ -11,41 +13,43 @@ from receipt_layoutlm.errors import EncodingError
 Extent = tuple[float, float, float, float]
 
 
-def _vertical_overlap_ratio(a: tuple[float, float], b: tuple[float, float]) -> float:
-    """Overlap of two [top, bottom] spans as a fraction of the smaller height."""
-    overlap = min(a[1], b[1]) - max(a[0], b[0])
-    smaller = min(a[1] - a[0], b[1] - b[0])
-    if smaller <= 0:
-        # A flat (zero-height) word joins a line when it lies within the line's span.
-        return 1.0 if overlap >= 0 else 0.0
-    return max(0.0, overlap) / smaller
-
-
 def _group_indices(extents: Sequence[Extent], line_overlap: float) -> list[list[int]]:
     # Words are visited top-down; each joins the existing line it overlaps most (measured
     # against the line's mean top/bottom, so a tall word cannot chain two lines together), or
-    # starts a new line.
+    # starts a new line. Overlap = the shared height as a fraction of the smaller height; a flat
+    # (zero-height) word joins a line it lies within. All lines are measured at once (numpy);
+    # argmax keeps the first of equal ratios.
     visit = sorted(
         range(len(extents)),
         key=lambda i: ((extents[i][1] + extents[i][3]) / 2, extents[i][0], i),
     )
     lines: list[list[int]] = []
-    sums: list[list[float]] = []  # per line: [sum of tops, sum of bottoms]
+    sums = np.zeros((max(len(extents), 1), 2))  # per line: [sum of tops, sum of bottoms]
+    counts = np.zeros(max(len(extents), 1))
     for i in visit:
-        span = (extents[i][1], extents[i][3])
-        best, best_ratio = -1, -1.0
-        for li, (top_sum, bottom_sum) in enumerate(sums):
-            n = len(lines[li])
-            ratio = _vertical_overlap_ratio(span, (top_sum / n, bottom_sum / n))
-            if ratio >= line_overlap and ratio > best_ratio:
-                best, best_ratio = li, ratio
+        top, bottom = float(extents[i][1]), float(extents[i][3])
+        best = -1
+        if lines:
+            k = len(lines)
+            mean_top, mean_bottom = sums[:k, 0] / counts[:k], sums[:k, 1] / counts[:k]
+            overlap = np.minimum(bottom, mean_bottom) - np.maximum(top, mean_top)
+            smaller = np.minimum(bottom - top, mean_bottom - mean_top)
+            flat = smaller <= 0
+            ratio = np.where(
+                flat,
+                (overlap >= 0).astype(float),
+                np.maximum(0.0, overlap) / np.where(flat, 1.0, smaller),
+            )
+            candidate = int(np.argmax(ratio))
+            if ratio[candidate] >= line_overlap:
+                best = candidate
         if best < 0:
             lines.append([i])
-            sums.append([span[0], span[1]])
+            best = len(lines) - 1
         else:
             lines[best].append(i)
-            sums[best][0] += span[0]
-            sums[best][1] += span[1]
+        sums[best] += (top, bottom)
+        counts[best] += 1
     for line in lines:
         line.sort(key=lambda i: (extents[i][0], extents[i][1], i))
     lines.sort(key=lambda line: (min(extents[i][1] for i in line), extents[line[0]][0], line[0]))
@@ -69,6 +73,21 @@ def group_lines(
     _check_overlap(line_overlap)
     extents = [corner_extent(w.corners, origin=origin) for w in words]
     return [[words[i] for i in line] for line in _group_indices(extents, line_overlap)]
+
+
+def printed_rows(
+    boxes: Sequence[tuple[float, float, float, float]], *, line_overlap: float = 0.5
+) -> list[int]:
+    """Per box, the number of its printed row (0-based, top to bottom): boxes clustered by
+    vertical overlap exactly as :func:`group_lines` does, whatever the OCR line ids say. Takes
+    ``EncodedReceipt.boxes`` (normalised, y down), so a label and its amount printed on one row
+    but recognised as two OCR lines (SROIE) share a row."""
+    _check_overlap(line_overlap)
+    rows = [0] * len(boxes)
+    for number, members in enumerate(_group_indices(list(boxes), line_overlap)):
+        for i in members:
+            rows[i] = number
+    return rows
 
 
 def reading_lines(doc: ReceiptDocument, *, line_overlap: float = 0.5) -> list[list[int]]:

@@ -116,8 +116,10 @@ def render_markdown(
     confusion: np.ndarray | None = None,
     labels: Sequence[str] | None = None,
     curves: Sequence[Mapping[str, Any]] | None = None,
+    sections: Sequence[str] = (),
 ) -> str:
-    """The Markdown text of ``report.md`` (exposed so CLIs can print it)."""
+    """The Markdown text of ``report.md`` (exposed so CLIs can print it); ``sections`` are
+    Markdown blocks appended at the end (e.g. the task-3 mismatches)."""
     lines = _markdown_section(_jsonable(metrics), "Evaluation report", 1)
     if curves:
         columns = _curve_columns(curves)
@@ -129,6 +131,8 @@ def render_markdown(
             ["true \\ pred", *labels],
             [[lab, *r] for lab, r in zip(labels, confusion.tolist(), strict=True)],
         )
+    for section in sections:
+        lines += [section.rstrip(), ""]
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -222,12 +226,14 @@ def write_report(
     confusion: np.ndarray | None,
     labels: Sequence[str] | None,
     curves: list[dict] | None,
+    sections: Sequence[str] = (),
 ) -> list[Path]:
     """Write ``report.json``, ``report.md`` and, when given, ``confusion_matrix.png`` and
     ``learning_curves.png`` into ``out_dir`` (created); returns the written paths.
 
     ``curves`` holds one dict per epoch (``epoch``, ``loss``/``eval_loss``, ``f1``/``eval_f1``,
-    ``learning_rate``/``lr``…); ``labels`` names the rows/columns of ``confusion``.
+    ``learning_rate``/``lr``…); ``labels`` names the rows/columns of ``confusion``; ``sections``
+    are extra Markdown blocks for ``report.md``.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -249,7 +255,9 @@ def write_report(
     written.append(json_path)
     md_path = out / "report.md"
     md_path.write_text(
-        render_markdown(metrics, confusion=confusion, labels=labels, curves=curves),
+        render_markdown(
+            metrics, confusion=confusion, labels=labels, curves=curves, sections=sections
+        ),
         encoding="utf-8",
     )
     written.append(md_path)

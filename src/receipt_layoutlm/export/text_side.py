@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from receipt_layoutlm.bundle_format import (
     ENCODING_FILE,
     LABEL_MAP_FILE,
     TOKENIZER_CONFIG_FILE,
+    TOTAL_PICKER_FILE,
     VOCAB_FILE,
 )
 from receipt_layoutlm.checkpoint import Checkpoint, label_map, write_vocab
@@ -71,6 +73,11 @@ def write_text_side(
     model_config["encoding"] = encoding.to_dict()
     model_config["export"] = export_info
     _write_json(staging / CONFIG_FILE, model_config, sort_keys=True)
+    # The learned total picker travels with the model (and so into the manifest's file list):
+    # every runtime applies it in prediction.predict_document.
+    picker = checkpoint.path / TOTAL_PICKER_FILE
+    if picker.is_file():
+        shutil.copyfile(picker, staging / TOTAL_PICKER_FILE)
 
 
 def _write_json(path: Path, data: dict[str, Any], *, sort_keys: bool) -> None:

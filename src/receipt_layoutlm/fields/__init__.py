@@ -9,18 +9,36 @@ from receipt_layoutlm.fields.extraction import (
     FIELD_LABELS,
     MULTILINE_FIELDS,
     FieldValue,
+    candidates_for_total,
     extract_fields,
 )
+from receipt_layoutlm.fields.lines import line_block
 from receipt_layoutlm.fields.parsing import parse_amount, parse_date, parse_phone, parse_time
+from receipt_layoutlm.fields.total_picker import (
+    PICKER_FILE,
+    Candidate,
+    TotalPicker,
+    feature_names,
+    load_total_picker,
+    total_candidates,
+)
 
 __all__ = [
     "AMOUNT_FIELDS",
     "FIELD_LABELS",
     "MULTILINE_FIELDS",
+    "PICKER_FILE",
+    "Candidate",
     "FieldValue",
+    "TotalPicker",
+    "candidates_for_total",
     "extract_fields",
+    "feature_names",
+    "line_block",
+    "load_total_picker",
     "parse_amount",
     "parse_date",
     "parse_phone",
     "parse_time",
+    "total_candidates",
 ]

@@ -52,6 +52,12 @@ class TrainingConfig:
     """A LayoutLM checkpoint directory or hub id to fine-tune."""
     init_from: str | None = None
     """A local BERT-family checkpoint whose text encoder warm-starts a new LayoutLM."""
+    box_embedding_init: Literal["random", "position", "sinusoidal"] = "random"
+    """How a warm start's new 2-D box embeddings begin: ``random`` (normal, initializer_range),
+    ``position`` (from the 1-D position table) or ``sinusoidal`` (``training.box_init``)."""
+    total_picker: Literal["fit", "none"] = "fit"
+    """After training, ``fit`` the learned total picker on the training receipts' predictions
+    (receipts with ground-truth fields, e.g. SROIE) and store it in best/; ``none`` skips it."""
     max_steps: int | None = None
     """Stop after this many optimizer steps (smoke runs); evaluates and saves once at the end."""
     logging_steps: int = 10
@@ -80,6 +86,11 @@ class TrainingConfig:
                 "new_param_lr_multiplier must be a finite positive number",
             ),
             (self.model_size in ("base", "tiny"), "model_size must be 'base' or 'tiny'"),
+            (
+                self.box_embedding_init in ("random", "position", "sinusoidal"),
+                "box_embedding_init must be random, position or sinusoidal",
+            ),
+            (self.total_picker in ("fit", "none"), "total_picker must be fit or none"),
             (self.max_steps is None or self.max_steps >= 1, "max_steps must be >= 1"),
             (
                 not (self.pretrained and self.init_from),

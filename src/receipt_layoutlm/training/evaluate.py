@@ -21,7 +21,8 @@ class Evaluation:
     """``entity`` (EntityMetrics.to_dict), ``sroie_task3`` (when receipts carry fields),
     ``receipts``, ``runtime``."""
     files: list[Path] = field(default_factory=list)
-    """report.json, report.md, confusion_matrix.png written by evaluation.write_report."""
+    """report.json, report.md, confusion_matrix.png written by evaluation.write_report, and
+    mismatches.jsonl (every task-3 mismatch, classified) when receipts carry fields."""
 
 
 def evaluate_documents(
@@ -39,15 +40,11 @@ def evaluate_documents(
     ``merges``; labels the model does not know count as O); predictions from
     ``runtime.predict_windows`` + ``decode_word_labels``, exactly as inference decodes.
     ``task3_whitespace`` is how task-3 strings are compared (``evaluation.normalize_whitespace``).
+    With ``out_dir``, every task-3 mismatch goes to ``mismatches.jsonl`` (classified by
+    ``evaluation.mismatches``) and the worst ones into ``report.md``.
     """
     from receipt_layoutlm.encoding import encode_receipt
-    from receipt_layoutlm.evaluation import (
-        confusion_matrix,
-        entity_metrics,
-        sroie_prediction,
-        sroie_task3_f1,
-        write_report,
-    )
+    from receipt_layoutlm.evaluation import confusion_matrix, entity_metrics, sroie_prediction
     from receipt_layoutlm.prediction import predict_document
 
     label2id = {name: i for i, name in enumerate(runtime.labels)}
@@ -78,20 +75,48 @@ def evaluate_documents(
         "entity": entity.to_dict(),
         "token_accuracy": entity.accuracy,
     }
-    if truth:
-        metrics["sroie_task3"] = sroie_task3_f1(
-            predictions, truth, whitespace=task3_whitespace
-        ).to_dict()
+    rows = _task3(metrics, predictions, truth, task3_whitespace) if truth else None
     entities = ["O", *sorted({t[2:] for t in runtime.labels if t != "O"})]
     confusion = confusion_matrix(
         [t for seq in true_tags for t in seq], [t for seq in pred_tags for t in seq], entities
     )
-    files: list[Path] = []
-    if out_dir is not None:
-        files = write_report(
-            out_dir, metrics=metrics, confusion=confusion, labels=entities, curves=None
-        )
+    files = [] if out_dir is None else _write(Path(out_dir), metrics, confusion, entities, rows)
     return Evaluation(metrics=metrics, files=files)
+
+
+def _task3(
+    metrics: dict[str, Any],
+    predictions: Mapping[str, Mapping[str, str]],
+    truth: Mapping[str, Mapping[str, str]],
+    whitespace: str,
+) -> list[dict[str, Any]]:
+    """Task-3 scores into ``metrics["sroie_task3"]``; returns the classified mismatch rows."""
+    from receipt_layoutlm.evaluation import sroie_task3_f1
+    from receipt_layoutlm.evaluation.mismatches import kind_counts, mismatch_rows
+
+    task3 = sroie_task3_f1(predictions, truth, whitespace=whitespace)  # type: ignore[arg-type]
+    rows = mismatch_rows(task3.mismatches)
+    metrics["sroie_task3"] = {**task3.to_dict(), "mismatch_kinds": kind_counts(rows)["all"]}
+    return rows
+
+
+def _write(
+    out_dir: Path,
+    metrics: dict[str, Any],
+    confusion: Any,
+    labels: list[str],
+    rows: list[dict[str, Any]] | None,
+) -> list[Path]:
+    from receipt_layoutlm.evaluation import write_report
+    from receipt_layoutlm.evaluation.mismatches import mismatch_markdown, write_mismatches
+
+    sections = [] if rows is None else [mismatch_markdown(rows)]
+    files = write_report(
+        out_dir, metrics=metrics, confusion=confusion, labels=labels, curves=None, sections=sections
+    )
+    if rows is not None:
+        files.append(write_mismatches(out_dir / "mismatches.jsonl", rows))
+    return files
 
 
 @dataclass

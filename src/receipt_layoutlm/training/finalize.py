@@ -102,6 +102,29 @@ def _save_best(
     )
 
 
+def _fit_picker(ctx: RunContext, data: PreparedData) -> dict[str, Any] | None:
+    """Fit the total picker on the best model's predictions for the TRAINING receipts (never
+    dev) and store it in best/; None when the run does not fit one or nothing could be fitted."""
+    from receipt_layoutlm.fields import FIELD_LABELS
+
+    total_labels = set(FIELD_LABELS["total"])
+    has_total_label = any(t[2:] in total_labels for t in data.labels if t != "O")
+    train_docs = [d for d in data.split.train if (d.fields or {}).get("total")]
+    if ctx.config.total_picker == "none" or not has_total_label or not train_docs:
+        return None
+    from receipt_layoutlm.runtime import load_runtime
+    from receipt_layoutlm.training.total_picker_fit import fit_total_picker, runtime_examples
+
+    started = time.monotonic()
+    picker = fit_total_picker(runtime_examples(load_runtime("torch", ctx.run_dir.best), train_docs))
+    if picker is None:
+        return None
+    picker.save(ctx.run_dir.best)
+    ctx.timings["total_picker_s"] = time.monotonic() - started
+    log.info("total picker fitted on %s", dict(picker.fitted_on))
+    return dict(picker.fitted_on)
+
+
 def _write_report(
     ctx: RunContext, labels: list[str], fit: Fitting, rows: list[dict], results: dict
 ) -> list[Path]:
@@ -152,6 +175,7 @@ def finalize(
         )
     run = _run_record(ctx, data, encoded, fit, resume_from)
     _save_best(ctx, data, encoded, fit, results)
+    run["total_picker"] = _fit_picker(ctx, data)
     report_files = _write_report(ctx, data.labels, fit, rows, results)
     fit.sync.sync()  # the last checkpoints and metrics.jsonl
     best_uri = run_dir.upload_best()

@@ -147,7 +147,9 @@ def _read_bert_state(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     return config, state
 
 
-def _warm_start(path_str: str, label_list: Sequence[str], seed: int) -> ModelInit:
+def _warm_start(
+    path_str: str, label_list: Sequence[str], seed: int, box_init: str = "random"
+) -> ModelInit:
     import torch
     from transformers import LayoutLMConfig, LayoutLMForTokenClassification
 
@@ -199,6 +201,12 @@ def _warm_start(path_str: str, label_list: Sequence[str], seed: int) -> ModelIni
         raise TrainingError(
             f"--init-from {path}: no embeddings/encoder tensors found; is it a BERT checkpoint?"
         )
+    from receipt_layoutlm.training.box_init import init_box_embeddings
+
+    std = model.config.initializer_range
+    started = init_box_embeddings(model, box_init, std)  # type: ignore[arg-type]
+    if started:
+        log.info("box embeddings start %s: %s", box_init, ", ".join(started))
     params = [name for name, _ in model.named_parameters()]
     new = [name for name in params if name not in set(copied)]
     log.info("warm start from %s: %d tensors copied, new: %s", path, len(copied), ", ".join(new))
@@ -227,9 +235,9 @@ def build_model(config: TrainingConfig, label_list: Sequence[str]) -> ModelInit:
     if config.pretrained:
         return _from_pretrained(config.pretrained, label_list)
     if config.init_from:
-        return _warm_start(config.init_from, label_list, config.seed)
+        return _warm_start(config.init_from, label_list, config.seed, config.box_embedding_init)
     if config.model_size == "tiny":
         return _scratch("tiny", label_list, config.seed)
     from receipt_layoutlm.pretrained import minilm_dir
 
-    return _warm_start(str(minilm_dir()), label_list, config.seed)
+    return _warm_start(str(minilm_dir()), label_list, config.seed, config.box_embedding_init)

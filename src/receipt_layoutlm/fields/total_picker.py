@@ -1,0 +1,293 @@
+"""The learned total picker: every amount on the receipt is a candidate, a logistic model picks one.
+
+Receipts print many amounts — line items, subtotal, tax, rounding, the total, cash tendered,
+change — and the model's argmax labels often miss the total or pick cash or change. The picker
+scores each word that parses as an amount from features of the receipt:
+
+- the model's probability of the total labels, its rank among the candidates, argmax or not;
+- keyword classes on the candidate's printed row and on the row above (``TOTAL``/``NETT``/
+  ``AMOUNT DUE``/``PAYABLE`` vs ``CASH``, ``CHANGE``, ``ROUNDING``, ``SUBTOTAL``, ``GST``/``TAX``,
+  GST codes of item rows, "incl."/"excl.");
+- its position (in reading order, and among the candidates from the bottom);
+- arithmetic: whether it equals cash − change, subtotal + tax + rounding, or the sum of two
+  other keyword-row amounts (``TOTAL 0%: 23.64`` + ``TOTAL 6%: 12.72``), is the largest amount
+  or the largest/last one on a total row, how often its value repeats.
+
+The weights are fitted on training receipts (``training.total_picker_fit``, scikit-learn) and
+stored as plain JSON (:data:`PICKER_FILE`) next to the model, so every runtime, the worker and
+evaluation apply them here in pure Python; no scikit-learn at inference.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from receipt_layoutlm.bundle_format import TOTAL_PICKER_FILE
+from receipt_layoutlm.errors import CheckpointError
+from receipt_layoutlm.fields.parsing import parse_amount
+
+PICKER_FILE = TOTAL_PICKER_FILE
+"""File name of a fitted picker in a checkpoint directory and a bundle."""
+PICKER_VERSION = 1
+
+KEYWORDS: dict[str, re.Pattern[str]] = {
+    "subtotal": re.compile(r"SUB\s*-?\s*TOTAL|SUBTTL|SUB\s*TTL"),
+    "total": re.compile(r"TOTAL|\bTTL\b"),
+    "grand": re.compile(r"GRAND|\bNETT?\b|AMOUNT\s*DUE|AMT\s*DUE|PAYABLE|\bDUE\b"),
+    "cash": re.compile(r"CASH|TENDER|\bPAID\b|PAYMENT|CARD|VISA|MASTER"),
+    "change": re.compile(r"CHANGE"),
+    "rounding": re.compile(r"ROUND|\bADJ"),
+    "tax": re.compile(r"GST|TAX|\bSST\b|\bVAT\b|SERVICE|\bSVC\b"),
+    "discount": re.compile(r"DISC|VOUCHER|\bLESS\b"),
+    "quantity": re.compile(r"\bQTY\b|\bPCS\b|@|\bX\s*\d|\d\s*X\b|\bITEM"),
+    # GST codes printed on item lines (Malaysian receipts: SR standard-rated, ZR/ZRL zero).
+    "tax_code": re.compile(r"\bSR\b|\bZRL?\b|\bES\b"),
+    "inclusive": re.compile(r"INCL|\bAFTER\b|\bWITH\b"),
+    "exclusive": re.compile(r"EXCL|\bBEFORE\b|\bW/?O\b"),
+}
+"""Keyword classes looked for on a candidate's row (``subtotal`` text is removed before
+``total`` is looked for, so ``SUB TOTAL`` is not a total keyword)."""
+
+_CENT = 0.005
+_DIGIT = re.compile(r"\d")
+_CURRENCY_TEXT = re.compile(r"RM|\$|MYR", re.IGNORECASE)
+
+
+def _row_classes(text: str) -> set[str]:
+    upper = text.upper()
+    found = set()
+    if KEYWORDS["subtotal"].search(upper):
+        found.add("subtotal")
+        upper = KEYWORDS["subtotal"].sub(" ", upper)
+    for name, pattern in KEYWORDS.items():
+        if name != "subtotal" and pattern.search(upper):
+            found.add(name)
+    return found
+
+
+def feature_names() -> list[str]:
+    """The picker's features, in the order of :attr:`Candidate.features`."""
+    classes = list(KEYWORDS)
+    return [
+        "probability",
+        "log_probability",
+        "probability_rank0",
+        "probability_relative",
+        "argmax",
+        *(f"row_{c}" for c in classes),
+        *(f"row_above_{c}" for c in classes),
+        "position",
+        "candidate_from_bottom",
+        "largest_value",
+        "value_relative",
+        "equals_cash_minus_change",
+        "equals_subtotal_tax_rounding",
+        "equals_sum_of_two_keyword_amounts",
+        "largest_on_total_rows",
+        "last_on_total_rows",
+        "repeats",
+        "has_decimals",
+        "negative",
+        "currency_text",
+    ]
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One amount on the receipt that could be the total."""
+
+    word: Any
+    """The word (``fields.extraction`` normalised word: index, text, line, probabilities)."""
+    value: float
+    """Its parsed amount."""
+    features: list[float] = field(default_factory=list)
+    """Values of :func:`feature_names`, in order."""
+
+
+def _sums(amounts: dict[str, list[float]]) -> tuple[set[float], set[float]]:
+    cash_minus_change = {
+        round(c - h, 2) for c in amounts["cash"] for h in amounts["change"] if h >= 0
+    }
+    totals = {
+        round(s + t + r, 2)
+        for s in amounts["subtotal"]
+        for t in [0.0, *amounts["tax"]]
+        for r in [0.0, *amounts["rounding"]]
+    }
+    return cash_minus_change, totals
+
+
+def total_candidates(
+    words: Sequence[Any], rows: Sequence[int], labels: Sequence[str]
+) -> list[Candidate]:
+    """Every word that parses as an amount, with its features. ``words`` are normalised words
+    in reading order (``index``, ``text``, ``label``, ``probabilities``); ``rows`` their printed
+    rows (``encoding.printed_rows``); ``labels`` the total's feeding labels."""
+    by_row: dict[int, list[int]] = {}
+    for position, row in enumerate(rows):
+        by_row.setdefault(row, []).append(position)
+    # Only words with a digit can be amounts; the rest skip the parser (most of a receipt).
+    parsed = [
+        (i, parse_amount(w.text) if _DIGIT.search(w.text) else None) for i, w in enumerate(words)
+    ]
+    found = [(i, v) for i, v in parsed if v is not None]
+    if not found:
+        return []
+    row_text = {
+        row: " ".join(words[i].text for i in members if parsed[i][1] is None)
+        for row, members in by_row.items()
+    }
+    classes = {row: _row_classes(text) for row, text in row_text.items()}
+    amounts: dict[str, list[float]] = {c: [] for c in KEYWORDS}
+    for i, value in found:
+        for c in classes[rows[i]]:
+            amounts[c].append(value)
+    cash_minus_change, subtotal_sums = _sums(amounts)
+    keyword_amounts = sorted(
+        {round(v, 2) for c in ("total", "grand", "subtotal", "tax") for v in amounts[c]}
+    )
+    pair_sums = {
+        round(a + b, 2) for n, a in enumerate(keyword_amounts) for b in keyword_amounts[n + 1 :]
+    }
+    on_total_rows = [(i, v) for i, v in found if classes[rows[i]] & {"total", "grand"}]
+    largest_total = max((v for _, v in on_total_rows), default=None)
+    last_total = on_total_rows[-1][0] if on_total_rows else None
+    probability = [
+        max((float(words[i].probabilities.get(lab, 0.0)) for lab in labels), default=0.0)
+        for i, _ in found
+    ]
+    top = max(probability)
+    largest = max(abs(v) for _, v in found) or 1.0
+    ordered_rows = sorted(by_row)
+    row_rank = {row: n for n, row in enumerate(ordered_rows)}
+    values = [round(v, 2) for _, v in found]
+    out = []
+    for n, ((i, value), p) in enumerate(zip(found, probability, strict=True)):
+        row = rows[i]
+        above = ordered_rows[row_rank[row] - 1] if row_rank[row] > 0 else None
+        above_classes = classes[above] if above is not None else set()
+        text = words[i].text
+        features = [
+            p,
+            math.log(max(p, 1e-6)),
+            float(p == top),
+            p / top if top > 0 else 0.0,
+            float(words[i].label in labels),
+            *(float(c in classes[row]) for c in KEYWORDS),
+            *(float(c in above_classes) for c in KEYWORDS),
+            i / max(len(words) - 1, 1),
+            (len(found) - 1 - n) / max(len(found) - 1, 1),
+            float(abs(value) >= largest - _CENT),
+            abs(value) / largest,
+            float(round(value, 2) in cash_minus_change),
+            float(round(value, 2) in subtotal_sums and "subtotal" not in classes[row]),
+            float(round(value, 2) in pair_sums),
+            float(largest_total is not None and abs(value - largest_total) < _CENT),
+            float(i == last_total),
+            math.log1p(values.count(round(value, 2)) - 1),
+            float(bool(re.search(r"[.,]\d{2}\b", text))),
+            float(value < 0),
+            float(bool(_CURRENCY_TEXT.search(text))),
+        ]
+        out.append(Candidate(word=words[i], value=value, features=features))
+    return out
+
+
+@dataclass(frozen=True)
+class TotalPicker:
+    """A fitted logistic scorer over :func:`feature_names` (standardised)."""
+
+    features: tuple[str, ...]
+    """Feature names the weights belong to; must equal :func:`feature_names` to be applied."""
+    weights: tuple[float, ...]
+    """One coefficient per feature (on standardised features)."""
+    intercept: float
+    """The logistic intercept."""
+    mean: tuple[float, ...]
+    """Per feature mean used to standardise."""
+    scale: tuple[float, ...]
+    """Per feature standard deviation used to standardise (1 where it was 0)."""
+    fitted_on: Mapping[str, Any] = field(default_factory=dict)
+    """What it was fitted on (receipts, candidates, positives) — provenance only."""
+
+    def probability(self, candidate: Candidate) -> float:
+        z = self.intercept + sum(
+            w * (x - m) / s
+            for w, x, m, s in zip(
+                self.weights, candidate.features, self.mean, self.scale, strict=True
+            )
+        )
+        return 1.0 / (1.0 + math.exp(-max(min(z, 60.0), -60.0)))
+
+    def pick(self, candidates: Sequence[Candidate]) -> tuple[Candidate, float] | None:
+        """The best candidate and its probability; ties go to the lower one on the receipt."""
+        best: tuple[float, int, Candidate] | None = None
+        for n, candidate in enumerate(candidates):
+            key = (round(self.probability(candidate), 9), n, candidate)
+            if best is None or key[:2] > best[:2]:
+                best = key
+        return None if best is None else (best[2], best[0])
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "version": PICKER_VERSION,
+            "kind": "logistic",
+            "features": list(self.features),
+            "weights": list(self.weights),
+            "intercept": self.intercept,
+            "mean": list(self.mean),
+            "scale": list(self.scale),
+            "fitted_on": dict(self.fitted_on),
+        }
+
+    def save(self, directory: str | Path) -> Path:
+        path = Path(directory) / PICKER_FILE
+        path.write_text(json.dumps(self.to_dict(), indent=1) + "\n", encoding="utf-8")
+        return path
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> TotalPicker:
+        if data.get("version") != PICKER_VERSION or data.get("kind") != "logistic":
+            raise CheckpointError(
+                f"total picker version {data.get('version')!r}/{data.get('kind')!r} is not "
+                f"{PICKER_VERSION}/logistic; refit it with this version"
+            )
+        names = tuple(data["features"])
+        if list(names) != feature_names():
+            raise CheckpointError(
+                "the total picker was fitted on other features than this version computes; "
+                "refit it (layoutlm-cli train, or benchmarks/quality_bench.py)"
+            )
+        sizes = {len(data[k]) for k in ("weights", "mean", "scale")}
+        if sizes != {len(names)}:
+            raise CheckpointError("total picker: weights, mean and scale must match the features")
+        return cls(
+            features=names,
+            weights=tuple(float(x) for x in data["weights"]),
+            intercept=float(data["intercept"]),
+            mean=tuple(float(x) for x in data["mean"]),
+            scale=tuple(float(x) or 1.0 for x in data["scale"]),
+            fitted_on=dict(data.get("fitted_on") or {}),
+        )
+
+
+def load_total_picker(directory: str | Path) -> TotalPicker | None:
+    """The picker stored in a checkpoint or bundle directory; None when it has none (a model
+    from before the picker: field extraction then works as it always did)."""
+    path = Path(directory) / PICKER_FILE
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise CheckpointError(f"{path} is not valid JSON ({exc})") from None
+    try:
+        return TotalPicker.from_dict(data)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise CheckpointError(f"{path} is not a total picker ({exc!r})") from None
