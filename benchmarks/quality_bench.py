@@ -149,7 +149,6 @@ def cmd_score(args: argparse.Namespace) -> int:
         mismatch_rows,
         write_mismatches,
     )
-
     from receipt_layoutlm.training.crossval import score_fold, summarize
 
     docs, folds = _folds(args)

@@ -8,6 +8,11 @@ import random
 from pathlib import Path
 
 import pytest
+
+from receipt_layoutlm.data import kfold
+from receipt_layoutlm.encoding import WordPrediction, printed_rows
+from receipt_layoutlm.errors import CheckpointError, DatasetError
+from receipt_layoutlm.evaluation import Mismatch
 from receipt_layoutlm.evaluation.mismatches import (
     MISMATCH_KINDS,
     classify_mismatch,
@@ -17,11 +22,6 @@ from receipt_layoutlm.evaluation.mismatches import (
     worst,
     write_mismatches,
 )
-
-from receipt_layoutlm.data import kfold
-from receipt_layoutlm.encoding import WordPrediction, printed_rows
-from receipt_layoutlm.errors import CheckpointError, DatasetError
-from receipt_layoutlm.evaluation import Mismatch
 from receipt_layoutlm.fields import (
     PICKER_FILE,
     TotalPicker,

@@ -105,7 +105,6 @@ def test_the_fold_cache_replays_predict_document(checkpoint_dir: Path, docs, tmp
 
 def test_evaluate_writes_classified_mismatches(checkpoint_dir: Path, docs, tmp_path) -> None:
     from receipt_layoutlm.evaluation.mismatches import MISMATCH_KINDS
-
     from receipt_layoutlm.training.evaluate import evaluate_documents
 
     result = evaluate_documents(load_runtime("torch", checkpoint_dir), docs, out_dir=tmp_path)
