@@ -27,7 +27,7 @@ import json
 import logging
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from receipt_cloud.errors import ObjectNotFoundError
 from receipt_cloud.ocr_submit import open_location
@@ -48,6 +48,11 @@ from receipt_ocr.images import load_image
 from receipt_ocr.labelling import LabelledImage, label_image
 from receipt_ocr.results import results_dict
 
+if TYPE_CHECKING:
+    from receipt_cloud.queues import Queue
+    from receipt_dynamo import ReceiptStore
+    from receipt_ocr.model_cache import FixedModel, ModelCache
+
 logger = logging.getLogger(__name__)
 
 RESULTS_PREFIX = "ocr_results"
@@ -63,13 +68,13 @@ class JobRejected(ReceiptOcrError):
 class OcrJobServices:
     """What processing a job needs; built once per worker process."""
 
-    store: Any
-    """The record store (``receipt_dynamo.ReceiptStore``)."""
-    results_queue: Any
+    store: ReceiptStore
+    """The record store."""
+    results_queue: Queue
     """Queue the results messages go to."""
     engine: OcrEngine
     """The OCR engine."""
-    models: Any
+    models: ModelCache | FixedModel
     """``ModelCache`` or ``FixedModel``: ``current()`` gives the model for the next job."""
     region: str | None = None
     """AWS region for the image buckets."""
