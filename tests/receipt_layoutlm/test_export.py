@@ -229,10 +229,11 @@ GOLDEN_MANIFEST_KEYS = [
     "bytes_per_parameter", "encoding_version", "export_id", "export_time", "files", "formats",
     "labels", "manifest_format", "minimum_deployment_target", "mlpackage", "model_name",
     "num_parameters", "parity", "quantize", "seq_length", "sizes", "source_checkpoint",
-    "timings", "total_size_bytes", "training_job", "versions",
+    "timings", "total_size_bytes", "training_job", "versions", "weight_quantization",
 ]  # fmt: skip
 GOLDEN_EXPORT_INFO_KEYS = [
     "formats", "minimum_deployment_target", "mlpackage", "model_name", "quantize", "seq_length",
+    "weight_quantization",
 ]  # fmt: skip
 GOLDEN_CLI_JSON_KEYS = [
     "bundle_uri", "export_duration_seconds", "export_id", "mlpackage_uri", "model_size_bytes",
@@ -248,6 +249,7 @@ def test_golden_export_coreml_names_and_manifest_keys(float16_bundle) -> None:
     assert sorted(manifest) == GOLDEN_MANIFEST_KEYS
     assert manifest["formats"] == ["coreml", "onnx"]
     assert manifest["mlpackage"] == "LayoutLM.mlpackage"
+    assert manifest["weight_quantization"] is None  # float16: no quantized weights
     assert sorted(manifest["sizes"]) == ["mlpackage_bytes", "onnx_bytes", "onnx_int8_bytes"]
     assert sorted(manifest["timings"]) == ["coreml_seconds", "onnx_seconds", "parity_seconds"]
     assert sorted(manifest["training_job"]) == ["best_epoch", "best_f1", "job_id", "job_name"]

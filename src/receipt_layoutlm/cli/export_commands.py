@@ -10,6 +10,7 @@ from typing import Any
 from receipt_layoutlm.cli.dataclass_flags import Flag, add_flags, flag_values
 from receipt_layoutlm.cli.parity_flags import add_threshold_flags, thresholds_from_args
 from receipt_layoutlm.export import ExportOptions
+from receipt_layoutlm.export.int4_recipe import DEFAULT_INT4_INT8_LAYERS, parse_layers
 from receipt_layoutlm.export.quantize import QUANTIZE_MODES
 
 
@@ -41,7 +42,13 @@ _FLAGS_BEFORE_THRESHOLDS = (
     Flag("parity_receipts", help="receipts for parity"),
 )
 _FLAGS_AFTER_THRESHOLDS = (
-    Flag("int4_block_size", help="int4 block size; 0 = per channel"),
+    Flag("int4_block_size", help="int4 block size; 0 = per channel (default {default})"),
+    Flag(
+        "int4_int8_layers",
+        help="int4 recipe: comma-separated fnmatch patterns of the layers kept at int8 "
+        f"(default {','.join(DEFAULT_INT4_INT8_LAYERS)}; 'none' = every layer int4)",
+        kwargs={"type": parse_layers, "metavar": "PATTERNS"},
+    ),
     Flag("weight_threshold", help="weights with fewer elements stay float (default {default})"),
     Flag("export_id", help="export id (default: a new uuid)"),
     Flag("job_id", help="training job id/name (default: from checkpoint.json)"),

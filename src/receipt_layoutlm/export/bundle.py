@@ -130,8 +130,9 @@ def _export_info(
         "seq_length": options.seq_length,
         "formats": list(options.formats),
         "model_name": options.model_name,
-        # Manifest format 1 always carries the key; the Core ML exporter fills it.
+        # Manifest format 1 always carries these keys; the Core ML exporter fills them.
         "mlpackage": None,
+        "weight_quantization": None,
         "minimum_deployment_target": spec.deployment_target(),
     }
     for exporter in exporters:
@@ -195,6 +196,7 @@ def _manifest_fields(
         "seq_length": options.seq_length,
         "formats": list(options.formats),
         "mlpackage": export_info["mlpackage"],
+        "weight_quantization": export_info["weight_quantization"],
         "encoding_version": ENCODING_VERSION,
         "labels": list(checkpoint.labels),
         "num_parameters": _num_parameters(checkpoint),

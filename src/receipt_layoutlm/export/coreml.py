@@ -23,7 +23,14 @@ from receipt_layoutlm.bundle_format import mlpackage_name
 from receipt_layoutlm.errors import ExportError
 from receipt_layoutlm.export._wrapper import INPUT_NAMES, OUTPUT_NAME, example_inputs, exportable
 from receipt_layoutlm.export.exporter import BuildContext, BundleFile
-from receipt_layoutlm.export.quantize import QuantizeSpec
+from receipt_layoutlm.export.int4_recipe import (
+    DEFAULT_INT4_BLOCK_SIZE,
+    DEFAULT_INT4_INT8_LAYERS,
+    match_layers,
+    program_weight_names,
+    recipe_info,
+)
+from receipt_layoutlm.export.quantize import QuantizeSpec, get_quantize_mode
 
 if TYPE_CHECKING:
     from coremltools.models import MLModel
@@ -42,8 +49,10 @@ class CoreMLOptions:
 
     seq_length: int = 512
     """Fixed sequence length of every input."""
-    int4_block_size: int = 32
+    int4_block_size: int = DEFAULT_INT4_BLOCK_SIZE
     """Block size (input channels per scale) of int4 per-block quantization; 0 = per channel."""
+    int4_int8_layers: tuple[str, ...] = DEFAULT_INT4_INT8_LAYERS
+    """int4 mode: ``fnmatch`` patterns of PyTorch module names whose weights stay int8."""
     weight_threshold: int = 2048
     """Weights with fewer elements stay float16 (biases, LayerNorm); coremltools' default."""
 
@@ -80,6 +89,10 @@ def convert_to_coreml(
 
     output_path = Path(output_path)
     seq = options.seq_length
+    # Before any work: a recipe naming no layer of this model is a typo, not "all int4".
+    int8_modules = (
+        match_layers(model, options.int4_int8_layers) if mode.weight_dtype == "int4" else []
+    )
     wrapper = wrap(model)
     sample = example_inputs(seq, dtype=torch.int32)
     with torch.no_grad(), _quiet():
@@ -103,7 +116,7 @@ def convert_to_coreml(
                 skip_model_load=True,
             )
             if mode.weight_dtype is not None:
-                mlmodel = _quantize_weights(mlmodel, mode, options)
+                mlmodel = _quantize_weights(mlmodel, mode, options, model, int8_modules)
     except ExportError:
         raise
     except Exception as exc:
@@ -113,16 +126,36 @@ def convert_to_coreml(
     mlmodel.short_description = "LayoutLM receipt token classifier"
     mlmodel.user_defined_metadata["quantize"] = mode.name
     mlmodel.user_defined_metadata["seq_length"] = str(seq)
+    if mode.weight_dtype == "int4":
+        mlmodel.user_defined_metadata["int4_block_size"] = str(options.int4_block_size)
+        mlmodel.user_defined_metadata["int4_int8_layers"] = ",".join(int8_modules)
     with _quiet():
         mlmodel.save(str(output_path))
     return output_path
 
 
-def _quantize_weights(mlmodel: MLModel, mode: QuantizeSpec, options: CoreMLOptions) -> MLModel:
+def _quantize_weights(
+    mlmodel: MLModel,
+    mode: QuantizeSpec,
+    options: CoreMLOptions,
+    model: LayoutLMForTokenClassification,
+    int8_modules: list[str],
+) -> MLModel:
+    """Linear weight quantization of the float16 program; in int4 mode the weights of
+    ``int8_modules`` (the recipe's layers) are quantized to int8 per channel instead."""
     import coremltools.optimize.coreml as cto
 
-    if mode.weight_dtype == "int4" and options.int4_block_size > 0:
-        op_config = cto.OpLinearQuantizerConfig(
+    int8 = cto.OpLinearQuantizerConfig(
+        mode="linear_symmetric",
+        dtype="int8",
+        granularity="per_channel",
+        weight_threshold=options.weight_threshold,
+    )
+    if mode.weight_dtype != "int4":
+        config = cto.OptimizationConfig(global_config=int8)
+        return cto.linear_quantize_weights(mlmodel, config=config)
+    if options.int4_block_size > 0:
+        int4 = cto.OpLinearQuantizerConfig(
             mode="linear_symmetric",
             dtype="int4",
             granularity="per_block",
@@ -130,13 +163,21 @@ def _quantize_weights(mlmodel: MLModel, mode: QuantizeSpec, options: CoreMLOptio
             weight_threshold=options.weight_threshold,
         )
     else:
-        op_config = cto.OpLinearQuantizerConfig(
+        int4 = cto.OpLinearQuantizerConfig(
             mode="linear_symmetric",
-            dtype=mode.weight_dtype,
+            dtype="int4",
             granularity="per_channel",
             weight_threshold=options.weight_threshold,
         )
-    config = cto.OptimizationConfig(global_config=op_config)
+    names: dict[str, str] = {}
+    if int8_modules:
+        # Threshold 0: a named layer below --weight-threshold is found too (and stays float16).
+        metadata = cto.get_weights_metadata(mlmodel, weight_threshold=0)
+        weights = {name: meta.val for name, meta in metadata.items()}
+        names = program_weight_names(model, int8_modules, weights)
+    config = cto.OptimizationConfig(
+        global_config=int4, op_name_configs={const: int8 for const in names.values()}
+    )
     return cto.linear_quantize_weights(mlmodel, config=config)
 
 
@@ -151,7 +192,16 @@ class CoreMLExporter:
         return (BundleFile(mlpackage_name(options.model_name), "mlpackage_bytes"),)
 
     def export_info(self, options: ExportOptions) -> dict[str, Any]:
-        return {"mlpackage": mlpackage_name(options.model_name)}
+        weight_dtype = get_quantize_mode(options.quantize).weight_dtype
+        return {
+            "mlpackage": mlpackage_name(options.model_name),
+            "weight_quantization": recipe_info(
+                weight_dtype,
+                options.int4_block_size,
+                options.int4_int8_layers,
+                options.weight_threshold,
+            ),
+        }
 
     def build(self, context: BuildContext) -> None:
         options = context.options
@@ -162,6 +212,7 @@ class CoreMLExporter:
             CoreMLOptions(
                 seq_length=options.seq_length,
                 int4_block_size=options.int4_block_size,
+                int4_int8_layers=options.int4_int8_layers,
                 weight_threshold=options.weight_threshold,
             ),
             wrap=type(self).trace_wrapper,

@@ -9,6 +9,7 @@ from typing import Any
 from receipt_layoutlm.bundle_format import DEFAULT_MODEL_NAME
 from receipt_layoutlm.errors import ExportError
 from receipt_layoutlm.export.exporter import check_formats
+from receipt_layoutlm.export.int4_recipe import DEFAULT_INT4_BLOCK_SIZE, DEFAULT_INT4_INT8_LAYERS
 from receipt_layoutlm.export.parity import ParityReport, ParityThresholds
 from receipt_layoutlm.export.quantize import DEFAULT_QUANTIZE, QuantizeSpec, get_quantize_mode
 
@@ -40,8 +41,13 @@ class ExportOptions:
     """JSONL dataset file (importers.jsonl) with the parity receipts."""
     thresholds: ParityThresholds = field(default_factory=ParityThresholds)
     """Minimum word-label agreement per mode."""
-    int4_block_size: int = 32
+    int4_block_size: int = DEFAULT_INT4_BLOCK_SIZE
     """Input channels per scale for int4 (0: one scale per output channel)."""
+    int4_int8_layers: tuple[str, ...] = DEFAULT_INT4_INT8_LAYERS
+    """The int4 recipe's 8-bit layers: ``fnmatch`` patterns of PyTorch module names (Linear or
+    Embedding, e.g. ``classifier``, ``layoutlm.encoder.layer.*.output.dense``) whose weights are
+    quantized to int8 per channel in int4 mode; ``()`` puts every weight at int4. The default is
+    the set measured to pass the int4 gate on a fine-tuned model (docs/export.md)."""
     weight_threshold: int = 2048
     """Weights with fewer elements are not quantized (biases, norms)."""
     export_id: str | None = None
