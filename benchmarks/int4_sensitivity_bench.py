@@ -77,20 +77,23 @@ class Patches:
         }
         self.original = {name: w.detach().clone() for name, w in self.weights.items()}
         self.active: object = None
-        self._cache: dict[tuple[str, int, int], Any] = {}
+        self._cache: dict[tuple[str, int, int, bool], Any] = {}
 
-    def quantized(self, name: str, qmax: int, block: int):
+    def quantized(self, name: str, qmax: int, block: int, rowwise: bool = False):
+        """``rowwise``: the folded 1-D position table blocked along its rows like the other
+        tables, instead of coremltools' blocks of ``block`` positions."""
         import torch
 
-        key = (name, qmax, block)
+        key = (name, qmax, block, rowwise)
         if key not in self._cache:
-            row_groups = name.endswith("embeddings.position_embeddings") and qmax == INT4_MAX
+            folded = name.endswith("embeddings.position_embeddings") and qmax == INT4_MAX
+            row_groups = folded and not rowwise
             value = fake_quantize(self.original[name].numpy(), qmax, block, row_groups=row_groups)
             self._cache[key] = torch.from_numpy(value)
         return self._cache[key]
 
-    def apply(self, owner: object, plan: dict[str, tuple[int, int]]) -> None:
-        """Weights of ``plan`` (name → (qmax, block)) quantized, all others float32."""
+    def apply(self, owner: object, plan: dict[str, tuple]) -> None:
+        """Weights of ``plan`` (name → (qmax, block[, rowwise])) quantized, others float32."""
         if self.active is owner:
             return
         import torch
@@ -168,8 +171,13 @@ def _held_out_docs(dataset: str, split: str | None, limit: int):
     return sorted(docs, key=lambda d: d.key)[:limit]
 
 
+POSITION = "layoutlm.embeddings.position_embeddings"
+
+
 def sensitivity(reference, patches, docs, block: int):
     plans = {name: {name: (INT4_MAX, block)} for name in patches.weights}
+    if POSITION in patches.weights:  # the alternative blocking of the folded table
+        plans[POSITION + "[rowwise]"] = {POSITION: (INT4_MAX, block, True)}
     return {name: _row(r) for name, r in measure(reference, patches, plans, docs).items()}
 
 
@@ -270,7 +278,10 @@ def main() -> int:
 
     single = sensitivity(reference, patches, docs, blocks[0])
     # Flipped confident words first; mean |Δlogit| breaks the (many) ties at 0-1 flips.
-    ranking = sorted(single, key=lambda n: (single[n]["confident"], -single[n]["mean_abs"]))
+    ranking = sorted(
+        (n for n in single if not n.endswith("]")),
+        key=lambda n: (single[n]["confident"], -single[n]["mean_abs"]),
+    )
     sets = recipes(reference, patches, docs, ranking, blocks, keep)
 
     threshold = ParityThresholds().int4 + args.headroom
@@ -304,7 +315,7 @@ def main() -> int:
 def _tables(results: dict[str, Any]) -> None:
     print(f"\nper layer alone at int4 (block {results['sensitivity_block']}), most sensitive first")
     print(f"{'layer':<48} {'mean|Δ|':>8} {'max|Δ|':>7} {'all':>8} {'confident':>9}")
-    for name in results["ranking"]:
+    for name in [*results["ranking"], *(n for n in results["sensitivity"] if n.endswith("]"))]:
         r = results["sensitivity"][name]
         print(
             f"{name:<48} {r['mean_abs']:>8.4f} {r['max_abs']:>7.2f} "
