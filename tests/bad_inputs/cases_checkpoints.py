@@ -109,6 +109,11 @@ def tampered(ws: Workspace) -> None:
     ws.write("bundle/vocab.txt", "[PAD]\n[UNK]\n[EVIL]\n")
 
 
+def nothing_exported(ws: Workspace, before: Any) -> None:
+    assert not ws.path("out").exists(), "the refused export left a bundle behind"
+    assert ws.items() == before
+
+
 def nothing_promoted(ws: Workspace, before: Any) -> None:
     assert not (ws.data_dir / "objects" / "bundles" / "active.json").exists()
     assert ws.items() == before
@@ -134,6 +139,15 @@ CASES = [
          message=r"error: checkpoint directory \S+ckpt has no weights file .*"),
     Case(name="checkpoint_dir_missing", group=G, command=load, exit_code=2,
          message=r"error: checkpoint directory \S+ckpt does not exist; .*"),
+    Case(name="int4_recipe_layer_pattern_matches_nothing", group=G,
+         setup=lambda ws: tiny_checkpoint(ws),
+         command=["export-coreml", "--checkpoint-dir", "{root}/ckpt", "--output-dir", "{root}/out",
+                  "--quantize", "int4", "--formats", "coreml", "--seq-length", "16",
+                  "--int4-int8-layers", "classifier,classifer"],
+         exit_code=2,
+         message=r"error: --int4-int8-layers: 'classifer' matches no Linear/Embedding layer of "
+                 r"the model \(e\.g\. .*\)",
+         check=nothing_exported),
     promote_refused("promote_manifest_path_escapes_bundle", manifest_lists("../secret.txt"),
                     r"error: \S+manifest\.json lists '\.\./secret\.txt', which points outside "
                     r"the bundle; the bundle is refused"),
