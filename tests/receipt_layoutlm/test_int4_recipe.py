@@ -181,3 +181,19 @@ def test_default_recipe_and_pattern_parsing(model) -> None:
     assert "layoutlm.pooler.dense" not in match_layers(model, ["*"])  # not in the program
     with pytest.raises(ExportError, match=r"'classifer' matches no Linear/Embedding layer"):
         match_layers(model, ["classifier", "classifer"])
+
+
+def test_cli_flag_reaches_the_export_options() -> None:
+    from receipt_layoutlm.cli import build_parser
+    from receipt_layoutlm.cli.dataclass_flags import flag_values
+    from receipt_layoutlm.cli.export_commands import EXPORT_FLAGS
+
+    def options(*argv: str) -> ExportOptions:
+        args = build_parser().parse_args(["export-coreml", "--checkpoint-dir", "c", *argv])
+        return ExportOptions(checkpoint="c", output="o", **flag_values(args, EXPORT_FLAGS))
+
+    assert options().int4_int8_layers == DEFAULT_INT4_INT8_LAYERS
+    assert options("--int4-int8-layers", "none").int4_int8_layers == ()
+    recipe = options("--int4-int8-layers", "classifier,*.output.dense", "--int4-block-size", "16")
+    assert recipe.int4_int8_layers == ("classifier", "*.output.dense")
+    assert recipe.int4_block_size == 16
