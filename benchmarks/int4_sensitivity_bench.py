@@ -3,7 +3,7 @@ passes the int4 gate, confirmed through real Core ML exports.
 
     python benchmarks/int4_sensitivity_bench.py --checkpoint .quality/base/fold-0/run/best \
         --dataset sroie_train.jsonl --split .quality/base/fold-0/split.json \
-        [--receipts 12] [--block-sizes 32,16] [--keep 0,1,2,4,6,8] [--verify auto]
+        [--receipts 12] [--block-sizes 32,16] [--keep 0,1,2,4,6,8] [--verify auto|none]
 
 1. Sensitivity (PyTorch, fast): every Linear/Embedding weight of the fine-tuned model is
    quantized ALONE to int4 exactly as coremltools' ``linear_symmetric`` per-block int4 does it
@@ -19,8 +19,9 @@ passes the int4 gate, confirmed through real Core ML exports.
    threshold + ``--headroom``); the Core ML program runs in the MIL interpreter, as the gate.
 
 Held-out receipts: ``--split`` is a fold's ``split.json`` (``benchmarks/quality_bench.py``); the
-receipts of ``--dataset`` in neither its ``train`` nor its ``dev`` list are used, first
-``--receipts`` by key. Prints one JSON line, then tables.
+receipts of ``--dataset`` in neither its ``train`` nor its ``dev`` list are used, by key: the
+first ``--receipts`` choose the recipe (steps 1-2), the next ``--verify-receipts`` confirm it
+(step 3), so the confirmation is out of sample. Prints one JSON line, then tables.
 """
 
 from __future__ import annotations
@@ -248,7 +249,8 @@ def main() -> int:
     parser.add_argument("--checkpoint", help="fine-tuned checkpoint directory (required)")
     parser.add_argument("--dataset", help="JSONL dataset with the parity receipts")
     parser.add_argument("--split", help="fold split.json: use receipts in neither train nor dev")
-    parser.add_argument("--receipts", type=int, default=12)
+    parser.add_argument("--receipts", type=int, default=12, help="for steps 1-2")
+    parser.add_argument("--verify-receipts", type=int, default=20, help="step 3: the next ones")
     parser.add_argument("--seq", type=int, default=512)
     parser.add_argument("--block-sizes", default="32,16")
     parser.add_argument("--keep", default="0,1,2,3,4,6,8,12", help="8-bit set sizes to try")
@@ -271,7 +273,9 @@ def main() -> int:
     started = time.perf_counter()
     checkpoint = load_checkpoint(Path(args.checkpoint))
     reference = load_runtime("torch", checkpoint)
-    docs = _held_out_docs(args.dataset, args.split, args.receipts)
+    # The recipe is chosen on the first receipts and confirmed on the NEXT ones (out of sample).
+    held_out = _held_out_docs(args.dataset, args.split, args.receipts + args.verify_receipts)
+    docs, verify_docs = held_out[: args.receipts], held_out[args.receipts :]
     patches = Patches(checkpoint.model, args.weight_threshold)
     blocks = [int(b) for b in args.block_sizes.split(",")]
     keep = [int(k) for k in args.keep.split(",")]
@@ -305,7 +309,8 @@ def main() -> int:
     }  # fmt: skip
     if choice is not None and args.verify == "auto":
         layers = tuple(ranking[: choice[0]])
-        results["verify"] = verify(args.checkpoint, docs, args.seq, choice[1], layers)
+        results["verify"] = verify(args.checkpoint, verify_docs, args.seq, choice[1], layers)
+        results["verify_receipts"] = len(verify_docs)
     results["seconds"] = round(time.perf_counter() - started, 1)
     print(json.dumps(results, sort_keys=True))
     _tables(results)
