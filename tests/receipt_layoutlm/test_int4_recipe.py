@@ -109,7 +109,7 @@ def test_mixed_recipe_keeps_the_named_layers_at_int8(model, tmp_path: Path) -> N
         assert dtype == "int4" and scale_shape[-1] == value.shape[-1] // 32, name  # per block
     # The 1-D position table is folded by the converter (sliced to SEQ rows): found by value.
     [folded] = [n for n in weights if "position_embeddings" in n and "layoutlm" not in n]
-    assert weights[folded][0] == "int8"
+    assert weights[folded][0] == "int8" and weights[folded][1] == (1, SEQ, 1)  # per position
     # int8 per channel reproduces the classifier within half a step; int4 is visibly coarser.
     reference = model.classifier.weight.detach().numpy()
     error8 = np.abs(weights[_const("classifier")][2] - reference).max()
@@ -134,6 +134,14 @@ def test_every_layer_at_int4_when_the_recipe_is_empty(model, tmp_path: Path) -> 
     weights = _program_weights(path)
     assert weights[_const("classifier")][0] == "int4"
     assert {dtype for dtype, _, _ in weights.values()} == {"int4"}
+    # The folded 1-D position table [1, SEQ, 64] is blocked along each position's hidden axis
+    # (coremltools alone would share one scale among 32 positions × 64 columns).
+    [folded] = [n for n in weights if "position_embeddings" in n and "layoutlm" not in n]
+    assert weights[folded][1] == (1, SEQ, 64 // 32)
+    table = model.layoutlm.embeddings.position_embeddings.weight.detach().numpy()[:SEQ]
+    steps = np.abs(table).reshape(SEQ, 2, 32).max(axis=-1, keepdims=True) / 7
+    error = np.abs(weights[folded][2][0] - table).reshape(SEQ, 2, 32)
+    assert (error <= steps / 2 + 1e-3).all()  # within half a step of its own row block
 
 
 def test_int4_bundle_records_its_recipe(model, tokenizer, tmp_path: Path) -> None:

@@ -26,6 +26,7 @@ from receipt_layoutlm.export.exporter import BuildContext, BundleFile
 from receipt_layoutlm.export.int4_recipe import (
     DEFAULT_INT4_BLOCK_SIZE,
     DEFAULT_INT4_INT8_LAYERS,
+    folded_tables,
     match_layers,
     program_weight_names,
     recipe_info,
@@ -169,15 +170,25 @@ def _quantize_weights(
             granularity="per_channel",
             weight_threshold=options.weight_threshold,
         )
-    names: dict[str, str] = {}
-    if int8_modules:
-        # Threshold 0: a named layer below --weight-threshold is found too (and stays float16).
-        metadata = cto.get_weights_metadata(mlmodel, weight_threshold=0)
-        weights = {name: meta.val for name, meta in metadata.items()}
-        names = program_weight_names(model, int8_modules, weights)
-    config = cto.OptimizationConfig(
-        global_config=int4, op_name_configs={const: int8 for const in names.values()}
-    )
+    # Threshold 0: a named layer below --weight-threshold is found too (and stays float16).
+    metadata = cto.get_weights_metadata(mlmodel, weight_threshold=0)
+    weights = {name: meta.val for name, meta in metadata.items()}
+    op_configs: dict[str, Any] = {
+        const: int8 for const in program_weight_names(model, int8_modules, weights).values()
+    }
+    for module, const in folded_tables(model, weights).items():
+        # Blocks along the hidden axis of each position row, as for the other tables.
+        rows = module in int8_modules or options.int4_block_size <= 0
+        hidden = weights[const].shape[-1]
+        block = 0 if rows or hidden % options.int4_block_size else options.int4_block_size
+        op_configs[const] = cto.OpLinearQuantizerConfig(
+            mode="linear_symmetric",
+            dtype="int8" if module in int8_modules else "int4",
+            granularity="per_block",
+            block_size=(1, 1, block),
+            weight_threshold=options.weight_threshold,
+        )
+    config = cto.OptimizationConfig(global_config=int4, op_name_configs=op_configs)
     return cto.linear_quantize_weights(mlmodel, config=config)
 
 

@@ -69,31 +69,60 @@ def _flat(name: str) -> str:
     return name.replace(".", "_") + "_weight"
 
 
+def find_program_weight(
+    module: str, weight: torch.Tensor, program_weights: Mapping[str, np.ndarray]
+) -> list[str]:
+    """Names of the weight constants in the Core ML program that hold ``module``'s weight.
+
+    ``program_weights`` maps each weight constant of the float program to its value
+    (``coremltools.optimize.coreml.get_weights_metadata``). A constant matches by its name (the
+    flattened parameter path, the wrapper's prefix and a ``_to_fp16`` suffix allowed) or, failing
+    that, by value (the converter folds a sliced table into a new constant)."""
+    flat = _flat(module)
+    by_name = [
+        const
+        for const in program_weights
+        if (base := const.removesuffix("_to_fp16")) == flat or base.endswith("_" + flat)
+    ]
+    return by_name or _by_value(weight, program_weights)
+
+
 def program_weight_names(
     model: torch.nn.Module, modules: Sequence[str], program_weights: Mapping[str, np.ndarray]
 ) -> dict[str, str]:
-    """``{module name: name of its weight constant in the Core ML program}``.
-
-    ``program_weights`` maps each weight constant of the float program to its value
-    (``coremltools.optimize.coreml.get_weights_metadata``). A constant matches a module by its
-    name (the flattened parameter path, the wrapper's prefix and a ``_to_fp16`` suffix allowed)
-    or, failing that, by value (the converter folds a sliced table into a new constant)."""
+    """``{module name: name of its weight constant in the Core ML program}`` for ``modules``;
+    one not found exactly once is an :class:`ExportError`."""
     weights = quantizable_modules(model)
     out: dict[str, str] = {}
     for module in modules:
-        flat = _flat(module)
-        by_name = [
-            const
-            for const in program_weights
-            if (base := const.removesuffix("_to_fp16")) == flat or base.endswith("_" + flat)
-        ]
-        found = by_name or _by_value(weights[module], program_weights)
+        found = find_program_weight(module, weights[module], program_weights)
         if len(found) != 1:
             raise ExportError(
                 f"int4 recipe: cannot find the weight of layer {module} in the Core ML program "
                 f"({len(found)} candidates); the converter's naming has changed"
             )
         out[module] = found[0]
+    return out
+
+
+def folded_tables(
+    model: torch.nn.Module, program_weights: Mapping[str, np.ndarray]
+) -> dict[str, str]:
+    """``{embedding module: constant}`` for tables the converter folded into a ``[1, S, H]``
+    constant (the 1-D position table: its ids are constant, so the lookup is precomputed).
+
+    coremltools blocks such a constant along its sequence axis (it feeds an ``add``, not a
+    ``gather``): one int4 scale per 32 positions × all H columns, which alone costs a fine-tuned
+    model ~6 % of its word labels. The caller gives these constants explicit per-row blocks."""
+    import torch
+
+    out = {}
+    for name, module in model.named_modules():
+        if not isinstance(module, torch.nn.Embedding):
+            continue
+        found = find_program_weight(name, module.weight, program_weights)
+        if len(found) == 1 and len(program_weights[found[0]].shape) == 3:
+            out[name] = found[0]
     return out
 
 
