@@ -8,8 +8,9 @@ passes the int4 gate, confirmed through real Core ML exports.
 1. Sensitivity (PyTorch, fast): every Linear/Embedding weight of the fine-tuned model is
    quantized ALONE to int4 exactly as coremltools' ``linear_symmetric`` per-block int4 does it
    (scale = max|w|/7 per block of ``block`` input channels, float16 weights and scales; the 1-D
-   position table, which the converter folds into a ``[1, S, H]`` constant, in blocks of
-   ``block`` positions × H as coremltools blocks that constant), and the model runs through the
+   position table, which the converter folds into a ``[1, S, H]`` constant, per row as the
+   export blocks it, and once more in coremltools' own blocks of ``block`` positions × H, to
+   show what that costs), and the model runs through the
    parity gate's own comparison (``export.parity.run_parity``) against float32: agreement on all
    words, on confident words (reference top-2 margin > the gate's noise floor) and mean |Δlogit|.
 2. Recipes (PyTorch): everything int4 except the k most sensitive layers at int8 (per channel),
@@ -44,6 +45,8 @@ sys.path.insert(0, str(ROOT / "src"))
 
 INT4_MAX = 7  # linear_symmetric int4: [-7, 7]
 INT8_MAX = 127
+POSITION = "layoutlm.embeddings.position_embeddings"
+COARSE = POSITION + "[coremltools blocks]"
 
 
 def fake_quantize(weight: np.ndarray, qmax: int, block: int, *, row_groups: bool = False):
@@ -80,21 +83,20 @@ class Patches:
         self.active: object = None
         self._cache: dict[tuple[str, int, int, bool], Any] = {}
 
-    def quantized(self, name: str, qmax: int, block: int, rowwise: bool = False):
-        """``rowwise``: the folded 1-D position table blocked along its rows like the other
-        tables, instead of coremltools' blocks of ``block`` positions."""
+    def quantized(self, name: str, qmax: int, block: int, coarse: bool = False):
+        """``coarse``: the folded 1-D position table in coremltools' own blocks (``block``
+        positions × all columns) instead of the export's per-row blocks."""
         import torch
 
-        key = (name, qmax, block, rowwise)
+        key = (name, qmax, block, coarse)
         if key not in self._cache:
-            folded = name.endswith("embeddings.position_embeddings") and qmax == INT4_MAX
-            row_groups = folded and not rowwise
+            row_groups = coarse and name == POSITION
             value = fake_quantize(self.original[name].numpy(), qmax, block, row_groups=row_groups)
             self._cache[key] = torch.from_numpy(value)
         return self._cache[key]
 
     def apply(self, owner: object, plan: dict[str, tuple]) -> None:
-        """Weights of ``plan`` (name → (qmax, block[, rowwise])) quantized, others float32."""
+        """Weights of ``plan`` (name → (qmax, block[, coarse])) quantized, others float32."""
         if self.active is owner:
             return
         import torch
@@ -172,13 +174,10 @@ def _held_out_docs(dataset: str, split: str | None, limit: int):
     return sorted(docs, key=lambda d: d.key)[:limit]
 
 
-POSITION = "layoutlm.embeddings.position_embeddings"
-
-
 def sensitivity(reference, patches, docs, block: int):
     plans = {name: {name: (INT4_MAX, block)} for name in patches.weights}
-    if POSITION in patches.weights:  # the alternative blocking of the folded table
-        plans[POSITION + "[rowwise]"] = {POSITION: (INT4_MAX, block, True)}
+    if POSITION in patches.weights:  # what the folded table costs in coremltools' own blocks
+        plans[COARSE] = {POSITION: (INT4_MAX, block, True)}
     return {name: _row(r) for name, r in measure(reference, patches, plans, docs).items()}
 
 
@@ -199,10 +198,10 @@ def verify(checkpoint: str, docs, seq: int, block: int, layers: tuple[str, ...])
     from receipt_layoutlm.export import ExportOptions, ParityThresholds, export_bundle
 
     runs = [
-        ("float16", "float16", 32, ()),
-        ("int8", "int8", 32, ()),
+        ("float16", "float16", block, ()),
+        ("int8", "int8", block, ()),
         ("int4 all", "int4", block, ()),
-        ("int4 recipe", "int4", block, layers),
+        *([("int4 recipe", "int4", block, layers)] if layers else []),
     ]
     out = {}
     with tempfile.TemporaryDirectory(prefix="int4-bench-") as tmp:
@@ -319,11 +318,11 @@ def main() -> int:
 
 def _tables(results: dict[str, Any]) -> None:
     print(f"\nper layer alone at int4 (block {results['sensitivity_block']}), most sensitive first")
-    print(f"{'layer':<48} {'mean|Δ|':>8} {'max|Δ|':>7} {'all':>8} {'confident':>9}")
+    print(f"{'layer':<60} {'mean|Δ|':>8} {'max|Δ|':>7} {'all':>8} {'confident':>9}")
     for name in [*results["ranking"], *(n for n in results["sensitivity"] if n.endswith("]"))]:
         r = results["sensitivity"][name]
         print(
-            f"{name:<48} {r['mean_abs']:>8.4f} {r['max_abs']:>7.2f} "
+            f"{name:<60} {r['mean_abs']:>8.4f} {r['max_abs']:>7.2f} "
             f"{r['agreement']:>8.4f} {r['confident']:>9.4f}"
         )
     print("\nint4 with the k most sensitive layers at int8")
