@@ -193,8 +193,9 @@ def recipes(reference, patches, docs, ranking: list[str], blocks: list[int], kee
     return {label: _row(r) for label, r in measure(reference, patches, plans, docs).items()}
 
 
-def verify(checkpoint: str, docs, seq: int, block: int, layers: tuple[str, ...]):
-    """Real bundles (Core ML only) through the gate's measurement; thresholds at 0."""
+def verify(checkpoint: str, docs, seq: int, block: int, layers: tuple[str, ...], also=()):
+    """Real bundles (Core ML only) through the gate's measurement; thresholds at 0. ``also``:
+    more int4 recipes ``(label, block, layers)``."""
     from receipt_layoutlm.export import ExportOptions, ParityThresholds, export_bundle
 
     runs = [
@@ -202,6 +203,7 @@ def verify(checkpoint: str, docs, seq: int, block: int, layers: tuple[str, ...])
         ("int8", "int8", block, ()),
         ("int4 all", "int4", block, ()),
         *([("int4 recipe", "int4", block, layers)] if layers else []),
+        *((label, "int4", size, more) for label, size, more in also),
     ]
     out = {}
     with tempfile.TemporaryDirectory(prefix="int4-bench-") as tmp:
@@ -255,7 +257,19 @@ def main() -> int:
     parser.add_argument("--keep", default="0,1,2,3,4,6,8,12", help="8-bit set sizes to try")
     parser.add_argument("--weight-threshold", type=int, default=2048)
     parser.add_argument("--headroom", type=float, default=0.005, help="above the threshold")
-    parser.add_argument("--verify", choices=("auto", "none"), default="auto")
+    parser.add_argument(
+        "--verify",
+        choices=("auto", "none", "only"),
+        default="auto",
+        help="step 3 after 1-2 (auto), not at all, or alone (only: int4 at the first block)",
+    )
+    parser.add_argument(
+        "--also",
+        action="append",
+        default=[],
+        metavar="BLOCK:PATTERNS",
+        help="another int4 recipe for step 3 (repeatable), e.g. 16: or 32:classifier",
+    )
     args = parser.parse_args()
     if not args.checkpoint or not args.dataset:
         print(json.dumps({"benchmark": "int4_sensitivity", "skipped": "needs --checkpoint "
@@ -266,6 +280,7 @@ def main() -> int:
 
     from receipt_layoutlm.checkpoint import load_checkpoint
     from receipt_layoutlm.export import ParityThresholds
+    from receipt_layoutlm.export.int4_recipe import parse_layers
     from receipt_layoutlm.runtime import load_runtime
 
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
@@ -279,16 +294,21 @@ def main() -> int:
     blocks = [int(b) for b in args.block_sizes.split(",")]
     keep = [int(k) for k in args.keep.split(",")]
 
-    single = sensitivity(reference, patches, docs, blocks[0])
-    # Flipped confident words first; mean |Δlogit| breaks the (many) ties at 0-1 flips.
-    ranking = sorted(
-        (n for n in single if not n.endswith("]")),
-        key=lambda n: (single[n]["confident"], -single[n]["mean_abs"]),
-    )
-    sets = recipes(reference, patches, docs, ranking, blocks, keep)
+    single: dict[str, Any] = {}
+    ranking: list[str] = []
+    sets: dict[str, Any] = {}
+    if args.verify != "only":
+        single = sensitivity(reference, patches, docs, blocks[0])
+        # Flipped confident words first; mean |Δlogit| breaks the (many) ties at 0-1 flips.
+        ranking = sorted(
+            (n for n in single if not n.endswith("]")),
+            key=lambda n: (single[n]["confident"], -single[n]["mean_abs"]),
+        )
+        sets = recipes(reference, patches, docs, ranking, blocks, keep)
 
     threshold = ParityThresholds().int4 + args.headroom
-    passing = [(k, b) for b in blocks for k in keep if sets[f"b{b}-k{k}"]["confident"] >= threshold]
+    passing = [(k, b) for b in blocks for k in keep if sets.get(f"b{b}-k{k}", {}).get(
+        "confident", 0.0) >= threshold]  # fmt: skip
     # Smallest 8-bit set first, then the larger block (smaller file).
     choice = min(passing, key=lambda kb: (kb[0], -kb[1])) if passing else None
     results: dict[str, Any] = {
@@ -306,9 +326,13 @@ def main() -> int:
             "block_size": choice[1], "int8_layers": ranking[: choice[0]]
         },
     }  # fmt: skip
-    if choice is not None and args.verify == "auto":
-        layers = tuple(ranking[: choice[0]])
-        results["verify"] = verify(args.checkpoint, verify_docs, args.seq, choice[1], layers)
+    also = []
+    for text in args.also:
+        size, _, patterns = text.partition(":")
+        also.append((f"int4 b{size} {patterns or 'all'}", int(size), parse_layers(patterns)))
+    if args.verify == "only" or (choice is not None and args.verify == "auto"):
+        block, layers = (choice[1], tuple(ranking[: choice[0]])) if choice else (blocks[0], ())
+        results["verify"] = verify(args.checkpoint, verify_docs, args.seq, block, layers, also)
         results["verify_receipts"] = len(verify_docs)
     results["seconds"] = round(time.perf_counter() - started, 1)
     print(json.dumps(results, sort_keys=True))
@@ -335,7 +359,8 @@ def _tables(results: dict[str, Any]) -> None:
     print(f"\nchoice: {results['choice']}")
     for label, r in results.get("verify", {}).items():
         print(
-            f"{label:<12} {r['mlpackage_bytes'] / 1e6:>7.1f} MB {r['bytes_per_param']:>6.3f} B/p "
+            f"{label[:40]:<40} {r['mlpackage_bytes'] / 1e6:>5.1f} MB "
+            f"{r['bytes_per_param']:>6.3f} B/p "
             f"all {r['agreement']:.4f} confident {r['confident']:.4f} "
             f"max|Δ| {r['max_abs']:.2f} {'PASS' if r['passes_default_gate'] else 'refused'}"
         )
