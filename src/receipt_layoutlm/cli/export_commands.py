@@ -45,8 +45,8 @@ _FLAGS_AFTER_THRESHOLDS = (
     Flag("int4_block_size", help="int4 block size; 0 = per channel (default {default})"),
     Flag(
         "int4_int8_layers",
-        help="int4 recipe: comma-separated fnmatch patterns of the layers kept at int8 "
-        f"(default {','.join(DEFAULT_INT4_INT8_LAYERS)}; 'none' = every layer int4)",
+        help="int4 recipe: comma-separated fnmatch patterns of the layers kept at int8, 'none' = "
+        f"every layer at int4 (default: {' '.join(DEFAULT_INT4_INT8_LAYERS)})",
         kwargs={"type": parse_layers, "metavar": "PATTERNS"},
     ),
     Flag("weight_threshold", help="weights with fewer elements stay float (default {default})"),
