@@ -5,6 +5,7 @@ processes, and the time split into download, OCR, encode, model and write.
     .venv/bin/python benchmarks/worker_bench.py ocr [--processes 1,2] [--images 30]
         [--bundle DIR]     # an exported bundle; default: build a MiniLM-size one here
         [--ocr-language eng --ocr-scale 1.0]   # the engine's defaults are eng+msa at 1.5x
+        [--ocr-binding pytesseract]            # default: tesserocr when installed
 
 Each run gets a fresh local environment (SQLite store, local objects, SQLite queue): the images
 are submitted (``receipt_cloud.ocr_submit``), the bundle is promoted, then N processes each build
@@ -57,7 +58,7 @@ def build_bundle(root: Path) -> Path:
     return bundle
 
 
-def _engine(language: str | None, scale: float | None):
+def _engine(language: str | None, scale: float | None, binding: str | None = None):
     import dataclasses
 
     from receipt_ocr.engines.tesseract import TesseractConfig, TesseractEngine
@@ -65,6 +66,8 @@ def _engine(language: str | None, scale: float | None):
     config = TesseractConfig()
     if language:
         config = dataclasses.replace(config, language=language)
+    if binding:
+        config = dataclasses.replace(config, binding=binding)
     if scale:
         preprocessing = dataclasses.replace(config.preprocessing, scale=scale)
         config = dataclasses.replace(config, preprocessing=preprocessing)
@@ -145,6 +148,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--bundle", type=Path, default=None, help="bundle directory to use")
     parser.add_argument("--ocr-language", default=None, help="Tesseract languages (eng+msa)")
     parser.add_argument("--ocr-scale", type=float, default=None, help="upscale factor (1.5)")
+    parser.add_argument("--ocr-binding", choices=["tesserocr", "pytesseract"], default=None,
+                        help="how Tesseract is called (default: tesserocr when installed)")
     args = parser.parse_args(argv)
     if not SAMPLE.is_dir():
         sys.exit(f"SROIE sample photos not found at {SAMPLE}")
@@ -154,14 +159,14 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.perf_counter()
         bundle = args.bundle or build_bundle(root / "build")
         build_s = time.perf_counter() - t0
-        engine = (args.ocr_language, args.ocr_scale)
+        engine = (args.ocr_language, args.ocr_scale, args.ocr_binding)
         runs = [run(int(n), images, bundle, root, engine) for n in args.processes.split(",")]
     from receipt_ocr.engines.tesseract import tesseract_version
 
     result = {
         "bench": "ocr_worker",
         "machine": f"{platform.machine()} {os.cpu_count()} cpu",
-        "engine": _engine(args.ocr_language, args.ocr_scale).describe(),
+        "engine": _engine(args.ocr_language, args.ocr_scale, args.ocr_binding).describe(),
         "tesseract": tesseract_version(),
         "bundle": str(args.bundle or "MiniLM-size LayoutLM, ONNX int8, seq 512"),
         "bundle_build_s": round(build_s, 1),

@@ -33,6 +33,12 @@ REPO = HERE.parent
 ARGS: dict[str, list[list[str]]] = {
     "worker_bench.py": [["export"], ["ocr"]],
 }
+# Scripts that need a trained model or hours of training: listed in RESULTS.md with how to run
+# them, not run (their figures and commands are in docs/training.md).
+BY_HAND: dict[str, str] = {
+    "quality_bench.py": "K-fold training (hours on 2 cores); see docs/training.md",
+    "inference_bench.py": "needs a trained checkpoint (--checkpoint); see docs/training.md",
+}
 # --quick: the same measurements at smaller sizes, through each script's own size flags.
 QUICK: dict[str, list[str]] = {
     "store_bench.py": ["--receipts", "20", "--words", "40"],
@@ -209,6 +215,10 @@ def main() -> int:
     started = datetime.now(UTC)
     runs = []
     for script in scripts(args.only):
+        if script.name in BY_HAND and not args.only:
+            runs.append(Run(script.name, [sys.executable, str(script)],
+                            error=f"not run by make bench: {BY_HAND[script.name]}"))
+            continue
         for extra in ARGS.get(script.name, [[]]):
             sizes = QUICK.get(script.name, []) if args.quick else []
             print(f"== {script.name} {' '.join(extra + sizes)}", file=sys.stderr, flush=True)

@@ -31,6 +31,13 @@ class DocWord:
     """Entity label (upper-case, no BIO prefix) or None for no label / O."""
     confidence: float = 1.0
     """OCR confidence in (0, 1]."""
+    segment_id: int | None = None
+    """The source's text segment holding this word (1-based within the receipt), when the
+    dataset labels segments rather than words (WildReceipt); segment-level metrics group by it.
+    None for sources without segments."""
+    segment_class: str | None = None
+    """The dataset's own class of that segment (e.g. WildReceipt ``Total_value``), kept beside
+    the mapped ``label`` so a dataset metric does not depend on inverting the label mapping."""
 
 
 @dataclass

@@ -11,6 +11,10 @@ class UnknownEngineError(ReceiptOcrError, ValueError):
     """An OCR engine name is not registered."""
 
 
+class EngineOptionError(ReceiptOcrError, ValueError):
+    """An engine option was given to an engine that has no such option."""
+
+
 class EngineUnavailableError(ReceiptOcrError):
     """A registered engine cannot run here (missing binary, package or platform)."""
 

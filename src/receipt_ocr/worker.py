@@ -22,7 +22,7 @@ from receipt_cloud.worker import (
     is_transient,
     run_worker,
 )
-from receipt_ocr.engines import default_engine_name, get_engine
+from receipt_ocr.engines import build_engine
 from receipt_ocr.job import JobRejected, OcrJobServices, mark_job_failed, process_ocr_job
 from receipt_ocr.model import DEFAULT_CACHE_PATH
 from receipt_ocr.model_cache import FixedModel, ModelCache
@@ -36,6 +36,9 @@ class OcrWorkerOptions:
 
     engine: str | None = None
     """OCR engine name (None: Apple Vision on macOS, Tesseract elsewhere)."""
+    ocr_language: str | None = None
+    """Tesseract's language data joined by ``+`` (None: ``eng+msa``; ``eng`` trades recall
+    for speed, docs/ocr.md)."""
     model_dir: str | None = None
     """A bundle or checkpoint directory to use instead of the active bundle."""
     cache_path: str = DEFAULT_CACHE_PATH
@@ -57,7 +60,7 @@ def build_services(settings: Any, options: OcrWorkerOptions) -> OcrJobServices:
     missing model fails at start, not on the first job."""
     from receipt_layoutlm.export.registry import BundleRegistry
 
-    engine = get_engine(options.engine or default_engine_name())
+    engine = build_engine(options.engine, options.ocr_language)
     if options.model_dir:
         models: Any = FixedModel(options.model_dir, runtime=options.runtime)
     else:

@@ -32,6 +32,12 @@ def _bomb() -> bytes:
     return buffer.getvalue()
 
 
+def _engine(name: str, language: str) -> Any:
+    from receipt_ocr.engines import build_engine
+
+    return build_engine(name, language)
+
+
 def _settings(ws: Workspace) -> Any:
     from receipt_cloud.settings import resolve_settings
 
@@ -139,6 +145,13 @@ CASES = [
     Case(name="job_message_without_ids", group=G, command=working(json.dumps({"job": 1})),
          exit_code=2,
          message=r"error: OCR job message needs string \"image_id\" and \"job_id\", got \['job'\]"),
+    Case(name="engine_language_not_installed", group=G,
+         command=lambda ws: _engine("tesseract", "klingon"), exit_code=2,
+         message=r"error: Tesseract has none of the languages 'klingon' installed \(it has "
+         r".*eng.*\); install tesseract-ocr-eng"),
+    Case(name="engine_language_for_stub", group=G,
+         command=lambda ws: _engine("stub", "eng"), exit_code=2,
+         message=r"error: --ocr-language eng applies to the tesseract engine, not 'stub'"),
     Case(name="job_unknown", group=G,
          command=working({"image_id": str(uuid.UUID(int=1)), "job_id": str(uuid.UUID(int=2))}),
          exit_code=2, message=r"error: no OCRJob 00000000-0000-0000-0000-000000000002 for "

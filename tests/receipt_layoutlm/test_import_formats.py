@@ -11,7 +11,13 @@ import pytest
 from receipt_dynamo import open_store
 from receipt_layoutlm.cli import dataset_commands
 from receipt_layoutlm.errors import ImportFormatError
-from receipt_layoutlm.importers import get_importer, import_documents, parse_jsonl, write_jsonl
+from receipt_layoutlm.importers import (
+    document_to_json,
+    get_importer,
+    import_documents,
+    parse_jsonl,
+    write_jsonl,
+)
 from receipt_layoutlm.importers.wildreceipt import CORE_MAP
 
 CORD_FIXTURES = Path(__file__).parent / "fixtures" / "cord"
@@ -357,3 +363,45 @@ def test_limit_must_be_a_positive_int(tmp_path, limit, capsys):
     with pytest.raises(SystemExit):
         cli(["import", "cord", str(CORD_FIXTURES), "--limit", limit, "--data-dir", str(tmp_path)])
     assert "--limit" in capsys.readouterr().err
+
+
+def test_wildreceipt_words_keep_their_segment_through_jsonl(wild_sample, tmp_path):
+    classes = (wild_sample.parents[1] / "class_list.txt").read_text().split()
+    parsed = get_importer("wildreceipt")(wild_sample, labels="native")
+    records = [json.loads(line) for line in wild_sample.read_text().splitlines()]
+    for doc, record in zip(parsed.documents, records, strict=True):
+        kept = [(i + 1, classes[a["label"]]) for i, a in enumerate(record["annotations"])
+                if a["text"].strip()]
+        assert sorted({(w.segment_id, w.segment_class) for w in doc.words}) == kept
+        # The class stays the dataset's own name whatever --labels maps the label to.
+        assert all(w.label == w.segment_class.upper() for w in doc.words)
+    out = tmp_path / "wild.jsonl"
+    write_jsonl(parsed.documents, out)
+    again = parse_jsonl(out, labels="native").documents
+    assert [d.words for d in again] == [d.words for d in parsed.documents]
+
+
+def test_a_wildreceipt_segment_with_spaces_is_several_words_of_one_segment(tmp_path):
+    (tmp_path / "class_list.txt").write_text("Ignore\nTotal_key\nTotal_value\n")
+    row = {"file_name": "r.jpeg", "height": 100, "width": 200, "annotations": [
+        {"box": [10, 30, 110, 30, 110, 20, 10, 20], "text": "TOTAL DUE", "label": 1},
+        {"box": [120, 30, 160, 30, 160, 20, 120, 20], "text": "9.00", "label": 2}]}
+    path = tmp_path / "test.txt"
+    path.write_text(json.dumps(row) + "\n")
+    words = get_importer("wildreceipt")(path).documents[0].words
+    assert [(w.text, w.segment_id, w.segment_class, w.label) for w in words] == [
+        ("TOTAL", 1, "Total_key", None), ("DUE", 1, "Total_key", None),
+        ("9.00", 2, "Total_value", "GRAND_TOTAL")]
+    # Quads split by character position (9 characters over 100 px), on one printed line.
+    assert words[0].corners[1][0] == pytest.approx(10 + 100 * 5 / 9)
+    assert words[1].corners[0][0] == pytest.approx(10 + 100 * 6 / 9)
+    assert {w.line_id for w in words} == {1} and [w.word_id for w in words] == [1, 2, 3]
+
+
+def test_jsonl_without_segments_still_loads(tmp_path):
+    path = tmp_path / "old.jsonl"
+    path.write_text(json.dumps({"key": "a", "width": 100, "height": 50, "words": [
+        {"text": "TOTAL", "box": [1, 1, 30, 10], "line_id": 1, "word_id": 1}]}) + "\n")
+    doc = parse_jsonl(path).documents[0]
+    assert (doc.words[0].segment_id, doc.words[0].segment_class) == (None, None)
+    assert set(document_to_json(doc)["words"][0]) == {"text", "corners", "line_id", "word_id"}

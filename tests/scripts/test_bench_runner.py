@@ -52,6 +52,7 @@ def test_every_benchmark_script_is_found() -> None:
     assert {"store_bench.py", "dataset_bench.py", "train_bench.py", "export_bench.py"} <= names
     assert "run_all.py" not in names
     assert set(runner.QUICK) <= names
+    assert set(runner.BY_HAND) <= names  # a renamed by-hand script must not start running bare
 
 
 def test_quick_sizes_use_flags_the_scripts_define() -> None:

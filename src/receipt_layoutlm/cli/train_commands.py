@@ -189,6 +189,10 @@ def _evaluate(args: argparse.Namespace, model_dir: Path, docs: list[Any], merges
     if "sroie_task3" in result.metrics:
         summary["sroie_task3_f1"] = result.metrics["sroie_task3"].get("f1")
         summary["sroie_task3_mismatch_kinds"] = result.metrics["sroie_task3"]["mismatch_kinds"]
+    if "wildreceipt_segments" in result.metrics:
+        segments = result.metrics["wildreceipt_segments"]
+        summary["wildreceipt_segment_macro_f1"] = segments["macro_f1"]
+        summary["wildreceipt_segment_f1"] = {k: v["f1"] for k, v in segments["per_class"].items()}
     summary["report"] = [str(p) for p in result.files]
     print(json.dumps(summary, indent=2))
     return 0

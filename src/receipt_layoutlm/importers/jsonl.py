@@ -3,12 +3,15 @@
     {"key": "sroie:X51005230605", "width": 463, "height": 1000, "origin": "top-left",
      "normalized": false, "image_path": "...", "fields": {"total": "9.00"},
      "words": [{"text": "TOTAL", "corners": [[x, y], [x, y], [x, y], [x, y]],
-                "line_id": 3, "word_id": 1, "label": "GRAND_TOTAL", "confidence": 0.98}]}
+                "line_id": 3, "word_id": 1, "label": "GRAND_TOTAL", "confidence": 0.98,
+                "segment_id": 12, "segment_class": "Total_value"}]}
 
 ``corners`` are top-left, top-right, bottom-right, bottom-left; instead of them a word may give
 ``"box": [x0, y0, x1, y1]`` (axis-aligned, x0 < x1, y0 < y1 in the document's frame). The writer
-always writes corners, so a round trip is exact. Labels: with ``labels="core"`` a label outside
-the core labels (``receipt_dynamo.CORE_LABELS``) is dropped (one problem per receipt);
+always writes corners, so a round trip is exact. ``segment_id``/``segment_class`` (optional)
+name the dataset segment a word comes from and its native class (WildReceipt). Labels: with
+``labels="core"`` a label outside the core labels (``receipt_dynamo.CORE_LABELS``) is dropped
+(one problem per receipt);
 ``labels="native"`` keeps every well-formed label. An empty file is a problem on line 1; a key
 repeated within one parse is a problem on the repeating line.
 
@@ -60,7 +63,7 @@ def document_to_json(doc: ReceiptDocument) -> dict[str, Any]:
     words = []
     for word in doc.words:
         item: dict[str, Any] = {"text": word.text, "corners": [list(c) for c in word.corners]}
-        for name in ("line_id", "word_id", "label"):
+        for name in ("line_id", "word_id", "label", "segment_id", "segment_class"):
             if getattr(word, name) is not None:
                 item[name] = getattr(word, name)
         if word.confidence != 1.0:
@@ -195,14 +198,17 @@ def _word(item: dict[str, Any], index: int, origin: str) -> DocWord:
     if label is not None and not is_label_name(label):
         raise ValueError(f"{where}.label {label!r} is not {LABEL_RULE}")
     ids = {}
-    for name in ("line_id", "word_id"):
+    for name in ("line_id", "word_id", "segment_id"):
         value = item.get(name)
         if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
             raise ValueError(f"{where}.{name} must be an integer")
         ids[name] = value
+    segment_class = item.get("segment_class")
+    if segment_class is not None and (not isinstance(segment_class, str) or not segment_class):
+        raise ValueError(f"{where}.segment_class must be a non-empty string")
     confidence = _number(item.get("confidence", 1.0), f"{where}.confidence")
     return DocWord(text=text, corners=points, label=label, confidence=confidence,  # type: ignore[arg-type]
-                   **ids)
+                   segment_class=segment_class, **ids)
 
 
 def document_from_json(record: dict[str, Any]) -> ReceiptDocument:

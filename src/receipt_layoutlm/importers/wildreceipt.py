@@ -3,9 +3,13 @@
 ``{"file_name", "height", "width", "annotations": [{"box": [8 floats], "text", "label"}]}``;
 ``label`` is a 0-based line index into ``class_list.txt`` (looked up next to the annotation file
 or in a parent directory). The quad starts at the bottom-left corner (image coordinates, y down)
-and runs BL, BR, TR, TL. Segments have no spaces in this release, so each segment is one word;
-line ids come from the encoding spec's line clustering (``encoding.group_lines``), so reading
-order is computed in one place only.
+and runs BL, BR, TR, TL. A segment is split into words on whitespace (quads proportional to
+character positions, as for SROIE lines; nearly every segment in this release is one word), and
+each word keeps its segment: ``segment_id`` (the annotation's 1-based index in its receipt) and
+``segment_class`` (the class name, e.g. ``Total_value``), which the segment metric
+(``evaluation.segments``) groups and scores by. Line ids come from the encoding spec's line
+clustering (``encoding.group_lines``), so reading order is computed in one place only; segments
+on one printed row share a line id, hence the separate segment id.
 
 ``labels="core"`` maps the value classes to core labels (:data:`CORE_MAP`; keys, ``Others`` and
 ``Ignore`` get no label); ``labels="native"`` keeps all 26 class names, upper-cased.
@@ -19,7 +23,7 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
-from receipt_layoutlm.document import DocWord, ReceiptDocument
+from receipt_layoutlm.document import ReceiptDocument
 from receipt_layoutlm.encoding import group_lines
 from receipt_layoutlm.errors import EncodingError, ImportFormatError
 from receipt_layoutlm.importers._report import ParseResult, Problem
@@ -31,6 +35,7 @@ from receipt_layoutlm.importers._sources import (
     read_dataset_file,
     split_lines,
 )
+from receipt_layoutlm.importers.sroie import words_from_line
 
 CORE_MAP = {
     "Store_name_value": "MERCHANT_NAME",
@@ -111,7 +116,7 @@ def _parse_receipt(
                                     "NaN or infinite coordinates; segment skipped"))
             continue
         class_id = annotation.get("label")
-        label = None
+        label = name = None
         if isinstance(class_id, int) and 0 <= class_id < len(classes):
             name = classes[class_id]
             label = native_label(name) if native else CORE_MAP.get(name)
@@ -119,7 +124,11 @@ def _parse_receipt(
             problems.append(Problem(str(where), number, f"annotation {index}: label "
                                     f"{class_id!r} is not a class id (0..{len(classes) - 1}); "
                                     "segment imported without a label"))
-        words.append(DocWord(text=text, corners=_corners(box), label=label))  # type: ignore[arg-type]
+        words += [
+            replace(word, line_id=None, word_id=None, label=label, segment_id=index + 1,
+                    segment_class=name)
+            for word in words_from_line(text, _corners(box), 0)  # type: ignore[arg-type]
+        ]
     numbered = [
         replace(word, line_id=line_id, word_id=word_id)
         for line_id, line in enumerate(group_lines(words), 1)

@@ -19,6 +19,7 @@ class Evaluation:
 
     metrics: dict[str, Any]
     """``entity`` (EntityMetrics.to_dict), ``sroie_task3`` (when receipts carry fields),
+    ``wildreceipt_segments`` (when words carry dataset segments, ``evaluation.segments``),
     ``receipts``, ``runtime``."""
     files: list[Path] = field(default_factory=list)
     """report.json, report.md, confusion_matrix.png written by evaluation.write_report, and
@@ -41,7 +42,10 @@ def evaluate_documents(
     ``runtime.predict_windows`` + ``decode_word_labels``, exactly as inference decodes.
     ``task3_whitespace`` is how task-3 strings are compared (``evaluation.normalize_whitespace``).
     With ``out_dir``, every task-3 mismatch goes to ``mismatches.jsonl`` (classified by
-    ``evaluation.mismatches``) and the worst ones into ``report.md``.
+    ``evaluation.mismatches``) and the worst ones into ``report.md``. Receipts whose words carry
+    segment ids and classes (the WildReceipt importer) are also scored with the dataset's own
+    segment macro F1 over its 12 value classes (``evaluation.segments``), from the same word
+    predictions.
     """
     from receipt_layoutlm.encoding import encode_receipt
     from receipt_layoutlm.evaluation import confusion_matrix, entity_metrics, sroie_prediction
@@ -52,6 +56,7 @@ def evaluate_documents(
     pred_tags: list[list[str]] = []
     predictions: dict[str, dict[str, str]] = {}
     truth: dict[str, dict[str, str]] = {}
+    segments = _SegmentTally()
     for doc in docs:
         encoded = encode_receipt(
             doc,
@@ -68,6 +73,7 @@ def evaluate_documents(
         if doc.fields:
             predictions[doc.key] = sroie_prediction(predicted.fields)
             truth[doc.key] = dict(doc.fields)
+        segments.add(doc, predicted)
     entity = entity_metrics(true_tags, pred_tags)
     metrics: dict[str, Any] = {
         "receipts": len(docs),
@@ -76,12 +82,46 @@ def evaluate_documents(
         "token_accuracy": entity.accuracy,
     }
     rows = _task3(metrics, predictions, truth, task3_whitespace) if truth else None
+    if segments.receipts:
+        metrics["wildreceipt_segments"] = segments.scores()
     entities = ["O", *sorted({t[2:] for t in runtime.labels if t != "O"})]
     confusion = confusion_matrix(
         [t for seq in true_tags for t in seq], [t for seq in pred_tags for t in seq], entities
     )
     files = [] if out_dir is None else _write(Path(out_dir), metrics, confusion, entities, rows)
     return Evaluation(metrics=metrics, files=files)
+
+
+class _SegmentTally:
+    """Segment (gold, predicted) class pairs of the receipts that carry segments."""
+
+    def __init__(self) -> None:
+        self.pairs: list[tuple[str, str]] = []
+        self.receipts = 0
+        self._classes: tuple[tuple[str, ...], dict[str, str]] | None = None
+
+    def add(self, doc: ReceiptDocument, predicted: Any) -> None:
+        from receipt_layoutlm.evaluation.segments import (
+            has_segments,
+            segment_pairs,
+            wildreceipt_classes,
+        )
+
+        if not has_segments(doc.words):
+            return
+        if self._classes is None:
+            self._classes = wildreceipt_classes()
+        classes, class_of_label = self._classes
+        words = zip(predicted.words, (p.label for p in predicted.predictions), strict=True)
+        self.pairs += segment_pairs(doc.words, list(words), classes=classes,
+                                    class_of_label=class_of_label)
+        self.receipts += 1
+
+    def scores(self) -> dict[str, Any]:
+        from receipt_layoutlm.evaluation.segments import segment_f1
+
+        assert self._classes is not None
+        return {**segment_f1(self.pairs, self._classes[0]).to_dict(), "receipts": self.receipts}
 
 
 def _task3(

@@ -1,20 +1,23 @@
-"""Tesseract 5 through ``pytesseract``, one thread per process.
+"""Tesseract 5, one thread per process, through tesserocr (the C API) or pytesseract.
 
 Tesseract's OpenMP threads make one image take ~5x longer on a busy 2-core machine (2.6 s vs
 0.53 s measured on the SROIE samples), so the engine sets ``OMP_THREAD_LIMIT`` (default 1) and
-throughput comes from running several worker processes instead.
+throughput comes from running several worker processes instead. How Tesseract is called is
+``TesseractConfig.binding`` (``_tesseract_bindings``): tesserocr keeps the language models
+loaded between images, which pytesseract's program-per-image cannot.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import shutil
 from dataclasses import dataclass, field
+from typing import Literal
 
 from PIL import Image
 
 from receipt_ocr.engines._base import OcrEngine, OcrLine, OcrResult, OcrWord, clamp_confidence
+from receipt_ocr.engines._tesseract_bindings import Call, open_binding
 from receipt_ocr.errors import EngineUnavailableError
 from receipt_ocr.preprocess import Preprocessing, prepare, unrotate_box
 
@@ -48,6 +51,14 @@ class TesseractConfig:
     """Scaling and deskew before recognition."""
     timeout_seconds: float = 120.0
     """Give up on one image after this long (a pathological image must not wedge a worker)."""
+    invert_retry: bool = False
+    """Tesseract's ``tessedit_do_invert``: re-read every low-confidence line as white-on-black
+    text. Off: it cost INVERT_COST of the OCR time and read no more tokens on the SROIE photos
+    (docs/ocr.md)."""
+    binding: Literal["auto", "tesserocr", "pytesseract"] = "auto"
+    """How Tesseract is called: ``tesserocr`` (C API; models stay loaded between images),
+    ``pytesseract`` (starts the ``tesseract`` program per image), ``auto``: tesserocr when it is
+    installed, else pytesseract."""
 
 
 class TesseractEngine(OcrEngine):
@@ -55,25 +66,19 @@ class TesseractEngine(OcrEngine):
 
     def __init__(self, config: TesseractConfig | None = None, **options: object) -> None:
         self.config = config or TesseractConfig(**options)  # type: ignore[arg-type]
-        try:
-            import pytesseract
-        except ImportError:
-            raise EngineUnavailableError(
-                "the tesseract engine needs pytesseract: pip install 'receipt-labeler[ocr]'"
-            ) from None
-        if shutil.which(pytesseract.pytesseract.tesseract_cmd) is None:
-            raise EngineUnavailableError(
-                "the tesseract binary is not on PATH; install it (Debian: apt-get install "
-                "tesseract-ocr, macOS: brew install tesseract) or choose --ocr-engine vision"
-            )
-        self._pytesseract = pytesseract
+        # Before the binding loads libtesseract: OpenMP reads the limit when it starts.
         os.environ["OMP_THREAD_LIMIT"] = str(self.config.threads)
+        self._binding = open_binding(self.config.binding)
         self.language = self._installed_languages(self.config.language)
+        c = self.config
+        self._call = Call(
+            language=self.language, psm=c.psm, thresholding=c.thresholding, dpi=c.dpi,
+            tessdata_dir=c.tessdata_dir, timeout_seconds=c.timeout_seconds,
+            invert_retry=c.invert_retry,
+        )
 
     def _installed_languages(self, wanted: str) -> str:
-        options = {"config": f'--tessdata-dir "{self.config.tessdata_dir}"'} if (
-            self.config.tessdata_dir) else {}
-        installed = set(self._pytesseract.get_languages(**options))
+        installed = self._binding.languages(self.config.tessdata_dir)
         chosen = [lang for lang in wanted.split("+") if lang in installed]
         if not chosen:
             raise EngineUnavailableError(
@@ -94,28 +99,17 @@ class TesseractEngine(OcrEngine):
         p = c.preprocessing
         return (
             f"tesseract psm={c.psm} lang={self.language} thresholding={c.thresholding} "
-            f"scale={p.scale} deskew={p.deskew}"
+            f"scale={p.scale} deskew={p.deskew} invert_retry={c.invert_retry} "
+            f"binding={self._binding.name}"
         )
 
-    def _config_string(self) -> str:
-        c = self.config
-        parts = [f"--psm {c.psm}", f"-c thresholding_method={c.thresholding}"]
-        if c.dpi:
-            parts.append(f"--dpi {c.dpi}")
-        if c.tessdata_dir:
-            parts.insert(0, f'--tessdata-dir "{c.tessdata_dir}"')
-        return " ".join(parts)
+    def version(self) -> str:
+        """The Tesseract this engine calls (the library tesserocr bundles, or the program)."""
+        return self._binding.version()
 
     def recognize(self, image: Image.Image) -> OcrResult:
         prepared, scale, angle = prepare(image, self.config.preprocessing)
-        c = self.config
-        data = self._pytesseract.image_to_data(
-            prepared,
-            lang=self.language,
-            config=self._config_string(),
-            output_type=self._pytesseract.Output.DICT,
-            timeout=c.timeout_seconds,
-        )
+        data = self._binding.data(prepared, self._call)
         lines: dict[tuple[int, int, int, int], list[OcrWord]] = {}
         for i, text in enumerate(data["text"]):
             text = (text or "").strip()
@@ -145,12 +139,8 @@ def _clip(box: tuple[float, float, float, float], size: tuple[int, int]) -> tupl
 
 
 def tesseract_version() -> str:
-    """The installed Tesseract's version string (for benchmark output)."""
-    import pytesseract
-
-    return str(pytesseract.get_tesseract_version())
+    """The default engine's Tesseract version string (for benchmark output)."""
+    return TesseractEngine().version()
 
 
 __all__ = ["DEFAULT_PREPROCESSING", "TesseractConfig", "TesseractEngine", "tesseract_version"]
-
-
