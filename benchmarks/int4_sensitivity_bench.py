@@ -272,9 +272,7 @@ def main() -> int:
     )
     args = parser.parse_args()
     if not args.checkpoint or not args.dataset:
-        print(json.dumps({"benchmark": "int4_sensitivity", "skipped": "needs --checkpoint "
-                          "(a fine-tuned model) and --dataset"}))  # fmt: skip
-        return 0
+        parser.error("--checkpoint (a fine-tuned model) and --dataset are required")
 
     import torch
 
