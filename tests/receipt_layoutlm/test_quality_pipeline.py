@@ -155,7 +155,11 @@ def test_the_picker_goes_from_checkpoint_to_bundle_and_runtimes(
     assert predict_document(onnx, docs[0]).fields["total"].text == docs[0].fields["total"]
 
 
-def test_train_fits_the_picker_on_training_receipts_only(docs, tmp_path: Path) -> None:
+@pytest.mark.parametrize(("mode", "fitted_on"), [("fit", 3), ("fit-dev", 2)])
+def test_train_fits_the_picker_on_the_chosen_side_only(
+    docs, tmp_path: Path, mode: str, fitted_on: int
+) -> None:
+    """``fit`` reads the training receipts, ``fit-dev`` the dev ones; never the left-out one."""
     from receipt_cloud.objects import open_object_store
     from receipt_dynamo import open_store
     from receipt_layoutlm.data import DatasetConfig
@@ -165,10 +169,12 @@ def test_train_fits_the_picker_on_training_receipts_only(docs, tmp_path: Path) -
     dataset = tmp_path / "d.jsonl"
     write_jsonl(docs, dataset)
     split = tmp_path / "split.json"
-    split.write_text(json.dumps({"train": [d.key for d in docs[:4]], "dev": [docs[4].key]}))
+    split.write_text(json.dumps({"train": [d.key for d in docs[:3]],
+                                 "dev": [d.key for d in docs[3:5]]}))
     result = train(
         TrainingConfig(
-            model_size="tiny", epochs=1, batch_size=2, max_seq_length=64, stride=16, max_steps=2
+            model_size="tiny", epochs=1, batch_size=2, max_seq_length=64, stride=16, max_steps=2,
+            total_picker=mode,  # type: ignore[arg-type]
         ),
         DatasetConfig(dataset_file=str(dataset), split_file=str(split)),
         store=open_store("sqlite", path=tmp_path / "r.sqlite3"),
@@ -178,7 +184,7 @@ def test_train_fits_the_picker_on_training_receipts_only(docs, tmp_path: Path) -
     )
     best = Path(result.output_dir) / "best"
     picker = json.loads((best / PICKER_FILE).read_text())
-    assert picker["fitted_on"]["receipts"] == 4  # the training side, not dev, not left out
+    assert picker["fitted_on"]["receipts"] == fitted_on
     run = json.loads((Path(result.output_dir) / "run.json").read_text())
     assert run["total_picker"] == picker["fitted_on"]
     assert load_runtime("torch", best).total_picker is not None

@@ -55,9 +55,11 @@ class TrainingConfig:
     box_embedding_init: Literal["random", "position", "sinusoidal"] = "random"
     """How a warm start's new 2-D box embeddings begin: ``random`` (normal, initializer_range),
     ``position`` (from the 1-D position table) or ``sinusoidal`` (``training.box_init``)."""
-    total_picker: Literal["fit", "none"] = "fit"
+    total_picker: Literal["fit", "fit-dev", "none"] = "fit"
     """After training, ``fit`` the learned total picker on the training receipts' predictions
-    (receipts with ground-truth fields, e.g. SROIE) and store it in best/; ``none`` skips it."""
+    (receipts with ground-truth fields, e.g. SROIE) and store it in best/; ``fit-dev`` fits it
+    on the dev receipts' predictions instead (better after longer training, whose training-set
+    probabilities are overconfident: docs/training.md); ``none`` skips it."""
     max_steps: int | None = None
     """Stop after this many optimizer steps (smoke runs); evaluates and saves once at the end."""
     logging_steps: int = 10
@@ -90,7 +92,10 @@ class TrainingConfig:
                 self.box_embedding_init in ("random", "position", "sinusoidal"),
                 "box_embedding_init must be random, position or sinusoidal",
             ),
-            (self.total_picker in ("fit", "none"), "total_picker must be fit or none"),
+            (
+                self.total_picker in ("fit", "fit-dev", "none"),
+                "total_picker must be fit, fit-dev or none",
+            ),
             (self.max_steps is None or self.max_steps >= 1, "max_steps must be >= 1"),
             (
                 not (self.pretrained and self.init_from),

@@ -103,13 +103,16 @@ def _save_best(
 
 
 def _fit_picker(ctx: RunContext, data: PreparedData) -> dict[str, Any] | None:
-    """Fit the total picker on the best model's predictions for the TRAINING receipts (never
-    dev) and store it in best/; None when the run does not fit one or nothing could be fitted."""
+    """Fit the total picker on the best model's predictions for the training receipts
+    (``fit``) or the dev receipts (``fit-dev``: predictions the model was not trained on, so
+    its probabilities are as confident as on new receipts) and store it in best/; None when
+    the run does not fit one or nothing could be fitted."""
     from receipt_layoutlm.fields import FIELD_LABELS
 
     total_labels = set(FIELD_LABELS["total"])
     has_total_label = any(t[2:] in total_labels for t in data.labels if t != "O")
-    train_docs = [d for d in data.split.train if (d.fields or {}).get("total")]
+    source = data.split.dev if ctx.config.total_picker == "fit-dev" else data.split.train
+    train_docs = [d for d in source if (d.fields or {}).get("total")]
     if ctx.config.total_picker == "none" or not has_total_label or not train_docs:
         return None
     from receipt_layoutlm.runtime import load_runtime
