@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from tiny_layoutlm import tiny_layoutlm
 
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
@@ -29,19 +30,7 @@ LABELS = label_list(["DATE", "GRAND_TOTAL", "MERCHANT_NAME"])
 
 
 def _tiny_model(num_labels: int, vocab_size: int, seed: int = 0):
-    from transformers import LayoutLMConfig, LayoutLMForTokenClassification
-
-    torch.manual_seed(seed)
-    config = LayoutLMConfig(
-        vocab_size=vocab_size,
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=64,
-        max_position_embeddings=512,
-        num_labels=num_labels,
-    )
-    return LayoutLMForTokenClassification(config).eval()
+    return tiny_layoutlm(num_labels, vocab_size, seed=seed)
 
 
 @pytest.fixture(scope="module")

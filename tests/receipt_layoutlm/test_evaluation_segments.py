@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from tiny_layoutlm import tiny_layoutlm
 
 from receipt_layoutlm.document import DocWord, ReceiptDocument
 from receipt_layoutlm.evaluation.segments import (
@@ -104,18 +105,15 @@ def test_has_segments_needs_an_id_and_a_class() -> None:
 
 @pytest.fixture(scope="module")
 def checkpoint_dir(tmp_path_factory, tokenizer) -> Path:
-    torch = pytest.importorskip("torch")
-    from transformers import LayoutLMConfig, LayoutLMForTokenClassification
+    pytest.importorskip("torch")
 
     from receipt_layoutlm.checkpoint import save_checkpoint
     from receipt_layoutlm.encoding import EncodingConfig, label_list
 
     labels = label_list(["GRAND_TOTAL", "MERCHANT_NAME", "TIME"])
-    torch.manual_seed(3)
-    config = LayoutLMConfig(vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=1,
-                            num_attention_heads=2, intermediate_size=64, num_labels=len(labels))
+    model = tiny_layoutlm(len(labels), len(tokenizer), seed=3, layers=1)
     directory = tmp_path_factory.mktemp("seg") / "best"
-    save_checkpoint(directory, LayoutLMForTokenClassification(config).eval(), tokenizer, labels,
+    save_checkpoint(directory, model, tokenizer, labels,
                     EncodingConfig(max_seq_length=32, stride=8))
     return directory
 

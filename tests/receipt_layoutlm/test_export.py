@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from tiny_layoutlm import tiny_layoutlm
 
 torch = pytest.importorskip("torch")
 pytest.importorskip("coremltools")
@@ -93,19 +94,7 @@ def _receipts() -> list[ReceiptDocument]:
 
 @pytest.fixture(scope="module")
 def checkpoint_dir(tmp_path_factory, tokenizer) -> Path:
-    from transformers import LayoutLMConfig, LayoutLMForTokenClassification
-
-    torch.manual_seed(1234)
-    config = LayoutLMConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=64,
-        max_position_embeddings=512,
-        num_labels=len(LABELS),
-    )
-    model = LayoutLMForTokenClassification(config).eval()
+    model = tiny_layoutlm(len(LABELS), len(tokenizer), seed=1234)
     directory = tmp_path_factory.mktemp("ckpt") / "best"
     save_checkpoint(
         directory,

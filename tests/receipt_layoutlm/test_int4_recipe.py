@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from tiny_layoutlm import tiny_layoutlm
 
 torch = pytest.importorskip("torch")
 pytest.importorskip("coremltools")
@@ -51,19 +52,7 @@ LAYER_1 = [
 
 @pytest.fixture(scope="module")
 def model(tokenizer):
-    from transformers import LayoutLMConfig, LayoutLMForTokenClassification
-
-    torch.manual_seed(7)
-    config = LayoutLMConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=128,
-        max_position_embeddings=128,
-        num_labels=len(LABELS),
-    )
-    return LayoutLMForTokenClassification(config).eval()
+    return tiny_layoutlm(len(LABELS), len(tokenizer), seed=7, hidden=64, max_positions=128)
 
 
 def _program_weights(mlpackage: Path) -> dict[str, tuple[str, np.ndarray, np.ndarray]]:

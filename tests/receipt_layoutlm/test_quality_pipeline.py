@@ -9,6 +9,7 @@ import random
 from pathlib import Path
 
 import pytest
+from tiny_layoutlm import tiny_layoutlm
 
 torch = pytest.importorskip("torch")
 
@@ -53,21 +54,10 @@ def docs() -> list[ReceiptDocument]:
 
 @pytest.fixture(scope="module")
 def checkpoint_dir(tmp_path_factory, tokenizer) -> Path:
-    from transformers import LayoutLMConfig, LayoutLMForTokenClassification
-
-    torch.manual_seed(11)
-    config = LayoutLMConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=32,
-        num_hidden_layers=1,
-        num_attention_heads=2,
-        intermediate_size=64,
-        num_labels=len(LABELS),
-    )
     directory = tmp_path_factory.mktemp("q") / "best"
     save_checkpoint(
         directory,
-        LayoutLMForTokenClassification(config).eval(),
+        tiny_layoutlm(len(LABELS), len(tokenizer), seed=11, layers=1),
         tokenizer,
         LABELS,
         EncodingConfig(max_seq_length=32, stride=8),  # several windows per receipt

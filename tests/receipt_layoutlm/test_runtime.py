@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from tiny_layoutlm import tiny_layoutlm
 
 torch = pytest.importorskip("torch")
 pytest.importorskip("coremltools")
@@ -47,20 +48,9 @@ def _doc(key: str, n_lines: int) -> ReceiptDocument:
 
 @pytest.fixture(scope="module")
 def dirs(tmp_path_factory) -> tuple[Path, Path]:
-    from transformers import LayoutLMConfig, LayoutLMForTokenClassification
 
     tokenizer = load_tokenizer(minilm_dir())
-    torch.manual_seed(7)
-    model = LayoutLMForTokenClassification(
-        LayoutLMConfig(
-            vocab_size=len(tokenizer),
-            hidden_size=32,
-            num_hidden_layers=2,
-            num_attention_heads=2,
-            intermediate_size=64,
-            num_labels=len(LABELS),
-        )
-    ).eval()
+    model = tiny_layoutlm(len(LABELS), len(tokenizer), seed=7)
     root = tmp_path_factory.mktemp("rt")
     ckpt = save_checkpoint(
         root / "ckpt", model, tokenizer, LABELS, EncodingConfig(max_seq_length=SEQ, stride=8)

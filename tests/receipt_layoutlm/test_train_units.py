@@ -13,6 +13,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from tiny_layoutlm import tiny_layoutlm
 
 from receipt_cloud.objects.local import LocalObjectStore
 from receipt_layoutlm.cli import build_parser, main
@@ -198,8 +199,7 @@ def _receipt(i: int) -> ReceiptDocument:
 @pytest.fixture(scope="module")
 def eval_setup(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dict]:
     """A tiny checkpoint trained (on paper) with dev_ratio 0.5 / seed 7 and amounts merged."""
-    torch = pytest.importorskip("torch")
-    from transformers import LayoutLMConfig, LayoutLMForTokenClassification
+    pytest.importorskip("torch")
 
     from receipt_layoutlm.checkpoint import save_checkpoint
     from receipt_layoutlm.data import DatasetConfig, load_dataset_file, split_documents
@@ -213,11 +213,7 @@ def eval_setup(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, di
     trained_with = DatasetConfig(dev_ratio=0.5, split_seed=7, merge_amounts=True)
     split = split_documents(load_dataset_file(dataset), trained_with)
     tokenizer = load_tokenizer(minilm_dir())
-    torch.manual_seed(0)
-    model = LayoutLMForTokenClassification(
-        LayoutLMConfig(vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=1,
-                       num_attention_heads=2, intermediate_size=64, num_labels=len(LABELS))
-    ).eval()  # fmt: skip
+    model = tiny_layoutlm(len(LABELS), len(tokenizer), seed=0, layers=1)
     meta = {
         "job_name": "layoutlm-eval",
         "split_hashes": split.hashes,
