@@ -65,6 +65,8 @@ class Run:
     raw: str = ""
     """The JSON line as printed."""
     error: str = ""
+    by_hand: str = ""
+    """Why ``make bench`` does not run this script (``BY_HAND``); empty when it ran."""
 
 
 def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
@@ -182,6 +184,9 @@ def render(runs: list[Run], *, quick: bool, started: datetime) -> str:
     ]
     for run in runs:
         command = " ".join(shlex.quote(c) for c in ["python", *run.command[1:]])
+        if run.by_hand:
+            lines += [f"## {run.script}", "", f"`{command}` — not run: {run.by_hand}", ""]
+            continue
         status = "ok" if run.returncode == 0 else f"FAILED (exit {run.returncode})"
         lines += [f"## {run.script}", "", f"`{command}` — {status}, {run.seconds:.1f} s", ""]
         if run.error:
@@ -218,7 +223,7 @@ def main() -> int:
     for script in scripts(args.only):
         if script.name in BY_HAND and not args.only:
             runs.append(Run(script.name, [sys.executable, str(script)],
-                            error=f"not run by make bench: {BY_HAND[script.name]}"))
+                            by_hand=BY_HAND[script.name]))
             continue
         for extra in ARGS.get(script.name, [[]]):
             sizes = QUICK.get(script.name, []) if args.quick else []

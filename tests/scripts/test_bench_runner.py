@@ -44,6 +44,9 @@ def test_figures_commands_and_failures_reach_results_md(tmp_path: Path) -> None:
     assert "| rate.sqlite | 10.5 |" in text
     assert "## bad_bench.py" in text and "FAILED (exit 1)" in text and "no model found" in text
     assert "- date: 2026-01-02T00:00:00+00:00" in text and "- versions: torch " in text
+    manual = runner.Run("quality_bench.py", ["python", "quality_bench.py"], by_hand="K-fold")
+    text = runner.render([manual], quick=False, started=datetime(2026, 1, 2, tzinfo=UTC))
+    assert "`python quality_bench.py` — not run: K-fold" in text and "— ok" not in text
 
 
 def test_every_benchmark_script_is_found() -> None:

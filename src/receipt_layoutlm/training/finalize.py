@@ -112,14 +112,14 @@ def _fit_picker(ctx: RunContext, data: PreparedData) -> dict[str, Any] | None:
     total_labels = set(FIELD_LABELS["total"])
     has_total_label = any(t[2:] in total_labels for t in data.labels if t != "O")
     source = data.split.dev if ctx.config.total_picker == "fit-dev" else data.split.train
-    train_docs = [d for d in source if (d.fields or {}).get("total")]
-    if ctx.config.total_picker == "none" or not has_total_label or not train_docs:
+    fit_docs = [d for d in source if (d.fields or {}).get("total")]
+    if ctx.config.total_picker == "none" or not has_total_label or not fit_docs:
         return None
     from receipt_layoutlm.runtime import load_runtime
     from receipt_layoutlm.training.total_picker_fit import fit_total_picker, runtime_examples
 
     started = time.monotonic()
-    picker = fit_total_picker(runtime_examples(load_runtime("torch", ctx.run_dir.best), train_docs))
+    picker = fit_total_picker(runtime_examples(load_runtime("torch", ctx.run_dir.best), fit_docs))
     if picker is None:
         return None
     picker.save(ctx.run_dir.best)
