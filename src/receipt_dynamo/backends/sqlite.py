@@ -76,7 +76,7 @@ class SqliteTable(Table):
                 timeout=busy_timeout_ms / 1000,
             )
             self._conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
-            self._conn.execute("PRAGMA journal_mode = WAL")
+            self._use_wal(busy_timeout_ms / 1000)
             self._conn.execute("PRAGMA synchronous = NORMAL")
             self._create_schema(table_name)
         except (sqlite3.Error, OSError) as exc:
@@ -84,6 +84,19 @@ class SqliteTable(Table):
                 f"cannot open the SQLite table file {self.path}: {exc}; check the path/--data-dir "
                 "is writable"
             ) from exc
+
+    def _use_wal(self, timeout_s: float) -> None:
+        # Switching a new file to WAL takes an exclusive lock and SQLite answers BUSY at once,
+        # without its busy handler, when another process is switching it too (three importers
+        # opening a fresh store): retry within the busy timeout instead of failing.
+        from tenacity import retry, retry_if_exception, stop_after_delay, wait_random
+
+        def locked(exc: BaseException) -> bool:
+            return isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc)
+
+        switch = retry(retry=retry_if_exception(locked), stop=stop_after_delay(timeout_s),
+                       wait=wait_random(0.01, 0.1), reraise=True)(self._conn.execute)
+        switch("PRAGMA journal_mode = WAL")
 
     def _create_schema(self, table_name: str) -> None:
         # An existing table needs no write lock, so read-only commands open a busy file at once.
