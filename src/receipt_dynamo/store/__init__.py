@@ -31,7 +31,9 @@ from receipt_dynamo.store._ocr import OCRRecords
 from receipt_dynamo.store._receipts import WRITE_TOKEN, ReceiptDetails, ReceiptRecords
 from receipt_dynamo.store._review import LabelChange, ReviewRecords
 
-__all__ = ["WRITE_TOKEN", "LabelChange", "ProposalResult", "ReceiptDetails", "ReceiptStore", "open_store"]
+__all__ = [
+    "WRITE_TOKEN", "LabelChange", "ProposalResult", "ReceiptDetails", "ReceiptStore", "open_store"
+]
 
 
 class ReceiptStore(
