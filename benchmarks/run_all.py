@@ -43,6 +43,7 @@ BY_HAND: dict[str, str] = {
 # --quick: the same measurements at smaller sizes, through each script's own size flags.
 QUICK: dict[str, list[str]] = {
     "store_bench.py": ["--receipts", "20", "--words", "40"],
+    "review_bench.py": ["--receipts", "500", "--requests", "10"],
     "dataset_bench.py": ["--limit", "60"],
     "train_bench.py": ["--receipts", "24", "--steps", "3"],
     "export_bench.py": ["--receipts", "3", "--train-receipts", "12", "--train-steps", "6",

@@ -20,9 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from receipt_dynamo import ReceiptStore, ReceiptWordLabel, ValidationStatus, keys
-from receipt_layoutlm.records import document_from_details
 from receipt_review.errors import ReviewError
-from receipt_review.receipt_view import PROPOSAL_STATUSES
 
 MERCHANT_LABELS = ("MERCHANT_NAME", "COMPANY")
 """Labels whose words name the merchant in the queue (core vocabulary, SROIE's)."""
@@ -91,19 +89,29 @@ def decode_cursor(cursor: str) -> dict[str, str]:
     return key
 
 
-def summarise(store: ReceiptStore, image_id: str, receipt_id: int) -> tuple[QueueEntry, str]:
-    """The queue entry of one receipt and the index key of its lowest proposal."""
-    details = store.get_receipt_details(image_id, receipt_id)
-    waiting = [lab for lab in details.labels if lab.validation_status == ValidationStatus.PENDING]
-    lowest = min(waiting, key=_sort_key)
-    doc = document_from_details(details, statuses=("VALID", *sorted(PROPOSAL_STATUSES)))
-    merchant = " ".join(w.text for w in doc.words if w.label in MERCHANT_LABELS)
-    entry = QueueEntry(
-        image_id=image_id, receipt_id=receipt_id, uncertainty=lowest.confidence or 0.0,
+def lowest_waiting(labels: list[ReceiptWordLabel]) -> ReceiptWordLabel | None:
+    """The receipt's least certain PENDING proposal (None when nothing waits)."""
+    waiting = [lab for lab in labels if lab.validation_status == ValidationStatus.PENDING]
+    return min(waiting, key=_sort_key) if waiting else None
+
+
+def summarise(store: ReceiptStore, image_id: str, receipt_id: int,
+              labels: list[ReceiptWordLabel]) -> QueueEntry:
+    """The queue entry of one receipt from its label rows (words are read only for the
+    merchant: a few point reads)."""
+    waiting = [lab for lab in labels if lab.validation_status == ValidationStatus.PENDING]
+    lowest = lowest_waiting(labels)
+    merchant_words = sorted({(lab.line_id, lab.word_id) for lab in labels
+                             if lab.label in MERCHANT_LABELS
+                             and lab.validation_status != ValidationStatus.INVALID})
+    merchant = " ".join(store.get_receipt_word(image_id, receipt_id, *ids).text
+                        for ids in merchant_words[:12])
+    return QueueEntry(
+        image_id=image_id, receipt_id=receipt_id,
+        uncertainty=(lowest.confidence or 0.0) if lowest else 1.0,
         pending=len(waiting), labels=tuple(sorted({lab.label for lab in waiting})),
         merchant=merchant[:120],
     )
-    return entry, _sort_key(lowest)
 
 
 def _wanted(entry: QueueEntry, wanted: QueueFilter) -> bool:
@@ -129,11 +137,17 @@ def queue_page(
             if ids in seen:
                 continue
             seen.add(ids)
-            try:
-                entry, lowest = summarise(store, *ids)
-            except (ValueError, LookupError):  # the receipt went away or was decided meanwhile
+            labels_now = store.list_word_labels(*ids)
+            lowest = lowest_waiting(labels_now)
+            if lowest is None:  # decided meanwhile
                 continue
-            if (lowest < _sort_key(label) and lowest <= after) or not _wanted(entry, wanted):
+            if _sort_key(lowest) < _sort_key(label) and _sort_key(lowest) <= after:
+                continue  # shown on an earlier page, where its lowest proposal was
+            try:
+                entry = summarise(store, *ids, labels_now)
+            except (ValueError, LookupError):  # a word went away meanwhile
+                continue
+            if not _wanted(entry, wanted):
                 continue
             entries.append(entry)
             if len(entries) >= size or len(seen) >= scan_limit:
