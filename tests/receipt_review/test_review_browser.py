@@ -98,8 +98,10 @@ def test_a_reviewer_relabels_with_the_keyboard_and_accepts(served, shared_data: 
         page.on("request", lambda r: requests.append(r.url))
         page.goto(f"{base}/")
         assert page.locator("a.open").count() == 1
-        page.goto(f"{base}/receipts/{image_id}/1")
+        page.keyboard.press("j")  # the queue: j focuses the first receipt, Enter opens it
+        page.keyboard.press("Enter")
         page.wait_for_selector("#words tr.selected")
+        assert page.url == f"{base}/receipts/{image_id}/1"
         # Walk to the first word the model left unlabelled (SROIE's merchant line starts with
         # one) and give it the merchant label through its shortcut key.
         rows = page.locator("#words tbody tr")

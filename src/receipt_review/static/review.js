@@ -31,6 +31,15 @@
     htmx.trigger(form, "submit");
   }
 
+  // On the queue: j/k move through the receipts' links, Enter opens one (the browser's own).
+  function queueKey(e) {
+    const links = Array.from(document.querySelectorAll("a.open"));
+    if (!links.length || (e.key !== "j" && e.key !== "k")) { return; }
+    e.preventDefault();
+    const at = links.indexOf(document.activeElement);
+    links[Math.max(0, Math.min(links.length - 1, e.key === "j" ? at + 1 : Math.max(at - 1, 0)))].focus();
+  }
+
   function say(text) { const m = document.getElementById("message"); if (m) { m.textContent = text; } }
 
   document.addEventListener("keydown", function (e) {
@@ -41,7 +50,8 @@
       else if (e.key === "Escape") { target.blur(); }
       return;
     }
-    if (e.ctrlKey || e.metaKey || e.altKey || !document.getElementById("receipt")) { return; }
+    if (e.ctrlKey || e.metaKey || e.altKey) { return; }
+    if (!document.getElementById("receipt")) { queueKey(e); return; }
     const shortcut = document.querySelector('[data-shortcut="' + CSS.escape(e.key) + '"]');
     if (e.key === "j" || e.key === "ArrowDown") { e.preventDefault(); select(selected + 1); }
     else if (e.key === "k" || e.key === "ArrowUp") { e.preventDefault(); select(selected - 1); }
