@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from receipt_dynamo import CORE_LABELS, ReceiptDetails, ReceiptWordLabel, ValidationStatus
-from receipt_dynamo.store._review import version_of
+from receipt_dynamo.store import version_of
 from receipt_layoutlm.encoding import normalize_box
 from receipt_layoutlm.fields import extract_fields
 from receipt_layoutlm.records import document_from_details

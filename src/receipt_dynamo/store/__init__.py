@@ -29,10 +29,11 @@ from receipt_dynamo.store._jobs import JobRecords
 from receipt_dynamo.store._labels import LabelRecords
 from receipt_dynamo.store._ocr import OCRRecords
 from receipt_dynamo.store._receipts import WRITE_TOKEN, ReceiptDetails, ReceiptRecords
-from receipt_dynamo.store._review import LabelChange, ReviewRecords
+from receipt_dynamo.store._review import LabelChange, ReviewRecords, version_of
 
 __all__ = [
-    "WRITE_TOKEN", "LabelChange", "ProposalResult", "ReceiptDetails", "ReceiptStore", "open_store"
+    "WRITE_TOKEN", "LabelChange", "ProposalResult", "ReceiptDetails", "ReceiptStore", "open_store",
+    "version_of",
 ]
 
 
