@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 TORCH := torch==2.13.0
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench docs system-deps clean
+.PHONY: demo review test lint bench docs system-deps clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,7 +22,7 @@ $(STAMP): pyproject.toml
 
 # Debian packages the tests and the demo need: tesseract with English and Malay (OCR) and its
 # headers (tesserocr is built against them), DejaVu fonts (synthetic receipts), chromium (the
-# report's browser test). Only as root.
+# report's and the review app's browser tests). Only as root.
 SYSTEM_PACKAGES := tesseract-ocr tesseract-ocr-eng tesseract-ocr-msa libtesseract-dev \
 	libleptonica-dev pkg-config g++ fonts-dejavu-core chromium
 system-deps:
@@ -36,6 +36,11 @@ test: system-deps $(STAMP)
 
 demo: system-deps $(STAMP)
 	bash scripts/demo.sh
+
+# The label review app on the demo's data (or REVIEW_HOME): http://127.0.0.1:8765/
+REVIEW_HOME ?= $(or $(DEMO_HOME),.receipts/demo)
+review: $(STAMP)
+	RECEIPTS_HOME=$(REVIEW_HOME) $(BIN)/layoutlm-cli review $(if $(REVIEWER),--reviewer $(REVIEWER))
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -39,10 +39,13 @@ BY_HAND: dict[str, str] = {
     "quality_bench.py": "K-fold training (hours on 2 cores); see docs/training.md",
     "inference_bench.py": "needs a trained checkpoint (--checkpoint); see docs/training.md",
     "int4_sensitivity_bench.py": "needs a fine-tuned checkpoint (--checkpoint); see docs/export.md",
+    "active_learning_bench.py": "(1 + 2 x rounds) trainings per fold (hours at the real recipe "
+    "on 2 cores); see docs/review.md",
 }
 # --quick: the same measurements at smaller sizes, through each script's own size flags.
 QUICK: dict[str, list[str]] = {
     "store_bench.py": ["--receipts", "20", "--words", "40"],
+    "review_bench.py": ["--receipts", "500", "--requests", "10"],
     "dataset_bench.py": ["--limit", "60"],
     "train_bench.py": ["--receipts", "24", "--steps", "3"],
     "export_bench.py": ["--receipts", "3", "--train-receipts", "12", "--train-steps", "6",

@@ -106,4 +106,6 @@ REPORT="$DEMO_OUT/report.html"
 "${STEP[@]}" report -- "$CLI" report --job "$JOB" --output "$REPORT"
 "$PY" scripts/demo_steps.py summary --job "$JOB" --report "$REPORT"
 echo
+echo "review the worker's PENDING labels: make review DEMO_HOME=$RECEIPTS_HOME, then open"
+echo "  http://127.0.0.1:8765/ (or: RECEIPTS_HOME=$RECEIPTS_HOME $CLI review)"
 echo "report: $REPORT"

@@ -87,6 +87,19 @@ class AttributeEquals(Condition):
         return existing is not None and existing.get(self.attribute) == self.value
 
 
+@dataclasses.dataclass(frozen=True)
+class ItemMatches(Condition):
+    """An item whose ``attributes`` hold exactly these values (``None``: the attribute is absent):
+    compare-and-put on a row as it was read."""
+
+    attributes: tuple[tuple[str, Any], ...]
+
+    def holds(self, existing: Mapping[str, Any] | None) -> bool:
+        return existing is not None and all(
+            existing.get(name) == value for name, value in self.attributes
+        )
+
+
 MUST_NOT_EXIST = NotExists()
 MUST_EXIST = Exists()
 
@@ -153,6 +166,10 @@ class Table(abc.ABC):
     @abc.abstractmethod
     def transact_write(self, ops: Sequence[TransactOp]) -> None:
         """All-or-nothing group (at most 100 ops); ConditionFailedError names the failing op."""
+
+    def count(self, index: str | None, pk: str, **options: Any) -> int:
+        """How many items ``query(index, pk, **options)`` holds (every page)."""
+        return sum(1 for _ in self.iter_query(index, pk, **options))
 
     def put_items_conditionally(self, items: Sequence[Item], condition: Condition) -> list[bool]:
         """Put each item under ``condition``; returns which were written (others left alone)."""

@@ -49,3 +49,8 @@ class ConditionFailedError(ReceiptDynamoError):
 
 class BatchWriteError(StoreUnavailableError):
     """Unprocessed items remained after every retry of a batch write."""
+
+
+class StaleLabelError(ReceiptDynamoError):
+    """A compare-and-put on labels found a row changed since it was read (another reviewer, the
+    worker): nothing of that group was written."""

@@ -13,6 +13,10 @@ ReceiptWord            GSI4 (same)                                ``3_WORD#{l:05
 ReceiptWordLabel       GSI4 (same)                                ``4_LABEL#{l:05d}#{w:05d}#{L}``
 ReceiptWordLabel       GSI1 ``LABEL#{LABEL}``                     label path (below)
 ReceiptWordLabel       GSI3 ``VALIDATION_STATUS#{status}``        label path (below)
+ReceiptWordLabel       GSI2 ``VALIDATION_STATUS#{status}``        ``CONFIDENCE#{c:.6f}#{path}``
+                       (proposals: NONE/PENDING/NEEDS_REVIEW)
+ReceiptWordLabel       GSI2 ``REVIEWED#{YYYY-MM-DD}``             ``{reviewed_at}#{path}``
+                       (human decisions with a ``reviewed_at``)
 Job                    GSI1 ``STATUS#{status}``                   ``CREATED#{created_at}``
 Job                    GSI2 ``JOB_NAME#{name}``                   ``CREATED#{created_at}``
 JobMetric              GSI1 ``METRIC#{name}``                     ``JOB#{job_id}#{timestamp}``
@@ -26,6 +30,12 @@ every item             GSITYPE ``TYPE`` (hash only)               --
 The label path is ``IMAGE#{id}#RECEIPT#{r:05d}#LINE#{l:05d}#WORD#{w:05d}#LABEL#{LABEL}``, i.e. the
 label item's own PK and SK joined by ``#``: label index pages come back grouped by receipt and word.
 Timestamps in keys are UTC ISO 8601 (``+00:00``), so string order is time order.
+
+GSI2 on labels is the review index (added after the rest, additive): proposals sorted by the
+proposer's confidence, lowest first (a proposal without a confidence sorts as 0: nothing is
+known about it), so the review queue reads the least certain words first; human decisions made
+in the review app are listed per day. Labels stored before it existed are not in it until they
+are written again (``ReceiptStore.reindex_review_labels``).
 """
 
 from __future__ import annotations
@@ -97,6 +107,19 @@ def label_gsi1_pk(label: str) -> str:
 
 def validation_status_pk(status: str) -> str:
     return f"VALIDATION_STATUS#{status}"
+
+
+REVIEW_CONFIDENCE_PREFIX = "CONFIDENCE#"
+
+
+def confidence_sk(confidence: float | None, path: str) -> str:
+    """GSI2 sort key of a proposal: fixed-width confidence (string order = numeric order)."""
+    return f"{REVIEW_CONFIDENCE_PREFIX}{(confidence or 0.0):.6f}#{path}"
+
+
+def reviewed_pk(day: str) -> str:
+    """GSI2 partition of the human decisions made on ``day`` (``YYYY-MM-DD``, UTC)."""
+    return f"REVIEWED#{day}"
 
 
 def job_pk(job_id: str) -> str:

@@ -20,15 +20,16 @@ from receipt_cloud.errors import ReceiptCloudError
 from receipt_dynamo.errors import ReceiptDynamoError
 from receipt_layoutlm.errors import ReceiptLayoutLMError
 from receipt_ocr.errors import ReceiptOcrError
+from receipt_review.errors import ReviewError
 
 GROUPS = ("importers", "objects", "queues", "records", "checkpoints", "cli", "exports",
-          "lambdas", "ocr")
+          "lambdas", "ocr", "review")
 """Where a case's input enters the system; the report counts cases per group."""
 
 # What a library call may raise for bad input: the packages' own errors, and the ValueError /
 # TypeError of an argument outside an API's documented range (the same one-line contract).
 CLEAR_ERRORS = (ReceiptLayoutLMError, ReceiptDynamoError, ReceiptCloudError, ReceiptOcrError,
-                ValueError, TypeError)
+                ReviewError, ValueError, TypeError)
 
 
 @dataclass

@@ -153,3 +153,40 @@ def test_every_module_imports_in_a_fresh_interpreter() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=False
     )
     assert done.returncode == 0, done.stderr[-3000:]
+
+
+REVIEW_DIR = PACKAGE_DIR.parent / "receipt_review"
+REVIEW_MAY_USE = ("receipt_layoutlm.encoding", "receipt_layoutlm.fields",
+                  "receipt_layoutlm.records", "receipt_layoutlm.document",
+                  "receipt_layoutlm.errors", "receipt_layoutlm.reporting.photos")
+"""The light modules of receipt_layoutlm the review app reads (the spec, fields, the record
+mapping, the shared palette); never training, export, runtimes or the model."""
+HEAVY = ("torch", "transformers", "coremltools", "onnx", "onnxruntime", "datasets",
+         "accelerate")
+
+
+def test_the_review_app_is_torch_free() -> None:
+    modules = sorted(
+        ".".join(p.relative_to(REVIEW_DIR.parent).with_suffix("").parts).removesuffix(".__init__")
+        for p in REVIEW_DIR.rglob("*.py")
+    )
+    for path in REVIEW_DIR.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            for name in names:
+                assert name.split(".")[0] not in HEAVY, f"{path.name} imports {name}"
+                if name.startswith(f"{PACKAGE}."):
+                    assert name.startswith(REVIEW_MAY_USE), f"{path.name} imports {name}"
+    code = (
+        "import importlib, sys\n"
+        f"for name in {modules!r}:\n"
+        "    importlib.import_module(name)\n"
+        "from receipt_review.palette import label_hex\n"
+        "label_hex('GRAND_TOTAL')\n"
+        f"print(sorted(m for m in {HEAVY!r} if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=300, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.strip() == "[]", f"the review app loaded {done.stdout.strip()}"

@@ -64,6 +64,7 @@ def test_demo_at_test_size_ends_with_a_report_that_opens_in_chromium(tmp_path: P
     assert not (tmp_path / "untouched").exists()  # the demo never uses $RECEIPTS_HOME
     report = out / "report.html"
     assert done.stdout.rstrip().endswith(f"report: {report}")
+    assert "make review DEMO_HOME=" in done.stdout  # how to open the review app
     for row in ("train", "export-worker", "ocr-worker", "total", "active bundle",
                 "labelled photos"):
         assert row in done.stdout, row

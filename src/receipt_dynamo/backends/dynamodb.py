@@ -29,6 +29,7 @@ from receipt_dynamo._table import (
     Exists,
     ExistsAndAttributeNotIn,
     Item,
+    ItemMatches,
     Key,
     NotExists,
     NotExistsOrAttributeNotIn,
@@ -109,6 +110,21 @@ def _condition_kwargs(condition: Condition | None) -> dict[str, Any]:
             "ExpressionAttributeNames": {"#c": condition.attribute},
             "ExpressionAttributeValues": {":c": {"S": condition.value}},
         }
+    if isinstance(condition, ItemMatches):
+        parts, names, values = ["attribute_exists(PK)"], {}, {}
+        for n, (attribute, value) in enumerate(condition.attributes):
+            names[f"#m{n}"] = attribute
+            if value is None:
+                parts.append(f"attribute_not_exists(#m{n})")
+            else:
+                values[f":m{n}"] = _serializer.serialize(_to_wire(value))
+                parts.append(f"#m{n} = :m{n}")
+        kwargs: dict[str, Any] = {"ConditionExpression": " AND ".join(parts)}
+        if names:
+            kwargs["ExpressionAttributeNames"] = names
+        if values:
+            kwargs["ExpressionAttributeValues"] = values
+        return kwargs
     if isinstance(condition, NotExistsOrAttributeNotIn | ExistsAndAttributeNotIn):
         placeholders = [f":c{i}" for i in range(len(condition.values))]
         member = f"#c IN ({', '.join(placeholders)})"
@@ -295,7 +311,7 @@ class DynamoTable(Table):
                 TableName=self.table_name, Key=_key(pk, sk), **_condition_kwargs(condition)
             )
 
-    def query(
+    def _query_kwargs(
         self,
         index: str | None,
         pk: str,
@@ -305,7 +321,7 @@ class DynamoTable(Table):
         ascending: bool = True,
         limit: int | None = None,
         start_key: Key | None = None,
-    ) -> Page:
+    ) -> dict[str, Any]:
         if index is None:
             pk_attr, sk_attr = "PK", "SK"
         elif index in GSI_NAMES:
@@ -342,11 +358,29 @@ class DynamoTable(Table):
             kwargs["Limit"] = limit or self.page_size
         if start_key:
             kwargs["ExclusiveStartKey"] = to_dynamo(start_key)
+        return kwargs
+
+    def query(self, index: str | None, pk: str, **options: Any) -> Page:
+        kwargs = self._query_kwargs(index, pk, **options)
         with self._translate(pk):
             response = self.client.query(**kwargs)
         items = [from_dynamo(i) for i in response.get("Items", [])]
         last = response.get("LastEvaluatedKey")
         return items, (from_dynamo(last) if last else None)
+
+    def count(self, index: str | None, pk: str, **options: Any) -> int:
+        # Select=COUNT: DynamoDB still reads every page, but sends no items back.
+        kwargs = {**self._query_kwargs(index, pk, **options), "Select": "COUNT"}
+        kwargs.pop("Limit", None)
+        total = 0
+        while True:
+            with self._translate(pk):
+                response = self.client.query(**kwargs)
+            total += int(response.get("Count", 0))
+            last = response.get("LastEvaluatedKey")
+            if not last:
+                return total
+            kwargs["ExclusiveStartKey"] = last
 
     def batch_write(self, puts: Sequence[Item] = (), deletes: Sequence[Key] = ()) -> None:
         requests = [{"PutRequest": {"Item": to_dynamo(p)}} for p in puts]

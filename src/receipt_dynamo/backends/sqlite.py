@@ -216,17 +216,14 @@ class SqliteTable(Table):
 
     # -- queries --
 
-    def query(
+    def _where(
         self,
         index: str | None,
         pk: str,
-        *,
-        sk_begins_with: str | None = None,
-        sk_between: tuple[str, str] | None = None,
-        ascending: bool = True,
-        limit: int | None = None,
-        start_key: Key | None = None,
-    ) -> Page:
+        sk_begins_with: str | None,
+        sk_between: tuple[str, str] | None,
+    ) -> tuple[list[str], list[Any], tuple[str, ...]]:
+        """WHERE clauses, their parameters and the sort columns of one query."""
         if index is None:
             pk_col, sk_col, order = "PK", "SK", ("SK",)
         elif index in GSI_NAMES:
@@ -244,6 +241,20 @@ class SqliteTable(Table):
         if sk_between is not None:
             where.append(f"{sk_col} BETWEEN ? AND ?")
             params += list(sk_between)
+        return where, params, order
+
+    def query(
+        self,
+        index: str | None,
+        pk: str,
+        *,
+        sk_begins_with: str | None = None,
+        sk_between: tuple[str, str] | None = None,
+        ascending: bool = True,
+        limit: int | None = None,
+        start_key: Key | None = None,
+    ) -> Page:
+        where, params, order = self._where(index, pk, sk_begins_with, sk_between)
         if start_key:
             # Row-value comparison continues strictly after the last row of the previous page.
             columns = ", ".join(order)
@@ -263,6 +274,22 @@ class SqliteTable(Table):
             last = items[-1]
             last_key = {c: last[c] for c in {"PK", "SK", *order}}
         return items, last_key
+
+    def count(
+        self,
+        index: str | None,
+        pk: str,
+        *,
+        sk_begins_with: str | None = None,
+        sk_between: tuple[str, str] | None = None,
+        **_: Any,
+    ) -> int:
+        where, params, _order = self._where(index, pk, sk_begins_with, sk_between)
+        with self._lock:
+            row = self._conn.execute(
+                f"SELECT COUNT(*) FROM {self._table} WHERE {' AND '.join(where)}", params
+            ).fetchone()
+        return int(row[0])
 
     def close(self) -> None:
         with self._lock:

@@ -174,6 +174,10 @@ class ReceiptWordLabel(Entity):
     """Free-text justification."""
     timestamp_added: str = dataclasses.field(default_factory=utc_now)
     """When the label was written (ISO 8601, +00:00)."""
+    reviewed_by: str | None = None
+    """The person who decided it in review (VALID/INVALID), if a person did."""
+    reviewed_at: str | None = None
+    """When that person decided it (ISO 8601, +00:00)."""
 
     def __post_init__(self) -> None:
         owner = "ReceiptWordLabel"
@@ -193,6 +197,10 @@ class ReceiptWordLabel(Entity):
         self._set(
             "timestamp_added", check_timestamp(owner, "timestamp_added", self.timestamp_added)
         )
+        if self.reviewed_by is not None:
+            check_str(owner, "reviewed_by", self.reviewed_by)
+        if self.reviewed_at is not None:
+            self._set("reviewed_at", check_timestamp(owner, "reviewed_at", self.reviewed_at))
 
     @property
     def is_proposal(self) -> bool:
@@ -208,9 +216,21 @@ class ReceiptWordLabel(Entity):
         path = keys.label_path(
             self.image_id, self.receipt_id, self.line_id, self.word_id, self.label
         )
+        review: dict[str, str] = {}
+        if self.is_proposal:
+            review = {
+                "GSI2PK": keys.validation_status_pk(self.validation_status.value),
+                "GSI2SK": keys.confidence_sk(self.confidence, path),
+            }
+        elif self.reviewed_at is not None:
+            review = {
+                "GSI2PK": keys.reviewed_pk(self.reviewed_at[:10]),
+                "GSI2SK": f"{self.reviewed_at}#{path}",
+            }
         return {
             "GSI1PK": keys.label_gsi1_pk(self.label),
             "GSI1SK": path,
+            **review,
             "GSI3PK": keys.validation_status_pk(self.validation_status.value),
             "GSI3SK": path,
             "GSI4PK": keys.receipt_gsi4_pk(self.image_id, self.receipt_id),

@@ -10,6 +10,8 @@ class); each aggregate module adds its own typed methods and rules on top:
   VALID/INVALID label).
 * ``_jobs``: Job, JobMetric, CoreMLExportJob.
 * ``_ocr``: OCRJob, OCRRoutingDecision.
+* ``_review``: the review queue (proposals by confidence), review counts, and the reviewer's
+  compare-and-put on label rows.
 
 For every entity X: ``add_X(entity, *, overwrite=False)``, ``add_Xs(entities)`` (batch upsert),
 ``get_X(ids...)``, ``update_X(entity)``, ``delete_X(ids...)`` (the same ids as ``get_X``) and
@@ -27,11 +29,17 @@ from receipt_dynamo.store._jobs import JobRecords
 from receipt_dynamo.store._labels import LabelRecords
 from receipt_dynamo.store._ocr import OCRRecords
 from receipt_dynamo.store._receipts import WRITE_TOKEN, ReceiptDetails, ReceiptRecords
+from receipt_dynamo.store._review import LabelChange, ReviewRecords, version_of
 
-__all__ = ["WRITE_TOKEN", "ProposalResult", "ReceiptDetails", "ReceiptStore", "open_store"]
+__all__ = [
+    "WRITE_TOKEN", "LabelChange", "ProposalResult", "ReceiptDetails", "ReceiptStore", "open_store",
+    "version_of",
+]
 
 
-class ReceiptStore(ImageRecords, ReceiptRecords, LabelRecords, JobRecords, OCRRecords):
+class ReceiptStore(
+    ImageRecords, ReceiptRecords, LabelRecords, JobRecords, OCRRecords, ReviewRecords
+):
     """The entity API over one table backend (``open_store`` builds one)."""
 
     def close(self) -> None:

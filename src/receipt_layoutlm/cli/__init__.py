@@ -28,6 +28,7 @@ _COMMAND_MODULES = (
     "receipt_layoutlm.cli.worker_commands",
     "receipt_layoutlm.cli.synth_commands",
     "receipt_layoutlm.cli.report_commands",
+    "receipt_layoutlm.cli.review_commands",
 )
 
 

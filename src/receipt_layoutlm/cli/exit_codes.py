@@ -10,11 +10,13 @@ from receipt_cloud.errors import ReceiptCloudError
 from receipt_dynamo.errors import ReceiptDynamoError
 from receipt_layoutlm.cli.log_levels import is_debug
 from receipt_layoutlm.errors import ReceiptLayoutLMError
+from receipt_review.errors import ReviewError
 
 CLEAR_ERRORS: tuple[type[BaseException], ...] = (
     ReceiptLayoutLMError,
     ReceiptDynamoError,
     ReceiptCloudError,
+    ReviewError,
     OSError,
 )
 """Errors that carry a readable reason: the packages' own (raised on purpose, with their fix)
