@@ -90,6 +90,17 @@ class QueueNotFoundError(ReceiptCloudError):
         )
 
 
+class QueueFileError(ReceiptCloudError):
+    """A local queue file cannot be used: it is not a SQLite database, or it is damaged."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        self.path = path
+        super().__init__(
+            f"local queue file {path} is unreadable ({reason}); move it aside to start with "
+            "empty queues (its messages are lost) or restore it from a backup"
+        )
+
+
 class StaleReceiptHandleError(ReceiptCloudError):
     """A delete or visibility change used a receipt handle that is no longer current.
 
