@@ -174,7 +174,7 @@ def confine_request(request: ExportRequest, *, runs_uri: str, bundles_uri: str) 
     A caller that maps an alias (``runs/<job>/checkpoint-<step>/``) to a checkpoint calls this
     again on what the alias resolved to.
     """
-    from receipt_cloud.objects.confine import confine_uri
+    from receipt_cloud.objects.confine import SHOWN_URI_CHARS, confine_uri
 
     try:
         confine_uri(request.model_s3_uri, runs_uri, what="model_s3_uri")
@@ -187,7 +187,8 @@ def confine_request(request: ExportRequest, *, runs_uri: str, bundles_uri: str) 
         ) from None
     if output.key.rstrip("/").rsplit("/", 1)[-1] != request.export_id:
         raise BadExportMessageError(
-            f"bad export message: output_s3_prefix {shown(request.output_s3_prefix)} is refused: "
+            f"bad export message: output_s3_prefix "
+            f"{shown(request.output_s3_prefix, SHOWN_URI_CHARS)} is refused: "
             f"its last folder is not the export id {request.export_id} (bundles/<job>/<export_id>)",
             export_id=request.export_id,
             body=asdict(request),

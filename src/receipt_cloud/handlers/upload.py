@@ -56,10 +56,12 @@ def _bucket_and_key(record: Any) -> tuple[str, str]:
 
 
 def _records(event: Any) -> list[Any]:
-    records = event.get("Records") if isinstance(event, dict) else None
+    if not isinstance(event, dict):
+        raise _Skip(f"the event is {type(event).__name__}, not an object; nothing to register")
+    records = event.get("Records")
     if not isinstance(records, list):
         raise _Skip(
-            f"the event is {type(event).__name__} without a Records list; nothing to register"
+            f"the event's Records is {type(records).__name__}, not a list; nothing to register"
         )
     return records
 

@@ -49,8 +49,12 @@ class ConfinedUri:
     """Its key under ``root``: '/'-separated, never empty, no leading '/', may end in '/'."""
 
 
+SHOWN_URI_CHARS = 300
+"""How much of a refused URI its error repeats (real paths are long; hostile ones longer)."""
+
+
 def _refuse(what: str, value: object, reason: str, root: str) -> UntrustedUriError:
-    return UntrustedUriError(what, shown(value), reason, root)
+    return UntrustedUriError(what, shown(value, SHOWN_URI_CHARS), reason, root)
 
 
 def _text_problem(text: str) -> str | None:
