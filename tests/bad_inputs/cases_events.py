@@ -133,6 +133,28 @@ def _s3_registered(ws: Workspace, _before: Any) -> None:
     assert [(j.s3_bucket, j.s3_key) for j in jobs] == [(ws.state["raw_bucket"], "raw/a.jpg")]
 
 
+def results_event(event: Any) -> Callable[[Workspace], str]:
+    """The export results Lambda on ``event``; the output lists the records it reports."""
+
+    def command(ws: Workspace) -> str:
+        from receipt_cloud.handlers import export_results
+
+        failures = export_results.handler(event, None, settings=_settings(ws))
+        return "batchItemFailures: " + ",".join(f["itemIdentifier"]
+                                                 for f in failures["batchItemFailures"])
+
+    return logged(command)
+
+
+def auto_export_event(event: Any) -> Callable[[Workspace], Any]:
+    def command(ws: Workspace) -> Any:
+        from receipt_cloud.handlers import auto_export
+
+        return auto_export.handler(event, None, settings=_settings(ws))
+
+    return command
+
+
 def _nothing_registered(ws: Workspace, before: Any) -> None:
     assert ws.items() == before
     assert _settings(ws).open_queue("ocr_jobs").receive(max_messages=10) == []
@@ -179,6 +201,24 @@ CASES = [
          command=upload(event={"Records": {"s3": {}}}), exit_code=0, check=_nothing_registered,
          message=r"WARNING receipt_cloud\.handlers\.upload: upload event skipped: the event's "
                  r"Records is dict, not a list; nothing to register"),
+    Case(name="export_results_event_is_none", group=G, command=results_event(None),
+         exit_code=0, message=r"ERROR receipt_cloud\.handlers\.export_results: export results "
+                              r"event skipped: it is NoneType, not an object with a Records list"),
+    Case(name="export_results_records_not_objects", group=G,
+         command=results_event({"Records": [None, "x", {"messageId": "m-1", "body": "{oops"}]}),
+         exit_code=0, message=r"ERROR receipt_cloud\.handlers\.export_results: export results "
+                              r"record 0 skipped: it is NoneType without a messageId"),
+    Case(name="auto_export_event_is_none", group=G, command=auto_export_event(None),
+         exit_code=2, message=r"error: event has no detail object \(got NoneType\); not a "
+                              r"SageMaker Training Job State Change event"),
+    Case(name="auto_export_detail_not_an_object", group=G,
+         command=auto_export_event({"detail": "Completed"}), exit_code=2,
+         message=r"error: event has no detail object \(got dict\); .*"),
+    Case(name="auto_export_job_name_escapes", group=G,
+         command=auto_export_event({"detail": {"TrainingJobName": "layoutlm-../../x",
+                                               "TrainingJobStatus": "Completed"}}),
+         exit_code=2, message=r"error: event's detail\.TrainingJobName 'layoutlm-\.\./\.\./x' "
+                              r"is not a job name"),
     Case(name="upload_event_foreign_s3_bucket", group=G, command=logged(_s3_event),
          exit_code=0, needs=("aws_env",), check=_s3_registered,
          message=SKIPPED.format(n=0) + r"uploaded object 'foreign-\w+/raw/a\.jpg' is refused: "
