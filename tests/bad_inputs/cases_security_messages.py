@@ -120,6 +120,18 @@ def _best_checkpoint(ws: Workspace) -> None:
     (best / "config.json").write_text("{}")
 
 
+def _best_above_the_store(ws: Workspace) -> None:
+    """A weights-only checkpoint at the store's top, and a ``best/`` (label map and all) in the
+    directory above the store, where walking up from the checkpoint would find it."""
+    _make_outside(ws)
+    step = _objects(ws) / "checkpoint-7"
+    step.mkdir(parents=True)
+    (step / "config.json").write_text("{}")
+    planted = ws.data_dir / "best"
+    planted.mkdir(parents=True)
+    (planted / "label_map.json").write_text('{"labels": ["O"]}')
+
+
 def _nothing_written_outside(ws: Workspace) -> None:
     outside = _outside(ws)
     if outside.exists():
@@ -296,6 +308,11 @@ CASES = [
     export_case("model_relative_path", {"model_s3_uri": "runs/layoutlm-a/best"},
                 "relative path", r"model_s3_uri 'runs/layoutlm-a/best' is refused: it is a "
                 rf"relative path; send an absolute path or a file:/// URI; {IN_STORE}"),
+    Case(name="export_message_run_best_above_the_store", group=G,
+         setup=queued(MESSAGE | {"model_s3_uri": "{objects}/checkpoint-7"}, _best_above_the_store),
+         command=WORKER_LOGGED, exit_code=0, check=failed("no run best/ was found above it"),
+         message=REFUSED_LINE + r" FAILED: checkpoint \S+/objects/checkpoint-7 has no "
+                 r"label_map\.json and no run best/ was found above it to take one from; .*"),
     export_case("job_id_path_escape", {"job_id": "../../escaped"}, "is not a Job name or id",
                 r"job_id '\.\./\.\./escaped' is not a Job name or id: use 1-63 letters, digits, "
                 r"'\.', '_' or '-' \(the CLI's name rule\)", job_id="unknown-job"),

@@ -221,7 +221,9 @@ class ExportMessageHandler:
         from receipt_layoutlm.export import ExportOptions, export_bundle
 
         with tempfile.TemporaryDirectory(prefix=f"export-worker-{request.export_id[:8]}-") as tmp:
-            checkpoint = complete_checkpoint(request.model_s3_uri, Path(tmp))
+            checkpoint = complete_checkpoint(
+                request.model_s3_uri, Path(tmp), root=self.settings.runs_uri
+            )
             options = ExportOptions(
                 checkpoint=checkpoint,
                 output=request.output_s3_prefix,
