@@ -40,7 +40,7 @@ from receipt_cloud.queues._base import (
 DEFAULT_VISIBILITY_TIMEOUT = 30.0
 DEFAULT_MAX_RECEIVES = 5
 DLQ_SUFFIX = "-dlq"
-_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
+_NAME_RE = re.compile(r"[A-Za-z0-9_-]{1,80}\Z")  # \Z: "$" lets a trailing newline in
 _POLL_MIN, _POLL_MAX = 0.02, 0.25
 
 _SCHEMA = """
