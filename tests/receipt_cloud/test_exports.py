@@ -233,6 +233,34 @@ def test_results_follow_the_state_machine(settings) -> None:
     assert done.bundle_s3_uri == request.output_s3_prefix
 
 
+def test_concurrent_results_finish_an_export_once(settings) -> None:
+    store = settings.open_store()
+    _job(store)
+    request = _request()
+    _, running = claim_export(store, request, stale_after=60)
+    results = [
+        result_of(running) | {"status": "SUCCEEDED", "bundle_s3_uri": request.output_s3_prefix},
+        result_of(running) | {"status": "FAILED", "error_message": "a forged failure"},
+    ] * 3
+    outcomes: list[str] = []
+
+    def apply(result: dict) -> None:
+        try:
+            apply_export_result(settings.open_store(), result)
+            outcomes.append(result["status"])
+        except ExportStateError:
+            outcomes.append("refused")
+
+    threads = [threading.Thread(target=apply, args=(r,)) for r in results]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    final = store.get_export_job(request.export_id).status.value
+    # The first result to land wins; the same result again agrees, the other is refused.
+    assert sorted(outcomes) == sorted([final] * 3 + ["refused"] * 3), outcomes
+
+
 def test_results_lambda_refuses_a_late_result_for_a_finished_export(settings) -> None:
     store = settings.open_store()
     _job(store)
