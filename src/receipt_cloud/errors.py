@@ -35,6 +35,18 @@ class UnsafeKeyError(ReceiptCloudError, ValueError):
         )
 
 
+class UntrustedUriError(ReceiptCloudError, ValueError):
+    """A URI or object key from outside (a queue message, a Lambda event, a manifest) that does
+    not resolve inside the store it belongs to; nothing was read or written. The message is one
+    line: what was refused, why, and the store it must stay in."""
+
+    def __init__(self, what: str, shown_uri: str, reason: str, root: str) -> None:
+        self.what = what
+        self.reason = reason
+        self.root = root
+        super().__init__(f"{what} {shown_uri} is refused: {reason}; it must stay inside {root}")
+
+
 class ObjectKeyConflictError(ReceiptCloudError, ValueError):
     """A key cannot be written where the store keeps its objects (a file system's limits)."""
 
@@ -75,6 +87,17 @@ class QueueNotFoundError(ReceiptCloudError):
         super().__init__(
             f"queue {url!r} does not exist; create it (infra or create_queue_with_dlq) or fix "
             "the queue URL"
+        )
+
+
+class QueueFileError(ReceiptCloudError):
+    """A local queue file cannot be used: it is not a SQLite database, or it is damaged."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        self.path = path
+        super().__init__(
+            f"local queue file {path} is unreadable ({reason}); move it aside to start with "
+            "empty queues (its messages are lost) or restore it from a backup"
         )
 
 

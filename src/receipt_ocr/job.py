@@ -26,6 +26,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -40,6 +41,7 @@ from receipt_dynamo import (
     RoutingStatus,
     utc_now,
 )
+from receipt_dynamo.names import shown
 from receipt_layoutlm.records import records_from_document, store_key
 from receipt_ocr.annotate import annotated_png
 from receipt_ocr.engines import OcrEngine
@@ -103,19 +105,27 @@ class JobOutcome:
 
 
 def parse_job_message(body: Any) -> tuple[str, str]:
-    """``(image_id, job_id)`` of an OCR job message; :class:`JobRejected` when malformed."""
+    """``(image_id, job_id)`` of an OCR job message; :class:`JobRejected` when malformed (ids
+    are the UUIDs ``submit`` and the upload Lambda make; a bad value is repeated capped)."""
     if isinstance(body, str | bytes):
         try:
             body = json.loads(body)
         except json.JSONDecodeError as exc:
-            raise JobRejected(f"OCR job message is not JSON ({exc}): {str(body)[:80]!r}") from None
+            raise JobRejected(f"OCR job message is not JSON ({exc}): {shown(str(body))}") from None
+        except RecursionError:
+            raise JobRejected("OCR job message is nested too deeply to be a JSON object") from None
     if not isinstance(body, dict):
         raise JobRejected(f"OCR job message must be a JSON object, got {type(body).__name__}")
     ids = [body.get("image_id"), body.get("job_id")]
     if not all(isinstance(v, str) and v for v in ids):
         raise JobRejected(
-            f'OCR job message needs string "image_id" and "job_id", got {sorted(body)}'
+            f'OCR job message needs string "image_id" and "job_id", got {shown(sorted(body))}'
         )
+    for name, value in zip(("image_id", "job_id"), ids, strict=True):
+        try:
+            uuid.UUID(value)
+        except ValueError:
+            raise JobRejected(f"OCR job message: {name} {shown(value)} is not a UUID") from None
     return ids[0], ids[1]
 
 

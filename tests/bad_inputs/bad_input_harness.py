@@ -23,7 +23,7 @@ from receipt_ocr.errors import ReceiptOcrError
 from receipt_review.errors import ReviewError
 
 GROUPS = ("importers", "objects", "queues", "records", "checkpoints", "cli", "exports",
-          "lambdas", "ocr", "review")
+          "lambdas", "ocr", "review", "security", "events")
 """Where a case's input enters the system; the report counts cases per group."""
 
 # What a library call may raise for bad input: the packages' own errors, and the ValueError /

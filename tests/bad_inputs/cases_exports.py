@@ -16,9 +16,9 @@ EXPORT_ID = "6b52c290-afa4-4b28-9132-92ecaa2b573e"
 GOOD = {
     "export_id": EXPORT_ID,
     "job_id": "layoutlm-a",
-    "model_s3_uri": "file:///nowhere/runs/layoutlm-a/best",
+    "model_s3_uri": "{objects}/runs/layoutlm-a/best",  # inside the case's stores
     "quantize": "float16",
-    "output_s3_prefix": "file:///nowhere/bundles/layoutlm-a/x",
+    "output_s3_prefix": f"{{objects}}/bundles/layoutlm-a/{EXPORT_ID}",
 }
 WORKER = ["export-worker", "--drain", "--max-receives", "1", "--wait-seconds", "0.2"]
 
@@ -29,8 +29,17 @@ def _settings(ws: Workspace) -> Any:
     return resolve_settings("local", data_dir=ws.data_dir, environ={})
 
 
+def in_stores(ws: Workspace, body: Any) -> Any:
+    """``body`` with ``{objects}`` in its strings made the case's object store directory."""
+    if not isinstance(body, dict):
+        return body
+    objects = _settings(ws).runs_uri
+    return {k: v.replace("{objects}", objects) if isinstance(v, str) else v
+            for k, v in body.items()}
+
+
 def queued(body: Any):
-    return lambda ws: _settings(ws).open_queue("coreml_export_jobs").send(body)
+    return lambda ws: _settings(ws).open_queue("coreml_export_jobs").send(in_stores(ws, body))
 
 
 def stats(**counts: int) -> str:

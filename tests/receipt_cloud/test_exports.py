@@ -17,6 +17,7 @@ import pytest
 from receipt_cloud.exports import (
     BadExportMessageError,
     ExportRequest,
+    ExportStateError,
     apply_export_result,
     claim_export,
     create_pending_export,
@@ -83,7 +84,10 @@ GOOD = {
         (json.dumps({k: v for k, v in GOOD.items() if k != "model_s3_uri"}), "model_s3_uri", True),
         (json.dumps(GOOD | {"quantize": "int2"}), "quantize 'int2'", True),
         (json.dumps(GOOD | {"job_id": ""}), "job_id is missing", True),
-        (json.dumps(GOOD | {"job_id": "a#b"}), "may not contain '#'", True),
+        (json.dumps(GOOD | {"job_id": "a#b"}), "job_id 'a#b' is not a Job name or id", True),
+        (json.dumps(GOOD | {"job_id": "../x"}), "job_id '../x' is not a Job name or id", True),
+        (json.dumps(GOOD | {"job_id": "a\n"}), "is not a Job name or id", True),
+        ("[" * 100_000 + "]" * 100_000, "nested too deeply", False),
         (json.dumps(GOOD | {"output_s3_prefix": 7}), "output_s3_prefix", True),
     ],
 )
@@ -175,6 +179,98 @@ def test_a_succeeded_export_is_never_turned_failed(settings) -> None:
     finish_export(store, request.export_id, status="SUCCEEDED", bundle_s3_uri="s3://b/x")
     again = finish_export(store, request.export_id, status="FAILED", error_message="late")
     assert again.status == ExportStatus.SUCCEEDED and again.error_message is None
+
+
+def _finished(store, status: str):
+    request = _request()
+    claim_export(store, request, stale_after=60)
+    fields = {"bundle_s3_uri": request.output_s3_prefix, "model_size_bytes": 7}
+    if status == "FAILED":
+        fields = {"error_message": "parity refused"}
+    return finish_export(store, request.export_id, status=status, **fields)
+
+
+@pytest.mark.parametrize(
+    ("finished", "late"),
+    [
+        ("SUCCEEDED", {"bundle_s3_uri": "s3://evil/bundle", "model_size_bytes": 1}),
+        ("SUCCEEDED", {"model_size_bytes": 8}),
+        ("SUCCEEDED", {"status": "FAILED", "error_message": "late failure"}),
+        ("FAILED", {"status": "SUCCEEDED", "error_message": None}),
+        ("FAILED", {"error_message": "another reason"}),
+    ],
+)
+def test_a_finished_export_never_changes(settings, finished, late) -> None:
+    store = settings.open_store()
+    _job(store)
+    export = _finished(store, finished)
+    with pytest.raises(ExportStateError, match="a finished export's record never changes"):
+        apply_export_result(store, result_of(export) | late)
+    assert store.get_export_job(export.export_id) == export
+    apply_export_result(store, result_of(export))  # the same result again is fine
+    assert store.get_export_job(export.export_id) == export
+
+
+def test_results_follow_the_state_machine(settings) -> None:
+    store = settings.open_store()
+    _job(store)
+    pending = create_pending_export(store, _request())
+    forged = result_of(pending) | {"status": "SUCCEEDED",
+                                   "bundle_s3_uri": pending.output_s3_prefix}
+    with pytest.raises(ExportStateError, match="is PENDING: it cannot become SUCCEEDED"):
+        apply_export_result(store, forged)
+    assert store.get_export_job(pending.export_id) == pending
+    request = _request()
+    _, running = claim_export(store, request, stale_after=60)
+    elsewhere = result_of(running) | {"status": "SUCCEEDED", "bundle_s3_uri": "s3://evil/x"}
+    with pytest.raises(ExportStateError, match="must name the record's own bundle"):
+        apply_export_result(store, elsewhere)
+    assert store.get_export_job(running.export_id) == running
+    # A result that finishes a RUNNING export (a worker that only reports) is applied once.
+    own = {"status": "SUCCEEDED", "bundle_s3_uri": request.output_s3_prefix}
+    done = apply_export_result(store, result_of(running) | own)
+    assert done.status == ExportStatus.SUCCEEDED
+    assert done.bundle_s3_uri == request.output_s3_prefix
+
+
+def test_concurrent_results_finish_an_export_once(settings) -> None:
+    store = settings.open_store()
+    _job(store)
+    request = _request()
+    _, running = claim_export(store, request, stale_after=60)
+    results = [
+        result_of(running) | {"status": "SUCCEEDED", "bundle_s3_uri": request.output_s3_prefix},
+        result_of(running) | {"status": "FAILED", "error_message": "a forged failure"},
+    ] * 3
+    outcomes: list[str] = []
+
+    def apply(result: dict) -> None:
+        try:
+            apply_export_result(settings.open_store(), result)
+            outcomes.append(result["status"])
+        except ExportStateError:
+            outcomes.append("refused")
+
+    threads = [threading.Thread(target=apply, args=(r,)) for r in results]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    final = store.get_export_job(request.export_id).status.value
+    # The first result to land wins; the same result again agrees, the other is refused.
+    assert sorted(outcomes) == sorted([final] * 3 + ["refused"] * 3), outcomes
+
+
+def test_results_lambda_refuses_a_late_result_for_a_finished_export(settings) -> None:
+    store = settings.open_store()
+    _job(store)
+    export = _finished(store, "SUCCEEDED")
+    late = result_of(export) | {"bundle_s3_uri": "s3://evil/bundle", "model_size_bytes": 1}
+    event = {"Records": [{"messageId": "m-late", "body": json.dumps(late)},
+                         {"messageId": "m-same", "body": json.dumps(result_of(export))}]}
+    out = export_results.handler(event, None, settings=settings)
+    assert out == {"batchItemFailures": [{"itemIdentifier": "m-late"}]}
+    assert store.get_export_job(export.export_id) == export
 
 
 def test_results_stamp_the_job_and_list_by_name_or_id(settings) -> None:

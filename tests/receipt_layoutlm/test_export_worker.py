@@ -235,17 +235,23 @@ def test_poison_messages_fail_with_a_reason_or_dead_letter(
 ) -> None:
     jobs = env.open_queue("coreml_export_jobs")
     good = start_export_for_job(job_name=JOB, settings=env)  # queued first, served last
+
+    def another(**changes) -> dict:
+        """Another export of the run: its own id, and its own bundle folder named by it."""
+        export_id = str(uuid.uuid4())
+        prefix = good["output_s3_prefix"].replace(good["export_id"], export_id)
+        return good | {"export_id": export_id, "output_s3_prefix": prefix} | changes
+
     jobs_queue_messages = [
         # (case, body, expected status or None for the dead-letter queue, reason)
         ("bad JSON", "{export_id: oops", None, None),
-        ("missing field", {k: v for k, v in good.items() if k != "model_s3_uri"}
-         | {"export_id": str(uuid.uuid4())}, "FAILED", "model_s3_uri is missing"),
-        ("no checkpoint", good | {"export_id": str(uuid.uuid4()),
-         "model_s3_uri": f"{good['model_s3_uri']}-gone"}, "FAILED", "does not exist"),
-        ("NaN weights", good | {"export_id": str(uuid.uuid4()),
-         "model_s3_uri": _nan_checkpoint(env, tiny_checkpoint)}, "FAILED", "NaN/Inf"),
-        ("parity refusal", good | {"export_id": str(uuid.uuid4()), "quantize": "int4"},
-         "FAILED", "word-label agreement"),
+        ("missing field", {k: v for k, v in another().items() if k != "model_s3_uri"},
+         "FAILED", "model_s3_uri is missing"),
+        ("no checkpoint", another(model_s3_uri=f"{good['model_s3_uri']}-gone"), "FAILED",
+         "does not exist"),
+        ("NaN weights", another(model_s3_uri=_nan_checkpoint(env, tiny_checkpoint)), "FAILED",
+         "NaN/Inf"),
+        ("parity refusal", another(quantize="int4"), "FAILED", "word-label agreement"),
     ]  # fmt: skip
     jobs.purge()  # re-send so the good one comes last
     for _, body, _, _ in jobs_queue_messages:
@@ -280,10 +286,16 @@ def test_checkpoint_step_export_is_idempotent_on_export_id(env, parity_jsonl: Pa
     step.mkdir(parents=True)
     for name in ("model.safetensors", "config.json"):  # what a Trainer checkpoint holds
         shutil.copyfile(best / name, step / name)
-    message = start_export_for_job(job_name=JOB, settings=env)
+    queued = start_export_for_job(job_name=JOB, settings=env)
     jobs = env.open_queue("coreml_export_jobs")
     jobs.purge()
-    message["model_s3_uri"] = step.as_uri()
+    # A message sent by hand (no record yet): its own export id, bundle folder and checkpoint.
+    export_id = str(uuid.uuid4())
+    message = queued | {
+        "export_id": export_id,
+        "output_s3_prefix": queued["output_s3_prefix"].replace(queued["export_id"], export_id),
+        "model_s3_uri": step.as_uri(),
+    }
     jobs.send(message)
     assert run_export_worker(env, _worker(), _options(parity_jsonl)).succeeded == 1
     store = env.open_store()

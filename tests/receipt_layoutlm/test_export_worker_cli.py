@@ -167,9 +167,12 @@ def test_seed_mirror_replaces_coreml_with_manifest_last(tmp_path: Path) -> None:
 def test_a_duplicate_of_an_export_running_on_a_live_worker_is_left_alone(tmp_path, home, capsys):
     settings = _settings(tmp_path)
     store = settings.open_store()
+    export_id = str(uuid.uuid4())
+    out = f"{settings.bundles_uri}/bundles/layoutlm-a/{export_id}"
     request = ExportRequest(
-        export_id=str(uuid.uuid4()), job_id="layoutlm-a", model_s3_uri="file:///nowhere/best",
-        quantize="float16", output_s3_prefix=(tmp_path / "out").as_uri(),
+        export_id=export_id, job_id="layoutlm-a",
+        model_s3_uri=f"{settings.runs_uri}/runs/layoutlm-a/best", quantize="float16",
+        output_s3_prefix=out,
     )  # fmt: skip
     _, running = claim_export(store, request, stale_after=60)  # "another worker" holds it
     jobs = settings.open_queue("coreml_export_jobs")
@@ -180,4 +183,5 @@ def test_a_duplicate_of_an_export_running_on_a_live_worker_is_left_alone(tmp_pat
     assert (stats["released"], stats["failed"], stats["succeeded"]) == (1, 0, 0)
     assert store.get_export_job(request.export_id) == running  # untouched
     assert jobs.receive(wait_seconds=0.5) == []  # deferred for a visibility timeout
-    assert not (tmp_path / "out").exists()
+    bundles = settings.open_objects("bundles")
+    assert not bundles.exists(f"bundles/layoutlm-a/{export_id}/manifest.json")

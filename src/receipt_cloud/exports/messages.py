@@ -8,7 +8,8 @@ import uuid
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from receipt_cloud.errors import ReceiptCloudError
+from receipt_cloud.errors import ReceiptCloudError, UntrustedUriError
+from receipt_dynamo.names import NAME_MAX, is_name, shown
 
 REQUEST_FIELDS: tuple[str, ...] = (
     "export_id",
@@ -33,6 +34,9 @@ QUANTIZE_NAMES: tuple[str, ...] = ("float32", "float16", "int8", "int4")
 """Quantize modes a message may ask for (receipt_dynamo's ``QuantizeMode`` values)."""
 DEFAULT_QUANTIZE = "float16"
 FINAL_STATUSES = ("SUCCEEDED", "FAILED")
+MAX_ERROR_MESSAGE_CHARS = 4096
+"""Longest ``error_message`` a result message may carry (a record is not a log file)."""
+_NAME_HINT = f"use 1-{NAME_MAX} letters, digits, '.', '_' or '-' (the CLI's name rule)"
 
 
 class BadExportMessageError(ReceiptCloudError, ValueError):
@@ -59,6 +63,8 @@ def _json_object(body: str | bytes | dict[str, Any], what: str) -> dict[str, Any
         data = json.loads(body)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise BadExportMessageError(f"{what} is not valid JSON ({exc})") from None
+    except RecursionError:
+        raise BadExportMessageError(f"{what} is nested too deeply to be one") from None
     if not isinstance(data, dict):
         raise BadExportMessageError(f"{what} must be a JSON object, got {type(data).__name__}")
     return data
@@ -96,13 +102,15 @@ class ExportRequest:
             if not isinstance(data.get(name), str) or not data[name].strip()
         ]
         if data.get("export_id") and export_id is None:
-            problems.append(f"export_id {data['export_id']!r} is not a UUID")
+            problems.append(f"export_id {shown(data['export_id'])} is not a UUID")
         quantize = data.get("quantize")
         if isinstance(quantize, str) and quantize and quantize not in QUANTIZE_NAMES:
-            problems.append(f"quantize {quantize!r} is not one of {', '.join(QUANTIZE_NAMES)}")
+            problems.append(
+                f"quantize {shown(quantize)} is not one of {', '.join(QUANTIZE_NAMES)}"
+            )
         job_id = data.get("job_id")
-        if isinstance(job_id, str) and "#" in job_id:
-            problems.append(f"job_id {job_id!r} may not contain '#'")
+        if isinstance(job_id, str) and job_id.strip() and not is_name(job_id):
+            problems.append(f"job_id {shown(job_id)} is not a Job name or id: {_NAME_HINT}")
         if problems:
             raise BadExportMessageError(
                 "bad export message: " + "; ".join(problems), export_id=export_id, body=data
@@ -123,21 +131,66 @@ def parse_result(body: str | bytes | dict[str, Any]) -> dict[str, Any]:
     export_id = _uuid_or_none(data.get("export_id"))
     problems = []
     if export_id is None:
-        problems.append(f"export_id {data.get('export_id')!r} is not a UUID")
+        problems.append(f"export_id {shown(data.get('export_id'))} is not a UUID")
     if data.get("status") not in FINAL_STATUSES:
-        problems.append(f"status {data.get('status')!r} is not one of {', '.join(FINAL_STATUSES)}")
+        problems.append(
+            f"status {shown(data.get('status'))} is not one of {', '.join(FINAL_STATUSES)}"
+        )
     if not isinstance(data.get("job_id"), str) or not data["job_id"]:
         problems.append("job_id is missing")
+    elif not is_name(data["job_id"]):
+        problems.append(f"job_id {shown(data['job_id'])} is not a Job name or id: {_NAME_HINT}")
+    for name in ("mlpackage_s3_uri", "bundle_s3_uri"):
+        if data.get(name) is not None and not isinstance(data[name], str):
+            problems.append(f"{name} {shown(data[name])} is not a URI")
+    error = data.get("error_message")
+    if error is not None and (not isinstance(error, str) or len(error) > MAX_ERROR_MESSAGE_CHARS):
+        problems.append(
+            f"error_message {shown(error)} is not text of at most {MAX_ERROR_MESSAGE_CHARS} "
+            "characters"
+        )
     size = data.get("model_size_bytes")
     if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 0):
-        problems.append(f"model_size_bytes {size!r} is not a byte count")
+        problems.append(f"model_size_bytes {shown(size)} is not a byte count")
     seconds = data.get("export_duration_seconds")
     if seconds is not None and (
         not isinstance(seconds, int | float) or not math.isfinite(seconds) or seconds < 0
     ):
-        problems.append(f"export_duration_seconds {seconds!r} is not a duration")
+        problems.append(f"export_duration_seconds {shown(seconds)} is not a duration")
     if problems:
         raise BadExportMessageError(
             "bad export result: " + "; ".join(problems), export_id=export_id, body=data
         )
     return {name: data.get(name) for name in RESULT_FIELDS} | {"export_id": export_id}
+
+
+def confine_request(request: ExportRequest, *, runs_uri: str, bundles_uri: str) -> ExportRequest:
+    """``request`` when its URIs stay in the environment's stores (the one rule of
+    ``receipt_cloud.objects.confine``): ``model_s3_uri`` inside ``runs_uri``;
+    ``output_s3_prefix`` inside ``bundles_uri`` under ``bundles/``, in a folder named by the
+    export's own id (so one export can never write over another's bundle). Otherwise
+    :class:`BadExportMessageError` with the one-line reason, before anything is read or written.
+
+    A caller that maps an alias (``runs/<job>/checkpoint-<step>/``) to a checkpoint calls this
+    again on what the alias resolved to.
+    """
+    from receipt_cloud.objects.confine import SHOWN_URI_CHARS, confine_uri
+
+    try:
+        confine_uri(request.model_s3_uri, runs_uri, what="model_s3_uri")
+        output = confine_uri(
+            request.output_s3_prefix, bundles_uri, what="output_s3_prefix", under="bundles"
+        )
+    except UntrustedUriError as exc:
+        raise BadExportMessageError(
+            f"bad export message: {exc}", export_id=request.export_id, body=asdict(request)
+        ) from None
+    if output.key.rstrip("/").rsplit("/", 1)[-1] != request.export_id:
+        raise BadExportMessageError(
+            f"bad export message: output_s3_prefix "
+            f"{shown(request.output_s3_prefix, SHOWN_URI_CHARS)} is refused: "
+            f"its last folder is not the export id {request.export_id} (bundles/<job>/<export_id>)",
+            export_id=request.export_id,
+            body=asdict(request),
+        )
+    return request

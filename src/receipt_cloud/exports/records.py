@@ -3,6 +3,11 @@
 Every change of an existing record is a compare-and-put on its ``updated_at`` (microsecond
 timestamps), so two workers can never both claim one export, and concurrent stamps on one Job
 never lose each other's entries.
+
+An export moves PENDING -> RUNNING -> SUCCEEDED | FAILED (RUNNING -> PENDING when a stopped
+worker hands it back; PENDING -> FAILED when its message is refused). A finished export's record
+never changes: a late, repeated or forged result message cannot move it backwards or sideways,
+nor replace a SUCCEEDED export's bundle fields (:data:`TRANSITIONS`, :class:`ExportStateError`).
 """
 
 from __future__ import annotations
@@ -14,7 +19,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, TypeVar
 
-from receipt_cloud.exports.messages import ExportRequest
+from receipt_cloud.errors import ReceiptCloudError
+from receipt_cloud.exports.messages import MAX_ERROR_MESSAGE_CHARS, ExportRequest
 from receipt_dynamo import (
     ConditionFailedError,
     CoreMLExportJob,
@@ -24,6 +30,7 @@ from receipt_dynamo import (
     Job,
 )
 from receipt_dynamo._table import AttributeEquals
+from receipt_dynamo.names import is_name
 
 logger = logging.getLogger("receipt_cloud.exports")
 
@@ -35,8 +42,30 @@ ClaimOutcome = Literal["claimed", "finished", "busy"]
 E = TypeVar("E", CoreMLExportJob, Job)
 
 
+TRANSITIONS: dict[ExportStatus, frozenset[ExportStatus]] = {
+    ExportStatus.PENDING: frozenset({ExportStatus.RUNNING, ExportStatus.FAILED}),
+    ExportStatus.RUNNING: frozenset(
+        {ExportStatus.PENDING, ExportStatus.RUNNING, ExportStatus.SUCCEEDED, ExportStatus.FAILED}
+    ),
+    ExportStatus.SUCCEEDED: frozenset(),
+    ExportStatus.FAILED: frozenset(),
+}
+"""Status changes an export record may make (RUNNING -> RUNNING is a lease refresh)."""
+RESULT_FIELDS_OF_RECORD = (
+    "mlpackage_s3_uri",
+    "bundle_s3_uri",
+    "model_size_bytes",
+    "export_duration_seconds",
+    "error_message",
+)
+
+
 class LostClaimError(RuntimeError):
     """Another worker changed the export record this worker had claimed."""
+
+
+class ExportStateError(ReceiptCloudError, ValueError):
+    """A result or transition the export's state machine refuses; the record is unchanged."""
 
 
 def bundle_output_prefix(bundles_uri: str, job_name: str, export_id: str) -> str:
@@ -190,15 +219,22 @@ def release_export(store: Any, export: CoreMLExportJob) -> CoreMLExportJob:
 
 
 def finish_export(store: Any, export_id: str, **fields: Any) -> CoreMLExportJob:
-    """Set the final ``status`` and result fields; a SUCCEEDED record is never turned FAILED."""
+    """Set the final ``status`` and result fields of a RUNNING export (or FAILED on a PENDING
+    one). A finished record is returned unchanged, whatever was asked: it never changes.
+    :class:`ExportStateError` when the transition is not in :data:`TRANSITIONS`."""
     status = ExportStatus(fields.pop("status"))
+    if status not in FINAL:
+        raise ExportStateError(f"export {export_id}: {status.value} is not a final status")
 
     def done(current: CoreMLExportJob) -> CoreMLExportJob | None:
-        if current.status == ExportStatus.SUCCEEDED and status != ExportStatus.SUCCEEDED:
+        if current.status in FINAL:
             return None
-        wanted = dataclasses.replace(current, status=status, **fields)
-        same = dataclasses.replace(wanted, updated_at=current.updated_at) == current
-        return None if same else wanted
+        if status not in TRANSITIONS[current.status]:
+            raise ExportStateError(
+                f"export {export_id} is {current.status.value}: it cannot become {status.value} "
+                f"(only {' or '.join(sorted(s.value for s in TRANSITIONS[current.status]))})"
+            )
+        return dataclasses.replace(current, status=status, **fields)
 
     return _cas_update(store, lambda: store.get_export_job(export_id), done)
 
@@ -209,13 +245,16 @@ def record_failure(
     """Mark export ``export_id`` FAILED with ``reason``; a message that never made a record
     gets one from what its body holds (placeholders for what it lacks)."""
     body = body or {}
+    reason = reason[:MAX_ERROR_MESSAGE_CHARS]
     try:
         store.get_export_job(export_id)
     except EntityNotFoundError:
         quantize = body.get("quantize")
+        job_id = _text(body.get("job_id"), "unknown-job")
         placeholder = CoreMLExportJob(
             export_id=export_id,
-            job_id=_text(body.get("job_id"), "unknown-job").replace("#", "-"),
+            # A refused message's values are not stored as given: a hostile id is no name.
+            job_id=job_id if is_name(job_id) else "unknown-job",
             model_s3_uri=_text(body.get("model_s3_uri"), "(missing)"),
             quantize=quantize if quantize in ("float32", "float16", "int8", "int4") else "float16",
             output_s3_prefix=_text(body.get("output_s3_prefix"), "(missing)"),
@@ -230,8 +269,16 @@ def record_failure(
     return finish_export(store, export_id, status=ExportStatus.FAILED, error_message=reason)
 
 
+_MAX_STORED_URI = 1024
+
+
 def _text(value: Any, default: str) -> str:
-    return value.strip() if isinstance(value, str) and value.strip() else default
+    if not isinstance(value, str) or not value.strip():
+        return default
+    text = value.strip()
+    if len(text) > _MAX_STORED_URI or not text.isprintable():
+        return "(refused)"
+    return text
 
 
 def result_of(export: CoreMLExportJob) -> dict[str, Any]:
@@ -278,18 +325,34 @@ def apply_export_result(store: Any, result: dict[str, Any]) -> CoreMLExportJob:
     """Bring the export record and its Job in line with a result message (idempotent).
 
     The results Lambda runs this for every message on the results queue; locally the worker
-    runs it on what it sends. Raises ``EntityNotFoundError`` for an export with no record.
+    runs it on what it sends. A result that agrees with a finished record only (re)stamps the
+    Job; one that disagrees is refused with :class:`ExportStateError` and changes nothing (a
+    finished export's record never changes). A SUCCEEDED result that would finish a RUNNING
+    export must name the record's own ``output_s3_prefix`` as its bundle. Raises
+    ``EntityNotFoundError`` for an export with no record.
     """
-    fields = {
-        name: result.get(name)
-        for name in (
-            "mlpackage_s3_uri",
-            "bundle_s3_uri",
-            "model_size_bytes",
-            "export_duration_seconds",
-            "error_message",
+    fields = {name: result.get(name) for name in RESULT_FIELDS_OF_RECORD}
+    export_id = result["export_id"]
+    status = ExportStatus(result["status"])
+    current = store.get_export_job(export_id)
+    if status == ExportStatus.SUCCEEDED and current.status not in FINAL:
+        _check_bundle_fields(current, fields)  # this result would be what finishes it
+    export = finish_export(store, export_id, status=status, **fields)
+    if export.status != status or any(getattr(export, k) != v for k, v in fields.items()):
+        raise ExportStateError(
+            f"export {export_id} is {export.status.value} already; a {status.value} result that "
+            "differs from its record is refused (a finished export's record never changes)"
         )
-    }
-    export = finish_export(store, result["export_id"], status=result["status"], **fields)
     stamp_job(store, export)
     return export
+
+
+def _check_bundle_fields(export: CoreMLExportJob, fields: dict[str, Any]) -> None:
+    bundle = fields.get("bundle_s3_uri")
+    prefix = export.output_s3_prefix.rstrip("/")
+    mlpackage = fields.get("mlpackage_s3_uri")
+    if bundle != prefix or (mlpackage is not None and not mlpackage.startswith(prefix + "/")):
+        raise ExportStateError(
+            f"export {export.export_id}: a SUCCEEDED result must name the record's own bundle "
+            f"{prefix} (and its .mlpackage inside it); refused"
+        )

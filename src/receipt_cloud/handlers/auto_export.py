@@ -23,6 +23,7 @@ from receipt_cloud.exports import (
 )
 from receipt_cloud.handlers._lambda_env import settings_from_environment
 from receipt_cloud.settings import Settings
+from receipt_dynamo.names import is_name, shown
 
 logger = logging.getLogger("receipt_cloud.handlers.auto_export")
 
@@ -122,11 +123,18 @@ def handler(
     Skips (returns ``{"skipped": reason}``) a status other than Completed, a name without the
     ``layoutlm-`` prefix, and a job tagged ``skip-coreml-export: true`` (read with ListTags).
     """
-    detail = event.get("detail") or {}
+    detail = event.get("detail") if isinstance(event, dict) else None
+    if not isinstance(detail, dict):
+        raise AutoExportError(
+            f"event has no detail object (got {type(event).__name__}); not a SageMaker "
+            "Training Job State Change event"
+        )
     name = detail.get("TrainingJobName")
     status = detail.get("TrainingJobStatus")
     if not name:
         raise AutoExportError(f"event has no detail.TrainingJobName: {event!r}"[:500])
+    if not is_name(name):
+        raise AutoExportError(f"event's detail.TrainingJobName {shown(name)} is not a job name")
     if status != COMPLETED:
         return {"skipped": f"training job {name} is {status}, not {COMPLETED}"}
     if not name.startswith(JOB_PREFIX):

@@ -28,11 +28,21 @@ def handler(
 ) -> dict:
     """Apply every SQS record of ``event``; ``{"batchItemFailures": [{"itemIdentifier": id}]}``
     lists the ones that failed (bad JSON, unknown export, store errors)."""
+    records = event.get("Records") if isinstance(event, dict) else None
+    if not isinstance(records, list):
+        logger.error("export results event skipped: it is %s, not an object with a Records "
+                     "list", type(event).__name__)
+        return {"batchItemFailures": []}
     settings = settings or settings_from_environment()
     store = settings.open_store()
     failures = []
-    for record in event.get("Records") or []:
-        message_id = record.get("messageId", "")
+    for index, record in enumerate(records):
+        message_id = record.get("messageId") if isinstance(record, dict) else None
+        if not isinstance(message_id, str) or not message_id:
+            # No id to report it by: SQS never sends such a record; nothing to retry.
+            logger.error("export results record %d skipped: it is %s without a messageId",
+                         index, type(record).__name__)
+            continue
         try:
             export = apply_result_body(store, record.get("body", ""))
             logger.info("export %s: %s applied", export.export_id, export.status.value)

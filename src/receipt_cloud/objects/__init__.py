@@ -16,6 +16,7 @@ from receipt_cloud.errors import (
     ObjectNotFoundError,
     UnknownSchemeError,
     UnsafeKeyError,
+    UntrustedUriError,
 )
 from receipt_cloud.objects._base import ObjectStore
 from receipt_cloud.objects._uri import (
@@ -28,6 +29,7 @@ from receipt_cloud.objects._uri import (
     register_scheme,
     resolve_uri,
 )
+from receipt_cloud.objects.confine import ConfinedUri, confine_object, confine_uri
 from receipt_cloud.objects.local import LocalObjectStore
 
 if TYPE_CHECKING:
@@ -35,6 +37,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BucketNotFoundError",
+    "ConfinedUri",
     "LocalObjectStore",
     "ObjectNotFoundError",
     "ObjectStore",
@@ -42,7 +45,10 @@ __all__ = [
     "SchemeBackend",
     "UnknownSchemeError",
     "UnsafeKeyError",
+    "UntrustedUriError",
     "bucket_uri",
+    "confine_object",
+    "confine_uri",
     "is_remote_uri",
     "local_path",
     "open_object_store",

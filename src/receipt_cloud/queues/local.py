@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, Final
 from urllib.parse import quote, unquote
 
-from receipt_cloud.errors import InvalidUriError, StaleReceiptHandleError
+from receipt_cloud.errors import InvalidUriError, QueueFileError, StaleReceiptHandleError
 from receipt_cloud.queues._base import (
     Message,
     Queue,
@@ -40,7 +40,7 @@ from receipt_cloud.queues._base import (
 DEFAULT_VISIBILITY_TIMEOUT = 30.0
 DEFAULT_MAX_RECEIVES = 5
 DLQ_SUFFIX = "-dlq"
-_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
+_NAME_RE = re.compile(r"[A-Za-z0-9_-]{1,80}\Z")  # \Z: "$" lets a trailing newline in
 _POLL_MIN, _POLL_MAX = 0.02, 0.25
 
 _SCHEMA = """
@@ -160,15 +160,31 @@ class LocalQueue(Queue):
 
     # -- connection and transactions ---------------------------------------------------------
 
+    @contextmanager
+    def _readable(self) -> Iterator[None]:
+        """A damaged file is one clear error; a busy or locked one stays an OperationalError
+        (transient: the worker retries it)."""
+        try:
+            yield
+        except sqlite3.DatabaseError as exc:
+            if isinstance(exc, sqlite3.OperationalError):
+                raise
+            raise QueueFileError(str(self.path), str(exc)) from None
+
     def _connect(self) -> sqlite3.Connection:
         # Connections must not cross a fork or a thread, so keep one per (process, thread).
         conn = getattr(self._local, "conn", None)
         if conn is not None and self._local.pid == os.getpid():
             return conn
         conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
-        conn.execute("PRAGMA busy_timeout = 30000")
-        conn.execute("PRAGMA journal_mode = WAL")
-        conn.executescript(_SCHEMA)
+        try:
+            with self._readable():
+                conn.execute("PRAGMA busy_timeout = 30000")
+                conn.execute("PRAGMA journal_mode = WAL")
+                conn.executescript(_SCHEMA)
+        except BaseException:
+            conn.close()
+            raise
         self._local.conn = conn
         self._local.pid = os.getpid()
         return conn
@@ -176,15 +192,16 @@ class LocalQueue(Queue):
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
         conn = self._connect()
-        # IMMEDIATE takes the write lock up front, so two receivers can never both select the
-        # same visible row before either marks it received.
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield conn
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
+        with self._readable():
+            # IMMEDIATE takes the write lock up front, so two receivers can never both select
+            # the same visible row before either marks it received.
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
 
     def close(self) -> None:
         """Close this thread's connection (others close when their thread or process ends)."""

@@ -3,18 +3,30 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 import re
 from collections.abc import Mapping
 from typing import Any
 
-from receipt_cloud.errors import MissingSettingError, ReceiptCloudError
+from receipt_cloud.errors import MissingSettingError, ReceiptCloudError, UntrustedUriError
+from receipt_cloud.objects.confine import confine_uri
+from receipt_cloud.training_launch._hyperparameters import (
+    RULES,
+    HyperparameterError,
+    check_combination,
+    hyperparameter_string,
+    number_of,
+)
+from receipt_dynamo.names import is_name, shown
 
 JOB_NAME_PREFIX = "layoutlm-"
 """Auto-export only exports completed jobs whose name starts with this."""
-# SageMaker's TrainingJobName pattern, 63 characters at most.
-_SAGEMAKER_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
+# SageMaker's TrainingJobName pattern; its 63-character limit is the name rule's.
+_SAGEMAKER_NAME = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9])*\Z")
+_INSTANCE_TYPE = re.compile(r"ml\.[a-z0-9]+\.[a-z0-9]+\Z")
+MAX_TAGS = 50
+"""SageMaker's limit of tags per training job (keys up to 128 characters, values up to 256)."""
+MAX_DESCRIPTION_CHARS = 1024
 
 SKIP_EXPORT_TAG = "skip-coreml-export"
 CHECKPOINT_LOCAL_PATH = "/opt/ml/checkpoints"
@@ -38,35 +50,15 @@ DEFAULT_HYPERPARAMETERS: dict[str, Any] = {
 }
 """The seed payload's hyperparameters and their defaults (always sent)."""
 
+_KIND_NAMES = {"choice": "str", "metric": "str", "merges": "json", "labels": "json"}
 HYPERPARAMETER_KINDS: dict[str, str] = {
-    "epochs": "positive_int",
-    "batch_size": "positive_int",
-    "learning_rate": "number",
-    "warmup_ratio": "number",
-    "early_stopping_patience": "int",
-    "merge_amounts": "bool",
-    "weight_decay": "number",
-    "gradient_accumulation_steps": "positive_int",
-    "label_smoothing": "number",
-    "seed": "int",
-    "max_seq_length": "positive_int",
-    "stride": "int",
-    "checkpoint_metric": "str",
-    "new_param_lr_multiplier": "number",
-    "max_steps": "positive_int",
-    "logging_steps": "positive_int",
-    "save_total_limit": "positive_int",
-    "model_size": "str",
-    "dev_ratio": "number",
-    "split_seed": "int",
-    "unverified": "str",
-    "label_merges": "json",
-    "allowed_labels": "json",
-    "statuses": "json",
-    "downsample_empty": "number",
+    name: "positive_int"
+    if rule.kind == "int" and (rule.low or 0) >= 1
+    else _KIND_NAMES.get(rule.kind, rule.kind)
+    for name, rule in RULES.items()
 }
-"""Every hyperparameter a payload may set (all are ``TrainingConfig``/``DatasetConfig`` fields the
-container reads) and how its value is checked; anything else is refused."""
+"""Every hyperparameter a payload may set and the kind of value it takes (``RULES`` holds each
+one's range); anything else is refused."""
 
 MERGE_PRESETS = ("none", "amounts", "date_time", "address_phone", "sroie")
 """``DatasetConfig.merge_preset`` names (the container would fail late on any other)."""
@@ -174,16 +166,23 @@ class TrainingRequest:
 
 
 def check_job_name(name: Any) -> str:
-    """A SageMaker-valid name starting with ``layoutlm-`` (auto-export ignores any other)."""
+    """A name that follows the name rule (``receipt_dynamo.names``, as the CLI's
+    ``--job-name``), starts with ``layoutlm-`` (auto-export ignores any other) and is a valid
+    SageMaker training job name (no '.' or '_')."""
     if not isinstance(name, str) or not name:
         raise TrainingLaunchError(
-            f"job_name is required (a string like 'layoutlm-...'), got {name!r}"
+            f"job_name is required (a string like 'layoutlm-...'), got {shown(name)}"
+        )
+    if not is_name(name):
+        raise TrainingLaunchError(
+            f"job_name {shown(name)} is not allowed: use 1-63 letters, digits and hyphens, "
+            "starting and ending with a letter or digit (the CLI's --job-name rule)"
         )
     if not name.startswith(JOB_NAME_PREFIX):
         raise TrainingLaunchError(
             f"job_name {name!r} must start with {JOB_NAME_PREFIX!r}: auto-export only exports "
             f"completed {JOB_NAME_PREFIX}* jobs, so this one would silently never be exported; "
-            f"use e.g. {JOB_NAME_PREFIX + name!r}"
+            f"use e.g. {(JOB_NAME_PREFIX + name)[:63]!r}"
         )
     if not _SAGEMAKER_NAME.match(name):
         raise TrainingLaunchError(
@@ -193,70 +192,28 @@ def check_job_name(name: Any) -> str:
     return name
 
 
-def _hyperparameter_string(name: str, value: Any) -> str:
-    kind = HYPERPARAMETER_KINDS[name]
-    wrong = f"hyperparameter {name} must be "
-    if kind == "json":
-        if isinstance(value, str):
-            try:
-                json.loads(value)
-            except json.JSONDecodeError:
-                raise TrainingLaunchError(wrong + f"JSON, got {value!r}") from None
-            return value
-        return json.dumps(value)
-    if kind == "str":
-        if not isinstance(value, str) or not value:
-            raise TrainingLaunchError(wrong + f"a non-empty string, got {value!r}")
-        return value
-    if kind == "bool":
-        if isinstance(value, bool):
-            return "true" if value else "false"
-        if isinstance(value, str) and value.lower() in ("true", "false"):
-            return value.lower()
-        raise TrainingLaunchError(wrong + f"true or false, got {value!r}")
-    number = _number(value)
-    if number is None or not math.isfinite(number) or number < 0:
-        raise TrainingLaunchError(wrong + f"a non-negative number, got {value!r}")
-    if kind in ("int", "positive_int"):
-        if not number.is_integer():
-            raise TrainingLaunchError(wrong + f"an integer, got {value!r}")
-        if kind == "positive_int" and number < 1:
-            raise TrainingLaunchError(wrong + f"at least 1, got {value!r}")
-        return str(int(number))
-    return repr(number)
-
-
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            return float(value)
-        except ValueError:
-            return None
-    return None
-
-
 def _hyperparameters(raw: Any, merge_preset: Any) -> dict[str, str]:
     if raw is None:
         raw = {}
     if not isinstance(raw, Mapping):
-        raise TrainingLaunchError(f"hyperparameters must be a JSON object, got {raw!r}")
-    unknown = sorted(set(raw) - set(HYPERPARAMETER_KINDS))
+        raise TrainingLaunchError(f"hyperparameters must be a JSON object, got {shown(raw)}")
+    unknown = sorted(str(k) for k in set(raw) - set(RULES))
     if unknown:
         raise TrainingLaunchError(
-            f"unknown hyperparameter(s) {', '.join(unknown)}; allowed: "
-            f"{', '.join(sorted(HYPERPARAMETER_KINDS))} (merge_preset, init_from, instance_type, "
+            f"unknown hyperparameter(s) {shown(', '.join(unknown))[1:-1]}; allowed: "
+            f"{', '.join(sorted(RULES))} (merge_preset, init_from, instance_type, "
             "instance_count and max_runtime_hours go at the top level of the payload)"
         )
     values = {**DEFAULT_HYPERPARAMETERS, **raw}
-    out = {name: _hyperparameter_string(name, value) for name, value in values.items()}
+    try:
+        out = {name: hyperparameter_string(name, value) for name, value in values.items()}
+        check_combination(out)
+    except HyperparameterError as exc:
+        raise TrainingLaunchError(str(exc)) from None
     if merge_preset is not None:
         if merge_preset not in MERGE_PRESETS:
             raise TrainingLaunchError(
-                f"merge_preset {merge_preset!r} is unknown; choose one of "
+                f"merge_preset {shown(merge_preset)} is unknown; choose one of "
                 f"{', '.join(MERGE_PRESETS)}"
             )
         out["merge_preset"] = merge_preset
@@ -265,14 +222,24 @@ def _hyperparameters(raw: Any, merge_preset: Any) -> dict[str, str]:
 
 def _tags(payload: Mapping[str, Any]) -> dict[str, str]:
     raw = payload.get("tags") or {}
-    if not isinstance(raw, Mapping) or not all(
-        isinstance(k, str) and isinstance(v, str) for k, v in raw.items()
+    if (
+        not isinstance(raw, Mapping)
+        or len(raw) >= MAX_TAGS
+        or not all(
+            isinstance(k, str) and isinstance(v, str) and 0 < len(k) <= 128 and len(v) <= 256
+            for k, v in raw.items()
+        )
     ):
-        raise TrainingLaunchError(f"tags must be an object of string to string, got {raw!r}")
+        raise TrainingLaunchError(
+            f"tags must be an object of fewer than {MAX_TAGS} string keys (1-128 characters) to "
+            f"string values (up to 256), got {shown(raw)}"
+        )
     tags = dict(raw)
     skip = payload.get("skip_coreml_export", False)
     if not isinstance(skip, bool):
-        raise TrainingLaunchError(f"skip_coreml_export must be true or false, got {skip!r}")
+        raise TrainingLaunchError(
+            f"skip_coreml_export must be true or false, got {shown(skip)}"
+        )
     if skip:
         tags[SKIP_EXPORT_TAG] = "true"
     return tags
@@ -282,19 +249,22 @@ def _init_from(value: Any, runs_bucket: str) -> str | None:
     if value is None:
         return None
     prefix = f"s3://{runs_bucket}/"
-    if not isinstance(value, str) or not value.startswith(prefix) or value == prefix:
+    try:
+        confine_uri(value, prefix.rstrip("/"), what="init_from")
+    except UntrustedUriError as exc:
         raise TrainingLaunchError(
             f"init_from must be an s3:// prefix inside the runs bucket ({prefix}...), the only "
-            f"bucket the training role reads, got {value!r}; copy the checkpoint there first"
-        )
+            f"bucket the training role reads; copy the checkpoint there first ({exc.reason})"
+        ) from None
+    assert isinstance(value, str)
     return value.rstrip("/") + "/"
 
 
 def _positive(payload: Mapping[str, Any], key: str, default: float) -> float:
     value = payload.get(key, default)
-    number = _number(value) if not isinstance(value, str) else None
+    number = number_of(value) if not isinstance(value, str) else None
     if number is None or not math.isfinite(number) or number <= 0:
-        raise TrainingLaunchError(f"{key} must be a positive number, got {value!r}")
+        raise TrainingLaunchError(f"{key} must be a positive number, got {shown(value)}")
     return number
 
 
@@ -304,23 +274,23 @@ def parse_request(payload: Any, settings: LaunchSettings) -> TrainingRequest:
         raise TrainingLaunchError(
             f"the payload must be a JSON object, got {type(payload).__name__}"
         )
-    unknown = sorted(set(payload) - PAYLOAD_KEYS)
+    unknown = sorted(str(k) for k in set(payload) - PAYLOAD_KEYS)
     if unknown:
         raise TrainingLaunchError(
-            f"unknown payload key(s) {', '.join(unknown)}; allowed: "
+            f"unknown payload key(s) {shown(', '.join(unknown))[1:-1]}; allowed: "
             f"{', '.join(sorted(PAYLOAD_KEYS))}"
         )
     use_spot = payload.get("use_spot", False)
     if not isinstance(use_spot, bool):
-        raise TrainingLaunchError(f"use_spot must be true or false, got {use_spot!r}")
+        raise TrainingLaunchError(f"use_spot must be true or false, got {shown(use_spot)}")
     count = _positive(payload, "instance_count", 1)
-    if not count.is_integer():
-        raise TrainingLaunchError(f"instance_count must be an integer, got {count!r}")
+    if not count.is_integer() or count > 100:
+        raise TrainingLaunchError(f"instance_count must be an integer up to 100, got {count!r}")
     instance_type = payload.get("instance_type", settings.instance_type)
-    if not isinstance(instance_type, str) or not instance_type.startswith("ml."):
+    if not isinstance(instance_type, str) or not _INSTANCE_TYPE.match(instance_type):
         raise TrainingLaunchError(
             f"instance_type must be a SageMaker instance type like 'ml.g5.xlarge', got "
-            f"{instance_type!r}"
+            f"{shown(instance_type)}"
         )
     hours = _positive(payload, "max_runtime_hours", settings.max_runtime_hours)
     if hours > MAX_RUNTIME_HOURS:
@@ -328,8 +298,11 @@ def parse_request(payload: Any, settings: LaunchSettings) -> TrainingRequest:
             f"max_runtime_hours {hours:g} exceeds SageMaker's limit of {MAX_RUNTIME_HOURS} hours"
         )
     description = payload.get("description", "")
-    if not isinstance(description, str):
-        raise TrainingLaunchError(f"description must be a string, got {description!r}")
+    if not isinstance(description, str) or len(description) > MAX_DESCRIPTION_CHARS:
+        raise TrainingLaunchError(
+            f"description must be a string of at most {MAX_DESCRIPTION_CHARS} characters, got "
+            f"{shown(description)}"
+        )
     return TrainingRequest(
         job_name=check_job_name(payload.get("job_name")),
         use_spot=use_spot,

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from receipt_cloud.errors import StaleReceiptHandleError
+from receipt_cloud.errors import ReceiptCloudError, StaleReceiptHandleError
 from receipt_cloud.queues import Message, Queue
 from receipt_cloud.queues._base import MAX_VISIBILITY_TIMEOUT
 from receipt_cloud.worker._config import WorkerConfig
@@ -211,7 +211,9 @@ def process_message(
                 message.receive_count,
                 kind,
                 exc,
-                exc_info=kind == "unexpected",
+                # The packages' own errors explain themselves in one line (a poison message
+                # left for the dead-letter queue); a traceback is for what nobody foresaw.
+                exc_info=kind == "unexpected" and not isinstance(exc, ReceiptCloudError),
             )
         finally:
             state.phase = "idle"

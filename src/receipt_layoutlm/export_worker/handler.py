@@ -1,9 +1,11 @@
 """``ExportMessageHandler``: one export queue message -> a gated bundle, records and a result.
 
-Per message: validate; claim the CoreMLExportJob (PENDING -> RUNNING, or create it); export
-through ``export_bundle`` (parity gate, manifest-last upload); SUCCEEDED | FAILED with its
-fields; send the result message and apply it (record + training Job stamp) here too. The loop
-(``receipt_cloud.worker``) deletes, releases or dead-letters the message from what this raises.
+Per message: validate (fields, the name rule, and the one URI rule: the checkpoint inside the
+runs store, the bundle inside the bundles store); claim the CoreMLExportJob (PENDING ->
+RUNNING, or create it); export through ``export_bundle`` (parity gate, manifest-last upload);
+SUCCEEDED | FAILED with its fields; send the result message and apply it (record + training
+Job stamp) here too. The loop (``receipt_cloud.worker``) deletes, releases or dead-letters the
+message from what this raises.
 """
 
 from __future__ import annotations
@@ -16,9 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from receipt_cloud.exports import (
+    MAX_ERROR_MESSAGE_CHARS,
     BadExportMessageError,
     ExportRequest,
     claim_export,
+    confine_request,
     finish_export,
     job_name_of,
     record_failure,
@@ -34,6 +38,7 @@ from receipt_cloud.worker import (
     WorkerStopped,
     is_transient,
 )
+from receipt_dynamo import EntityNotFoundError, ExportStatus
 from receipt_layoutlm.errors import ReceiptLayoutLMError
 from receipt_layoutlm.export_worker._config import ExportWorkerOptions
 from receipt_layoutlm.export_worker._outputs import ExportOutputs, outputs_of, outputs_of_manifest
@@ -72,7 +77,7 @@ class ExportMessageHandler:
     def _fail(
         self, export_id: str, reason: str, body: dict[str, Any] | None = None, **fields: Any
     ) -> None:
-        reason = reason.strip()
+        reason = reason.strip()[:MAX_ERROR_MESSAGE_CHARS]
         if body is not None:
             export = record_failure(self.store, export_id, reason, body=body)
         else:
@@ -80,19 +85,57 @@ class ExportMessageHandler:
                 self.store, export_id, status="FAILED", error_message=reason, **fields
             )
         self._report(export)
+        if export.status.value != "FAILED":  # a finished record never changes
+            raise PermanentError(
+                f"export {export_id} stays {export.status.value}; message refused: "
+                f"{reason.splitlines()[0]}"
+            )
         raise PermanentError(f"export {export_id} FAILED: {reason.splitlines()[0]}")
 
     # -- one message -------------------------------------------------------------------------
 
+    def _check_record(self, export_id: str, fields: dict[str, Any]) -> None:
+        """PermanentError when a live (PENDING/RUNNING) record of ``export_id`` was made for
+        other values than ``fields``: the message is not that export's (forged, or a stale
+        copy), so it neither runs nor fails it, and the record stays as it is."""
+        try:
+            record = self.store.get_export_job(export_id)
+        except EntityNotFoundError:
+            return
+        if record.status in (ExportStatus.SUCCEEDED, ExportStatus.FAILED):
+            return  # finished: its result is re-sent, the record never changes
+        stored = dataclasses.asdict(record) | {"quantize": record.quantize.value}
+        differs = [
+            name
+            for name in ("job_id", "model_s3_uri", "quantize", "output_s3_prefix")
+            if not isinstance(fields.get(name), str) or fields[name].strip() != stored[name]
+        ]
+        if differs:
+            raise PermanentError(
+                f"export {export_id}: message refused, its {', '.join(differs)} differ from "
+                f"the {record.status.value} export's record, which is left as it is"
+            )
+
+    def _request(self, message: Message) -> ExportRequest:
+        """The message's request, checked before anything is read or written: its fields and
+        names, that it is its record's (when one exists), then the one URI rule: the
+        checkpoint inside the runs store, the bundle inside the bundles store."""
+        request = ExportRequest.parse(message.body)
+        request = dataclasses.replace(request, job_id=job_name_of(self.store, request.job_id))
+        self._check_record(request.export_id, dataclasses.asdict(request))
+        return confine_request(
+            request, runs_uri=self.settings.runs_uri, bundles_uri=self.settings.bundles_uri
+        )
+
     def __call__(self, message: Message) -> None:
         try:
-            request = ExportRequest.parse(message.body)
+            request = self._request(message)
         except BadExportMessageError as exc:
             if exc.export_id is None:
                 raise  # nothing to record it against: the dead-letter queue keeps it
+            self._check_record(exc.export_id, exc.body)
             self._fail(exc.export_id, str(exc), body=exc.body)
             return
-        request = dataclasses.replace(request, job_id=job_name_of(self.store, request.job_id))
         outcome, export = claim_export(
             self.store, request, stale_after=self.worker.heartbeat_seconds * 2
         )
@@ -178,7 +221,9 @@ class ExportMessageHandler:
         from receipt_layoutlm.export import ExportOptions, export_bundle
 
         with tempfile.TemporaryDirectory(prefix=f"export-worker-{request.export_id[:8]}-") as tmp:
-            checkpoint = complete_checkpoint(request.model_s3_uri, Path(tmp))
+            checkpoint = complete_checkpoint(
+                request.model_s3_uri, Path(tmp), root=self.settings.runs_uri
+            )
             options = ExportOptions(
                 checkpoint=checkpoint,
                 output=request.output_s3_prefix,

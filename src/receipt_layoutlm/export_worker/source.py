@@ -56,24 +56,41 @@ def _parents(uri: str) -> list[str]:
     return out
 
 
-def run_best_of(uri: str) -> str | None:
-    """The ``best/`` of the run ``uri`` belongs to (it has a label map), or None."""
+def _inside(uri: str, root: str | None) -> bool:
+    if root is None:
+        return True
+    from receipt_cloud.errors import UntrustedUriError
+    from receipt_cloud.objects.confine import confine_uri
+
+    try:
+        confine_uri(uri, root)
+    except UntrustedUriError:
+        return False
+    return True
+
+
+def run_best_of(uri: str, root: str | None = None) -> str | None:
+    """The ``best/`` of the run ``uri`` belongs to (it has a label map), or None; with
+    ``root`` (the runs store), only a ``best/`` inside it: walking up never leaves the store."""
     for parent in _parents(uri):
         candidate = f"{parent}/best"
+        if not _inside(candidate, root):
+            break
         if candidate.rstrip("/") != uri.rstrip("/") and _exists(candidate, LABEL_MAP_FILE):
             return candidate
     return None
 
 
-def complete_checkpoint(uri: str, workdir: Path) -> str:
+def complete_checkpoint(uri: str, workdir: Path, root: str | None = None) -> str:
     """``uri`` itself when it is a complete checkpoint; else a local copy under ``workdir``
-    with the run's label map, encoding spec and tokenizer added. :class:`CheckpointError`
-    when it is incomplete and no run ``best/`` is found above it."""
+    with the run's label map, encoding spec and tokenizer added (from a ``best/`` inside
+    ``root`` when given). :class:`CheckpointError` when it is incomplete and no run ``best/`` is
+    found above it."""
     if _exists(uri, LABEL_MAP_FILE):
         return uri
     if not is_remote_uri(uri) and not fetch_directory(uri).is_dir():
         raise CheckpointError(f"checkpoint {uri} does not exist; check model_s3_uri")
-    best = run_best_of(uri)
+    best = run_best_of(uri, root)
     if best is None:
         raise CheckpointError(
             f"checkpoint {uri} has no {LABEL_MAP_FILE} and no run best/ was found above it to "
