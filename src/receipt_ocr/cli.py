@@ -1,8 +1,9 @@
 """``receipt-ocr``: argument parsing only; the work is in ``receipt_ocr.worker``,
 ``receipt_ocr.local_image`` and ``receipt_cloud.ocr_submit``.
 
-    receipt-ocr [env flags]                        drain the OCR job queue, then exit
-    receipt-ocr --continuous [env flags]           serve until SIGTERM/SIGINT
+    receipt-ocr [env flags]                        one batch (up to 10 jobs), then exit (seed)
+    receipt-ocr --continuous [env flags]           until the queue is empty, then exit (seed)
+    receipt-ocr --serve [env flags]                keep polling until SIGTERM/SIGINT (ours)
     receipt-ocr --process-local-image IMG --output-dir DIR      JSON + PNG, no store
     receipt-ocr submit IMAGE... [env flags]        upload, records, queue messages
 """
@@ -37,11 +38,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="receipt-ocr",
         description="Label receipt photos: OCR, LayoutLM word labels and fields, records. "
-        "Without a subcommand, drains the OCR job queue (or serves it with --continuous).",
+        "Without a subcommand, labels one batch of queued photos (up to 10) and exits; "
+        "--continuous labels until the queue is empty, --serve until SIGTERM.",
     )
     add_log_level_option(parser)
-    parser.add_argument("--continuous", action="store_true",
-                        help="keep serving the queue until SIGTERM/SIGINT (default: drain, exit)")
+    modes = parser.add_mutually_exclusive_group()
+    modes.add_argument("--continuous", dest="mode", action="store_const", const="drain",
+                       help="process until the queue is empty, then exit (the seed's meaning; "
+                       "default: one batch of up to 10 jobs, then exit)")
+    modes.add_argument("--serve", dest="mode", action="store_const", const="serve",
+                       help="keep polling the queue until SIGTERM/SIGINT (ours, not the seed's)")
+    parser.set_defaults(mode="batch")
     parser.add_argument("--layoutlm-model", metavar="DIR",
                         help="bundle or checkpoint directory to use instead of the active bundle")
     parser.add_argument("--layoutlm-cache-path", metavar="DIR", default=DEFAULT_CACHE_PATH,
@@ -119,7 +126,7 @@ def run_worker_command(args: argparse.Namespace) -> int:
 
     options = OcrWorkerOptions(
         engine=_engine_name(args), ocr_language=args.ocr_language, model_dir=args.layoutlm_model,
-        cache_path=args.layoutlm_cache_path, runtime=args.runtime, continuous=args.continuous,
+        cache_path=args.layoutlm_cache_path, runtime=args.runtime, mode=args.mode,
         visibility_timeout=args.visibility_timeout, max_receives=args.max_receives,
     )
     stats = run_ocr_worker(settings_from_args(args), options)

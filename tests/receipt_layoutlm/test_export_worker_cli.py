@@ -38,7 +38,7 @@ def test_the_seed_command_line_names_the_queues() -> None:
 
 def test_queue_urls_also_come_from_the_long_flags_and_variables() -> None:
     args = build_parser().parse_args(
-        ["export-worker", "--continuous", "--coreml-export-job-queue-url", "local:///q.db#a"]
+        ["export-worker", "--serve", "--coreml-export-job-queue-url", "local:///q.db#a"]
     )
     environ = {"COREML_EXPORT_RESULTS_QUEUE_URL": "local:///q.db#r", "RECEIPTS_HOME": "/tmp/x"}
     settings = settings_from_args(args, environ=environ)
