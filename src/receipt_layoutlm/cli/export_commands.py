@@ -122,6 +122,7 @@ def _registry(args: argparse.Namespace) -> Any:
 def run_export(args: argparse.Namespace) -> int:
     import uuid
 
+    from receipt_cloud.exports.checkpoint_alias import resolve_checkpoint_uri
     from receipt_dynamo.names import validate_export_id, validate_model_name
     from receipt_layoutlm.checkpoint import recorded_job
     from receipt_layoutlm.export import export_bundle
@@ -130,7 +131,7 @@ def run_export(args: argparse.Namespace) -> int:
     get_quantize_mode(args.quantize)  # unknown mode: one clear error before anything else
     thresholds = thresholds_from_args(args)
     validate_model_name(args.model_name)
-    checkpoint = args.checkpoint_dir or args.s3_uri
+    checkpoint = args.checkpoint_dir or resolve_checkpoint_uri(args.s3_uri)
     export_id = validate_export_id(args.export_id or str(uuid.uuid4()))
     # Always the environment (flags, else $RECEIPTS_ENV/$RECEIPTS_HOME, else ./.receipts): its
     # store is the parity source after --parity-data, and its bundles store the default output.
