@@ -42,7 +42,8 @@ class OcrWorkerOptions:
     """Tesseract's language data joined by ``+`` (None: ``eng+msa``; ``eng`` trades recall
     for speed, docs/ocr.md)."""
     model_dir: str | None = None
-    """A bundle or checkpoint directory to use instead of the active bundle."""
+    """A bundle, a checkpoint, or a model cache folder (its current bundle) to use instead of
+    the active bundle."""
     cache_path: str = DEFAULT_CACHE_PATH
     """Where the model cache keeps downloaded bundles."""
     runtime: str | None = None
@@ -70,7 +71,7 @@ def build_services(settings: Any, options: OcrWorkerOptions) -> OcrJobServices:
         models: Any = FixedModel(options.model_dir, runtime=options.runtime)
     else:
         models = ModelCache(
-            BundleRegistry.from_settings(settings), Path(options.cache_path),
+            BundleRegistry.from_settings(settings), Path(options.cache_path).expanduser(),
             runtime=options.runtime,
         )
     models.current()

@@ -78,7 +78,7 @@ def test_bad_bundle_is_never_served(registry, tiny_bundle, tmp_path: Path, caplo
     assert "refusing bundle" in caplog.text and reason in caplog.text
     assert f"still serving {JOB}/export-good" in caplog.text
     assert not list((tmp_path / "cache").glob(".partial-*"))  # nothing half-written stays
-    assert len([p for p in (tmp_path / "cache").iterdir()]) == 1
+    assert len([p for p in (tmp_path / "cache").iterdir() if p.is_dir()]) == 1  # one bundle
 
 
 def test_a_cached_copy_changed_on_disk_is_fetched_again(registry, tiny_bundle,

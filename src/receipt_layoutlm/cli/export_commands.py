@@ -90,11 +90,23 @@ def register(subparsers: Any) -> None:
 
     promote = subparsers.add_parser(
         "promote",
-        help="make a verified bundle the active model",
-        description="Verify every file of the bundle against its manifest and write "
-        "bundles/active.json in the bundles store.",
+        help="make a verified bundle the active model (or roll back to the previous one)",
+        description="Verify every file of the bundle against its manifest, mirror it to the "
+        "seed's coreml/ location and write bundles/active.json in the bundles store, one "
+        "promote at a time (bundles/promote.lock). Every pointer joins bundles/history.json; "
+        "--rollback makes the previous one active again.",
     )
-    promote.add_argument("bundle_uri", metavar="BUNDLE_URI", help="bundle directory or s3://")
+    promote.add_argument(
+        "bundle_uri", metavar="BUNDLE_URI", nargs="?", help="bundle directory or s3://"
+    )
+    promote.add_argument(
+        "--rollback",
+        action="store_true",
+        help="return to the bundle active before the current one (its pointer history)",
+    )
+    promote.add_argument(
+        "--history", action="store_true", help="print the pointer history, oldest first"
+    )
     _add_settings(promote)
     promote.set_defaults(handler=run_promote)
 
@@ -186,11 +198,15 @@ def run_export(args: argparse.Namespace) -> int:
 
 
 def run_promote(args: argparse.Namespace) -> int:
-    from receipt_layoutlm.export.seed_mirror import mirror_to_seed_prefix
-
     registry = _registry(args)
-    record = registry.promote(args.bundle_uri)
-    mirror_to_seed_prefix(registry.store, record["bundle_uri"])  # the seed's fixed location
+    if args.history:
+        for entry in registry.history():
+            print(json.dumps(entry, sort_keys=True))
+        return 0
+    if args.rollback == (args.bundle_uri is not None):
+        print("error: promote takes BUNDLE_URI, or --rollback, or --history", file=sys.stderr)
+        return 2
+    record = registry.rollback() if args.rollback else registry.promote(args.bundle_uri)
     print(json.dumps(record, indent=2, sort_keys=True))
     return 0
 

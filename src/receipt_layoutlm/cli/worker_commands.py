@@ -36,6 +36,7 @@ EXPORT_FLAGS = (
     "parity_receipts",
     Flag("parity_data", kwargs={"metavar": "PATH.jsonl"}),
     "weight_threshold",
+    Flag("rollout", kwargs={"choices": ("never", "on-pass", "if-better")}),
 )
 
 
