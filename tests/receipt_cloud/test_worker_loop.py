@@ -360,3 +360,16 @@ def test_sigterm_in_finish_mode_lets_the_message_finish(make_queue, tmp_path: Pa
     assert proc.returncode == 0, err
     assert '"succeeded": 1' in out
     assert queue.receive(wait_seconds=1) == []
+
+
+def test_batch_handles_up_to_batch_size_then_returns(make_queue) -> None:
+    """The seed's ``receipt-ocr`` without flags: one batch of up to 10, the rest stays queued."""
+    queue = make_queue()
+    for n in range(12):
+        queue.send({"n": n})
+    seen: list[int] = []
+    batch = WorkerConfig(mode="batch", **FAST)
+    stats = run_worker(queue, lambda m: seen.append(m.json()["n"]), batch)
+    assert stats.succeeded == 10 and len(seen) == 10
+    stats = run_worker(queue, lambda m: seen.append(m.json()["n"]), batch)
+    assert stats.succeeded == 2 and sorted(seen) == list(range(12))  # fewer when it runs dry
