@@ -161,3 +161,75 @@ def test_a_lock_left_by_a_dead_promote_is_taken_over(tmp_path: Path) -> None:
         promote_lock(store, wait=0.3),
     ):
         pass
+
+
+def _jobs(tmp_path: Path, **jobs: tuple[float | None, dict[str, str]]):
+    """A local record store holding training Jobs ``name: (best_f1, tags)``."""
+    import uuid
+
+    from receipt_dynamo import Job, JobStatus, open_store
+
+    store = open_store("sqlite", path=tmp_path / "receipts.sqlite3")
+    for name, (f1, tags) in jobs.items():
+        results = {} if f1 is None else {"best_f1": f1}
+        store.add_job(Job(job_id=str(uuid.uuid4()), name=name, status=JobStatus.SUCCEEDED,
+                          tags=tags, results=results))  # fmt: skip
+    return store
+
+
+def _manifest_job(store, uri: str, job: str) -> str:
+    """Re-sign the bundle at ``uri`` as an export of training job ``job``."""
+    prefix = uri.removeprefix(store.uri()).strip("/")
+    local = Path(store.root) / prefix
+    manifest = json.loads((local / "manifest.json").read_text())
+    manifest["training_job"] = {"job_id": job}
+    (local / "manifest.json").unlink()
+    write_manifest(local, {k: v for k, v in manifest.items() if k not in ("files",)})
+    return uri
+
+
+def test_rollout_policies(tmp_path: Path) -> None:
+    from receipt_layoutlm.export.rollout import apply_rollout
+
+    objects = LocalObjectStore(tmp_path / "objects")
+    registry = BundleRegistry(objects)
+    store = _jobs(tmp_path, **{"layoutlm-a": (0.5, {}), "layoutlm-b": (0.4, {}),
+                               "layoutlm-c": (0.4, {"coreml-rollout": "on-pass"}),
+                               "layoutlm-d": (0.9, {"coreml-rollout": "never"}),
+                               "layoutlm-e": (None, {}),
+                               "layoutlm-f": (0.9, {"coreml-rollout": "sometimes"})})  # fmt: skip
+    uri = {name: _manifest_job(objects, _bundle(objects, name, weights=2), f"layoutlm-{name}")
+           for name in "abcdef"}  # fmt: skip
+
+    def roll(name: str, default: str = "if-better") -> str:
+        return apply_rollout(store=store, registry=registry, bundle_uri=uri[name],
+                             job_name=f"layoutlm-{name}", default=default).text()  # fmt: skip
+
+    assert roll("a").startswith("promoted: if-better: no bundle is active yet")
+    assert roll("b") == ("not promoted: dev best_f1 0.4000 of layoutlm-b is worse than 0.5000 "
+                         "of the active bundle's job layoutlm-a")  # fmt: skip
+    assert roll("b", default="never").startswith("not promoted: rollout policy never (--rollout)")
+    assert roll("d").startswith("not promoted: rollout policy never (tag coreml-rollout)")
+    assert roll("e").startswith("not promoted: layoutlm-e has no recorded dev metric")
+    assert "is not one of never, on-pass, if-better" in roll("f")
+    assert registry.active()["export_id"] == "a"
+    assert roll("c").startswith("promoted: on-pass: it passed its parity gate")
+    assert registry.active()["export_id"] == "c"
+    assert roll("a").startswith("promoted: if-better: dev best_f1 0.5000 >= 0.4000")
+
+
+def test_if_better_compares_only_the_same_labels(tmp_path: Path) -> None:
+    from receipt_layoutlm.export.rollout import apply_rollout
+
+    objects = LocalObjectStore(tmp_path / "objects")
+    registry = BundleRegistry(objects)
+    store = _jobs(tmp_path, **{"layoutlm-a": (0.5, {}), "layoutlm-b": (0.9, {})})
+    first = _manifest_job(objects, _bundle(objects, "a", weights=2), "layoutlm-a")
+    second = _bundle(objects, "b", weights=2)
+    labels = Path(objects.root) / "bundles/layoutlm-h/b/label_map.json"
+    labels.write_text(json.dumps({"labels": ["O", "B-TOTAL", "I-TOTAL", "B-DATE", "I-DATE"]}))
+    _manifest_job(objects, second, "layoutlm-b")
+    apply_rollout(store=store, registry=registry, bundle_uri=first, job_name="layoutlm-a")
+    decision = apply_rollout(store=store, registry=registry, bundle_uri=second,
+                             job_name="layoutlm-b")  # fmt: skip
+    assert not decision.promoted and "label set (5 tags) differs" in decision.reason
