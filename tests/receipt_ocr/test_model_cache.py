@@ -125,3 +125,24 @@ def test_cache_folder_defaults_to_the_home_folder(tmp_path: Path) -> None:
     assert cache_path(None, {}) == Path.home() / ".models" / "layoutlm"
     assert cache_path(None, {"LAYOUTLM_CACHE_PATH": str(tmp_path)}) == tmp_path
     assert cache_path("~/x", {"LAYOUTLM_CACHE_PATH": str(tmp_path)}) == Path.home() / "x"
+
+
+def test_process_local_image_caches_in_the_home_folder(tiny_bundle, tmp_path: Path,
+                                                       monkeypatch) -> None:
+    """The active bundle goes to ~/.models/layoutlm, not to ./.models of wherever it runs."""
+    from image_factory import blank
+
+    from receipt_ocr.cli import main
+
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("LAYOUTLM_CACHE_PATH", raising=False)
+    work = tmp_path / "photos"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    (work / "r.jpg").write_bytes(blank())
+    assert main(["--process-local-image", "r.jpg", "--output-dir", "out", "--stub-ocr",
+                 "--bundles-uri", str(tiny_bundle.objects_root),
+                 "--data-dir", str(tmp_path / "data")]) == 0  # fmt: skip
+    assert sorted(p.name for p in work.iterdir()) == ["out", "r.jpg"]
+    cached = tmp_path / "home" / ".models" / "layoutlm"
+    assert (cached / "current.json").is_file() and len(list(cached.glob("?" * 16))) == 1
