@@ -4,7 +4,7 @@
 #
 #   import labelled receipts → train (the auto-export hook queues an export) → evaluate →
 #   export-worker --once (Core ML + ONNX through the parity gate) → promote → receipt-ocr submit
-#   the sample photos → receipt-ocr (drains the queue) → layoutlm-cli report → demo-output/report.html
+#   the sample photos → receipt-ocr --continuous (until the queue is empty) → layoutlm-cli report → demo-output/report.html
 #
 # Data: the SROIE receipts in ../shared/data when present, else synthetic ones (layoutlm-cli
 # synth; a demo aid, not a measure of accuracy). Sizes:
@@ -100,7 +100,7 @@ print(rows[-1]["bundle_s3_uri"])')
 mapfile -t IMAGES < <(find "$PHOTOS" -maxdepth 1 -type f \( -name '*.jpg' -o -name '*.png' \) \
   | sort | head -n "$NPHOTOS")
 "${STEP[@]}" ocr-submit -- "$OCR" submit "${IMAGES[@]}"
-"${STEP[@]}" ocr-worker --ocr-results --total "${#IMAGES[@]}" -- "$OCR"
+"${STEP[@]}" ocr-worker --ocr-results --total "${#IMAGES[@]}" -- "$OCR" --continuous
 
 REPORT="$DEMO_OUT/report.html"
 "${STEP[@]}" report -- "$CLI" report --job "$JOB" --output "$REPORT"

@@ -30,7 +30,19 @@ HEADER = """# Command line reference
      Regenerate with `make docs`; tests/scripts/test_cli_docs.py fails when this page is stale. -->
 
 Every command also takes `--log-level`; the environment flags (`--env`, `--data-dir`, …) are
-described in the README.
+described in the README. Without `--env`, AWS settings (an `https://sqs.` queue URL,
+`DYNAMO_TABLE_NAME`, a bucket variable, an `s3://` store) select env `aws`; local and AWS
+settings together are refused.
+
+Run modes of the two workers, and which are the seed's (the original system's) words:
+
+| flag | `receipt-ocr` | `layoutlm-cli export-worker` |
+|---|---|---|
+| none | one batch of up to 10 jobs, exit (seed) | one message, exit (as `--once`) |
+| `--once` | - | one message, exit (seed) |
+| `--continuous` | until the queue is empty, exit (seed) | until the queue is empty (seed) |
+| `--drain` | - | the same as `--continuous` |
+| `--serve` | poll until SIGTERM/SIGINT (ours) | until SIGTERM/SIGINT or `--idle-exit` (ours) |
 """
 
 

@@ -152,3 +152,15 @@ class MissingSettingError(ReceiptCloudError):
 
 class StackOutputsError(ReceiptCloudError):
     """The stack's outputs could not be read (no pulumi, failed command, bad JSON file)."""
+
+
+class SettingsConflictError(ReceiptCloudError, ValueError):
+    """A command was given settings of the local environment and of AWS at once."""
+
+    def __init__(self, local: Sequence[str], aws: Sequence[str]) -> None:
+        self.local = list(local)
+        self.aws = list(aws)
+        super().__init__(
+            f"conflicting settings: {', '.join(self.local)} (local) and {', '.join(self.aws)} "
+            "(AWS); one command talks to one environment: drop one side, or pass --env"
+        )

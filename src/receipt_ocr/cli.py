@@ -1,8 +1,9 @@
 """``receipt-ocr``: argument parsing only; the work is in ``receipt_ocr.worker``,
 ``receipt_ocr.local_image`` and ``receipt_cloud.ocr_submit``.
 
-    receipt-ocr [env flags]                        drain the OCR job queue, then exit
-    receipt-ocr --continuous [env flags]           serve until SIGTERM/SIGINT
+    receipt-ocr [env flags]                        one batch (up to 10 jobs), then exit (seed)
+    receipt-ocr --continuous [env flags]           until the queue is empty, then exit (seed)
+    receipt-ocr --serve [env flags]                keep polling until SIGTERM/SIGINT (ours)
     receipt-ocr --process-local-image IMG --output-dir DIR      JSON + PNG, no store
     receipt-ocr submit IMAGE... [env flags]        upload, records, queue messages
 """
@@ -18,7 +19,7 @@ from receipt_layoutlm.cli.exit_codes import run_command
 from receipt_layoutlm.cli.log_levels import add_log_level_option, configure_logging
 from receipt_ocr.engines import ENGINE_NAMES
 from receipt_ocr.errors import ReceiptOcrError
-from receipt_ocr.model import DEFAULT_CACHE_PATH, RUNTIME_CHOICES
+from receipt_ocr.model import CACHE_PATH_ENV, DEFAULT_CACHE_PATH, RUNTIME_CHOICES
 
 
 def _settings_flags(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
@@ -37,15 +38,23 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="receipt-ocr",
         description="Label receipt photos: OCR, LayoutLM word labels and fields, records. "
-        "Without a subcommand, drains the OCR job queue (or serves it with --continuous).",
+        "Without a subcommand, labels one batch of queued photos (up to 10) and exits; "
+        "--continuous labels until the queue is empty, --serve until SIGTERM.",
     )
     add_log_level_option(parser)
-    parser.add_argument("--continuous", action="store_true",
-                        help="keep serving the queue until SIGTERM/SIGINT (default: drain, exit)")
+    modes = parser.add_mutually_exclusive_group()
+    modes.add_argument("--continuous", dest="mode", action="store_const", const="drain",
+                       help="process until the queue is empty, then exit (the seed's meaning; "
+                       "default: one batch of up to 10 jobs, then exit)")
+    modes.add_argument("--serve", dest="mode", action="store_const", const="serve",
+                       help="keep polling the queue until SIGTERM/SIGINT (ours, not the seed's)")
+    parser.set_defaults(mode="batch")
     parser.add_argument("--layoutlm-model", metavar="DIR",
-                        help="bundle or checkpoint directory to use instead of the active bundle")
-    parser.add_argument("--layoutlm-cache-path", metavar="DIR", default=DEFAULT_CACHE_PATH,
-                        help=f"model cache for the active bundle (default {DEFAULT_CACHE_PATH})")
+                        help="a bundle, a checkpoint, or a model cache folder (serves the bundle "
+                        "the cache holds as current) instead of the active bundle")
+    parser.add_argument("--layoutlm-cache-path", metavar="DIR", default=None,
+                        help=f"model cache for the active bundle (default ${CACHE_PATH_ENV}, "
+                        f"else {DEFAULT_CACHE_PATH})")
     parser.add_argument("--runtime", choices=RUNTIME_CHOICES, default=None,
                         help="model runtime (default: the fastest available for the model)")
     parser.add_argument("--ocr-engine", choices=ENGINE_NAMES, default=None,
@@ -92,6 +101,7 @@ def run_submit(args: argparse.Namespace) -> int:
 def run_local_image(args: argparse.Namespace) -> int:
     from receipt_ocr.engines import build_engine
     from receipt_ocr.local_image import process_local_image
+    from receipt_ocr.model import cache_path
     from receipt_ocr.model_cache import FixedModel, ModelCache
 
     if not args.output_dir:
@@ -104,7 +114,7 @@ def run_local_image(args: argparse.Namespace) -> int:
         from receipt_layoutlm.export.registry import BundleRegistry
 
         registry = BundleRegistry.from_settings(settings_from_args(args))
-        models = ModelCache(registry, args.layoutlm_cache_path, runtime=args.runtime)
+        models = ModelCache(registry, cache_path(args.layoutlm_cache_path), runtime=args.runtime)
     result = process_local_image(args.process_local_image, args.output_dir, engine=engine,
                                  model=models.current())
     fields = {k: v.value for k, v in result.labelled.prediction.fields.items()}
@@ -115,11 +125,13 @@ def run_local_image(args: argparse.Namespace) -> int:
 
 def run_worker_command(args: argparse.Namespace) -> int:
     from receipt_cloud.settings import settings_from_args
+    from receipt_ocr.model import cache_path
     from receipt_ocr.worker import OcrWorkerOptions, run_ocr_worker
 
     options = OcrWorkerOptions(
         engine=_engine_name(args), ocr_language=args.ocr_language, model_dir=args.layoutlm_model,
-        cache_path=args.layoutlm_cache_path, runtime=args.runtime, continuous=args.continuous,
+        cache_path=str(cache_path(args.layoutlm_cache_path)), runtime=args.runtime,
+        mode=args.mode,
         visibility_timeout=args.visibility_timeout, max_receives=args.max_receives,
     )
     stats = run_ocr_worker(settings_from_args(args), options)

@@ -15,8 +15,19 @@ from receipt_layoutlm.errors import CheckpointError
 
 RUNTIME_CHOICES = ("onnx-int8", "onnx", "torch", "coreml")
 """What ``--runtime`` accepts, fastest first."""
-DEFAULT_CACHE_PATH = ".models/layoutlm"
-"""Where the model cache keeps downloaded bundles unless ``--layoutlm-cache-path`` says."""
+DEFAULT_CACHE_PATH = "~/.models/layoutlm"
+"""Where the model cache keeps downloaded bundles (the seed's location, in the home folder, not
+the current one) unless ``--layoutlm-cache-path`` or ``$LAYOUTLM_CACHE_PATH`` says."""
+CACHE_PATH_ENV = "LAYOUTLM_CACHE_PATH"
+
+
+def cache_path(given: str | None = None, environ: Any = None) -> Path:
+    """The model cache folder: ``given`` (the flag), else ``$LAYOUTLM_CACHE_PATH``, else
+    ``~/.models/layoutlm``; ``~`` expanded."""
+    import os
+
+    environ = os.environ if environ is None else environ
+    return Path(given or environ.get(CACHE_PATH_ENV) or DEFAULT_CACHE_PATH).expanduser()
 
 
 @dataclass(frozen=True)

@@ -10,12 +10,15 @@ why. Cached directories are re-verified before they are loaded, so a copy tamper
 is refused too.
 
 Layout: ``<cache>/<manifest sha256[:16]>/`` per bundle; partial downloads in
-``<cache>/.partial-*`` (removed on failure, and stale ones at start).
+``<cache>/.partial-*`` (removed on failure, and stale ones at start); ``<cache>/current.json``
+names the bundle served last, so ``--layoutlm-model <cache>`` (the seed's
+``--layoutlm-model ~/.models/layoutlm``) serves it without reading the pointer.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import shutil
 import tempfile
@@ -33,6 +36,8 @@ from receipt_ocr.model import LoadedModel, load_model
 logger = logging.getLogger(__name__)
 
 PARTIAL_PREFIX = ".partial-"
+CURRENT_FILE = "current.json"
+"""``{"manifest_sha256", "bundle_uri", "version"}`` of the bundle the cache served last."""
 STALE_PARTIAL_SECONDS = 3600
 RETRY_REFUSED_SECONDS = 60.0
 """A refused bundle is tried again after this long (it may have been half-uploaded)."""
@@ -83,6 +88,7 @@ class ModelCache:
             return self._keep(f"refusing bundle {pointer.get('bundle_uri')}: {exc}")
         previous = self._model
         self._model, self._refused = loaded, None
+        self._mark_current(pointer, sha)
         logger.info(
             "serving model %s (%s, pointer version %s)%s",
             loaded.version,
@@ -91,6 +97,14 @@ class ModelCache:
             f", replacing {previous.version}" if previous else "",
         )
         return loaded
+
+    def _mark_current(self, pointer: dict[str, Any], sha: str) -> None:
+        body = {"manifest_sha256": sha, "bundle_uri": pointer.get("bundle_uri"),
+                "version": pointer.get("version")}
+        fd, tmp = tempfile.mkstemp(prefix=PARTIAL_PREFIX, dir=self.cache_dir)
+        with open(fd, "w", encoding="utf-8") as handle:
+            json.dump(body, handle)
+        Path(tmp).replace(self.cache_dir / CURRENT_FILE)  # readers see the old or the new one
 
     def _keep(self, reason: str | None) -> LoadedModel:
         if self._model is None:
@@ -166,8 +180,33 @@ class ModelCache:
                 continue
 
 
+def model_source(path: str | Path) -> tuple[Path, str | None]:
+    """What ``--layoutlm-model PATH`` loads: ``(directory, manifest sha256 or None)``.
+
+    A bundle or checkpoint directory is itself. A model cache folder serves the bundle its
+    ``current.json`` names (or its only bundle), verified against that manifest first."""
+    root = Path(path).expanduser()
+    current = root / CURRENT_FILE
+    if current.is_file():
+        try:
+            sha = str(json.loads(current.read_text(encoding="utf-8"))["manifest_sha256"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ModelCacheError(f"{current} is not a cache pointer ({exc!r})") from None
+        candidates = [root / sha[:16]]
+    elif (root / MANIFEST_FILE).is_file() or (root / "config.json").is_file():
+        return root, None
+    else:
+        candidates = [d for d in root.glob("?" * 16) if (d / MANIFEST_FILE).is_file()]
+        if len(candidates) != 1:
+            return root, None  # not a cache either: load_model names what is missing
+        sha = verify_bundle(candidates[0]).manifest_sha256
+    ModelCache._verify(candidates[0], sha)
+    return candidates[0], sha
+
+
 class FixedModel:
-    """``--layoutlm-model DIR``: one model, no pointer, no cache (same ``current()`` API)."""
+    """``--layoutlm-model DIR``: one model, no pointer (same ``current()`` API); DIR is a
+    bundle, a checkpoint or a model cache folder (``model_source``)."""
 
     def __init__(self, model_dir: str | Path, *, runtime: str | None = None) -> None:
         self.model_dir = Path(model_dir)
@@ -180,7 +219,8 @@ class FixedModel:
 
     def current(self) -> LoadedModel:
         if self._model is None:
-            self._model = load_model(self.model_dir, runtime=self.runtime)
+            directory, sha = model_source(self.model_dir)
+            self._model = load_model(directory, runtime=self.runtime, manifest_sha256=sha)
             logger.info("serving model %s (%s) from %s", self._model.version,
                         self._model.runtime_name, self.model_dir)
         return self._model

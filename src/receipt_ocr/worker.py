@@ -1,7 +1,8 @@
 """The labelling worker: the shared queue loop (``receipt_cloud.worker``) over OCR job messages.
 
-Without ``continuous`` it drains the queue and returns (what ``make demo`` relies on); with it,
-it serves until SIGTERM/SIGINT. Jobs that can never succeed are marked FAILED and deleted; any
+``mode`` is the seed's: ``batch`` (the default) labels up to 10 jobs and returns, ``drain`` (the
+seed's ``--continuous``) until the queue is empty; ``serve`` (our ``--serve``) polls until
+SIGTERM/SIGINT. Jobs that can never succeed are marked FAILED and deleted; any
 other failure is retried by the loop and, on the last allowed receive, recorded on the OCRJob as
 its failure reason before the queue moves the message to its dead-letter queue.
 """
@@ -15,6 +16,7 @@ from typing import Any
 
 from receipt_cloud.queues import Message
 from receipt_cloud.worker import (
+    SEED_BATCH_SIZE,
     PermanentError,
     WorkerConfig,
     WorkerStats,
@@ -40,19 +42,23 @@ class OcrWorkerOptions:
     """Tesseract's language data joined by ``+`` (None: ``eng+msa``; ``eng`` trades recall
     for speed, docs/ocr.md)."""
     model_dir: str | None = None
-    """A bundle or checkpoint directory to use instead of the active bundle."""
+    """A bundle, a checkpoint, or a model cache folder (its current bundle) to use instead of
+    the active bundle."""
     cache_path: str = DEFAULT_CACHE_PATH
     """Where the model cache keeps downloaded bundles."""
     runtime: str | None = None
     """``onnx-int8``, ``onnx``, ``torch`` or ``coreml``; None: the fastest available."""
-    continuous: bool = False
-    """Serve until stopped instead of draining the queue once."""
+    mode: str = "batch"
+    """``batch`` (up to ``batch_size`` jobs), ``drain`` (until the queue is empty) or ``serve``
+    (until SIGTERM/SIGINT); see ``receipt_cloud.worker.WorkerConfig.mode``."""
+    batch_size: int = SEED_BATCH_SIZE
+    """Jobs one ``batch`` run handles at most (the seed's 10)."""
     visibility_timeout: float = 120.0
     """Seconds a message stays hidden while a worker holds it (the heartbeat renews it)."""
     max_receives: int = 3
     """Receives before a message goes to the dead-letter queue."""
     wait_seconds: float | None = None
-    """Long-poll wait per receive (None: 20 s continuous, 2 s when draining)."""
+    """Long-poll wait per receive (None: 20 s when serving, else 2 s)."""
 
 
 def build_services(settings: Any, options: OcrWorkerOptions) -> OcrJobServices:
@@ -65,7 +71,7 @@ def build_services(settings: Any, options: OcrWorkerOptions) -> OcrJobServices:
         models: Any = FixedModel(options.model_dir, runtime=options.runtime)
     else:
         models = ModelCache(
-            BundleRegistry.from_settings(settings), Path(options.cache_path),
+            BundleRegistry.from_settings(settings), Path(options.cache_path).expanduser(),
             runtime=options.runtime,
         )
     models.current()
@@ -109,9 +115,10 @@ def run_ocr_worker(settings: Any, options: OcrWorkerOptions) -> WorkerStats:
     services = build_services(settings, options)
     wait = options.wait_seconds
     if wait is None:
-        wait = 20.0 if options.continuous else 2.0
+        wait = 20.0 if options.mode == "serve" else 2.0
     config = WorkerConfig(
-        mode="continuous" if options.continuous else "drain",
+        mode=options.mode,
+        batch_size=options.batch_size,
         visibility_timeout=options.visibility_timeout,
         max_receives=options.max_receives,
         wait_seconds=wait,

@@ -127,4 +127,28 @@ CASES = [
     Case(name="auto_export_failed_training_is_skipped", group=G,
          command=auto_export("layoutlm-x", "Failed"), exit_code=0,
          message=r'\{"skipped": "training job layoutlm-x is Failed, not Completed"\}'),
+    Case(name="settings_local_and_aws_mixed", group=G,
+         command=["export-worker", "--once", "--env", "local", "--job-queue-url",
+                  "https://sqs.us-east-1.amazonaws.com/1/jobs"], exit_code=2,
+         message=r"error: conflicting settings: --env local \(local\) and "
+                 r"--coreml-export-job-queue-url \(AWS\); one command talks to one environment.*"),
+    Case(name="settings_local_queue_with_s3_store", group=G,
+         command=["exports", "list", "--runs-uri", "s3://runs-bucket",
+                  "--coreml-export-results-queue-url", "local:///tmp/q.sqlite3#r"], exit_code=2,
+         message=r"error: conflicting settings: --coreml-export-results-queue-url \(local\) "
+                 r"and --runs-uri \(AWS\).*"),
+    Case(name="export_worker_unknown_rollout", group=G,
+         command=["export-worker", "--once", "--rollout", "sometimes"], exit_code=2,
+         message=r".*--rollout: invalid choice: 'sometimes'.*"),
+    Case(name="promote_rollback_without_history", group=G,
+         command=["promote", "--rollback"], exit_code=2,
+         message=r"error: nothing to roll back to: the promote history of \S+ holds 0 "
+                 r"bundle\(s\); promote one with `layoutlm-cli promote BUNDLE_URI`"),
+    Case(name="promote_without_bundle_or_rollback", group=G, command=["promote"],
+         exit_code=2, message=r"error: promote takes BUNDLE_URI, or --rollback, or --history"),
+    Case(name="seed_export_worker_line_without_table", group=G,
+         command=["export-worker", "--once", "--job-queue-url",
+                  "https://sqs.us-east-1.amazonaws.com/1/jobs", "--results-queue-url",
+                  "https://sqs.us-east-1.amazonaws.com/1/results"], exit_code=2,
+         message=r"error: missing settings for env 'aws':"),
 ]

@@ -166,7 +166,7 @@ def test_unexpected_errors_go_to_the_dead_letter_queue_after_max_receives(make_q
             raise KeyError("field")
         handled.append(body)
 
-    config = WorkerConfig(mode="continuous", idle_exit=2.5, max_receives=2, **FAST)
+    config = WorkerConfig(mode="serve", idle_exit=2.5, max_receives=2, **FAST)
     stats = run_worker(queue, handle, config)
     assert handled == [{"ok": True}]  # the poison message did not block the next one
     assert stats.released == 2 and stats.succeeded == 1
@@ -185,7 +185,7 @@ def test_the_loop_dead_letters_a_message_received_more_than_max_receives(make_qu
         calls.append(message.receive_count)
         raise RuntimeError("boom")
 
-    config = WorkerConfig(mode="continuous", idle_exit=2.0, max_receives=1, **FAST)
+    config = WorkerConfig(mode="serve", idle_exit=2.0, max_receives=1, **FAST)
     stats = run_worker(queue, handle, config)
     assert calls == [1]
     assert stats.dead_lettered == 1
@@ -199,7 +199,7 @@ def test_stop_event_ends_a_continuous_worker(make_queue) -> None:
     timer = threading.Timer(0.5, stop.set)
     timer.start()
     started = time.monotonic()
-    stats = run_worker(queue, lambda m: None, WorkerConfig(mode="continuous", **FAST), stop=stop)
+    stats = run_worker(queue, lambda m: None, WorkerConfig(mode="serve", **FAST), stop=stop)
     timer.join()
     assert stats.received == 0 and time.monotonic() - started < 5
 
@@ -224,7 +224,7 @@ def test_continuous_mode_survives_a_queue_outage(tmp_path: Path) -> None:
     queue.send("after the outage")
     seen: list[str] = []
     config = WorkerConfig(
-        mode="continuous",
+        mode="serve",
         idle_exit=3.0,
         retry_initial_delay=0.05,
         retry_max_delay=0.2,
@@ -360,3 +360,16 @@ def test_sigterm_in_finish_mode_lets_the_message_finish(make_queue, tmp_path: Pa
     assert proc.returncode == 0, err
     assert '"succeeded": 1' in out
     assert queue.receive(wait_seconds=1) == []
+
+
+def test_batch_handles_up_to_batch_size_then_returns(make_queue) -> None:
+    """The seed's ``receipt-ocr`` without flags: one batch of up to 10, the rest stays queued."""
+    queue = make_queue()
+    for n in range(12):
+        queue.send({"n": n})
+    seen: list[int] = []
+    batch = WorkerConfig(mode="batch", **FAST)
+    stats = run_worker(queue, lambda m: seen.append(m.json()["n"]), batch)
+    assert stats.succeeded == 10 and len(seen) == 10
+    stats = run_worker(queue, lambda m: seen.append(m.json()["n"]), batch)
+    assert stats.succeeded == 2 and sorted(seen) == list(range(12))  # fewer when it runs dry

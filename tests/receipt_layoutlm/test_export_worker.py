@@ -259,7 +259,7 @@ def test_poison_messages_fail_with_a_reason_or_dead_letter(
     jobs.send(good)
     thresholds = ParityThresholds(float16=TINY_FLOAT16_AGREEMENT, int4=1.0)
     options = _options(parity_jsonl, weight_threshold=256, thresholds=thresholds)
-    worker = _worker(mode="continuous", idle_exit=4, max_receives=2)
+    worker = _worker(mode="serve", idle_exit=4, max_receives=2)
     stats = run_export_worker(env, worker, options)
     assert stats.succeeded == 1 and stats.failed == 4, stats
     store = env.open_store()
@@ -338,7 +338,7 @@ def test_kill_9_mid_export_then_a_second_worker_finishes(env, parity_jsonl: Path
         proc.communicate()
     assert env.open_store().get_export_job(message["export_id"]).status == ExportStatus.RUNNING
     # The message reappears after its visibility timeout; a fresh worker takes it over.
-    worker = _worker(mode="continuous", idle_exit=20, visibility_timeout=6, max_receives=3)
+    worker = _worker(mode="serve", idle_exit=20, visibility_timeout=6, max_receives=3)
     stats = run_export_worker(env, worker, _options(parity_jsonl))
     assert stats.succeeded == 1, stats
     [export] = list_exports(env.open_store(), job=JOB)
@@ -372,7 +372,7 @@ def test_two_worker_processes_share_the_queue(env, parity_jsonl: Path) -> None:
     ids = [start_export_for_job(job_name=JOB, settings=env)["export_id"] for _ in range(count)]
     procs = [
         _cli_worker(
-            env, parity_jsonl, "--continuous", "--idle-exit", "6", "--visibility-timeout", "60"
+            env, parity_jsonl, "--serve", "--idle-exit", "6", "--visibility-timeout", "60"
         )
         for _ in range(2)
     ]

@@ -13,7 +13,7 @@ from receipt_cloud.exports import ExportRequest, claim_export, create_pending_ex
 from receipt_cloud.objects import LocalObjectStore
 from receipt_cloud.settings import resolve_settings, settings_from_args
 from receipt_layoutlm.cli import build_parser, main
-from receipt_layoutlm.export.seed_mirror import mirror_to_seed_prefix
+from receipt_layoutlm.export.seed_mirror import mirror_bundle_dir
 
 
 @pytest.fixture
@@ -38,7 +38,7 @@ def test_the_seed_command_line_names_the_queues() -> None:
 
 def test_queue_urls_also_come_from_the_long_flags_and_variables() -> None:
     args = build_parser().parse_args(
-        ["export-worker", "--continuous", "--coreml-export-job-queue-url", "local:///q.db#a"]
+        ["export-worker", "--serve", "--coreml-export-job-queue-url", "local:///q.db#a"]
     )
     environ = {"COREML_EXPORT_RESULTS_QUEUE_URL": "local:///q.db#r", "RECEIPTS_HOME": "/tmp/x"}
     settings = settings_from_args(args, environ=environ)
@@ -150,16 +150,17 @@ def test_seed_mirror_replaces_coreml_with_manifest_last(tmp_path: Path) -> None:
         "LayoutLM.mlpackage/Manifest.json": "2", "vocab.txt": "b", "label_map.json": "{}",
         "manifest.json": "m2",
     })  # fmt: skip
-    mirror_to_seed_prefix(store, str(first))
+    store.put_bytes("coreml/layoutlm-a/vocab.txt", b"a seed-style export under coreml/<job>/")
+    mirror_bundle_dir(store, first)
     assert store.log[-1] == "put coreml/manifest.json"
     store.log.clear()
-    mirror_to_seed_prefix(store, second.as_uri())
+    mirror_bundle_dir(store, second)
     assert store.log[0] == "delete coreml/manifest.json"  # in flux from the first change
     assert "delete coreml/model.onnx" in store.log  # not in the new bundle
     assert store.log[-1] == "put coreml/manifest.json"
     assert sorted(store.list("coreml/")) == [
         "coreml/LayoutLM.mlpackage/Manifest.json", "coreml/label_map.json",
-        "coreml/manifest.json", "coreml/vocab.txt",
+        "coreml/layoutlm-a/vocab.txt", "coreml/manifest.json", "coreml/vocab.txt",
     ]  # fmt: skip
     assert store.get_bytes("coreml/vocab.txt") == b"b"
 

@@ -62,7 +62,7 @@ def test_each_bad_input_fails_its_job_and_the_worker_continues(tiny_bundle, tmp_
         queue.send(body)
 
     stats = run_ocr_worker(settings, OcrWorkerOptions(
-        engine="tesseract", model_dir=str(tiny_bundle.bundle_dir), max_receives=2))
+        engine="tesseract", model_dir=str(tiny_bundle.bundle_dir), max_receives=2, mode="drain"))
     failing = sum(1 for c in CASES if c[2] == "FAILED") + len(BAD_MESSAGES)
     assert (stats.succeeded, stats.failed, stats.released) == (len(CASES) - failing + len(
         BAD_MESSAGES), failing, 0)

@@ -11,6 +11,7 @@ import pytest
 from ocr_support import copy_bundle
 
 from receipt_cloud.objects import open_object_store
+from receipt_layoutlm.errors import CheckpointError
 from receipt_layoutlm.export import BundleRegistry
 from receipt_ocr.errors import ModelCacheError
 from receipt_ocr.model_cache import ModelCache
@@ -78,7 +79,7 @@ def test_bad_bundle_is_never_served(registry, tiny_bundle, tmp_path: Path, caplo
     assert "refusing bundle" in caplog.text and reason in caplog.text
     assert f"still serving {JOB}/export-good" in caplog.text
     assert not list((tmp_path / "cache").glob(".partial-*"))  # nothing half-written stays
-    assert len([p for p in (tmp_path / "cache").iterdir()]) == 1
+    assert len([p for p in (tmp_path / "cache").iterdir() if p.is_dir()]) == 1  # one bundle
 
 
 def test_a_cached_copy_changed_on_disk_is_fetched_again(registry, tiny_bundle,
@@ -99,3 +100,49 @@ def test_a_bad_first_bundle_leaves_nothing_to_serve(registry, tiny_bundle,
     (bad / "label_map.json").unlink()
     with pytest.raises(ModelCacheError, match=r"label_map\.json is missing"):
         ModelCache(registry, tmp_path / "cache").current()
+
+
+def test_layoutlm_model_names_a_cache_folder(registry, tiny_bundle, tmp_path: Path) -> None:
+    """The seed's ``--layoutlm-model ~/.models/layoutlm``: the cache's current bundle serves,
+    verified, without reading any pointer; a tampered copy is refused."""
+    from receipt_ocr.model_cache import FixedModel
+
+    _publish(registry, tiny_bundle, "export-a")
+    _publish(registry, tiny_bundle, "export-b")
+    cache = ModelCache(registry, tmp_path / "cache")
+    served = cache.current()
+    fixed = FixedModel(tmp_path / "cache").current()
+    assert fixed.version == served.version == f"{JOB}/export-b"
+    assert fixed.manifest_sha256 == served.manifest_sha256 and fixed.path == served.path
+    (served.path / "vocab.txt").write_text("tampered\n")
+    with pytest.raises(CheckpointError, match=r"vocab\.txt"):
+        FixedModel(tmp_path / "cache").current()
+
+
+def test_cache_folder_defaults_to_the_home_folder(tmp_path: Path) -> None:
+    from receipt_ocr.model import cache_path
+
+    assert cache_path(None, {}) == Path.home() / ".models" / "layoutlm"
+    assert cache_path(None, {"LAYOUTLM_CACHE_PATH": str(tmp_path)}) == tmp_path
+    assert cache_path("~/x", {"LAYOUTLM_CACHE_PATH": str(tmp_path)}) == Path.home() / "x"
+
+
+def test_process_local_image_caches_in_the_home_folder(tiny_bundle, tmp_path: Path,
+                                                       monkeypatch) -> None:
+    """The active bundle goes to ~/.models/layoutlm, not to ./.models of wherever it runs."""
+    from image_factory import blank
+
+    from receipt_ocr.cli import main
+
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("LAYOUTLM_CACHE_PATH", raising=False)
+    work = tmp_path / "photos"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    (work / "r.jpg").write_bytes(blank())
+    assert main(["--process-local-image", "r.jpg", "--output-dir", "out", "--stub-ocr",
+                 "--bundles-uri", str(tiny_bundle.objects_root),
+                 "--data-dir", str(tmp_path / "data")]) == 0  # fmt: skip
+    assert sorted(p.name for p in work.iterdir()) == ["out", "r.jpg"]
+    cached = tmp_path / "home" / ".models" / "layoutlm"
+    assert (cached / "current.json").is_file() and len(list(cached.glob("?" * 16))) == 1

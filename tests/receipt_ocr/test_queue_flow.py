@@ -32,7 +32,7 @@ def _worker(args: list[str], extra_env: dict[str, str] | None = None) -> subproc
     path = f"{REPO / 'src'}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"
     env = {**os.environ, "PYTHONPATH": path, "OMP_NUM_THREADS": "1", **(extra_env or {})}
     return subprocess.Popen(
-        [sys.executable, "-m", "receipt_ocr.cli", "--stub-ocr", *args],
+        [sys.executable, "-m", "receipt_ocr.cli", "--stub-ocr", "--continuous", *args],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
 

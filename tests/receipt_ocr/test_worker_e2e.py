@@ -38,7 +38,8 @@ def test_submit_worker_records_results(sample_images: Path, tiny_bundle, tmp_pat
     assert len(submitted) == 3 and all(s["created"] for s in submitted)
 
     cache = tmp_path / "cache"
-    assert main([*env, "--layoutlm-cache-path", str(cache)]) == 0  # drains, then exits
+    # The seed's --continuous: until the queue is empty, then exit.
+    assert main([*env, "--continuous", "--layoutlm-cache-path", str(cache)]) == 0
     stats = _lines(capsys.readouterr().out)[-1]
     assert stats["succeeded"] == 3 and stats["failed"] == 0
 

@@ -41,4 +41,5 @@ def export_summary(export: Any) -> dict[str, Any]:
         "created_at": export.created_at,
         "updated_at": export.updated_at,
         "error_message": export.error_message,
+        "rollout": export.rollout,
     }

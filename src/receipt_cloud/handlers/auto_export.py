@@ -21,6 +21,7 @@ from receipt_cloud.exports import (
     create_pending_export,
     record_failure,
 )
+from receipt_cloud.exports.checkpoint_alias import resolve_checkpoint_uri
 from receipt_cloud.handlers._lambda_env import settings_from_environment
 from receipt_cloud.settings import Settings
 from receipt_dynamo.names import is_name, shown
@@ -75,7 +76,7 @@ def start_export_for_job(
     request = ExportRequest(
         export_id=export_id,
         job_id=job.name,
-        model_s3_uri=str(checkpoint),
+        model_s3_uri=resolve_checkpoint_uri(str(checkpoint)),
         quantize=_quantize_for(job.tags or {}, quantize),
         output_s3_prefix=bundle_output_prefix(settings.bundles_uri, job.name, export_id),
     )

@@ -37,6 +37,11 @@ class ObjectStore(abc.ABC):
     def put_bytes(self, key: str, data: bytes, *, content_type: str | None = None) -> None:
         """Write ``data`` at ``key``, replacing any existing object."""
 
+    def create_if_absent(self, key: str, data: bytes) -> bool:
+        """Write ``data`` at ``key`` only when no object is there, atomically (one writer of many
+        wins: a lock); True when this call created it."""
+        raise NotImplementedError(f"{type(self).__name__} cannot create objects exclusively")
+
     @abc.abstractmethod
     def get_bytes(self, key: str) -> bytes:
         """Read the whole object at ``key``."""

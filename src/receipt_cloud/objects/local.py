@@ -151,6 +151,24 @@ class LocalObjectStore(ObjectStore):
 
         self._atomic_write(key, write)
 
+    def create_if_absent(self, key: str, data: bytes) -> bool:
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=_TMP_PREFIX, dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            # link() refuses an existing target: the complete file appears, or nothing does.
+            os.link(tmp, path)
+        except FileExistsError:
+            return False
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+        return True
+
     def copy(self, src_key: str, dst_key: str) -> None:
         src = self._path(src_key)
         self._path(dst_key)  # refuse an unsafe destination before looking at the source

@@ -99,6 +99,18 @@ class S3ObjectStore(ObjectStore):
         except ClientError as err:
             raise self._translate(err, key) from None
 
+    def create_if_absent(self, key: str, data: bytes) -> bool:
+        try:
+            # S3 conditional write: 412 when the key exists, 409 when a racing write won.
+            self.client.put_object(
+                Bucket=self.bucket, Key=self._key(key), Body=data, IfNoneMatch="*"
+            )
+        except ClientError as err:
+            if _error_code(err) in ("PreconditionFailed", "412", "ConditionalRequestConflict"):
+                return False
+            raise self._translate(err, key) from None
+        return True
+
     def get_bytes(self, key: str) -> bytes:
         try:
             response = self.client.get_object(Bucket=self.bucket, Key=self._key(key))

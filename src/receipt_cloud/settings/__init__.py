@@ -11,13 +11,15 @@ Stack outputs read (infra exports exactly these): ``STACK_OUTPUT_NAMES``.
 
 from __future__ import annotations
 
-from receipt_cloud.errors import MissingSettingError, StackOutputsError
+from receipt_cloud.errors import MissingSettingError, SettingsConflictError, StackOutputsError
 from receipt_cloud.settings._cli import add_settings_arguments, settings_from_args
 from receipt_cloud.settings._fields import FIELD_SOURCES, STACK_OUTPUT_NAMES, FieldSource
 from receipt_cloud.settings._model import QUEUE_FIELDS, Settings
 from receipt_cloud.settings._resolve import LOCAL_QUEUE_NAMES, resolve_settings
+from receipt_cloud.settings._select import AWS_ENV, choose_env
 
 __all__ = [
+    "AWS_ENV",
     "FIELD_SOURCES",
     "LOCAL_QUEUE_NAMES",
     "QUEUE_FIELDS",
@@ -25,8 +27,10 @@ __all__ = [
     "FieldSource",
     "MissingSettingError",
     "Settings",
+    "SettingsConflictError",
     "StackOutputsError",
     "add_settings_arguments",
+    "choose_env",
     "resolve_settings",
     "settings_from_args",
 ]

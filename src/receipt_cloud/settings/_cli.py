@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from receipt_cloud.settings._fields import FIELD_SOURCES
 from receipt_cloud.settings._model import Settings
 from receipt_cloud.settings._resolve import resolve_settings
+from receipt_cloud.settings._select import choose_env
 
 
 def add_settings_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
@@ -19,7 +20,9 @@ def add_settings_arguments(parser: argparse.ArgumentParser) -> argparse.Argument
     group.add_argument(
         "--env",
         default=None,
-        help="'local' (default, or $RECEIPTS_ENV) for the embedded setup, or a Pulumi stack name",
+        help="'local' for the embedded setup (the default unless AWS settings are given), "
+        "'aws' for values from variables and flags only, or a Pulumi stack name "
+        "(also $RECEIPTS_ENV)",
     )
     group.add_argument(
         "--data-dir",
@@ -44,9 +47,17 @@ def add_settings_arguments(parser: argparse.ArgumentParser) -> argparse.Argument
 def settings_from_args(
     args: argparse.Namespace, *, environ: Mapping[str, str] = os.environ
 ) -> Settings:
-    """``resolve_settings`` from flags added by ``add_settings_arguments``."""
-    env = getattr(args, "env", None) or environ.get("RECEIPTS_ENV") or "local"
+    """``resolve_settings`` from flags added by ``add_settings_arguments``; the environment is
+    ``--env``, else ``$RECEIPTS_ENV``, else chosen by the settings given (``choose_env``: AWS
+    settings select ``aws``, a mix of local and AWS ones is refused)."""
     overrides = {s.field: getattr(args, s.field, None) for s in FIELD_SOURCES}
+    flag_env = getattr(args, "env", None)
+    env = choose_env(
+        flag_env or environ.get("RECEIPTS_ENV"),
+        overrides,
+        environ,
+        explicit_from="--env" if flag_env else "RECEIPTS_ENV=",
+    )
     return resolve_settings(
         env,
         data_dir=getattr(args, "data_dir", None),

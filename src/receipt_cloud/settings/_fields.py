@@ -127,3 +127,14 @@ FIELD_SOURCES: tuple[FieldSource, ...] = (
 
 STACK_OUTPUT_NAMES: tuple[str, ...] = tuple(s.output for s in FIELD_SOURCES if s.output)
 """The stack outputs ``--env <stack>`` reads; infra exports exactly these."""
+
+
+def missing_line(source: FieldSource) -> str:
+    """How to give ``source`` a value, for the missing-settings error."""
+    ways = [f"pass {source.flag}"]
+    if source.env_var:
+        ways.append(f"set {source.env_var}")
+    line = f"{source.label}: {' or '.join(ways)}"
+    if source.output:
+        line += f" (stack output {source.output})"
+    return line

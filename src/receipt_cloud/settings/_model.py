@@ -6,7 +6,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from receipt_cloud.errors import UnknownObjectsKindError, UnknownQueueNameError
+from receipt_cloud.errors import (
+    MissingSettingError,
+    UnknownObjectsKindError,
+    UnknownQueueNameError,
+)
 
 if TYPE_CHECKING:
     from receipt_cloud.objects import ObjectStore
@@ -32,7 +36,8 @@ class Settings:
     """Everything a CLI, worker or Lambda needs to reach one environment's resources."""
 
     env: str
-    """``local`` (embedded: SQLite, a directory, SQLite queues) or a Pulumi stack name."""
+    """``local`` (embedded: SQLite, a directory, SQLite queues), ``aws`` (values from variables
+    and flags only; unset ones are empty and refused when used) or a Pulumi stack name."""
     data_dir: Path
     """Local data directory (``--data-dir``, else ``$RECEIPTS_HOME``, else ``./.receipts``)."""
     region: str | None
@@ -72,8 +77,23 @@ class Settings:
         values["data_dir"] = str(self.data_dir)
         return values
 
+    def require(self, *fields: str) -> Settings:
+        """Self, when every field in ``fields`` has a value; else :class:`MissingSettingError`
+        naming each missing one's flag and variable (env ``aws`` leaves unused ones empty)."""
+        from receipt_cloud.settings._fields import FIELD_SOURCES, missing_line
+
+        missing = [
+            missing_line(s)
+            for s in FIELD_SOURCES
+            if s.field in fields and not getattr(self, s.field)
+        ]
+        if missing:
+            raise MissingSettingError(self.env, missing)
+        return self
+
     def open_store(self) -> ReceiptStore:
         """The record store (``receipt_dynamo``) these settings name."""
+        self.require("table_name")
         # Imported here so receipt_cloud loads (and its tests run) without receipt_dynamo.
         from receipt_dynamo import open_store
 
@@ -89,10 +109,9 @@ class Settings:
 
     def objects_uri(self, kind: str = "runs") -> str:
         """The root URI of object store ``kind`` (``raw``, ``runs`` or ``bundles``)."""
-        try:
-            return str(getattr(self, OBJECTS_FIELDS[kind]))
-        except KeyError:
-            raise UnknownObjectsKindError(kind, OBJECTS_FIELDS) from None
+        if kind not in OBJECTS_FIELDS:
+            raise UnknownObjectsKindError(kind, OBJECTS_FIELDS)
+        return str(getattr(self.require(OBJECTS_FIELDS[kind]), OBJECTS_FIELDS[kind]))
 
     def open_objects(self, kind: str = "runs") -> ObjectStore:
         """Object store ``kind``: ``raw`` (images), ``runs`` (training runs) or ``bundles``."""
@@ -105,10 +124,9 @@ class Settings:
     def queue_url(self, name: str) -> str:
         """URL of queue ``name`` (coreml_export_jobs, coreml_export_results, ocr_jobs,
         ocr_results)."""
-        try:
-            return str(getattr(self, QUEUE_FIELDS[name]))
-        except KeyError:
-            raise UnknownQueueNameError(name, QUEUE_FIELDS) from None
+        if name not in QUEUE_FIELDS:
+            raise UnknownQueueNameError(name, QUEUE_FIELDS)
+        return str(getattr(self.require(QUEUE_FIELDS[name]), QUEUE_FIELDS[name]))
 
     def open_queue(self, name: str) -> Queue:
         """Queue ``name``: coreml_export_jobs, coreml_export_results, ocr_jobs or ocr_results."""

@@ -13,8 +13,9 @@ from typing import Any
 
 from receipt_cloud.errors import MissingSettingError, StackOutputsError
 from receipt_cloud.queues.local import local_queue_url
-from receipt_cloud.settings._fields import FIELD_SOURCES, FieldSource
+from receipt_cloud.settings._fields import FIELD_SOURCES, FieldSource, missing_line
 from receipt_cloud.settings._model import Settings
+from receipt_cloud.settings._select import AWS_ENV
 
 LOCAL_ENV = "local"
 DEFAULT_DATA_DIR = ".receipts"
@@ -119,16 +120,6 @@ def _env_value(source: FieldSource, environ: Mapping[str, str]) -> str | None:
     return source.convert(value) if value else None
 
 
-def _missing_line(source: FieldSource) -> str:
-    ways = [f"pass {source.flag}"]
-    if source.env_var:
-        ways.append(f"set {source.env_var}")
-    line = f"{source.label}: {' or '.join(ways)}"
-    if source.output:
-        line += f" (stack output {source.output})"
-    return line
-
-
 def resolve_settings(
     env: str = LOCAL_ENV,
     *,
@@ -140,7 +131,9 @@ def resolve_settings(
     """Settings for ``env``; later sources win: defaults/outputs < environment < ``overrides``.
 
     ``local``: everything under the data dir (``receipts.sqlite3``, ``objects/``,
-    ``queues.sqlite3``). Any other name is a Pulumi stack: its outputs come from
+    ``queues.sqlite3``). ``aws``: variables and flags only (plus ``stack_outputs_file`` when
+    given), never Pulumi; a value nobody gave is refused when a command uses it
+    (``Settings.require``). Any other name is a Pulumi stack: its outputs come from
     ``stack_outputs_file`` / ``$RECEIPTS_STACK_OUTPUTS``, else from ``pulumi stack output`` (not
     run when variables and overrides already give every required value, e.g. in a Lambda).
     ``overrides`` keys are ``Settings`` field names; None values are ignored. In ``local``,
@@ -171,7 +164,7 @@ def resolve_settings(
         outputs: dict[str, Any] = {}
         if outputs_file:
             outputs = read_outputs_file(outputs_file)
-        elif needs_outputs:
+        elif needs_outputs and env != AWS_ENV:
             outputs = run_pulumi_outputs(env, environ)
         for source in FIELD_SOURCES:
             value = outputs.get(source.output) if source.output else None
@@ -190,7 +183,15 @@ def resolve_settings(
     required = [s for s in FIELD_SOURCES if s.required]
     if env == LOCAL_ENV:
         required = [s for s in required if s.field != "region"]  # nothing local talks to AWS
-    missing = [_missing_line(s) for s in required if not values.get(s.field)]
+    if env == AWS_ENV:
+        # Only what a command uses must be given (the seed's export-worker line names the table
+        # and two queues): Settings.require / open_* name a missing one when it is used.
+        for source in required:
+            if source.field != "region" and not values.get(source.field):
+                values[source.field] = ""
+        required = []
+    missing = [missing_line(s) for s in required if not values.get(s.field)]
     if missing:
         raise MissingSettingError(env, missing)
     return Settings(env=env, data_dir=base_dir, **values)
+

@@ -7,7 +7,7 @@
         do_the_work(job)                   # network blip: raise TransientError (or let botocore's
                                            # connection/5xx/throttling errors propagate)
 
-    stats = run_worker(queue, handle, WorkerConfig(mode="continuous", visibility_timeout=300))
+    stats = run_worker(queue, handle, WorkerConfig(mode="serve", visibility_timeout=300))
 
 Per message the loop:
 
@@ -26,9 +26,12 @@ Per message the loop:
   set by ``apply_queue_limits``) moves it to the dead-letter queue. A message received more
   often than ``max_receives`` (a queue whose redrive allows more) is moved there by the loop.
 
-Modes: ``once`` handles at most one message; ``drain`` handles messages until a receive comes
-back empty; ``continuous`` runs until stopped or ``idle_exit`` seconds pass without a message,
-and survives queue outages (transient receive errors) with capped backoff.
+Modes: ``once`` handles at most one message; ``batch`` up to ``batch_size`` (10) messages, fewer
+when a receive comes back empty; ``drain`` handles messages until a receive comes back empty;
+``serve`` runs until stopped or ``idle_exit`` seconds pass without a message, and survives queue
+outages (transient receive errors) with capped backoff. The CLIs map the seed's words onto them:
+no flag = ``batch`` (``receipt-ocr``) or ``once`` (``export-worker``), ``--continuous`` =
+``drain``, ``--serve`` = ``serve``.
 
 Stopping: SIGTERM/SIGINT (main thread only) or setting the ``stop`` event. With
 ``stop_mode="release"`` (default) a signal interrupts the handler with ``WorkerStopped`` (a
@@ -46,7 +49,7 @@ its visibility timeout, and a lost heartbeat can let a second worker take a mess
 
 from __future__ import annotations
 
-from receipt_cloud.worker._config import WORKER_MODES, WorkerConfig, WorkerMode
+from receipt_cloud.worker._config import SEED_BATCH_SIZE, WORKER_MODES, WorkerConfig, WorkerMode
 from receipt_cloud.worker.errors import (
     DeferMessage,
     PermanentError,
@@ -59,6 +62,7 @@ from receipt_cloud.worker.limits import apply_queue_limits
 from receipt_cloud.worker.loop import Handler, WorkerStats, run_worker
 
 __all__ = [
+    "SEED_BATCH_SIZE",
     "WORKER_MODES",
     "DeferMessage",
     "Handler",

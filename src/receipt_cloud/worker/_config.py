@@ -7,8 +7,10 @@ from typing import Literal
 
 from receipt_cloud.queues._base import MAX_VISIBILITY_TIMEOUT
 
-WorkerMode = Literal["once", "drain", "continuous"]
-WORKER_MODES: tuple[str, ...] = ("once", "drain", "continuous")
+WorkerMode = Literal["once", "batch", "drain", "serve"]
+WORKER_MODES: tuple[str, ...] = ("once", "batch", "drain", "serve")
+SEED_BATCH_SIZE = 10
+"""Messages in one batch: the seed's ``receipt-ocr`` (no flag) processes up to 10 images."""
 StopMode = Literal["release", "finish"]
 STOP_MODES: tuple[str, ...] = ("release", "finish")
 
@@ -18,9 +20,13 @@ class WorkerConfig:
     """Settings of one ``run_worker`` loop; every field has a safe default."""
 
     mode: WorkerMode = "once"
-    """``once``: handle at most one message, then return. ``drain``: handle messages until a
-    receive comes back empty. ``continuous``: keep receiving until stopped (signal, ``stop``
-    event or ``idle_exit``)."""
+    """``once``: handle at most one message, then return. ``batch``: up to ``batch_size``
+    messages, returning early when a receive comes back empty (the seed's ``receipt-ocr``
+    without flags). ``drain``: handle messages until a receive comes back empty (the seed's
+    ``--continuous``). ``serve``: keep receiving until stopped (signal, ``stop`` event or
+    ``idle_exit``; our ``--serve``)."""
+    batch_size: int = SEED_BATCH_SIZE
+    """``batch`` only: the most messages handled before returning."""
     visibility_timeout: float = 300.0
     """Seconds a received message stays hidden from other workers; the heartbeat renews it."""
     heartbeat_interval: float | None = None
@@ -34,7 +40,7 @@ class WorkerConfig:
     wait_seconds: float = 20.0
     """Long-poll wait of one receive (SQS caps one poll at 20 s; longer waits poll again)."""
     idle_exit: float | None = None
-    """``continuous`` only: return after this many seconds without a message; None: never."""
+    """``serve`` only: return after this many seconds without a message; None: never."""
     retry_attempts: int = 3
     """Attempts of the handler for one receive when it fails transiently (1: no retry); after
     the last one the message is released for a later redelivery."""
@@ -55,6 +61,8 @@ class WorkerConfig:
             raise ValueError(
                 f"worker mode must be one of {', '.join(WORKER_MODES)}, got {self.mode!r}"
             )
+        if self.batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {self.batch_size}")
         if self.stop_mode not in STOP_MODES:
             raise ValueError(
                 f"stop_mode must be one of {', '.join(STOP_MODES)}, got {self.stop_mode!r}"

@@ -96,7 +96,7 @@ def _serve(
     idle_since = time.monotonic()
     while not stop.is_set():
         wait = config.wait_seconds
-        if config.mode == "continuous" and config.idle_exit is not None:
+        if config.mode == "serve" and config.idle_exit is not None:
             idle_for = time.monotonic() - idle_since
             if idle_for >= config.idle_exit:
                 logger.info("no message for %.0f s: idle exit", idle_for)
@@ -104,13 +104,14 @@ def _serve(
             wait = min(wait, config.idle_exit - idle_for)
         messages = _receive(queue, config, stop, state, stats, wait)
         if not messages:
-            if config.mode in ("once", "drain") and not stop.is_set():
+            if config.mode != "serve" and not stop.is_set():
                 return
             continue
         stats.received += 1
         process_message(queue, messages[0], handle, config, stop, state, stats)
         idle_since = time.monotonic()
-        if config.mode == "once":
+        batch_done = config.mode == "batch" and stats.received >= config.batch_size
+        if config.mode == "once" or batch_done:
             return
 
 
@@ -122,7 +123,7 @@ def _receive(
     stats: WorkerStats,
     wait: float,
 ) -> list[Message]:
-    """One receive; queue outages are retried (forever in ``continuous`` mode) with backoff."""
+    """One receive; queue outages are retried (forever in ``serve`` mode) with backoff."""
 
     def attempt() -> list[Message]:
         state.phase = "receiving"
@@ -137,7 +138,7 @@ def _receive(
             state.phase = "idle"
 
     policy = retrying(
-        config, stop, f"receive from {queue.url}", forever=config.mode == "continuous"
+        config, stop, f"receive from {queue.url}", forever=config.mode == "serve"
     )
     try:
         return policy(attempt)

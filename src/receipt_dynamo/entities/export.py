@@ -52,6 +52,9 @@ class CoreMLExportJob(Entity):
     """Result: wall time of the export."""
     error_message: str | None = None
     """Why it FAILED."""
+    rollout: str | None = None
+    """Result: whether the export path promoted the bundle and why (``promoted: …`` or
+    ``not promoted: …``, the rollout policy's decision); None before it was decided."""
 
     def __post_init__(self) -> None:
         owner = "CoreMLExportJob"
@@ -64,7 +67,7 @@ class CoreMLExportJob(Entity):
         self._set("created_at", check_timestamp(owner, "created_at", self.created_at))
         updated = self.created_at if self.updated_at is None else self.updated_at
         self._set("updated_at", check_timestamp(owner, "updated_at", updated))
-        for name in ("mlpackage_s3_uri", "bundle_s3_uri", "error_message"):
+        for name in ("mlpackage_s3_uri", "bundle_s3_uri", "error_message", "rollout"):
             if getattr(self, name) is not None:
                 check_str(owner, name, getattr(self, name), allow_empty=True)
         if self.model_size_bytes is not None:

@@ -90,11 +90,23 @@ def register(subparsers: Any) -> None:
 
     promote = subparsers.add_parser(
         "promote",
-        help="make a verified bundle the active model",
-        description="Verify every file of the bundle against its manifest and write "
-        "bundles/active.json in the bundles store.",
+        help="make a verified bundle the active model (or roll back to the previous one)",
+        description="Verify every file of the bundle against its manifest, mirror it to the "
+        "seed's coreml/ location and write bundles/active.json in the bundles store, one "
+        "promote at a time (bundles/promote.lock). Every pointer joins bundles/history.json; "
+        "--rollback makes the previous one active again.",
     )
-    promote.add_argument("bundle_uri", metavar="BUNDLE_URI", help="bundle directory or s3://")
+    promote.add_argument(
+        "bundle_uri", metavar="BUNDLE_URI", nargs="?", help="bundle directory or s3://"
+    )
+    promote.add_argument(
+        "--rollback",
+        action="store_true",
+        help="return to the bundle active before the current one (its pointer history)",
+    )
+    promote.add_argument(
+        "--history", action="store_true", help="print the pointer history, oldest first"
+    )
     _add_settings(promote)
     promote.set_defaults(handler=run_promote)
 
@@ -122,6 +134,7 @@ def _registry(args: argparse.Namespace) -> Any:
 def run_export(args: argparse.Namespace) -> int:
     import uuid
 
+    from receipt_cloud.exports.checkpoint_alias import resolve_checkpoint_uri
     from receipt_dynamo.names import validate_export_id, validate_model_name
     from receipt_layoutlm.checkpoint import recorded_job
     from receipt_layoutlm.export import export_bundle
@@ -130,7 +143,7 @@ def run_export(args: argparse.Namespace) -> int:
     get_quantize_mode(args.quantize)  # unknown mode: one clear error before anything else
     thresholds = thresholds_from_args(args)
     validate_model_name(args.model_name)
-    checkpoint = args.checkpoint_dir or args.s3_uri
+    checkpoint = args.checkpoint_dir or resolve_checkpoint_uri(args.s3_uri)
     export_id = validate_export_id(args.export_id or str(uuid.uuid4()))
     # Always the environment (flags, else $RECEIPTS_ENV/$RECEIPTS_HOME, else ./.receipts): its
     # store is the parity source after --parity-data, and its bundles store the default output.
@@ -185,11 +198,15 @@ def run_export(args: argparse.Namespace) -> int:
 
 
 def run_promote(args: argparse.Namespace) -> int:
-    from receipt_layoutlm.export.seed_mirror import mirror_to_seed_prefix
-
     registry = _registry(args)
-    record = registry.promote(args.bundle_uri)
-    mirror_to_seed_prefix(registry.store, record["bundle_uri"])  # the seed's fixed location
+    if args.history:
+        for entry in registry.history():
+            print(json.dumps(entry, sort_keys=True))
+        return 0
+    if args.rollback == (args.bundle_uri is not None):
+        print("error: promote takes BUNDLE_URI, or --rollback, or --history", file=sys.stderr)
+        return 2
+    record = registry.rollback() if args.rollback else registry.promote(args.bundle_uri)
     print(json.dumps(record, indent=2, sort_keys=True))
     return 0
 

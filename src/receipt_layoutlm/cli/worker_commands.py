@@ -36,6 +36,7 @@ EXPORT_FLAGS = (
     "parity_receipts",
     Flag("parity_data", kwargs={"metavar": "PATH.jsonl"}),
     "weight_threshold",
+    Flag("rollout", kwargs={"choices": ("never", "on-pass", "if-better")}),
 )
 
 
@@ -61,21 +62,28 @@ def _register_worker(subparsers: Any) -> None:
     )
     mode = worker.add_mutually_exclusive_group()
     mode.add_argument(
-        "--once", dest="mode", action="store_const", const="once", help="one message (default)"
-    )
-    mode.add_argument(
-        "--drain",
+        "--once",
         dest="mode",
         action="store_const",
-        const="drain",
-        help="messages until the queue is empty",
+        const="once",
+        help="one message, then exit (default; the seed's --once)",
     )
     mode.add_argument(
         "--continuous",
         dest="mode",
         action="store_const",
-        const="continuous",
-        help="until stopped (SIGTERM/SIGINT) or --idle-exit",
+        const="drain",
+        help="messages until the queue is empty, then exit (the seed's --continuous)",
+    )
+    mode.add_argument(
+        "--drain", dest="mode", action="store_const", const="drain", help="same as --continuous"
+    )
+    mode.add_argument(
+        "--serve",
+        dest="mode",
+        action="store_const",
+        const="serve",
+        help="keep polling until SIGTERM/SIGINT or --idle-exit (ours, not the seed's)",
     )
     worker.set_defaults(mode="once")
     add_flags(worker.add_argument_group("queue handling"), WorkerConfig, LOOP_FLAGS)

@@ -1,10 +1,11 @@
 """The bundle registry: ``bundles/<job>/<export_id>/`` in the bundles object store, plus the
-``bundles/active.json`` pointer that the OCR worker's model cache follows.
+``bundles/active.json`` pointer that the OCR worker's model cache follows, its history
+(``bundles/history.json``, for ``promote --rollback``) and the seed's ``coreml/`` mirror.
 
 ``active.json``::
 
     {"bundle_uri", "manifest_sha256", "version", "promoted_at", "export_id", "job_id",
-     "quantize"}
+     "quantize", "labels"[, "rolled_back_from"]}
 
 ``version`` increases by one with every promotion, so a cache can tell a newer pointer from an
 older one; ``manifest_sha256`` pins the exact bundle contents (the cache re-verifies them).
@@ -22,16 +23,21 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from receipt_cloud.objects import ObjectStore, is_remote_uri, local_path, open_object_store
-from receipt_layoutlm.bundle_format import MANIFEST_FILE, model_size_bytes
+from receipt_layoutlm.bundle_format import LABEL_MAP_FILE, MANIFEST_FILE, model_size_bytes
 from receipt_layoutlm.checkpoint import fetch_directory
 from receipt_layoutlm.errors import CheckpointError, ExportError
 from receipt_layoutlm.export.manifest import verify_bundle
+from receipt_layoutlm.export.promote_lock import promote_lock
+from receipt_layoutlm.export.seed_mirror import mirror_bundle_dir
 
 if TYPE_CHECKING:
     from receipt_cloud.settings import Settings
 
 BUNDLES_PREFIX = "bundles"
 ACTIVE_KEY = f"{BUNDLES_PREFIX}/active.json"
+HISTORY_KEY = f"{BUNDLES_PREFIX}/history.json"
+HISTORY_LIMIT = 50
+"""Pointers kept for ``promote --rollback`` (the oldest are dropped)."""
 
 
 def bundle_key_prefix(job: str, export_id: str) -> str:
@@ -140,25 +146,69 @@ class BundleRegistry:
         entries.sort(key=lambda e: e.export_time, reverse=True)
         return entries
 
+    def history(self) -> list[dict[str, Any]]:
+        """The active pointers, oldest first (``bundles/history.json``); the last one is the
+        current pointer. A pointer written before the history existed counts as the only one."""
+        if self.store.exists(HISTORY_KEY):
+            try:
+                entries = json.loads(self.store.get_bytes(HISTORY_KEY)).get("entries")
+            except (json.JSONDecodeError, AttributeError) as exc:
+                raise CheckpointError(
+                    f"{self.store.uri(HISTORY_KEY)} is not a promote history ({exc}); "
+                    "promote a bundle again to start a new one"
+                ) from None
+            if isinstance(entries, list) and entries:
+                return [e for e in entries if isinstance(e, dict)]
+        active = self.active()
+        return [active] if active else []
+
     def promote(self, bundle_uri: str) -> dict[str, Any]:
-        """Verify the bundle at ``bundle_uri`` against its manifest, then point ``active.json``
-        at it. Refuses (:class:`CheckpointError`) a bundle that does not verify or whose
+        """Verify the bundle at ``bundle_uri`` against its manifest, mirror it to ``coreml/``
+        and point ``active.json`` at it, holding the promote lock; the pointer joins the
+        history. Refuses (:class:`CheckpointError`) a bundle that does not verify or whose
         manifest records a failed parity gate; the pointer is left unchanged."""
         with tempfile.TemporaryDirectory(prefix="promote-") as tmp:
-            local = fetch_directory(bundle_uri, Path(tmp) / "bundle", what="bundle")
-            if not (local / MANIFEST_FILE).is_file():
+            local, manifest_bytes = _verified_copy(bundle_uri, Path(tmp))
+            with promote_lock(self.store):
+                record = self._activate(bundle_uri, local, manifest_bytes)
+                history = self.history()
+                if history and history[-1].get("manifest_sha256") == record["manifest_sha256"]:
+                    history = history[:-1]  # promoted again: one entry, the newest pointer
+                self._write_history([*history, record])
+        return record
+
+    def rollback(self) -> dict[str, Any]:
+        """Make the previous pointer of the history active again (re-verified, re-mirrored,
+        with a new version so every model cache follows); the current one leaves the history.
+        :class:`CheckpointError` when there is no previous bundle."""
+        with tempfile.TemporaryDirectory(prefix="rollback-") as tmp, promote_lock(self.store):
+            history = self.history()
+            if len(history) < 2:
                 raise CheckpointError(
-                    f"{bundle_uri} has no {MANIFEST_FILE}; only bundles written by "
-                    "export-coreml can be promoted"
+                    f"nothing to roll back to: the promote history of {self.store.uri()} holds "
+                    f"{len(history)} bundle(s); promote one with `layoutlm-cli promote BUNDLE_URI`"
                 )
-            verification = verify_bundle(local)
-            verification.raise_for_problems()
-            manifest_bytes = (local / MANIFEST_FILE).read_bytes()
-        manifest = json.loads(manifest_bytes)
-        if not (manifest.get("parity") or {}).get("passed", False):
-            raise CheckpointError(
-                f"{bundle_uri}: its manifest records a failed parity gate; re-export it"
+            current, target = history[-1], history[-2]
+            local, manifest_bytes = _verified_copy(str(target["bundle_uri"]), Path(tmp))
+            if hashlib.sha256(manifest_bytes).hexdigest() != target.get("manifest_sha256"):
+                raise CheckpointError(
+                    f"{target['bundle_uri']} changed since it was promoted (its manifest sha256 "
+                    "differs from the history's); promote a bundle by hand"
+                )
+            record = self._activate(
+                str(target["bundle_uri"]),
+                local,
+                manifest_bytes,
+                rolled_back_from=current.get("export_id"),
             )
+            self._write_history([*history[:-2], record])
+        return record
+
+    def _activate(
+        self, bundle_uri: str, local: Path, manifest_bytes: bytes, **extra: Any
+    ) -> dict[str, Any]:
+        """Mirror, then move the pointer (the caller holds the promote lock)."""
+        manifest = json.loads(manifest_bytes)
         previous = self.active() or {}
         record = {
             "bundle_uri": canonical_uri(bundle_uri),
@@ -168,10 +218,47 @@ class BundleRegistry:
             "export_id": manifest.get("export_id"),
             "job_id": (manifest.get("training_job") or {}).get("job_id"),
             "quantize": manifest.get("quantize"),
+            "labels": bundle_labels(local),
+            **extra,
         }
-        self.store.put_bytes(
-            ACTIVE_KEY,
-            (json.dumps(record, indent=2, sort_keys=True) + "\n").encode(),
-            content_type="application/json",
-        )
+        # The mirror first: the pointer (what workers follow) moves only onto a full mirror.
+        mirror_bundle_dir(self.store, local)
+        self.store.put_bytes(ACTIVE_KEY, _json_bytes(record), content_type="application/json")
         return record
+
+    def _write_history(self, entries: list[dict[str, Any]]) -> None:
+        body = {"entries": entries[-HISTORY_LIMIT:]}
+        self.store.put_bytes(HISTORY_KEY, _json_bytes(body), content_type="application/json")
+
+
+def _json_bytes(value: Any) -> bytes:
+    return (json.dumps(value, indent=2, sort_keys=True) + "\n").encode()
+
+
+def bundle_labels(local: Path) -> list[str]:
+    """The sorted label tags of a local bundle (its ``label_map.json``), [] when it has none."""
+    path = local / LABEL_MAP_FILE
+    if not path.is_file():
+        return []
+    data = json.loads(path.read_text(encoding="utf-8"))
+    labels = data.get("labels") or list((data.get("label2id") or {}).keys())
+    return sorted(str(label) for label in labels)
+
+
+def _verified_copy(bundle_uri: str, tmp: Path) -> tuple[Path, bytes]:
+    """A local copy of the bundle that verifies against its manifest and passed its parity
+    gate, and the manifest's bytes."""
+    local = fetch_directory(bundle_uri, tmp / "bundle", what="bundle")
+    if not (local / MANIFEST_FILE).is_file():
+        raise CheckpointError(
+            f"{bundle_uri} has no {MANIFEST_FILE}; only bundles written by export-coreml can "
+            "be promoted"
+        )
+    verification = verify_bundle(local)
+    verification.raise_for_problems()
+    manifest_bytes = (local / MANIFEST_FILE).read_bytes()
+    if not (json.loads(manifest_bytes).get("parity") or {}).get("passed", False):
+        raise CheckpointError(
+            f"{bundle_uri}: its manifest records a failed parity gate; re-export it"
+        )
+    return local, manifest_bytes

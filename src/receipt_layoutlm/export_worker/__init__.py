@@ -1,6 +1,6 @@
 """The export worker: export queue messages -> parity-gated bundles, records and results.
 
-    stats = run_export_worker(settings, WorkerConfig(mode="continuous"), ExportWorkerOptions())
+    stats = run_export_worker(settings, WorkerConfig(mode="serve"), ExportWorkerOptions())
 
 Message and result formats are ``receipt_cloud.exports``'; the receive/heartbeat/retry/
 dead-letter/SIGTERM loop is ``receipt_cloud.worker``'s; the export itself is

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from receipt_layoutlm.export.parity import ParityThresholds
+from receipt_layoutlm.export.rollout import DEFAULT_ROLLOUT, ROLLOUT_POLICIES
 
 
 @dataclass(frozen=True)
@@ -27,3 +28,13 @@ class ExportWorkerOptions:
     """Weights with fewer elements are not quantized (biases, norms)."""
     make_zip: bool = True
     """Also publish ``<bundle>.zip``."""
+    rollout: str = DEFAULT_ROLLOUT
+    """After a bundle passes: ``never`` (wait for ``promote``), ``on-pass`` (promote it) or
+    ``if-better`` (promote it when its job's dev F1 is no worse than the active bundle's on the
+    same labels); a training Job's ``coreml-rollout`` tag overrides it for its exports."""
+
+    def __post_init__(self) -> None:
+        if self.rollout not in ROLLOUT_POLICIES:
+            raise ValueError(
+                f"rollout must be one of {', '.join(ROLLOUT_POLICIES)}, got {self.rollout!r}"
+            )

@@ -3,9 +3,9 @@
 Per message: validate (fields, the name rule, and the one URI rule: the checkpoint inside the
 runs store, the bundle inside the bundles store); claim the CoreMLExportJob (PENDING ->
 RUNNING, or create it); export through ``export_bundle`` (parity gate, manifest-last upload);
-SUCCEEDED | FAILED with its fields; send the result message and apply it (record + training
-Job stamp) here too. The loop (``receipt_cloud.worker``) deletes, releases or dead-letters the
-message from what this raises.
+the rollout policy (``export.rollout``: promote or say why not); SUCCEEDED | FAILED with its
+fields; send the result message and apply it (record + training Job stamp) here too. The loop
+(``receipt_cloud.worker``) deletes, releases or dead-letters the message from what this raises.
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ from receipt_cloud.worker import (
 )
 from receipt_dynamo import EntityNotFoundError, ExportStatus
 from receipt_layoutlm.errors import ReceiptLayoutLMError
+from receipt_layoutlm.export.rollout import rollout_export
 from receipt_layoutlm.export_worker._config import ExportWorkerOptions
 from receipt_layoutlm.export_worker._outputs import ExportOutputs, outputs_of, outputs_of_manifest
 from receipt_layoutlm.export_worker.lease import RecordLease
@@ -159,6 +160,10 @@ class ExportMessageHandler:
         try:
             with RecordLease(self.store, export, interval=self.worker.heartbeat_seconds):
                 outputs = self._export(request)
+                rollout = rollout_export(
+                    self.settings, self.store, job_name=request.job_id,
+                    bundle_uri=outputs.bundle_uri, default=self.options.rollout,
+                )  # fmt: skip
         except WorkerStopped:
             release_export(self.store, export)  # PENDING: the redelivered message resumes it
             raise
@@ -190,6 +195,7 @@ class ExportMessageHandler:
             model_size_bytes=outputs.model_size_bytes,
             export_duration_seconds=outputs.export_duration_seconds,
             error_message=None,
+            rollout=rollout,
         )
         self._report(done)
 

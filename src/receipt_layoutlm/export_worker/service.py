@@ -9,6 +9,15 @@ from receipt_cloud.worker import WorkerConfig, WorkerStats, apply_queue_limits, 
 from receipt_layoutlm.export_worker._config import ExportWorkerOptions
 from receipt_layoutlm.export_worker.handler import ExportMessageHandler
 
+REQUIRED_SETTINGS = (
+    "table_name",
+    "coreml_export_job_queue_url",
+    "coreml_export_results_queue_url",
+    "runs_uri",
+    "bundles_uri",
+)
+"""``Settings`` fields the export worker cannot start without."""
+
 
 def run_export_worker(
     settings: Any,
@@ -24,6 +33,9 @@ def run_export_worker(
     to the store here as well.
     """
     worker = worker or WorkerConfig()
+    # Every value a message's export needs, named at start (env aws leaves unset ones empty):
+    # checkpoints come from the runs store, bundles (and the active pointer) go to the bundles one.
+    settings.require(*REQUIRED_SETTINGS)
     store = settings.open_store()
     jobs = apply_queue_limits(settings.open_queue("coreml_export_jobs"), worker)
     handler = ExportMessageHandler(

@@ -11,6 +11,7 @@ import logging
 import shutil
 from pathlib import Path
 
+from receipt_cloud.exports.checkpoint_alias import resolve_checkpoint_uri
 from receipt_cloud.objects import is_remote_uri
 from receipt_layoutlm.bundle_format import (
     ENCODING_FILE,
@@ -82,10 +83,14 @@ def run_best_of(uri: str, root: str | None = None) -> str | None:
 
 
 def complete_checkpoint(uri: str, workdir: Path, root: str | None = None) -> str:
-    """``uri`` itself when it is a complete checkpoint; else a local copy under ``workdir``
-    with the run's label map, encoding spec and tokenizer added (from a ``best/`` inside
-    ``root`` when given). :class:`CheckpointError` when it is incomplete and no run ``best/`` is
-    found above it."""
+    """``uri`` (the seed's ``runs/<job>/checkpoint-<step>/`` resolved to the run's
+    ``checkpoints/checkpoint-<step>``) when it is a complete checkpoint; else a local copy under
+    ``workdir`` with the run's label map, encoding spec and tokenizer added (from a ``best/``
+    inside ``root`` when given). :class:`CheckpointError` when it is incomplete and no run
+    ``best/`` is found above it."""
+    uri = resolve_checkpoint_uri(uri)  # the seed's runs/<job>/checkpoint-<step>/
+    if not _inside(uri, root):  # the alias's target passes the same rule as the message's URI
+        raise CheckpointError(f"checkpoint {uri[:300]} resolves outside the runs store")
     if _exists(uri, LABEL_MAP_FILE):
         return uri
     if not is_remote_uri(uri) and not fetch_directory(uri).is_dir():
