@@ -288,7 +288,16 @@ CASES = [
     export_case("output_over_the_checkpoint",
                 {"output_s3_prefix": "{objects}/runs/layoutlm-a/best"}, "not under bundles/",
                 r"output_s3_prefix '\S+/runs/layoutlm-a/best' is refused: it is not under "
-                rf"bundles/ in that store; {IN_STORE}", prepare=_best_checkpoint),
+                r"bundles/ or the seed's coreml/<job>/ in that store",
+                prepare=_best_checkpoint),
+    export_case("output_into_another_jobs_seed_folder",
+                {"output_s3_prefix": "{objects}/coreml/layoutlm-b/"}, "coreml/layoutlm-a/",
+                r"output_s3_prefix '\S+/coreml/layoutlm-b/' is refused: under coreml/ only the "
+                r"job's own folder coreml/layoutlm-a/ is written"),
+    export_case("output_over_the_seed_mirror",
+                {"output_s3_prefix": "{objects}/coreml/LayoutLM.mlpackage"}, "coreml/layoutlm-a/",
+                r"output_s3_prefix '\S+/coreml/LayoutLM\.mlpackage' is refused: under coreml/ "
+                r"only the job's own folder coreml/layoutlm-a/ is written"),
     export_case("output_into_another_export",
                 {"output_s3_prefix": f"{{objects}}/bundles/layoutlm-a/{OTHER_ID}"},
                 "is not the export id", rf"output_s3_prefix '\S+/{OTHER_ID}' is refused: its "

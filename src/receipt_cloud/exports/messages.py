@@ -164,32 +164,49 @@ def parse_result(body: str | bytes | dict[str, Any]) -> dict[str, Any]:
     return {name: data.get(name) for name in RESULT_FIELDS} | {"export_id": export_id}
 
 
+def _output_folder_problem(key: str, request: ExportRequest) -> str | None:
+    """Why the bundle folder ``key`` (relative to the bundles store) is not one this export may
+    write, or None. Two layouts: ours, ``bundles/<job>/<export_id>`` (one export can never write
+    over another's bundle), and the seed's ``coreml/<job>/`` (its messages name it; one folder
+    per training job, as in the seed, never a ``*.mlpackage`` name the ``coreml/`` mirror of the
+    active bundle owns)."""
+    parts = key.strip("/").split("/")
+    if parts[0] == "bundles":
+        if parts[-1] != request.export_id:
+            return (f"its last folder is not the export id {request.export_id} "
+                    "(bundles/<job>/<export_id>)")
+        return None
+    if parts[0] == "coreml":
+        if len(parts) != 2 or parts[1] != request.job_id or parts[1].endswith(".mlpackage"):
+            return f"under coreml/ only the job's own folder coreml/{request.job_id}/ is written"
+        return None
+    return "it is not under bundles/ or the seed's coreml/<job>/ in that store"
+
+
 def confine_request(request: ExportRequest, *, runs_uri: str, bundles_uri: str) -> ExportRequest:
     """``request`` when its URIs stay in the environment's stores (the one rule of
     ``receipt_cloud.objects.confine``): ``model_s3_uri`` inside ``runs_uri``;
-    ``output_s3_prefix`` inside ``bundles_uri`` under ``bundles/``, in a folder named by the
-    export's own id (so one export can never write over another's bundle). Otherwise
-    :class:`BadExportMessageError` with the one-line reason, before anything is read or written.
+    ``output_s3_prefix`` inside ``bundles_uri``, in a folder this export may write
+    (``_output_folder_problem``). Otherwise :class:`BadExportMessageError` with the one-line
+    reason, before anything is read or written.
 
-    A caller that maps an alias (``runs/<job>/checkpoint-<step>/``) to a checkpoint calls this
-    again on what the alias resolved to.
+    The checkpoint alias (``runs/<job>/checkpoint-<step>/``) is resolved later, and what it
+    resolves to passes the same rule (``export_worker.source.complete_checkpoint``).
     """
     from receipt_cloud.objects.confine import SHOWN_URI_CHARS, confine_uri
 
     try:
         confine_uri(request.model_s3_uri, runs_uri, what="model_s3_uri")
-        output = confine_uri(
-            request.output_s3_prefix, bundles_uri, what="output_s3_prefix", under="bundles"
-        )
+        output = confine_uri(request.output_s3_prefix, bundles_uri, what="output_s3_prefix")
     except UntrustedUriError as exc:
         raise BadExportMessageError(
             f"bad export message: {exc}", export_id=request.export_id, body=asdict(request)
         ) from None
-    if output.key.rstrip("/").rsplit("/", 1)[-1] != request.export_id:
+    problem = _output_folder_problem(output.key, request)
+    if problem is not None:
         raise BadExportMessageError(
             f"bad export message: output_s3_prefix "
-            f"{shown(request.output_s3_prefix, SHOWN_URI_CHARS)} is refused: "
-            f"its last folder is not the export id {request.export_id} (bundles/<job>/<export_id>)",
+            f"{shown(request.output_s3_prefix, SHOWN_URI_CHARS)} is refused: {problem}",
             export_id=request.export_id,
             body=asdict(request),
         )
