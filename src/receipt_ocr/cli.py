@@ -14,8 +14,8 @@ import json
 import sys
 from collections.abc import Sequence
 
-from receipt_layoutlm.cli.exit_codes import run_command
 from receipt_cloud.log_levels import add_log_level_option, configure_logging
+from receipt_layoutlm.cli.exit_codes import run_command
 from receipt_ocr.engines import ENGINE_NAMES
 from receipt_ocr.errors import ReceiptOcrError
 from receipt_ocr.model import DEFAULT_CACHE_PATH, RUNTIME_CHOICES
