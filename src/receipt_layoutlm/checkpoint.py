@@ -171,14 +171,32 @@ def save_checkpoint(
     return directory
 
 
+def refuse_outside_links(directory: str | Path, what: str = "checkpoint") -> None:
+    """:class:`CheckpointError` when a symlink under ``directory`` leads outside it: export and
+    the runtimes read (and export copies into a bundle) whatever a checkpoint's files are, so a
+    ``tokenizer_config.json`` linked to ``/etc/passwd`` or to another user's file is refused.
+    Links that stay inside the directory are fine (Hugging Face caches use them)."""
+    directory = Path(directory)
+    root = directory.resolve()
+    for path in sorted(directory.rglob("*")):
+        if path.is_symlink() and not path.resolve().is_relative_to(root):
+            rel = path.relative_to(directory).as_posix()
+            raise CheckpointError(
+                f"{what} {directory}: {rel} is a symlink to a file outside the {what}; refused "
+                f"(copy the real file in instead)"
+            )
+
+
 def check_checkpoint_dir(directory: str | Path) -> Path:
-    """Raise :class:`CheckpointError` unless ``directory`` looks like a complete checkpoint."""
+    """Raise :class:`CheckpointError` unless ``directory`` looks like a complete checkpoint
+    whose files all live inside it (:func:`refuse_outside_links`)."""
     directory = Path(directory)
     if not directory.is_dir():
         raise CheckpointError(
             f"checkpoint directory {directory} does not exist; pass the training run's best/ "
             "directory (or --s3-uri for a remote one)"
         )
+    refuse_outside_links(directory)
     if not any((directory / name).is_file() for name in WEIGHT_FILES):
         raise CheckpointError(
             f"checkpoint directory {directory} has no weights file ({' or '.join(WEIGHT_FILES)}); "

@@ -22,7 +22,7 @@ from receipt_layoutlm.errors import ReceiptLayoutLMError
 from receipt_ocr.errors import ReceiptOcrError
 
 GROUPS = ("importers", "objects", "queues", "records", "checkpoints", "cli", "exports",
-          "lambdas", "ocr")
+          "lambdas", "ocr", "security")
 """Where a case's input enters the system; the report counts cases per group."""
 
 # What a library call may raise for bad input: the packages' own errors, and the ValueError /

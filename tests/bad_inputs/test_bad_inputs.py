@@ -44,7 +44,8 @@ import pytest
 from bad_input_harness import GROUPS, Case, Workspace, run_case
 
 MODULES = ("cases_importers", "cases_objects", "cases_queues", "cases_records",
-           "cases_checkpoints", "cases_cli", "cases_exports", "cases_lambdas", "cases_ocr")
+           "cases_checkpoints", "cases_cli", "cases_exports", "cases_lambdas", "cases_ocr",
+           "cases_security_artifacts")
 
 
 def _all_cases() -> list[Case]:

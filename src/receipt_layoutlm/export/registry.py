@@ -42,6 +42,15 @@ def bundle_key_prefix(job: str, export_id: str) -> str:
     return f"{BUNDLES_PREFIX}/{job}/{export_id}"
 
 
+def stored_location(bundle_uri: str) -> dict[str, str]:
+    """``{"job", "export_id"}`` of a bundle stored as ``.../bundles/<job>/<export_id>``, which
+    its manifest's provenance must match; ``{}`` for a bundle stored anywhere else."""
+    parts = canonical_uri(bundle_uri).split("/")
+    if len(parts) >= 3 and parts[-3] == BUNDLES_PREFIX:
+        return {"job": parts[-2], "export_id": parts[-1]}
+    return {}
+
+
 @dataclass
 class BundleEntry:
     """One bundle as listed by :meth:`BundleRegistry.list_bundles`."""
@@ -151,7 +160,7 @@ class BundleRegistry:
                     f"{bundle_uri} has no {MANIFEST_FILE}; only bundles written by "
                     "export-coreml can be promoted"
                 )
-            verification = verify_bundle(local)
+            verification = verify_bundle(local, **stored_location(bundle_uri))
             verification.raise_for_problems()
             manifest_bytes = (local / MANIFEST_FILE).read_bytes()
         manifest = json.loads(manifest_bytes)

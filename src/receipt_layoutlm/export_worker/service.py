@@ -8,6 +8,7 @@ from typing import Any
 from receipt_cloud.worker import WorkerConfig, WorkerStats, apply_queue_limits, run_worker
 from receipt_layoutlm.export_worker._config import ExportWorkerOptions
 from receipt_layoutlm.export_worker.handler import ExportMessageHandler
+from receipt_layoutlm.export_worker.workspace import sweep
 
 
 def run_export_worker(
@@ -24,6 +25,7 @@ def run_export_worker(
     to the store here as well.
     """
     worker = worker or WorkerConfig()
+    sweep()  # scratch folders of killed workers on this machine
     store = settings.open_store()
     jobs = apply_queue_limits(settings.open_queue("coreml_export_jobs"), worker)
     handler = ExportMessageHandler(

@@ -20,7 +20,7 @@ from receipt_layoutlm.bundle_format import (
     TOKENIZER_FILE,
     VOCAB_FILE,
 )
-from receipt_layoutlm.checkpoint import fetch_directory
+from receipt_layoutlm.checkpoint import fetch_directory, refuse_outside_links
 from receipt_layoutlm.errors import CheckpointError
 
 log = logging.getLogger(__name__)
@@ -69,6 +69,8 @@ def complete_checkpoint(uri: str, workdir: Path) -> str:
     """``uri`` itself when it is a complete checkpoint; else a local copy under ``workdir``
     with the run's label map, encoding spec and tokenizer added. :class:`CheckpointError`
     when it is incomplete and no run ``best/`` is found above it."""
+    if not is_remote_uri(uri) and fetch_directory(uri).is_dir():
+        refuse_outside_links(fetch_directory(uri))  # before anything is read or copied
     if _exists(uri, LABEL_MAP_FILE):
         return uri
     if not is_remote_uri(uri) and not fetch_directory(uri).is_dir():
@@ -79,16 +81,17 @@ def complete_checkpoint(uri: str, workdir: Path) -> str:
             f"checkpoint {uri} has no {LABEL_MAP_FILE} and no run best/ was found above it to "
             "take one from; export a run's best/ or a checkpoint-<step>/ inside a run"
         )
-    target = workdir / "checkpoint"
-    if is_remote_uri(uri):
-        fetch_directory(uri, target)
-    else:
-        shutil.copytree(fetch_directory(uri), target)
     with_best = (
         fetch_directory(best, workdir / "run-best")
         if is_remote_uri(best)
         else fetch_directory(best)
     )
+    refuse_outside_links(with_best, "run best/")  # before anything is copied from it
+    target = workdir / "checkpoint"
+    if is_remote_uri(uri):
+        fetch_directory(uri, target)
+    else:
+        shutil.copytree(fetch_directory(uri), target)
     added = []
     for name in RUN_FILES:
         if not (target / name).exists() and (with_best / name).is_file():

@@ -1,0 +1,108 @@
+"""A bundle's manifest must tell the truth about the bundle: the labels it lists are the ones
+``label_map.json`` and ``config.json`` give the model's outputs, the export settings it records
+(quantize mode, sequence length, encoding version) are the ones the bundle's ``config.json`` and
+``encoding.json`` were written with, and its provenance (export id, training job) matches where
+the bundle is stored (``bundles/<job>/<export_id>/``) and the checkpoint it names.
+
+A manifest whose file table is right but whose words are not (edited after export, or copied
+from another bundle) is refused by :func:`manifest_problems`, which ``verify_bundle`` runs.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from receipt_layoutlm.bundle_format import CONFIG_FILE, ENCODING_FILE, LABEL_MAP_FILE
+
+
+def _json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, UnicodeDecodeError):
+        return None
+
+
+def _config_labels(config: Any) -> list[str] | None:
+    id2label = config.get("id2label") if isinstance(config, dict) else None
+    if not isinstance(id2label, dict):
+        return None
+    try:
+        return [str(id2label[str(i)]) for i in range(len(id2label))]
+    except KeyError:
+        return None
+
+
+def label_problems(bundle_dir: Path, manifest: dict[str, Any]) -> list[str]:
+    """The manifest's ``labels`` against ``label_map.json`` and ``config.json``."""
+    if "labels" not in manifest:  # claims nothing; the device reads label_map.json anyway
+        return []
+    claimed = manifest["labels"]
+    if not isinstance(claimed, list) or not all(isinstance(x, str) for x in claimed):
+        return ["manifest labels is not a list of names"]
+    problems = []
+    label_map = _json(bundle_dir / LABEL_MAP_FILE)
+    mapped = label_map.get("labels") if isinstance(label_map, dict) else None
+    if mapped != claimed:
+        problems.append(f"manifest labels disagree with {LABEL_MAP_FILE}")
+    if (bundle_dir / CONFIG_FILE).is_file() and (
+        _config_labels(_json(bundle_dir / CONFIG_FILE)) != claimed
+    ):
+        problems.append(f"manifest labels disagree with {CONFIG_FILE} id2label")
+    return problems
+
+
+def settings_problems(bundle_dir: Path, manifest: dict[str, Any]) -> list[str]:
+    """Quantize mode, sequence length and encoding version against ``config.json`` and
+    ``encoding.json`` (their ``export`` blocks are written from the same options)."""
+    problems = []
+    for name in (CONFIG_FILE, ENCODING_FILE):
+        document = _json(bundle_dir / name)
+        export = document.get("export") if isinstance(document, dict) else None
+        if not isinstance(export, dict):
+            continue  # bundles written before the export block: nothing to compare
+        for key in ("quantize", "seq_length"):
+            if key in export and export[key] != manifest.get(key):
+                problems.append(f"manifest {key} {manifest.get(key)!r:.40} disagrees with {name}")
+    encoding = _json(bundle_dir / ENCODING_FILE)
+    version = encoding.get("version") if isinstance(encoding, dict) else None
+    claimed = manifest.get("encoding_version")
+    if version is not None and claimed is not None and str(version) != str(claimed):
+        problems.append(f"manifest encoding_version {claimed!r:.40} disagrees with {ENCODING_FILE}")
+    return problems
+
+
+def provenance_problems(manifest: dict[str, Any], *, job: str | None = None,
+                        export_id: str | None = None) -> list[str]:
+    """Export id and training job against where the bundle is stored (``job``/``export_id``,
+    from ``bundles/<job>/<export_id>/``; None: not checked) and against the checkpoint the
+    manifest names (``…/runs/<job>/…``)."""
+    problems = []
+    recorded_id = manifest.get("export_id")
+    if not isinstance(recorded_id, str) or not recorded_id:
+        problems.append("manifest export_id is missing")
+    elif export_id is not None and recorded_id != export_id:
+        problems.append(f"manifest export_id {recorded_id!r:.60} is not the bundle's folder "
+                        f"{export_id!r:.60}")
+    training = manifest.get("training_job")
+    training = training if isinstance(training, dict) else {}
+    names = {str(v) for v in (training.get("job_name"), training.get("job_id")) if v}
+    if job is not None and names and job not in names:
+        problems.append(f"manifest training job {sorted(names)} is not the bundle's job "
+                        f"folder {job!r:.60}")
+    source = str(manifest.get("source_checkpoint") or "")
+    parts = source.replace("\\", "/").split("/")
+    if "runs" in parts and parts.index("runs") + 1 < len(parts) and names:
+        run = parts[parts.index("runs") + 1]
+        if run not in names:
+            problems.append(f"manifest source_checkpoint is in run {run!r:.60}, not the "
+                            f"training job {sorted(names)}")
+    return problems
+
+
+def manifest_problems(bundle_dir: Path, manifest: dict[str, Any], *, job: str | None = None,
+                      export_id: str | None = None) -> list[str]:
+    """Every way ``manifest`` disagrees with the bundle it describes (empty when truthful)."""
+    return [*label_problems(bundle_dir, manifest), *settings_problems(bundle_dir, manifest),
+            *provenance_problems(manifest, job=job, export_id=export_id)]
