@@ -93,7 +93,7 @@ def read_label_map(path: str | Path) -> list[str]:
     if not path.is_file():
         raise CheckpointError(
             f"{path} is missing; a checkpoint or bundle needs label_map.json "
-            "({id2label, label2id, labels}) — write it with save_checkpoint"
+            "({id2label, label2id, labels}); use the best/ directory `layoutlm-cli train` wrote"
         )
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -200,14 +200,14 @@ def check_checkpoint_dir(directory: str | Path) -> Path:
     if not any((directory / name).is_file() for name in WEIGHT_FILES):
         raise CheckpointError(
             f"checkpoint directory {directory} has no weights file ({' or '.join(WEIGHT_FILES)}); "
-            "it must be written by save_checkpoint / save_pretrained"
+            "use the best/ (or checkpoint-<step>/) directory `layoutlm-cli train` wrote"
         )
     if not (directory / CONFIG_FILE).is_file():
         raise CheckpointError(f"checkpoint directory {directory} has no {CONFIG_FILE}")
     if not (directory / LABEL_MAP_FILE).is_file():
         raise CheckpointError(
-            f"checkpoint directory {directory} has no {LABEL_MAP_FILE}; re-save it with "
-            "save_checkpoint(..., label_list, ...) so the tags are known"
+            f"checkpoint directory {directory} has no {LABEL_MAP_FILE}; use the best/ "
+            "directory `layoutlm-cli train` wrote, which carries the tags"
         )
     return directory
 
@@ -269,8 +269,8 @@ def load_checkpoint(directory: str | Path) -> Checkpoint:
         # torch.load(weights_only=True) refused a pickle that would run code: never load it.
         raise CheckpointError(
             f"checkpoint {directory}: its weights file is a pickle holding more than tensors, "
-            "which is refused (it could run code); re-save it with save_checkpoint "
-            "(model.safetensors)"
+            "which is refused (it could run code); use a checkpoint with model.safetensors "
+            "(what `layoutlm-cli train` writes)"
         ) from None
     if model.config.num_labels != len(labels):
         raise CheckpointError(

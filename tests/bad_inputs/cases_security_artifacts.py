@@ -388,6 +388,39 @@ def promote_case(name: str, setup: Callable[[Workspace], None], message: str,
                 r"re-export it", setup=setup, check=nothing_promoted)
 
 
+# -- what a new user hit (group cli): errors name commands; nothing to train on --------------
+
+
+def other_job(ws: Workspace) -> None:
+    import uuid
+
+    from receipt_dynamo import Job
+
+    _settings(ws).open_store().add_job(Job(job_id=str(uuid.uuid4()), name="layoutlm-other"))
+
+
+def no_data_dir(ws: Workspace, before: Any) -> None:
+    assert not ws.data_dir.exists(), "a refused train created the data directory"
+    outside_unchanged(ws)
+
+
+def no_run(ws: Workspace, before: Any) -> None:
+    store_unchanged(ws, before)  # no FAILED Job
+    assert not (ws.data_dir / "training").exists(), "a refused train made a run folder"
+
+
+CLI_CASES = [
+    Case(name="jobs_show_unknown_names_the_list_command", group="cli",
+         command=["jobs", "show", "nope"], exit_code=2,
+         message=r"error: no Job named 'nope'; list them with `layoutlm-cli jobs list`"),
+    case("train_with_no_store_creates_nothing", ["train", "--job-name", "layoutlm-x"],
+         r"error: nothing to train on: \S+data holds no receipts yet; import a dataset first "
+         r"\(`layoutlm-cli import \.\.\.`\) or pass --dataset FILE\.jsonl", check=no_data_dir),
+    case("train_with_no_valid_labels_records_no_job", ["train", "--job-name", "layoutlm-x"],
+         r"error: the store has no receipt with labels of status VALID; import a dataset .*",
+         setup=other_job, check=no_run),
+]
+
 CASES = [
     case("submit_dev_zero", submit("/dev/zero"),
          r"error: /dev/zero is a character device, not a regular file; nothing was registered"),
@@ -491,5 +524,5 @@ CASES = [
                  stored_bundle(manifest={"source_checkpoint": "s3://b/runs/layoutlm-evil/best"}),
                  r"manifest source_checkpoint is in run 'layoutlm-evil', not the training job "
                  r"\['layoutlm-good'\]"),
+    *CLI_CASES,
 ]
-

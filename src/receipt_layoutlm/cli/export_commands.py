@@ -215,4 +215,6 @@ def run_bundles_list(args: argparse.Namespace) -> int:
             f"{e.model_size_bytes:>12,} {agreement:>10} {diff:>9} "
             f"{'ok' if e.parity_passed else 'FAIL':>6}  {e.export_time}"
         )
+        weights = [f"{name} {size / 1e6:.1f} MB" for name, size in sorted(e.artifact_sizes.items())]
+        print(f"  {' · '.join([*weights, f'total {e.size_bytes / 1e6:.1f} MB'])}")
     return 0

@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -71,6 +71,9 @@ class BundleEntry:
     max_logit_diff: float | None
     """Largest max |Δlogit| over the gate's runtimes."""
     active: bool = False
+    artifact_sizes: dict[str, int] = field(default_factory=dict)
+    """Bytes per artifact, as the manifest's ``sizes`` names them without ``_bytes``
+    (``mlpackage``, ``onnx``, ``onnx_int8``)."""
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -103,6 +106,8 @@ def _entry(uri: str, manifest: dict[str, Any], active_uri: str | None) -> Bundle
         min_agreement=min(agreements) if agreements else None,
         max_logit_diff=max(diffs) if diffs else None,
         active=active_uri is not None and canonical_uri(uri) == canonical_uri(active_uri),
+        artifact_sizes={str(k).removesuffix("_bytes"): int(v) for k, v in sizes.items()
+                        if isinstance(v, int) and not isinstance(v, bool)},
     )
 
 
