@@ -17,6 +17,7 @@ owns the directory).
 from __future__ import annotations
 
 import json
+import os
 import pickle
 import shutil
 import tempfile
@@ -178,13 +179,16 @@ def refuse_outside_links(directory: str | Path, what: str = "checkpoint") -> Non
     Links that stay inside the directory are fine (Hugging Face caches use them)."""
     directory = Path(directory)
     root = directory.resolve()
-    for path in sorted(directory.rglob("*")):
-        if path.is_symlink() and not path.resolve().is_relative_to(root):
-            rel = path.relative_to(directory).as_posix()
-            raise CheckpointError(
-                f"{what} {directory}: {rel} is a symlink to a file outside the {what}; refused "
-                f"(copy the real file in instead)"
-            )
+    # os.walk without following links: a link to "/" must be refused, not walked.
+    for parent, dirs, files in os.walk(directory, followlinks=False):
+        for name in sorted([*dirs, *files]):
+            path = Path(parent) / name
+            if path.is_symlink() and not path.resolve().is_relative_to(root):
+                rel = path.relative_to(directory).as_posix()
+                raise CheckpointError(
+                    f"{what} {directory}: {rel} is a symlink to a file outside the {what}; "
+                    "refused (copy the real file in instead)"
+                )
 
 
 def check_checkpoint_dir(directory: str | Path) -> Path:

@@ -349,7 +349,8 @@ def not_adopted(ws: Workspace, _before: Any) -> None:
 # -- manifests that lie -------------------------------------------------------------------------
 
 
-def stored_bundle(*, job: str = "layoutlm-good", labels: list[str] | None = None,
+def stored_bundle(*, job: str = "layoutlm-good", folder: str = "e1",
+                  labels: list[str] | None = None,
                   config_labels: list[str] | None = None, manifest: dict[str, Any] | None = None,
                   config_export: dict[str, Any] | None = None) -> Callable[[Workspace], None]:
     """A bundle at ``bundles/<job>/e1`` of the data dir whose files agree with each other and
@@ -360,20 +361,45 @@ def stored_bundle(*, job: str = "layoutlm-good", labels: list[str] | None = None
         from receipt_layoutlm.export.manifest import write_manifest
 
         true_labels = ["O", "B-GRAND_TOTAL", "I-GRAND_TOTAL"]
-        target = ws.data_dir / "objects" / "bundles" / job / "e1"
+        target = ws.data_dir / "objects" / "bundles" / job / folder
         target.mkdir(parents=True)
         (target / "label_map.json").write_text(json.dumps(label_map(true_labels)))
         id2label = dict(enumerate(config_labels or true_labels))
         (target / "config.json").write_text(json.dumps({
             "id2label": {str(k): v for k, v in id2label.items()},
             "export": {"quantize": "float16", "seq_length": 512, **(config_export or {})}}))
-        fields = {"export_id": "e1", "parity": {"passed": True}, "labels": labels or true_labels,
+        fields = {"export_id": folder, "parity": {"passed": True},
+                  "labels": labels or true_labels,
                   "quantize": "float16", "seq_length": 512,
                   "training_job": {"job_name": "layoutlm-good", "job_id": "layoutlm-good"},
                   "source_checkpoint": "file:///srv/objects/runs/layoutlm-good/best"}
         write_manifest(target, {**fields, **(manifest or {})})
 
     return setup
+
+
+def with_records(setup: Callable[[Workspace], None], *, job_labels: list[str] | None = None,
+                 export_quantize: str | None = None) -> Callable[[Workspace], None]:
+    """``setup`` plus this stack's records of the bundle: its training Job (with the tag list it
+    recorded) and/or its export."""
+
+    def run(ws: Workspace) -> None:
+        import uuid
+
+        from receipt_dynamo import CoreMLExportJob, Job
+
+        setup(ws)
+        store = _settings(ws).open_store()
+        if job_labels is not None:
+            store.add_job(Job(job_id=str(uuid.uuid4()), name="layoutlm-good",
+                              job_config={"labels": job_labels}))
+        if export_quantize is not None:
+            store.add_export_job(CoreMLExportJob(
+                export_id=EXPORT_ID, job_id="layoutlm-good", quantize=export_quantize,
+                model_s3_uri="file:///srv/objects/runs/layoutlm-good/best",
+                output_s3_prefix=f"file:///srv/objects/bundles/layoutlm-good/{EXPORT_ID}"))
+
+    return run
 
 
 def nothing_promoted(ws: Workspace, before: Any) -> None:
@@ -524,5 +550,17 @@ CASES = [
                  stored_bundle(manifest={"source_checkpoint": "s3://b/runs/layoutlm-evil/best"}),
                  r"manifest source_checkpoint is in run 'layoutlm-evil', not the training job "
                  r"\['layoutlm-good'\]"),
+    case("promote_manifest_labels_not_the_jobs",
+         ["promote", "{data}/objects/bundles/layoutlm-good/e1"],
+         r"error: bundle \S+: its manifest contradicts the records: manifest labels are not the "
+         r"ones training Job 'layoutlm-good' recorded; re-export it",
+         setup=with_records(stored_bundle(), job_labels=["O", "B-TAX", "I-TAX"]),
+         check=nothing_promoted),
+    case("promote_manifest_quantize_not_the_exports",
+         ["promote", f"{{data}}/objects/bundles/layoutlm-good/{EXPORT_ID}"],
+         rf"error: bundle \S+: its manifest contradicts the records: export {EXPORT_ID} was "
+         r"recorded as int8, the manifest says 'float16'; re-export it",
+         setup=with_records(stored_bundle(folder=EXPORT_ID), export_quantize="int8"),
+         check=nothing_promoted),
     *CLI_CASES,
 ]

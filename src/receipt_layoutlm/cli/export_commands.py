@@ -184,10 +184,33 @@ def run_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def check_against_records(bundle_uri: str, settings: Any) -> None:
+    """Refuse a bundle whose manifest contradicts this stack's Job and export records."""
+    from receipt_cloud.objects import ObjectNotFoundError, resolve_uri
+    from receipt_layoutlm.bundle_format import MANIFEST_FILE
+    from receipt_layoutlm.errors import CheckpointError
+    from receipt_layoutlm.export.consistency import record_problems
+
+    store, key = resolve_uri(bundle_uri.rstrip("/") + "/" + MANIFEST_FILE)
+    try:
+        manifest = json.loads(store.get_bytes(key))
+    except (ObjectNotFoundError, ValueError, OSError):
+        return  # promote itself says what is wrong with a missing or broken manifest
+    if not isinstance(manifest, dict):
+        return
+    problems = record_problems(manifest, bundle_uri, settings.open_store())
+    if problems:
+        raise CheckpointError(
+            f"bundle {bundle_uri}: its manifest contradicts the records: "
+            f"{'; '.join(problems[:3])}; re-export it"
+        )
+
+
 def run_promote(args: argparse.Namespace) -> int:
     from receipt_layoutlm.export.seed_mirror import mirror_to_seed_prefix
 
     registry = _registry(args)
+    check_against_records(args.bundle_uri, _settings(args))
     record = registry.promote(args.bundle_uri)
     mirror_to_seed_prefix(registry.store, record["bundle_uri"])  # the seed's fixed location
     print(json.dumps(record, indent=2, sort_keys=True))

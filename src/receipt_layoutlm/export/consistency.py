@@ -106,3 +106,46 @@ def manifest_problems(bundle_dir: Path, manifest: dict[str, Any], *, job: str | 
     """Every way ``manifest`` disagrees with the bundle it describes (empty when truthful)."""
     return [*label_problems(bundle_dir, manifest), *settings_problems(bundle_dir, manifest),
             *provenance_problems(manifest, job=job, export_id=export_id)]
+
+
+def record_problems(manifest: dict[str, Any], bundle_uri: str, store: Any) -> list[str]:
+    """The manifest against the records of the stack it is promoted in: the training Job it
+    names (its recorded tag list) and the export record of its ``export_id`` (job, quantize
+    mode, bundle location). Records the store does not hold are not checked (a bundle trained
+    or exported elsewhere); a record that exists and disagrees is a lie."""
+    from receipt_dynamo import EntityNotFoundError
+    from receipt_layoutlm.export.registry import canonical_uri
+
+    problems = []
+    training = manifest.get("training_job")
+    training = training if isinstance(training, dict) else {}
+    name = training.get("job_name") or training.get("job_id")
+    names = {str(v) for v in (training.get("job_name"), training.get("job_id")) if v}
+    job = None
+    if isinstance(name, str) and name:
+        try:
+            job = store.get_job_by_name(name)
+        except (EntityNotFoundError, ValueError):
+            job = None
+    recorded = (job.job_config or {}).get("labels") if job is not None else None
+    if isinstance(recorded, list) and "labels" in manifest and recorded != manifest["labels"]:
+        problems.append(f"manifest labels are not the ones training Job {name!r:.60} recorded")
+    export_id = manifest.get("export_id")
+    try:
+        export = store.get_export_job(export_id) if isinstance(export_id, str) else None
+    except (EntityNotFoundError, ValueError):
+        export = None
+    if export is not None:
+        if names and export.job_id not in names:
+            problems.append(f"export {export_id} was recorded for job {export.job_id!r:.60}, "
+                            f"the manifest names {sorted(names)}")
+        quantize = getattr(export.quantize, "value", export.quantize)
+        if quantize and quantize != manifest.get("quantize"):
+            problems.append(f"export {export_id} was recorded as {quantize}, the manifest says "
+                            f"{manifest.get('quantize')!r:.40}")
+        if export.bundle_s3_uri and canonical_uri(export.bundle_s3_uri) != canonical_uri(
+            bundle_uri
+        ):
+            problems.append(f"export {export_id} was published at {export.bundle_s3_uri}, not "
+                            "here (a copy of another bundle's manifest)")
+    return problems

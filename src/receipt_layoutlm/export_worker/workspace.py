@@ -69,7 +69,11 @@ def export_workdir(export_id: str) -> Iterator[Path]:
     path = root / f"{os.getpid()}-{export_id}"
     shutil.rmtree(path, ignore_errors=True)
     path.mkdir(mode=0o700)
+    # Libraries make their own temp files (coremltools converts into a temp .mlpackage): they
+    # land here too, so a killed export leaves nothing in the system temp folder.
+    previous, tempfile.tempdir = tempfile.tempdir, str(path)
     try:
         yield path
     finally:
+        tempfile.tempdir = previous
         shutil.rmtree(path, ignore_errors=True)

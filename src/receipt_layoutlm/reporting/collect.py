@@ -174,8 +174,14 @@ def collect_report(job_name: str, settings: Any, *, evaluation_dir: str | Path |
     data = ReportData(job_name=job_name, job=job_summary(job))
     data.epochs, per_label = epoch_rows(store.list_job_metrics(job.job_id))
     best = data.job.get("best_epoch")
-    if best in per_label:
-        data.per_label, data.per_label_source = dict(per_label[best]), f"training, epoch {best}"
+    if isinstance(best, int) and best in per_label:
+        from receipt_layoutlm.reporting.inputs import TrainingScores, parse
+
+        where = f"Job {job_name} JobMetric eval_per_label of epoch {best}: not per-label scores"
+        scores = parse(TrainingScores, {"per_label": per_label[best]}, where, data.problems)
+        if scores is not None:
+            data.per_label = {k: v.model_dump() for k, v in scores.per_label.items()}
+            data.per_label_source = f"training, epoch {best}"
     read_training_report(data, settings.open_objects("runs"))
     if evaluation_dir is None:
         default = Path(settings.data_dir) / "evaluation" / job_name

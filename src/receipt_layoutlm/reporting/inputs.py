@@ -63,6 +63,12 @@ class Score(_Lenient):
     support: NonNegativeInt | None = None
 
 
+class TrainingScores(_Lenient):
+    """The ``eval_per_label`` JobMetric of one epoch."""
+
+    per_label: dict[Text, Score] = Field(default_factory=dict)
+
+
 class KeyScore(Score):
     correct: NonNegativeInt | None = None
     predicted: NonNegativeInt | None = None
