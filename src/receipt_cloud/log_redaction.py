@@ -39,9 +39,12 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
         r"(?i)(\b(?:x-amz-signature|x-amz-credential|x-amz-security-token|signature|credential"
         r"|aws_session_token|aws_security_token|aws_secret_access_key|secret_access_key"
         r"|secretaccesskey|sessiontoken|secret_key|session_token|security_token"
-        r"|aws_access_key_id|access_key_id|accesskeyid|access_key)"
+        r"|aws_access_key_id|access_key_id|accesskeyid|access_key|token)"
         r"['\"]?\s*[:=]\s*b?['\"]?)[^'\"&,\s)}\]]+"
     ), rf"\1{REDACTED}"),
+    # XML bodies (STS, IMDS): <SecretAccessKey>…</SecretAccessKey>, <SessionToken>, <Token>.
+    (re.compile(r"(?i)(<(SecretAccessKey|SessionToken|SecurityToken|Token|AccessKeyId)>)[^<]*"
+                r"(</\2>)"), rf"\1{REDACTED}\3"),
     # Access key ids anywhere (long-term AKIA…, temporary ASIA…, and the other IAM id kinds).
     (re.compile(r"\b(?:AKIA|ASIA|AIDA|AROA|ABIA|ACCA)[A-Z0-9]{12,124}\b"), REDACTED),
     # STS session tokens by their shape (base64 of a protobuf-like blob).

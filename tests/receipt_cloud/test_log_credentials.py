@@ -109,6 +109,10 @@ def test_redaction_covers_each_credential_form() -> None:
         f"aws_secret_access_key = {SECRET}": [SECRET],
         "x-amz-security-token:FwoGZXIvYXdzEFAKEFAKEFAKEFAKE": ["FwoGZXIvYXdz"],
         "found AKIAIOSFODNN7EXAMPLE in a config": ["AKIAIOSFODNN7EXAMPLE"],
+        f"<Credentials><SecretAccessKey>{SECRET}</SecretAccessKey><SessionToken>{TOKEN}"
+        "</SessionToken></Credentials>": [SECRET, TOKEN],
+        f'{{"AccessKeyId": "{KEY_ID}", "SecretAccessKey": "{SECRET}", "Token": "{TOKEN}"}}':
+            [KEY_ID, SECRET, TOKEN],
     }
     for text, secrets in samples.items():
         cleaned = redact(text)
