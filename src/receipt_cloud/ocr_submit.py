@@ -166,37 +166,38 @@ def _file_kind(mode: int) -> str:
     return "not a regular file"
 
 
-def read_image_file(path: str | Path, *, max_bytes: int = MAX_SUBMIT_BYTES) -> bytes:
+def read_image_file(path: str | Path, *, max_bytes: int = MAX_SUBMIT_BYTES,
+                    outcome: str = "nothing was registered") -> bytes:
     """The bytes of the regular file ``path``, at most ``max_bytes``.
 
     Devices (``/dev/zero``), FIFOs, sockets and directories are refused from ``stat`` before
     opening; the open is non-blocking (a FIFO swapped in meanwhile cannot hang it) and the opened
-    file is checked again. Files that report no size (``/proc``) are read only up to the cap."""
+    file is checked again. Files that report no size (``/proc``) are read only up to the cap.
+    ``outcome`` ends each refusal (what was not done because of it)."""
     path = Path(path)
     try:
         info = os.stat(path)
         if not stat.S_ISREG(info.st_mode):
             raise InvalidImageUploadError(
-                f"{path} is {_file_kind(info.st_mode)}, not a regular file; nothing was registered"
+                f"{path} is {_file_kind(info.st_mode)}, not a regular file; {outcome}"
             )
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
         with os.fdopen(fd, "rb") as handle:
             info = os.fstat(handle.fileno())
             if not stat.S_ISREG(info.st_mode):
                 raise InvalidImageUploadError(
-                    f"{path} is {_file_kind(info.st_mode)}, not a regular file; "
-                    "nothing was registered"
+                    f"{path} is {_file_kind(info.st_mode)}, not a regular file; {outcome}"
                 )
             data = handle.read(max_bytes + 1) if info.st_size <= max_bytes else b""
     except OSError as exc:
         raise InvalidImageUploadError(
-            f"cannot read {path}: {exc.strerror or type(exc).__name__}; nothing was registered"
+            f"cannot read {path}: {exc.strerror or type(exc).__name__}; {outcome}"
         ) from None
     size = max(info.st_size, len(data))
     if size > max_bytes:
         raise InvalidImageUploadError(
-            f"{path} is over the submit limit of {max_bytes:,} bytes"
-            f"{f' ({size:,} bytes)' if info.st_size else ''}; nothing was registered"
+            f"{path} is over the size limit of {max_bytes:,} bytes"
+            f"{f' ({size:,} bytes)' if info.st_size else ''}; {outcome}"
         )
     return data
 

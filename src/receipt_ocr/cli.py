@@ -91,11 +91,12 @@ def run_submit(args: argparse.Namespace) -> int:
 
 def run_local_image(args: argparse.Namespace) -> int:
     from receipt_ocr.engines import build_engine
-    from receipt_ocr.local_image import process_local_image
+    from receipt_ocr.local_image import process_local_image, read_local_image
     from receipt_ocr.model_cache import FixedModel, ModelCache
 
     if not args.output_dir:
         raise ReceiptOcrError("--process-local-image needs --output-dir DIR")
+    read_local_image(args.process_local_image)  # a missing or special file fails before any load
     engine = build_engine(_engine_name(args), args.ocr_language)
     if args.layoutlm_model:
         models = FixedModel(args.layoutlm_model, runtime=args.runtime)

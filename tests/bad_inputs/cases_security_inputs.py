@@ -200,7 +200,7 @@ CASES = [
          r"error: /proc/self/environ is not a readable image \(\d+ bytes; no JPEG, PNG, TIFF, "
          r"WebP, GIF, BMP or HEIC header; its contents are not shown\); nothing was registered"),
     case("submit_over_size_cap", submit("{root}/huge.jpg"), setup=sparse,
-         message=r"error: \S+/huge\.jpg is over the submit limit of 52,428,800 bytes "
+         message=r"error: \S+/huge\.jpg is over the size limit of 52,428,800 bytes "
                  r"\(62,914,560 bytes\); nothing was registered"),
     case("submit_svg_named_jpg", submit("{root}/receipt.jpg"),
          setup=lambda ws: ws.write("receipt.jpg", SVG), check=no_raw_object,
