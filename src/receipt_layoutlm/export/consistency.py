@@ -68,7 +68,11 @@ def settings_problems(bundle_dir: Path, manifest: dict[str, Any]) -> list[str]:
     encoding = _json(bundle_dir / ENCODING_FILE)
     version = encoding.get("version") if isinstance(encoding, dict) else None
     claimed = manifest.get("encoding_version")
-    if version is not None and claimed is not None and str(version) != str(claimed):
+    # Majors only: a checkpoint of an older minor spec keeps its version in encoding.json while
+    # the manifest records the exporter's; a different major is a different encoding.
+    if version is not None and claimed is not None and (
+        str(version).split(".")[0] != str(claimed).split(".")[0]
+    ):
         problems.append(f"manifest encoding_version {claimed!r:.40} disagrees with {ENCODING_FILE}")
     return problems
 
