@@ -76,7 +76,7 @@ def test_dynamodb_needs_a_table_name(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.mark.aws
 def test_missing_dynamodb_table_is_a_clear_error(aws_env: str, unique_name: str) -> None:
     store = open_store("dynamodb", table_name=unique_name)
-    with pytest.raises(StoreUnavailableError, match="does not exist .*--table-name"):
+    with pytest.raises(StoreUnavailableError, match=r"does not exist .*--table-name"):
         store.get_image(new_id())
 
 
