@@ -17,6 +17,7 @@ owns the directory).
 from __future__ import annotations
 
 import json
+import os
 import pickle
 import shutil
 import tempfile
@@ -93,7 +94,7 @@ def read_label_map(path: str | Path) -> list[str]:
     if not path.is_file():
         raise CheckpointError(
             f"{path} is missing; a checkpoint or bundle needs label_map.json "
-            "({id2label, label2id, labels}) — write it with save_checkpoint"
+            "({id2label, label2id, labels}); use the best/ directory `layoutlm-cli train` wrote"
         )
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -171,25 +172,46 @@ def save_checkpoint(
     return directory
 
 
+def refuse_outside_links(directory: str | Path, what: str = "checkpoint") -> None:
+    """:class:`CheckpointError` when a symlink under ``directory`` leads outside it: export and
+    the runtimes read (and export copies into a bundle) whatever a checkpoint's files are, so a
+    ``tokenizer_config.json`` linked to ``/etc/passwd`` or to another user's file is refused.
+    Links that stay inside the directory are fine (Hugging Face caches use them)."""
+    directory = Path(directory)
+    root = directory.resolve()
+    # os.walk without following links: a link to "/" must be refused, not walked.
+    for parent, dirs, files in os.walk(directory, followlinks=False):
+        for name in sorted([*dirs, *files]):
+            path = Path(parent) / name
+            if path.is_symlink() and not path.resolve().is_relative_to(root):
+                rel = path.relative_to(directory).as_posix()
+                raise CheckpointError(
+                    f"{what} {directory}: {rel} is a symlink to a file outside the {what}; "
+                    "refused (copy the real file in instead)"
+                )
+
+
 def check_checkpoint_dir(directory: str | Path) -> Path:
-    """Raise :class:`CheckpointError` unless ``directory`` looks like a complete checkpoint."""
+    """Raise :class:`CheckpointError` unless ``directory`` looks like a complete checkpoint
+    whose files all live inside it (:func:`refuse_outside_links`)."""
     directory = Path(directory)
     if not directory.is_dir():
         raise CheckpointError(
             f"checkpoint directory {directory} does not exist; pass the training run's best/ "
             "directory (or --s3-uri for a remote one)"
         )
+    refuse_outside_links(directory)
     if not any((directory / name).is_file() for name in WEIGHT_FILES):
         raise CheckpointError(
             f"checkpoint directory {directory} has no weights file ({' or '.join(WEIGHT_FILES)}); "
-            "it must be written by save_checkpoint / save_pretrained"
+            "use the best/ (or checkpoint-<step>/) directory `layoutlm-cli train` wrote"
         )
     if not (directory / CONFIG_FILE).is_file():
         raise CheckpointError(f"checkpoint directory {directory} has no {CONFIG_FILE}")
     if not (directory / LABEL_MAP_FILE).is_file():
         raise CheckpointError(
-            f"checkpoint directory {directory} has no {LABEL_MAP_FILE}; re-save it with "
-            "save_checkpoint(..., label_list, ...) so the tags are known"
+            f"checkpoint directory {directory} has no {LABEL_MAP_FILE}; use the best/ "
+            "directory `layoutlm-cli train` wrote, which carries the tags"
         )
     return directory
 
@@ -251,8 +273,8 @@ def load_checkpoint(directory: str | Path) -> Checkpoint:
         # torch.load(weights_only=True) refused a pickle that would run code: never load it.
         raise CheckpointError(
             f"checkpoint {directory}: its weights file is a pickle holding more than tensors, "
-            "which is refused (it could run code); re-save it with save_checkpoint "
-            "(model.safetensors)"
+            "which is refused (it could run code); use a checkpoint with model.safetensors "
+            "(what `layoutlm-cli train` writes)"
         ) from None
     if model.config.num_labels != len(labels):
         raise CheckpointError(

@@ -7,21 +7,13 @@ from collections.abc import Sequence
 
 from PIL import Image, ImageDraw, ImageFont
 
+from receipt_dynamo.label_colours import UNLABELLED, label_colour
 from receipt_ocr.labelling import LabelledImage
-
-PALETTE = (
-    (230, 25, 75), (60, 180, 75), (0, 130, 200), (245, 130, 48), (145, 30, 180),
-    (70, 240, 240), (240, 50, 230), (210, 245, 60), (0, 128, 128), (170, 110, 40),
-    (128, 0, 0), (0, 0, 128), (128, 128, 0), (255, 215, 0), (220, 20, 60),
-    (0, 191, 255), (154, 205, 50), (255, 105, 180), (139, 69, 19), (72, 61, 139),
-    (46, 139, 87), (199, 21, 133),
-)
-"""Distinct colours, assigned to labels in sorted order (stable across images of one model)."""
-UNLABELLED = (160, 160, 160)
 
 
 def label_colours(labels: Sequence[str]) -> dict[str, tuple[int, int, int]]:
-    return {label: PALETTE[i % len(PALETTE)] for i, label in enumerate(sorted(set(labels)))}
+    """Each label's colour from the one shared palette (the report uses the same)."""
+    return {label: label_colour(label) for label in sorted(set(labels))}
 
 
 def annotate(labelled: LabelledImage, labels: Sequence[str]) -> Image.Image:

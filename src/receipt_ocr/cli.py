@@ -15,8 +15,8 @@ import json
 import sys
 from collections.abc import Sequence
 
+from receipt_cloud.log_levels import add_log_level_option, configure_logging
 from receipt_layoutlm.cli.exit_codes import run_command
-from receipt_layoutlm.cli.log_levels import add_log_level_option, configure_logging
 from receipt_ocr.engines import ENGINE_NAMES
 from receipt_ocr.errors import ReceiptOcrError
 from receipt_ocr.model import CACHE_PATH_ENV, DEFAULT_CACHE_PATH, RUNTIME_CHOICES
@@ -100,12 +100,13 @@ def run_submit(args: argparse.Namespace) -> int:
 
 def run_local_image(args: argparse.Namespace) -> int:
     from receipt_ocr.engines import build_engine
-    from receipt_ocr.local_image import process_local_image
+    from receipt_ocr.local_image import process_local_image, read_local_image
     from receipt_ocr.model import cache_path
     from receipt_ocr.model_cache import FixedModel, ModelCache
 
     if not args.output_dir:
         raise ReceiptOcrError("--process-local-image needs --output-dir DIR")
+    read_local_image(args.process_local_image)  # a missing or special file fails before any load
     engine = build_engine(_engine_name(args), args.ocr_language)
     if args.layoutlm_model:
         models = FixedModel(args.layoutlm_model, runtime=args.runtime)

@@ -34,8 +34,8 @@ def load_image(
             image = Image.open(io.BytesIO(data))
     except UnidentifiedImageError:
         raise ImageInputError(
-            f"{name} is not an image Pillow can read ({len(data)} bytes starting {data[:8]!r}); "
-            "send a JPEG, PNG, TIFF, WebP or similar photo"
+            f"{name} is not an image Pillow can read ({len(data)} bytes; its contents are not "
+            "shown); send a JPEG, PNG, TIFF, WebP or similar photo"
         ) from None
     except Image.DecompressionBombError as exc:
         raise ImageInputError(f"{name} is too large to decode safely: {exc}") from None

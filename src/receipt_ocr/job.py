@@ -23,6 +23,7 @@ bucket unavailable) propagates for the worker loop to retry.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import time
@@ -148,6 +149,7 @@ def process_ocr_job(body: Any, services: OcrJobServices) -> JobOutcome:
             job.s3_bucket, region=services.region, endpoint_url=services.endpoint_url
         )
         data = objects.get_bytes(job.s3_key)
+        check_unchanged(job, data)
         timings["download_s"] = time.perf_counter() - started
         options = {"max_pixels": services.max_pixels} if services.max_pixels else {}
         image = load_image(data, name=f"image {job.s3_key}", **options)
@@ -164,6 +166,26 @@ def process_ocr_job(body: Any, services: OcrJobServices) -> JobOutcome:
     timings["write_s"] = time.perf_counter() - started
     outcome.timings = timings
     return outcome
+
+
+def check_unchanged(job: OCRJob, data: bytes) -> None:
+    """:class:`ImageInputError` when the object's bytes are not the ones submitted (the OCRJob
+    records their sha256 since submit did; older jobs record none and are not checked)."""
+    if job.sha256 is None:
+        return
+    actual = hashlib.sha256(data).hexdigest()
+    if actual != job.sha256:
+        raise ImageInputError(
+            f"image {job.s3_key} changed after it was submitted (sha256 {actual[:12]}…, "
+            f"submitted {job.sha256[:12]}…); submit the photo again"
+        )
+
+
+def _original_filename(store: Any, image_id: str) -> str | None:
+    try:
+        return store.get_image(image_id).original_filename
+    except (EntityNotFoundError, ValueError):
+        return None
 
 
 def _write(
@@ -188,7 +210,8 @@ def _write(
     results = results_dict(
         labelled, engine=services.engine.describe(), runtime=model.runtime_name,
         image_id=image_id, job_id=job_id, receipt_id=receipt_id if receipt_count else None,
-        source={"s3_bucket": job.s3_bucket, "s3_key": job.s3_key},
+        source={"s3_bucket": job.s3_bucket, "s3_key": job.s3_key,
+                "original_filename": _original_filename(store, image_id)},
     )
     objects.put_bytes(results_key, json.dumps(results, indent=1).encode(),
                       content_type="application/json")

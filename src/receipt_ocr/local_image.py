@@ -25,15 +25,23 @@ class LocalResult:
     labelled: LabelledImage
 
 
+def read_local_image(path: str | Path) -> bytes:
+    """The bytes of the regular file ``path`` (no device, FIFO or directory; size-capped; see
+    ``receipt_cloud.ocr_submit.read_image_file``); :class:`ImageInputError` otherwise."""
+    from receipt_cloud.ocr_submit import InvalidImageUploadError, read_image_file
+
+    try:
+        return read_image_file(path, outcome="nothing was written")
+    except InvalidImageUploadError as exc:
+        raise ImageInputError(str(exc)) from None
+
+
 def process_local_image(
     path: str | Path, output_dir: str | Path, *, engine: OcrEngine, model: LoadedModel
 ) -> LocalResult:
     """Label ``path`` and write ``<output_dir>/<stem>.json`` and ``<stem>.png``."""
     path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise ImageInputError(f"cannot read {path}: {exc.strerror or exc}") from None
+    data = read_local_image(path)
     image = load_image(data, name=str(path))
     labelled = label_image(image, engine, model, key=f"local:{path.stem}")
     out = Path(output_dir)

@@ -19,7 +19,7 @@ def results_dict(
     image_id: str | None = None,
     job_id: str | None = None,
     receipt_id: int | None = None,
-    source: dict[str, str] | None = None,
+    source: dict[str, str | None] | None = None,
 ) -> dict[str, Any]:
     """JSON-ready results: every word (reading order) with its pixel box (top-left origin), OCR
     confidence, label, BIO tag and label confidence; the extracted fields; provenance."""

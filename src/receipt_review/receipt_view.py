@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from receipt_dynamo import CORE_LABELS, ReceiptDetails, ReceiptWordLabel, ValidationStatus
+from receipt_dynamo.label_colours import label_colour_hex
 from receipt_dynamo.store import version_of
 from receipt_layoutlm.encoding import normalize_box
 from receipt_layoutlm.fields import extract_fields
 from receipt_layoutlm.records import document_from_details
-from receipt_review.palette import label_hex
 
 PROPOSAL_STATUSES = frozenset(
     {ValidationStatus.PENDING, ValidationStatus.NEEDS_REVIEW, ValidationStatus.NONE}
@@ -102,7 +102,7 @@ def build_view(details: ReceiptDetails, extra_labels: tuple[str, ...] = ()) -> R
             label=label,
             status=decision.validation_status.value if decision else "NONE",
             confidence=decision.confidence if decision and decision.is_proposal else None,
-            colour=label_hex(label) if label else "#808080",
+            colour=label_colour_hex(label),
         ))
     fields = extract_fields([(w.text, w.label, w.confidence or 1.0) for w in words],
                             line_ids=[w.line_id for w in words], fallback_min_probability=None)

@@ -123,14 +123,14 @@ CASES = [
     Case(name="submit_empty_file", group=G, command=submitting("empty.jpg", b""), exit_code=2,
          message=r"error: \S*empty\.jpg is empty \(0 bytes\); nothing was registered"),
     Case(name="submit_text_file", group=G, command=submitting("notes.jpg", b"TOTAL 9.00\n"),
-         exit_code=2, message=r"error: \S*notes\.jpg is not a readable image \(11 bytes "
-         r"starting b'TOTAL 9\.'; no JPEG, PNG, .*\); nothing was registered"),
+         exit_code=2, message=r"error: \S*notes\.jpg is not a readable image \(11 bytes; "
+         r"no JPEG, PNG, .*; its contents are not shown\); nothing was registered"),
     Case(name="submit_pdf", group=G, command=submitting("scan.jpg", b"%PDF-1.4\n%\xe2\xe3\n"),
          exit_code=2, message=r"error: \S*scan\.jpg is not a readable image .*"),
     job_case("job_image_empty", b"", r"image raw/x\.jpg is empty \(0 bytes\); upload .*",
              "image raw/x.jpg is empty (0 bytes)"),
     job_case("job_image_not_an_image", b"<html>hello</html>",
-             r"image raw/x\.jpg is not an image Pillow can read \(18 bytes starting .*",
+             r"image raw/x\.jpg is not an image Pillow can read \(18 bytes; .*",
              "image raw/x.jpg is not an image Pillow can read"),
     job_case("job_image_truncated", _jpeg()[:3000],
              r"image raw/x\.jpg is truncated or corrupt \(JPEG, 400x400\): .*",

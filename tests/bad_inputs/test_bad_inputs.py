@@ -10,7 +10,9 @@ Adding a case
 1. Pick the module of its group (``cases_importers.py``, ``cases_objects.py``,
    ``cases_queues.py``, ``cases_records.py``, ``cases_checkpoints.py``, ``cases_cli.py``,
    ``cases_exports.py``, ``cases_lambdas.py``, ``cases_ocr.py``, ``cases_review.py``,
-   ``cases_security_messages.py``, ``cases_events.py``) and
+   ``cases_security_messages.py``, ``cases_events.py``, ``cases_security_inputs.py``,
+   ``cases_security_artifacts.py``; the last two check with ``security_checks`` that nothing
+   was written outside the stores) and
    append a ``Case(...)`` to its ``CASES`` list::
 
        Case(name="jsonl_width_negative", group="importers",
@@ -46,7 +48,8 @@ from bad_input_harness import GROUPS, Case, Workspace, run_case
 
 MODULES = ("cases_importers", "cases_objects", "cases_queues", "cases_records",
            "cases_checkpoints", "cases_cli", "cases_exports", "cases_lambdas", "cases_ocr",
-           "cases_review", "cases_security_messages", "cases_events")
+           "cases_review", "cases_security_messages", "cases_events", "cases_security_inputs",
+           "cases_security_artifacts")
 
 
 def _all_cases() -> list[Case]:

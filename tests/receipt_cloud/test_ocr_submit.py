@@ -97,3 +97,39 @@ def test_upload_lambda_registers_s3_objects_once(aws_env: str, unique_name: str)
     assert echoed["registered"][0]["job_id"] == sub.job_id
     assert echoed["registered"][0]["created"] is False
     assert len(drain(jobs)) == 1
+
+
+def test_submit_keeps_the_original_file_name_and_the_photo_sha256(tmp_path: Path) -> None:
+    import hashlib
+
+    from receipt_cloud.ocr_submit import submit_settings
+
+    settings = resolve_settings("local", data_dir=tmp_path / "data")
+    photo = tmp_path / "IMG_2041 (Tesco).jpg"
+    photo.write_bytes(blank())
+    [submission] = submit_settings([photo], settings)
+    store = settings.open_store()
+    assert store.get_image(submission.image_id).original_filename == "IMG_2041 (Tesco).jpg"
+    job = store.get_ocr_job(submission.image_id, submission.job_id)
+    assert job.sha256 == hashlib.sha256(blank()).hexdigest()
+    assert submission.s3_key.startswith("raw/") and "Tesco" not in submission.s3_key
+
+
+def test_original_file_name_is_shown_on_the_report_card(tmp_path: Path) -> None:
+    import json
+    import uuid
+
+    from receipt_dynamo import Job
+    from receipt_layoutlm.reporting import collect_report, render_html
+
+    settings = resolve_settings("local", data_dir=tmp_path / "data")
+    settings.open_store().add_job(Job(job_id=str(uuid.uuid4()), name="layoutlm-x"))
+    settings.open_objects("raw").put_bytes("ocr_results/i/j.json", json.dumps({
+        "image": {"s3_key": "raw/gone.jpg", "original_filename": "<b>till.jpg</b>"},
+        "words": [{"text": "9.00", "box": [1, 1, 20, 8], "label": "GRAND_TOTAL"}],
+    }).encode())
+    data = collect_report("layoutlm-x", settings)
+    [photo] = data.photos
+    assert (photo.name, photo.results_key) == ("<b>till.jpg</b>", "ocr_results/i/j.json")
+    page = render_html(data)
+    assert "<h3>&lt;b&gt;till.jpg&lt;/b&gt;</h3>" in page and "<b>till" not in page

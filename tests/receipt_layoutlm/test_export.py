@@ -593,9 +593,11 @@ def test_promote_and_list_local_registry(float16_bundle, tmp_path, capsys) -> No
     bundle, _ = float16_bundle
     store_root = tmp_path / "objects"
     registry = BundleRegistry.from_uri(str(store_root))
-    for export_id in ("good", "tampered"):
-        registry.store.upload_dir(bundle, f"bundles/job-tiny/{export_id}")
-    good = registry.bundle_uri("job-tiny", "good")
+    # Stored where its manifest says it belongs (bundles/<job>/<export_id>): promote checks it.
+    export_id = json.loads((bundle / "manifest.json").read_text())["export_id"]
+    for folder in (export_id, "tampered"):
+        registry.store.upload_dir(bundle, f"bundles/job-tiny/{folder}")
+    good = registry.bundle_uri("job-tiny", export_id)
     bad = store_root / "bundles/job-tiny/tampered"
     (bad / "label_map.json").write_text('{"labels": ["O"]}')
 
@@ -603,7 +605,7 @@ def test_promote_and_list_local_registry(float16_bundle, tmp_path, capsys) -> No
     active = registry.active()
     assert active is not None and active["version"] == 1
     assert active["promoted_at"].endswith("+00:00")
-    manifest_bytes = (store_root / "bundles/job-tiny/good/manifest.json").read_bytes()
+    manifest_bytes = (store_root / f"bundles/job-tiny/{export_id}/manifest.json").read_bytes()
     assert active["manifest_sha256"] == hashlib.sha256(manifest_bytes).hexdigest()
     capsys.readouterr()
 

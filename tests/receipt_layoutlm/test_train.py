@@ -171,8 +171,8 @@ def test_sigterm_interrupts_and_resume_runs_only_the_rest(
     assert [row["epoch"] for row in second.epochs] == [1, 2]
 
 
-def test_failing_training_marks_the_job_failed(objects, tmp_path: Path) -> None:
-    from receipt_dynamo import open_store
+def test_nothing_to_train_on_records_no_job_and_no_run(objects, tmp_path: Path) -> None:
+    from receipt_dynamo import EntityNotFoundError, open_store
     from receipt_layoutlm.data import DatasetConfig
     from receipt_layoutlm.errors import DatasetError
     from receipt_layoutlm.training import TrainingConfig, train
@@ -187,9 +187,9 @@ def test_failing_training_marks_the_job_failed(objects, tmp_path: Path) -> None:
             job_name="layoutlm-empty",
             output_dir=tmp_path / "w",
         )
-    job = store.get_job_by_name("layoutlm-empty")
-    assert job.status.value == "FAILED"
-    assert "no receipt with labels of status VALID" in job.status_message
+    with pytest.raises(EntityNotFoundError):  # refused before a Job record exists
+        store.get_job_by_name("layoutlm-empty")
+    assert not (tmp_path / "w").exists()
 
 
 def test_cli_train_then_jobs_show_and_evaluate(sroie_store, tmp_path: Path, capsys) -> None:

@@ -38,6 +38,21 @@ def test_local_image_needs_an_output_dir(tmp_path: Path, capsys) -> None:
     assert "--output-dir" in err
 
 
+@pytest.mark.parametrize(("image", "message"), [
+    ("/dev/zero", "/dev/zero is a character device, not a regular file; nothing was written"),
+    ("{tmp}/missing.jpg", "missing.jpg: No such file or directory; nothing was written"),
+])
+def test_local_image_that_is_no_file_fails_before_any_model_loads(
+    tmp_path: Path, capsys, image: str, message: str
+) -> None:
+    # The model directory does not exist either: the image must be refused first.
+    err = _error(capsys, ["--process-local-image", image.format(tmp=tmp_path), "--stub-ocr",
+                          "--output-dir", str(tmp_path / "out"),
+                          "--layoutlm-model", str(tmp_path / "no-model")])
+    assert message in err
+    assert not (tmp_path / "out").exists()
+
+
 def test_stub_and_another_engine_contradict(tmp_path: Path, capsys) -> None:
     err = _error(capsys, ["--stub-ocr", "--ocr-engine", "tesseract",
                           "--data-dir", str(tmp_path / "d")])

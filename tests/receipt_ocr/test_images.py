@@ -54,7 +54,7 @@ def test_exif_orientation_is_applied() -> None:
 BAD: list[tuple[str, Callable[[], bytes], str]] = [
     ("zero_bytes", lambda: b"", r"receipt\.jpg is empty \(0 bytes\)"),
     ("not_an_image", lambda: b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\n",
-     r"receipt\.jpg is not an image Pillow can read \(\d+ bytes starting b'%PDF-1\.4'\)"),
+     r"receipt\.jpg is not an image Pillow can read \(\d+ bytes; its contents are not shown\)"),
     ("text_file", lambda: b"TOTAL 9.00\n", r"receipt\.jpg is not an image"),
     ("truncated_jpeg", f.truncated_jpeg, r"receipt\.jpg is truncated or corrupt \(JPEG, 400x400\)"),
     ("decompression_bomb", f.decompression_bomb,

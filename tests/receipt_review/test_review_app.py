@@ -81,7 +81,7 @@ def test_receipt_page_photo_and_api(stocked) -> None:
     assert page.headers["content-security-policy"].startswith("default-src 'self'")
     assert 'src="/static/htmx.min.js"' in page.text and "https://" not in page.text
     assert page.text.count('class="word-box') == 3
-    from receipt_review.palette import label_hex
+    from receipt_dynamo.label_colours import label_colour_hex as label_hex
 
     assert f'stroke="{label_hex("GRAND_TOTAL")}"' in page.text
     fragment = app.get(f"/receipts/{ids['doubt']}/1", headers={"HX-Request": "true"})

@@ -17,9 +17,8 @@ def _open_sqlite(**options: Any) -> Table:
     path = options.pop("path", None)
     if path is None:
         raise StoreUnavailableError(
-            "the sqlite backend needs path=<file of the table>; use "
-            "receipt_cloud.settings.resolve_settings().open_store() for the local data directory "
-            "($RECEIPTS_HOME or ./.receipts)"
+            "the sqlite backend needs the path of its table file; on the command line pass "
+            "--data-dir (default $RECEIPTS_HOME or ./.receipts) or --table-name FILE"
         )
     return SqliteTable(path, **{k: v for k, v in options.items() if v is not None})
 

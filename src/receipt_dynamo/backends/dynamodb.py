@@ -264,8 +264,8 @@ class DynamoTable(Table):
             if code == "ResourceNotFoundException" and "index" not in lowered:
                 raise StoreUnavailableError(
                     f"DynamoDB table {self.table_name!r} does not exist at "
-                    f"{self.client.meta.endpoint_url}; create it with "
-                    "receipt_dynamo.create_table(...) or deploy the stack and pass its table name"
+                    f"{self.client.meta.endpoint_url}; deploy the stack (`pulumi up` in infra/) "
+                    "and pass its table name with --table-name"
                 ) from exc
             # DynamoDB reports a missing index as ValidationException, moto as not found.
             if code in ("ValidationException", "ResourceNotFoundException"):

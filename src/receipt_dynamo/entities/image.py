@@ -17,6 +17,9 @@ from receipt_dynamo.entities._base import (
 from receipt_dynamo.errors import EntityValidationError
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
+MAX_FILENAME = 255
+"""Longest ``original_filename`` kept (a file name on every common file system)."""
+_FILENAME = re.compile(rf"[^/\\\x00-\x1f\x7f]{{1,{MAX_FILENAME}}}")
 
 
 def check_sha256(owner: str, value: str | None) -> str | None:
@@ -51,6 +54,9 @@ class Image(Entity):
     """Kind of image, e.g. "SCAN" or "PHOTO"."""
     source: str | None = None
     """Where it came from, e.g. "upload", "sroie", "wildreceipt"."""
+    original_filename: str | None = None
+    """The photo's file name as the user had it (``receipt-ocr submit``), for display; at most
+    :data:`MAX_FILENAME` characters, no path, no control characters."""
 
     def __post_init__(self) -> None:
         self._set("image_id", check_uuid("Image", "image_id", self.image_id))
@@ -62,6 +68,14 @@ class Image(Entity):
             "timestamp_added", check_timestamp("Image", "timestamp_added", self.timestamp_added)
         )
         check_sha256("Image", self.sha256)
+        if self.original_filename is not None and (
+            not isinstance(self.original_filename, str)
+            or not _FILENAME.fullmatch(self.original_filename)
+        ):
+            raise EntityValidationError(
+                f"Image.original_filename must be a file name of 1 to {MAX_FILENAME} characters "
+                f"without '/', '\\' or control characters, got {self.original_filename!r:.80}"
+            )
         for name in ("image_type", "source"):
             if getattr(self, name) is not None:
                 check_str("Image", name, getattr(self, name))

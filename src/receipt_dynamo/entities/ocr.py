@@ -16,6 +16,7 @@ from receipt_dynamo.entities._base import (
     check_uuid,
     utc_now,
 )
+from receipt_dynamo.entities.image import check_sha256
 from receipt_dynamo.vocabulary import OCRJobStatus, RoutingStatus
 
 
@@ -55,9 +56,13 @@ class OCRJob(Entity):
     """Why it FAILED."""
     receipt_id: int | None = None
     """Receipt this job refines, if any."""
+    sha256: str | None = None
+    """Hex digest of the image bytes when the job was created; the worker refuses an object
+    whose bytes no longer match (replaced after submit). None on jobs written before it."""
 
     def __post_init__(self) -> None:
         _common(self, "OCRJob")
+        check_sha256("OCRJob", self.sha256)
         self._set("status", check_enum("OCRJob", "status", OCRJobStatus, self.status))
         check_key_part("OCRJob", "job_type", self.job_type)
         if self.failure_reason is not None:

@@ -49,7 +49,9 @@ class JobRecords(StoreBase):
         """The newest Job with this name (GSI2)."""
         items, _ = self.table.query("GSI2", keys.job_name_pk(name), ascending=False, limit=1)
         if not items:
-            raise EntityNotFoundError(f"no Job named {name!r}; check the name or list_jobs()")
+            raise EntityNotFoundError(
+                f"no Job named {name!r}; list them with `layoutlm-cli jobs list`"
+            )
         return Job.from_item(items[0])
 
     def update_job(self, job: Job) -> None:

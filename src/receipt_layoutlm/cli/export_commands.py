@@ -197,6 +197,28 @@ def run_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def check_against_records(bundle_uri: str, settings: Any) -> None:
+    """Refuse a bundle whose manifest contradicts this stack's Job and export records."""
+    from receipt_cloud.objects import ObjectNotFoundError, resolve_uri
+    from receipt_layoutlm.bundle_format import MANIFEST_FILE
+    from receipt_layoutlm.errors import CheckpointError
+    from receipt_layoutlm.export.consistency import record_problems
+
+    store, key = resolve_uri(bundle_uri.rstrip("/") + "/" + MANIFEST_FILE)
+    try:
+        manifest = json.loads(store.get_bytes(key))
+    except (ObjectNotFoundError, ValueError, OSError):
+        return  # promote itself says what is wrong with a missing or broken manifest
+    if not isinstance(manifest, dict):
+        return
+    problems = record_problems(manifest, bundle_uri, settings.open_store())
+    if problems:
+        raise CheckpointError(
+            f"bundle {bundle_uri}: its manifest contradicts the records: "
+            f"{'; '.join(problems[:3])}; re-export it"
+        )
+
+
 def run_promote(args: argparse.Namespace) -> int:
     registry = _registry(args)
     if args.history:
@@ -206,7 +228,11 @@ def run_promote(args: argparse.Namespace) -> int:
     if args.rollback == (args.bundle_uri is not None):
         print("error: promote takes BUNDLE_URI, or --rollback, or --history", file=sys.stderr)
         return 2
-    record = registry.rollback() if args.rollback else registry.promote(args.bundle_uri)
+    if args.rollback:
+        record = registry.rollback()
+    else:
+        check_against_records(args.bundle_uri, _settings(args))
+        record = registry.promote(args.bundle_uri)
     print(json.dumps(record, indent=2, sort_keys=True))
     return 0
 
@@ -232,4 +258,6 @@ def run_bundles_list(args: argparse.Namespace) -> int:
             f"{e.model_size_bytes:>12,} {agreement:>10} {diff:>9} "
             f"{'ok' if e.parity_passed else 'FAIL':>6}  {e.export_time}"
         )
+        weights = [f"{name} {size / 1e6:.1f} MB" for name, size in sorted(e.artifact_sizes.items())]
+        print(f"  {' · '.join([*weights, f'total {e.size_bytes / 1e6:.1f} MB'])}")
     return 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,8 @@ def cmd_report(args: argparse.Namespace) -> int:
                           max_photos=args.max_photos)
     output = Path(args.output or f"report-{args.job}.html")
     path = write_html(data, output)
+    for problem in data.problems:  # also listed on the page; one line each here
+        print(f"problem: {problem}", file=sys.stderr)
     print(path.resolve())
     return 0
 

@@ -100,6 +100,22 @@ def _training_config(args: argparse.Namespace) -> TrainingConfig:
     return TrainingConfig(**flag_values(args, TRAINING_FLAGS))
 
 
+def check_something_to_train(settings: Any, dataset_config: Any) -> None:
+    """Refuse a run with nothing to read before opening the store, which would create the data
+    directory (and its table file) as a side effect."""
+    from receipt_layoutlm.data import check_dataset_source
+    from receipt_layoutlm.errors import DatasetError
+
+    check_dataset_source(dataset_config)
+    if settings.is_local and not dataset_config.dataset_file and not Path(
+        settings.table_name
+    ).is_file():
+        raise DatasetError(
+            f"nothing to train on: {settings.data_dir} holds no receipts yet; import a dataset "
+            "first (`layoutlm-cli import ...`) or pass --dataset FILE.jsonl"
+        )
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     from receipt_cloud.settings import settings_from_args
     from receipt_dynamo.names import validate_job_name
@@ -118,6 +134,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         if args.output_dir
         else Path(settings.data_dir) / "training" / job_name
     )
+    check_something_to_train(settings, dataset_config)
     store = settings.open_store()
     result = train(
         training_config,

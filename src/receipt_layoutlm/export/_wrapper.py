@@ -56,6 +56,13 @@ def exportable(model: LayoutLMForTokenClassification) -> ExportableLayoutLM:
         set_impl("eager")
     else:  # older transformers
         model.config._attn_implementation = "eager"
+    # transformers derives each PreTrainedModel's ``loss_type`` from its class name, which
+    # leaves the inner ``LayoutLMModel`` at None; ``torch.jit.trace`` reads every attribute of
+    # every submodule (``module_has_exports``), so its ``loss_function`` property logged
+    # "loss_type=None ... ForCausalLMLoss" on each export. It belongs to the token classifier.
+    for module in model.modules():
+        if getattr(module, "loss_type", "") is None:
+            module.loss_type = model.loss_type
     return ExportableLayoutLM(model).eval()
 
 

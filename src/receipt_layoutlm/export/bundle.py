@@ -73,7 +73,8 @@ def export_bundle(
     exporters = [get_exporter(name) for name in check_formats(options.formats)]
     check_destination(options.output)
     export_id = options.export_id or str(uuid.uuid4())
-    with tempfile.TemporaryDirectory(prefix=f"export-{export_id[:8]}-") as tmp:
+    with tempfile.TemporaryDirectory(prefix=f"export-{export_id[:8]}-",
+                                     dir=options.work_dir) as tmp:
         tmp_path = Path(tmp)
         download = tmp_path / "checkpoint" if is_remote_uri(options.checkpoint) else None
         source_dir = fetch_checkpoint(options.checkpoint, download)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -103,8 +105,14 @@ class Verification:
             )
 
 
-def verify_bundle(bundle_dir: str | Path) -> Verification:
-    """Check every file listed in the manifest (size, sha256) and that nothing unlisted exists."""
+def verify_bundle(bundle_dir: str | Path, *, job: str | None = None,
+                  export_id: str | None = None) -> Verification:
+    """Check every file listed in the manifest (size, sha256), that nothing unlisted exists, and
+    that the manifest tells the truth about labels, export settings and provenance
+    (:func:`~receipt_layoutlm.export.consistency.manifest_problems`; ``job``/``export_id`` are
+    where the bundle is stored, ``bundles/<job>/<export_id>/``, when known)."""
+    from receipt_layoutlm.export.consistency import manifest_problems
+
     bundle_dir = Path(bundle_dir)
     manifest = read_manifest(bundle_dir)
     result = Verification(bundle_dir, sha256_file(bundle_dir / MANIFEST_FILE))
@@ -123,6 +131,8 @@ def verify_bundle(bundle_dir: str | Path) -> Verification:
     for rel in file_inventory_names(bundle_dir):
         if rel not in listed:
             result.problems.append(f"{rel} is not listed in the manifest")
+    if not result.problems:  # the files are the exported ones; now what the manifest says
+        result.problems += manifest_problems(bundle_dir, manifest, job=job, export_id=export_id)
     return result
 
 
@@ -132,3 +142,43 @@ def file_inventory_names(bundle_dir: Path) -> list[str]:
         for p in bundle_dir.rglob("*")
         if p.is_file() and p.relative_to(bundle_dir).as_posix() != MANIFEST_FILE
     )
+
+
+def verify_zip(zip_path: str | Path, manifest: dict[str, Any]) -> list[str]:
+    """Check the bundle's ``.zip`` against ``manifest`` (read from the bundle): every listed file
+    is in it with the manifest's size and sha256, its own ``manifest.json`` is the same manifest,
+    and nothing else is in it. Returns one line per problem (a truncated zip is one)."""
+    name = Path(zip_path).name
+    try:
+        archive = zipfile.ZipFile(zip_path)
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        return [f"{name} is not a readable zip ({exc})"]
+    problems: list[str] = []
+    listed: dict[str, dict[str, Any]] = manifest.get("files") or {}
+    with archive:
+        names = {n for n in archive.namelist() if not n.endswith("/")}
+        try:
+            for rel, expected in sorted(listed.items()):
+                if rel not in names:
+                    problems.append(f"{name}: {rel} is missing")
+                elif archive.getinfo(rel).file_size != expected.get("size"):
+                    problems.append(f"{name}: {rel} has the wrong size")
+                elif _zip_sha256(archive, rel) != expected.get("sha256"):
+                    problems.append(f"{name}: {rel} sha256 differs from the manifest")
+            if MANIFEST_FILE not in names:
+                problems.append(f"{name}: {MANIFEST_FILE} is missing")
+            elif json.loads(archive.read(MANIFEST_FILE)) != manifest:
+                problems.append(f"{name}: its {MANIFEST_FILE} is not the bundle's")
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError) as exc:
+            problems.append(f"{name} is damaged ({exc})")
+        problems += [f"{name}: {n} is not listed in the manifest"
+                     for n in sorted(names - set(listed) - {MANIFEST_FILE})]
+    return problems
+
+
+def _zip_sha256(archive: zipfile.ZipFile, member: str) -> str:
+    digest = hashlib.sha256()
+    with archive.open(member) as fh:
+        while block := fh.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()

@@ -56,6 +56,9 @@ class ExportOptions:
     """Training job id or name; read from the checkpoint's metadata when None."""
     make_zip: bool = True
     """Write ``<output>.zip`` beside the bundle."""
+    work_dir: str | None = None
+    """Where the staging directory is made (None: the system temp folder). The export worker
+    passes a folder it owns and sweeps, so a killed export leaves nothing in system temp."""
 
     def check(self) -> QuantizeSpec:
         """Refuse bad values with one clear :class:`ExportError`; returns the quantize spec."""

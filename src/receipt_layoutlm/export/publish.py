@@ -27,6 +27,9 @@ from receipt_layoutlm.errors import ExportError
 
 log = logging.getLogger(__name__)
 
+PARTIAL_MARK = ".partial-"
+"""Infix of what a publish writes before its final rename."""
+
 
 def check_destination(output: str) -> None:
     """Refuse a local directory that is not empty and a prefix that holds a published bundle."""
@@ -88,18 +91,48 @@ def publish(staging: Path, zip_path: Path | None, output: str) -> tuple[str, str
         return _upload(staging, zip_path, output)
     target = local_path(output)
     target.parent.mkdir(parents=True, exist_ok=True)
-    # Copy next to the target, then rename: readers never see a half-written bundle.
-    partial = target.parent / f".{target.name}.partial-{uuid.uuid4().hex[:8]}"
+    remove_partials(target)
+    # Copy next to the target, then rename: readers never see a half-written bundle or zip.
+    partial = target.parent / f".{target.name}{PARTIAL_MARK}{uuid.uuid4().hex[:8]}"
     shutil.copytree(staging, partial)
     if target.exists():
         target.rmdir()  # checked empty up front
     os.replace(partial, target)
     zip_uri = None
     if zip_path is not None:
-        zip_target = target.parent / f"{target.name}.zip"
-        shutil.copyfile(zip_path, zip_target)
-        zip_uri = str(zip_target)
+        zip_uri = str(publish_zip(zip_path, target))
     return str(target), zip_uri
+
+
+def publish_zip(zip_path: Path, target: Path) -> Path:
+    """Copy ``zip_path`` to ``<target>.zip`` through a partial file and one rename: a copy
+    killed half-way leaves a ``.partial-`` file (removed by the next publish), never a
+    truncated zip under the real name."""
+    zip_target = target.parent / f"{target.name}.zip"
+    partial = target.parent / f".{zip_target.name}{PARTIAL_MARK}{uuid.uuid4().hex[:8]}"
+    try:
+        shutil.copyfile(zip_path, partial)
+        os.replace(partial, zip_target)
+    finally:
+        partial.unlink(missing_ok=True)
+    return zip_target
+
+
+def remove_partials(target: Path) -> list[Path]:
+    """Remove what killed publishes of ``target`` left beside it (``.<name>.partial-*`` and
+    ``.<name>.zip.partial-*``). Only this target's: the caller holds its export's claim, so no
+    live publish writes them."""
+    removed = []
+    for pattern in (f".{target.name}{PARTIAL_MARK}*", f".{target.name}.zip{PARTIAL_MARK}*"):
+        for path in target.parent.glob(pattern):
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+            removed.append(path)
+    if removed:
+        log.warning("removed %d partial file(s) of a killed publish of %s", len(removed), target)
+    return removed
 
 
 def _upload(staging: Path, zip_path: Path | None, output: str) -> tuple[str, str | None]:

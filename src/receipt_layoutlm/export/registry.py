@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -48,6 +48,15 @@ def bundle_key_prefix(job: str, export_id: str) -> str:
     return f"{BUNDLES_PREFIX}/{job}/{export_id}"
 
 
+def stored_location(bundle_uri: str) -> dict[str, str]:
+    """``{"job", "export_id"}`` of a bundle stored as ``.../bundles/<job>/<export_id>``, which
+    its manifest's provenance must match; ``{}`` for a bundle stored anywhere else."""
+    parts = canonical_uri(bundle_uri).split("/")
+    if len(parts) >= 3 and parts[-3] == BUNDLES_PREFIX:
+        return {"job": parts[-2], "export_id": parts[-1]}
+    return {}
+
+
 @dataclass
 class BundleEntry:
     """One bundle as listed by :meth:`BundleRegistry.list_bundles`."""
@@ -68,6 +77,9 @@ class BundleEntry:
     max_logit_diff: float | None
     """Largest max |Δlogit| over the gate's runtimes."""
     active: bool = False
+    artifact_sizes: dict[str, int] = field(default_factory=dict)
+    """Bytes per artifact, as the manifest's ``sizes`` names them without ``_bytes``
+    (``mlpackage``, ``onnx``, ``onnx_int8``)."""
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -100,6 +112,8 @@ def _entry(uri: str, manifest: dict[str, Any], active_uri: str | None) -> Bundle
         min_agreement=min(agreements) if agreements else None,
         max_logit_diff=max(diffs) if diffs else None,
         active=active_uri is not None and canonical_uri(uri) == canonical_uri(active_uri),
+        artifact_sizes={str(k).removesuffix("_bytes"): int(v) for k, v in sizes.items()
+                        if isinstance(v, int) and not isinstance(v, bool)},
     )
 
 
@@ -254,7 +268,7 @@ def _verified_copy(bundle_uri: str, tmp: Path) -> tuple[Path, bytes]:
             f"{bundle_uri} has no {MANIFEST_FILE}; only bundles written by export-coreml can "
             "be promoted"
         )
-    verification = verify_bundle(local)
+    verification = verify_bundle(local, **stored_location(bundle_uri))
     verification.raise_for_problems()
     manifest_bytes = (local / MANIFEST_FILE).read_bytes()
     if not (json.loads(manifest_bytes).get("parity") or {}).get("passed", False):

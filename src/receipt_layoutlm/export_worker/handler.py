@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -43,8 +42,10 @@ from receipt_layoutlm.errors import ReceiptLayoutLMError
 from receipt_layoutlm.export.rollout import rollout_export
 from receipt_layoutlm.export_worker._config import ExportWorkerOptions
 from receipt_layoutlm.export_worker._outputs import ExportOutputs, outputs_of, outputs_of_manifest
+from receipt_layoutlm.export_worker.adopt import adoptable
 from receipt_layoutlm.export_worker.lease import RecordLease
 from receipt_layoutlm.export_worker.source import complete_checkpoint
+from receipt_layoutlm.export_worker.workspace import export_workdir
 
 log = logging.getLogger(__name__)
 
@@ -201,50 +202,37 @@ class ExportMessageHandler:
 
     # -- the export itself -------------------------------------------------------------------
 
-    def _published(self, request: ExportRequest) -> ExportOutputs | None:
-        """The bundle an earlier attempt of this export already published, if any."""
-        import json
-
-        from receipt_cloud.objects import open_object_store
-        from receipt_layoutlm.bundle_format import MANIFEST_FILE
-
-        store = open_object_store(request.output_s3_prefix)
-        if not store.exists(MANIFEST_FILE):
-            return None
-        manifest = json.loads(store.get_bytes(MANIFEST_FILE))
-        if manifest.get("export_id") != request.export_id:
-            raise PermanentError(
-                f"{request.output_s3_prefix} already holds bundle {manifest.get('export_id')}, "
-                f"not export {request.export_id}"
-            )
-        log.info("export %s: bundle already published, adopting it", request.export_id)
-        return outputs_of_manifest(request.output_s3_prefix, manifest)
-
     def _export(self, request: ExportRequest) -> ExportOutputs:
-        published = self._published(request)
-        if published is not None:
-            return published
+        with export_workdir(request.export_id) as workdir:
+            manifest = adoptable(request.output_s3_prefix, request.export_id, workdir,
+                                 make_zip=self.options.make_zip)
+            if manifest is not None:
+                return outputs_of_manifest(request.output_s3_prefix, manifest)
+            return self._build(request, workdir)
+
+    def _build(self, request: ExportRequest, workdir: Path) -> ExportOutputs:
+        """Export into ``workdir`` (the worker's own scratch folder, swept: workspace.py)."""
         from receipt_layoutlm.export import ExportOptions, export_bundle
 
-        with tempfile.TemporaryDirectory(prefix=f"export-worker-{request.export_id[:8]}-") as tmp:
-            checkpoint = complete_checkpoint(
-                request.model_s3_uri, Path(tmp), root=self.settings.runs_uri
-            )
-            options = ExportOptions(
-                checkpoint=checkpoint,
-                output=request.output_s3_prefix,
-                quantize=request.quantize,
-                formats=self.options.formats,
-                seq_length=self.options.seq_length,
-                model_name=self.options.model_name,
-                parity_receipts=self.options.parity_receipts,
-                parity_data=self.options.parity_data,
-                thresholds=self.options.thresholds,
-                weight_threshold=self.options.weight_threshold,
-                export_id=request.export_id,
-                job_id=request.job_id,
-                make_zip=self.options.make_zip,
-            )
-            return outputs_of(
-                export_bundle(options, settings=self.settings), request.output_s3_prefix
-            )
+        checkpoint = complete_checkpoint(
+            request.model_s3_uri, workdir, root=self.settings.runs_uri
+        )
+        options = ExportOptions(
+            checkpoint=checkpoint,
+            output=request.output_s3_prefix,
+            quantize=request.quantize,
+            formats=self.options.formats,
+            seq_length=self.options.seq_length,
+            model_name=self.options.model_name,
+            parity_receipts=self.options.parity_receipts,
+            parity_data=self.options.parity_data,
+            thresholds=self.options.thresholds,
+            weight_threshold=self.options.weight_threshold,
+            export_id=request.export_id,
+            job_id=request.job_id,
+            make_zip=self.options.make_zip,
+            work_dir=str(workdir),
+        )
+        return outputs_of(
+            export_bundle(options, settings=self.settings), request.output_s3_prefix
+        )

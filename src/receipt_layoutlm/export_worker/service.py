@@ -8,6 +8,7 @@ from typing import Any
 from receipt_cloud.worker import WorkerConfig, WorkerStats, apply_queue_limits, run_worker
 from receipt_layoutlm.export_worker._config import ExportWorkerOptions
 from receipt_layoutlm.export_worker.handler import ExportMessageHandler
+from receipt_layoutlm.export_worker.workspace import sweep
 
 REQUIRED_SETTINGS = (
     "table_name",
@@ -36,6 +37,7 @@ def run_export_worker(
     # Every value a message's export needs, named at start (env aws leaves unset ones empty):
     # checkpoints come from the runs store, bundles (and the active pointer) go to the bundles one.
     settings.require(*REQUIRED_SETTINGS)
+    sweep()  # scratch folders of killed workers on this machine
     store = settings.open_store()
     jobs = apply_queue_limits(settings.open_queue("coreml_export_jobs"), worker)
     handler = ExportMessageHandler(

@@ -21,7 +21,7 @@ from receipt_layoutlm.bundle_format import (
     TOKENIZER_FILE,
     VOCAB_FILE,
 )
-from receipt_layoutlm.checkpoint import fetch_directory
+from receipt_layoutlm.checkpoint import fetch_directory, refuse_outside_links
 from receipt_layoutlm.errors import CheckpointError
 
 log = logging.getLogger(__name__)
@@ -91,6 +91,8 @@ def complete_checkpoint(uri: str, workdir: Path, root: str | None = None) -> str
     uri = resolve_checkpoint_uri(uri)  # the seed's runs/<job>/checkpoint-<step>/
     if not _inside(uri, root):  # the alias's target passes the same rule as the message's URI
         raise CheckpointError(f"checkpoint {uri[:300]} resolves outside the runs store")
+    if not is_remote_uri(uri) and fetch_directory(uri).is_dir():
+        refuse_outside_links(fetch_directory(uri))  # before anything is read or copied
     if _exists(uri, LABEL_MAP_FILE):
         return uri
     if not is_remote_uri(uri) and not fetch_directory(uri).is_dir():
@@ -101,16 +103,17 @@ def complete_checkpoint(uri: str, workdir: Path, root: str | None = None) -> str
             f"checkpoint {uri} has no {LABEL_MAP_FILE} and no run best/ was found above it to "
             "take one from; export a run's best/ or a checkpoint-<step>/ inside a run"
         )
-    target = workdir / "checkpoint"
-    if is_remote_uri(uri):
-        fetch_directory(uri, target)
-    else:
-        shutil.copytree(fetch_directory(uri), target)
     with_best = (
         fetch_directory(best, workdir / "run-best")
         if is_remote_uri(best)
         else fetch_directory(best)
     )
+    refuse_outside_links(with_best, "run best/")  # before anything is copied from it
+    target = workdir / "checkpoint"
+    if is_remote_uri(uri):
+        fetch_directory(uri, target)
+    else:
+        shutil.copytree(fetch_directory(uri), target)
     added = []
     for name in RUN_FILES:
         if not (target / name).exists() and (with_best / name).is_file():

@@ -55,74 +55,81 @@ def epoch_rows(metrics: list[Any]) -> tuple[list[dict[str, Any]], dict[int, dict
     return [rows[e] for e in sorted(rows)], per_label
 
 
-def _read_json(objects: Any, key: str, problems: list[str]) -> dict[str, Any] | None:
+def _read_json(objects: Any, key: str, problems: list[str]) -> Any:
     try:
         if not objects.exists(key):
             return None
         return json.loads(objects.get_bytes(key))
-    except (OSError, ValueError) as exc:
-        problems.append(f"{objects.uri(key)}: {exc}")
+    except (OSError, ValueError, RecursionError) as exc:
+        problems.append(f"{objects.uri(key)}: {type(exc).__name__}: {exc}".replace("\n", " "))
         return None
 
 
 def read_evaluation(data: ReportData, directory: Path) -> None:
     """Fill the evaluation parts of ``data`` from ``directory/report.json`` (``evaluate``)."""
+    from receipt_layoutlm.reporting.inputs import EvaluationReport, parse
+
     path = directory / "report.json"
     try:
-        metrics = json.loads(path.read_text(encoding="utf-8"))["metrics"]
-    except (OSError, ValueError, KeyError) as exc:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
         data.problems.append(f"{path}: cannot read the evaluation ({exc})")
         return
+    report = parse(EvaluationReport, raw, f"{path}: not an evaluation report", data.problems)
+    if report is None:
+        return
+    metrics = report.metrics
     data.evaluation_dir = str(directory)
-    entity = metrics.get("entity") or {}
-    task3 = metrics.get("sroie_task3") or {}
-    runtime = metrics.get("runtime")
+    runtime = metrics.runtime
     if isinstance(runtime, dict):  # runtime.describe(): name and quantize mode say enough here
         runtime = " ".join(str(runtime[k]) for k in ("runtime", "quantize") if runtime.get(k))
+    task3 = metrics.sroie_task3
     data.evaluation = {
-        "receipts": metrics.get("receipts"),
+        "receipts": metrics.receipts,
         "runtime": runtime,
-        "entity_f1": entity.get("f1"),
-        "token_accuracy": metrics.get("token_accuracy"),
-        "task3_f1": task3.get("f1"),
+        "entity_f1": metrics.entity.f1,
+        "token_accuracy": metrics.token_accuracy,
+        "task3_f1": task3.f1,
     }
-    if entity.get("per_label"):
-        data.per_label, data.per_label_source = dict(entity["per_label"]), "evaluation"
-    data.task3_per_key = dict(task3.get("per_key") or {})
-    found = task3.get("mismatches", task3.get("worst_mismatches"))
-    if isinstance(found, list):
+    if metrics.entity.per_label:
+        data.per_label = {k: v.model_dump() for k, v in metrics.entity.per_label.items()}
+        data.per_label_source = "evaluation"
+    data.task3_per_key = {k: v.model_dump() for k, v in task3.per_key.items()}
+    found = task3.mismatches if task3.mismatches is not None else task3.worst_mismatches
+    if found is not None:
         from receipt_layoutlm.evaluation.sroie import Mismatch, worst_mismatches
 
-        try:
-            ranked = worst_mismatches([Mismatch(**m) for m in found], WORST_MISMATCHES)
-        except TypeError as exc:
-            data.problems.append(f"{path}: unexpected mismatch entries ({exc})")
-        else:
-            data.mismatches = [vars(m).copy() for m in ranked]
+        ranked = worst_mismatches([Mismatch(**m.model_dump()) for m in found], WORST_MISMATCHES)
+        data.mismatches = [vars(m).copy() for m in ranked]
 
 
 def read_training_report(data: ReportData, runs: Any) -> None:
     """The confusion matrix of the training's dev set (``runs/<job>/report.json``)."""
-    report = _read_json(runs, f"runs/{data.job_name}/report.json", data.problems)
-    matrix = (report or {}).get("confusion_matrix")
-    if matrix and matrix.get("labels") and matrix.get("matrix"):
-        data.confusion = (list(matrix["labels"]), [list(r) for r in matrix["matrix"]])
+    from receipt_layoutlm.reporting.inputs import TrainingReport, parse
+
+    key = f"runs/{data.job_name}/report.json"
+    raw = _read_json(runs, key, data.problems)
+    if raw is None:
+        return
+    report = parse(TrainingReport, raw, f"{runs.uri(key)}: not a training report", data.problems)
+    matrix = report.confusion_matrix if report is not None else None
+    if matrix is not None and matrix.labels:
+        data.confusion = (list(matrix.labels), [list(r) for r in matrix.matrix])
 
 
-def _bundle(uri: str, manifest: dict[str, Any], active_uri: str | None) -> BundleSummary:
+def _bundle(uri: str, manifest: Any, active_uri: str | None) -> BundleSummary:
     from receipt_layoutlm.export.registry import canonical_uri
 
-    parity = manifest.get("parity") or {}
     return BundleSummary(
         uri=uri,
-        export_id=str(manifest.get("export_id", "")),
-        quantize=str(manifest.get("quantize", "")),
-        export_time=str(manifest.get("export_time", "")),
-        total_bytes=int(manifest.get("total_size_bytes", 0)),
-        sizes={k: int(v) for k, v in (manifest.get("sizes") or {}).items()},
-        parity_passed=bool(parity.get("passed", False)),
-        parity_source=str(parity.get("source", "")),
-        parity=[dict(r) for r in parity.get("results") or []],
+        export_id=manifest.export_id,
+        quantize=manifest.quantize,
+        export_time=manifest.export_time,
+        total_bytes=manifest.total_size_bytes,
+        sizes=dict(manifest.sizes),
+        parity_passed=manifest.parity.passed,
+        parity_source=manifest.parity.source,
+        parity=[r.model_dump() for r in manifest.parity.results],
         active=bool(active_uri) and canonical_uri(uri) == canonical_uri(str(active_uri)),
     )
 
@@ -131,10 +138,13 @@ def read_bundles(data: ReportData, settings: Any) -> None:
     """Every bundle exported from this job, newest first, via the registry's object store."""
     from receipt_layoutlm.bundle_format import MANIFEST_FILE
     from receipt_layoutlm.export.registry import BUNDLES_PREFIX, BundleRegistry
+    from receipt_layoutlm.reporting.inputs import BundleManifest, parse
 
     registry = BundleRegistry.from_settings(settings)
     try:
         active = registry.active() or {}
+        if not isinstance(active, dict):
+            raise CheckpointError(f"{registry.store.uri('bundles/active.json')} is not an object")
     except CheckpointError as exc:  # a broken pointer must not hide the bundles themselves
         data.problems.append(f"active bundle pointer: {exc}")
         active = {}
@@ -142,7 +152,9 @@ def read_bundles(data: ReportData, settings: Any) -> None:
     for key in registry.store.list(prefix):
         if not key.endswith(f"/{MANIFEST_FILE}") or key.count("/") != 3:
             continue
-        manifest = _read_json(registry.store, key, data.problems)
+        raw = _read_json(registry.store, key, data.problems)
+        where = f"{registry.store.uri(key)}: not a bundle manifest"
+        manifest = parse(BundleManifest, raw, where, data.problems) if raw is not None else None
         if manifest is not None:
             uri = registry.store.uri(key[: -len(MANIFEST_FILE) - 1])
             data.bundles.append(_bundle(uri, manifest, active.get("bundle_uri")))
@@ -162,8 +174,14 @@ def collect_report(job_name: str, settings: Any, *, evaluation_dir: str | Path |
     data = ReportData(job_name=job_name, job=job_summary(job))
     data.epochs, per_label = epoch_rows(store.list_job_metrics(job.job_id))
     best = data.job.get("best_epoch")
-    if best in per_label:
-        data.per_label, data.per_label_source = dict(per_label[best]), f"training, epoch {best}"
+    if isinstance(best, int) and best in per_label:
+        from receipt_layoutlm.reporting.inputs import TrainingScores, parse
+
+        where = f"Job {job_name} JobMetric eval_per_label of epoch {best}: not per-label scores"
+        scores = parse(TrainingScores, {"per_label": per_label[best]}, where, data.problems)
+        if scores is not None:
+            data.per_label = {k: v.model_dump() for k, v in scores.per_label.items()}
+            data.per_label_source = f"training, epoch {best}"
     read_training_report(data, settings.open_objects("runs"))
     if evaluation_dir is None:
         default = Path(settings.data_dir) / "evaluation" / job_name

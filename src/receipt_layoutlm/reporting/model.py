@@ -37,7 +37,8 @@ class LabelledPhoto:
     """One receipt the labelling worker labelled: its photo with boxes, and its fields."""
 
     name: str
-    """The results JSON's key in the raw store."""
+    """The photo's original file name when the results JSON records it, else the results
+    JSON's key in the raw store."""
     image_bytes: bytes
     """The photo with each word's box drawn in its label's colour (PNG or JPEG bytes)."""
     image_mime: str
@@ -50,6 +51,8 @@ class LabelledPhoto:
     """How the picture was made when the original photo was not found."""
     model: str = ""
     """Which model labelled it, when the results JSON says (``label_proposed_by``…)."""
+    results_key: str = ""
+    """The results JSON's key in the raw store (shown under the name)."""
 
 
 @dataclass

@@ -29,6 +29,7 @@ from typing import Any
 
 from PIL import Image, ImageDraw
 
+from receipt_layoutlm.reporting.inputs import FieldValue, ReceiptResults, Word, parse
 from receipt_layoutlm.reporting.model import LabelledPhoto, ReportData
 
 log = logging.getLogger(__name__)
@@ -39,61 +40,45 @@ IMAGE_KEYS = ("image_key", "s3_key", "raw_key", "image_s3_key", "image")
 ANNOTATED_KEYS = ("annotated_key", "annotated_image_key")
 MODEL_KEYS = ("model", "label_proposed_by", "model_version", "bundle_version")
 MAX_SIDE = 1100
+MAX_BLANK_SIDE = 4000
+"""Largest blank page drawn when the photo is missing (pixels a side)."""
 
 
 def label_colour(label: str) -> tuple[int, int, int]:
-    """A stable colour per label (matplotlib's tab20 over the core label order, then a hash)."""
-    from matplotlib import colormaps
+    """The label's colour: the one palette of the report, the worker's PNG and the review app."""
+    from receipt_dynamo.label_colours import label_colour as shared
 
-    from receipt_dynamo import CORE_LABELS
-
-    names = list(CORE_LABELS)
-    index = names.index(label) if label in names else sum(map(ord, label))
-    r, g, b, _ = colormaps["tab20"](index % 20)
-    return int(r * 255), int(g * 255), int(b * 255)
+    return shared(label)
 
 
-def _rectangle(box: Any) -> list[tuple[float, float]]:
-    if isinstance(box, dict):
-        x, y, w, h = (float(box[k]) for k in ("x", "y", "width", "height"))
-        x0, y0, x1, y1 = x, y, x + w, y + h
-    else:
-        x0, y0, x1, y1 = (float(v) for v in box)
-    return [(x0, y0), (x1, y0), (x1, y1), (x0, y1)]
-
-
-def _points(word: dict[str, Any]) -> list[tuple[float, float]] | None:
-    if "corners" in word:
-        return [(float(p["x"]), float(p["y"])) if isinstance(p, dict)
-                else (float(p[0]), float(p[1])) for p in word["corners"]]
-    for key in ("box", "bounding_box"):
-        if key in word:
-            return _rectangle(word[key])
-    return None
-
-
-def _frame(receipt: dict[str, Any]) -> tuple[bool, bool]:
+def _frame(receipt: ReceiptResults) -> tuple[bool, bool]:
     """(normalized, bottom-left origin) of the word coordinates."""
-    coordinates = receipt.get("coordinates")
-    if isinstance(coordinates, dict):
-        return (coordinates.get("units") == "normalized",
-                coordinates.get("origin") == "bottom-left")
-    return bool(receipt.get("normalized")), receipt.get("origin") == "bottom-left"
+    if receipt.coordinates is not None:
+        return (receipt.coordinates.units == "normalized",
+                receipt.coordinates.origin == "bottom-left")
+    return receipt.normalized, receipt.origin == "bottom-left"
 
 
 def _image_keys(receipt: dict[str, Any]) -> list[str]:
     image = receipt.get("image")
-    keys = [str(image[k]) for k in ("s3_key", "key") if isinstance(image, dict) and image.get(k)]
-    return keys + [str(receipt[k]) for k in IMAGE_KEYS
-                   if receipt.get(k) and isinstance(receipt[k], str)]
+    keys = [image[k] for k in ("s3_key", "key")
+            if isinstance(image, dict) and isinstance(image.get(k), str) and image[k]]
+    return keys + [receipt[k] for k in IMAGE_KEYS if receipt.get(k) and isinstance(receipt[k], str)]
+
+
+def _original_filename(receipt: dict[str, Any]) -> str | None:
+    image = receipt.get("image")
+    name = image.get("original_filename") if isinstance(image, dict) else None
+    return name if isinstance(name, str) and name.strip() else None
 
 
 def _model(receipt: dict[str, Any]) -> str:
     for key in MODEL_KEYS:
         value = receipt.get(key)
         if isinstance(value, dict):
-            return " ".join(str(value[k]) for k in ("version", "runtime") if value.get(k))
-        if value:
+            return " ".join(str(value[k]) for k in ("version", "runtime")
+                            if isinstance(value.get(k), str | int | float) and value.get(k))
+        if isinstance(value, str | int | float) and value:
             return str(value)
     return ""
 
@@ -105,16 +90,14 @@ def _receipts(payload: dict[str, Any]) -> list[dict[str, Any]]:
     return [payload]
 
 
-def _fields(receipt: dict[str, Any]) -> list[tuple[str, str, float | None]]:
+def _fields(receipt: ReceiptResults) -> list[tuple[str, str, float | None]]:
     out = []
-    for name, value in (receipt.get("fields") or {}).items():
-        if isinstance(value, dict):
-            text = value.get("value", value.get("text"))
-            confidence = value.get("confidence")
-            out.append((str(name), "" if text is None else str(text),
-                        float(confidence) if isinstance(confidence, int | float) else None))
+    for name, value in receipt.fields.items():
+        if isinstance(value, FieldValue):
+            text = value.value if value.value is not None else value.text
+            out.append((name, text or "", value.confidence))
         else:
-            out.append((str(name), str(value), None))
+            out.append((name, value or "", None))
     return out
 
 
@@ -127,8 +110,18 @@ def _load_image(raw: Any, keys: list[str]) -> tuple[Image.Image, str] | None:
     return None
 
 
-def _draw(image: Image.Image, words: list[dict[str, Any]], receipt: dict[str, Any]) -> Image.Image:
-    """Outline every labelled word in its label's colour (unlabelled words thin grey)."""
+def _clamp(points: list[tuple[float, float]], width: int, height: int
+           ) -> tuple[list[tuple[float, float]], bool]:
+    """The points moved inside the image, and whether any had to move."""
+    inside = [(min(max(x, 0.0), float(width)), min(max(y, 0.0), float(height)))
+              for x, y in points]
+    return inside, inside != points
+
+
+def _draw(image: Image.Image, words: list[Word], receipt: ReceiptResults
+          ) -> tuple[Image.Image, int]:
+    """Outline every labelled word in its label's colour (unlabelled words thin grey); boxes
+    outside the image are clamped to its edges. Returns the image and how many were clamped."""
     from PIL import ImageOps
 
     image = ImageOps.exif_transpose(image).convert("RGB")
@@ -136,58 +129,77 @@ def _draw(image: Image.Image, words: list[dict[str, Any]], receipt: dict[str, An
     normalized, flip = _frame(receipt)
     draw = ImageDraw.Draw(image, "RGBA")
     line = max(2, round(max(width, height) / 500))
+    clamped = 0
     for word in words:
-        pts = _points(word)
+        pts = word.points()
         if not pts:
             continue
         if normalized:
             pts = [(x * width, y * height) for x, y in pts]
         if flip:
             pts = [(x, height - y) for x, y in pts]
-        label = word.get("label")
-        if label and label != "O":
-            r, g, b = label_colour(str(label))
+        pts, moved = _clamp(pts, width, height)
+        clamped += moved
+        if word.label and word.label != "O":
+            r, g, b = label_colour(word.label)
             draw.polygon(pts, outline=(r, g, b, 255), fill=(r, g, b, 60), width=line)
         else:
             draw.polygon(pts, outline=(128, 128, 128, 160), width=1)
     image.thumbnail((MAX_SIDE, MAX_SIDE))
-    return image
+    return image, clamped
 
 
-def _blank_page(words: list[dict[str, Any]]) -> Image.Image:
-    xs = [x for w in words for x, _ in (_points(w) or [])] or [100.0]
-    ys = [y for w in words for _, y in (_points(w) or [])] or [100.0]
-    return Image.new("RGB", (int(max(xs)) + 20, int(max(ys)) + 20), "white")
+def _blank_page(words: list[Word], normalized: bool) -> Image.Image:
+    """A white page of the words' extent, at most ``MAX_BLANK_SIDE`` a side (boxes beyond it are
+    clamped when drawn)."""
+    if normalized:
+        return Image.new("RGB", (MAX_SIDE, MAX_SIDE), "white")
+    points = [p for w in words for p in (w.points() or [])]
+    xs = [x for x, _ in points] or [100.0]
+    ys = [y for _, y in points] or [100.0]
+    side = [min(max(int(max(v)) + 20, 20), MAX_BLANK_SIDE) for v in (xs, ys)]
+    return Image.new("RGB", (side[0], side[1]), "white")
 
 
-def photo_from_results(name: str, receipt: dict[str, Any], raw: Any) -> LabelledPhoto:
-    """One labelled photo (see the module docstring for what is read)."""
-    words = [w for w in receipt.get("words") or [] if isinstance(w, dict)]
+def photo_from_results(name: str, raw_receipt: dict[str, Any], raw: Any,
+                       problems: list[str] | None = None) -> LabelledPhoto | None:
+    """One labelled photo (see the module docstring for what is read); None, with one line in
+    ``problems``, when the receipt does not validate."""
+    problems = [] if problems is None else problems
+    receipt = parse(ReceiptResults, raw_receipt, f"{raw.uri(name)}: not a results JSON",
+                    problems)
+    if receipt is None:
+        return None
+    words = receipt.words
     mirrored = ANNOTATED_PREFIX + name.removeprefix(RESULTS_PREFIX).removesuffix(".json") + ".png"
     counts: dict[str, int] = {}
     for word in words:
-        label = word.get("label")
-        if label and label != "O":
-            counts[str(label)] = counts.get(str(label), 0) + 1
-    note = ""
-    found = _load_image(raw, _image_keys(receipt))
+        if word.label and word.label != "O":
+            counts[word.label] = counts.get(word.label, 0) + 1
+    note, clamped = "", 0
+    found = _load_image(raw, _image_keys(raw_receipt))
     if found is not None:
-        image = _draw(found[0], words, receipt)
+        image, clamped = _draw(found[0], words, receipt)
     else:
-        annotated = _load_image(raw, [str(receipt[k]) for k in ANNOTATED_KEYS if receipt.get(k)]
-                                + [mirrored])
+        annotated_keys = [raw_receipt[k] for k in ANNOTATED_KEYS
+                          if isinstance(raw_receipt.get(k), str) and raw_receipt[k]]
+        annotated = _load_image(raw, [*annotated_keys, mirrored])
         if annotated is not None:
             image = annotated[0].convert("RGB")
             note = f"the worker's annotated image {annotated[1]}"
             image.thumbnail((MAX_SIDE, MAX_SIDE))
         else:
-            image = _draw(_blank_page(words), words, receipt)
+            image, clamped = _draw(_blank_page(words, _frame(receipt)[0]), words, receipt)
             note = "original photo not found: boxes on a blank page"
+    if clamped:
+        problems.append(f"{raw.uri(name)}: {clamped} word box(es) outside the image, drawn "
+                        "clamped to its edges")
     buffer = io.BytesIO()
     image.save(buffer, format="JPEG", quality=82)
-    return LabelledPhoto(name=name, image_bytes=buffer.getvalue(), image_mime="image/jpeg",
+    return LabelledPhoto(name=_original_filename(raw_receipt) or name,
+                         image_bytes=buffer.getvalue(), image_mime="image/jpeg",
                          fields=_fields(receipt), labels=sorted(counts.items()), note=note,
-                         model=_model(receipt))
+                         model=_model(raw_receipt), results_key=name)
 
 
 def read_labelled_photos(data: ReportData, raw: Any, *, limit: int) -> None:
@@ -203,6 +215,10 @@ def read_labelled_photos(data: ReportData, raw: Any, *, limit: int) -> None:
             if not isinstance(payload, dict):
                 raise ValueError("expected a JSON object")
             for receipt in _receipts(payload):
-                data.photos.append(photo_from_results(key, receipt, raw))
-        except (OSError, ValueError, TypeError, KeyError, IndexError) as exc:
-            data.problems.append(f"{raw.uri(key)}: not a readable results JSON ({exc})")
+                photo = photo_from_results(key, receipt, raw, data.problems)
+                if photo is not None:
+                    data.photos.append(photo)
+        except (OSError, ValueError, TypeError, KeyError, IndexError, RecursionError,
+                Image.DecompressionBombError) as exc:
+            reason = f"{type(exc).__name__}: {exc}".replace("\n", " ")
+            data.problems.append(f"{raw.uri(key)}: not a readable results JSON ({reason})")

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from receipt_dynamo.label_colours import label_colour_hex
 from receipt_layoutlm.reporting.figures import confusion_uri, data_uri, learning_curves_uri
 from receipt_layoutlm.reporting.model import ReportData
-from receipt_layoutlm.reporting.photos import label_colour
 
 TEMPLATE = "report.html.j2"
 # Every section the template renders, in page order; each is present even when empty.
@@ -34,7 +34,7 @@ def _pct(value: Any) -> str:
 
 
 def _colour(label: str) -> str:
-    return "#{:02x}{:02x}{:02x}".format(*label_colour(label))
+    return label_colour_hex(label)
 
 
 def render_html(data: ReportData) -> str:

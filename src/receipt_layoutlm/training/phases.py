@@ -73,6 +73,24 @@ def _documents(ctx: RunContext, store: Any, documents: Sequence[Any] | None) -> 
     return load_documents(store, ctx.dataset_config)
 
 
+def check_trainable(docs: Sequence[Any], dataset_config: Any) -> tuple[Split, list[str]]:
+    """The split and label list of ``docs``; :class:`TrainingError` when there is nothing to
+    train on. ``train`` runs it before a Job record or a run folder exists."""
+    split = split_documents(docs, dataset_config)
+    if not split.dev:
+        raise TrainingError(
+            "the dev split is empty; per-epoch metrics and the best checkpoint need dev receipts "
+            "(raise --dev-ratio or add receipts)"
+        )
+    labels = label_list(entity_labels(split.train, dataset_config))
+    if len(labels) == 1:
+        raise TrainingError(
+            "the training receipts carry no entity label (after merges and --allowed-label); "
+            "nothing to learn"
+        )
+    return split, labels
+
+
 def _check_resumed_job(ctx: RunContext, split: Split, labels: list[str]) -> None:
     """A resumed job must see the split and labels it started with."""
     recorded = ctx.recorder.job.job_config
@@ -95,18 +113,7 @@ def prepare_data(ctx: RunContext, store: Any, documents: Sequence[Any] | None) -
     t0 = time.monotonic()
     dataset_config = ctx.dataset_config
     docs = _documents(ctx, store, documents)
-    split = split_documents(docs, dataset_config)
-    if not split.dev:
-        raise TrainingError(
-            "the dev split is empty; per-epoch metrics and the best checkpoint need dev receipts "
-            "(raise --dev-ratio or add receipts)"
-        )
-    labels = label_list(entity_labels(split.train, dataset_config))
-    if len(labels) == 1:
-        raise TrainingError(
-            "the training receipts carry no entity label (after merges and --allowed-label); "
-            "nothing to learn"
-        )
+    split, labels = check_trainable(docs, dataset_config)
     ctx.timings["load_s"] = time.monotonic() - t0
     info = {
         "source": docs.source or "documents",
