@@ -18,6 +18,7 @@ from decimal import Decimal, InvalidOperation
 
 _WRAPPING = " \t\r\n:;,()[]{}\"'"
 _SPACES = re.compile(r"\s+")  # compiled once: the parsers run on every word of a receipt
+_PLAIN_AMOUNT = re.compile(r"\d{1,7}\.\d{1,3}")
 _CURRENCY = re.compile(
     r"^(?:RM|MYR|USD|US\$|S\$|SGD|EUR|GBP|\$|€|£|¥)\s*|\s*(?:RM|MYR|USD|SGD|EUR|GBP|\$|€|£)$",
     re.IGNORECASE,
@@ -93,6 +94,8 @@ def parse_amount(text: object) -> float | None:
     """
     if not isinstance(text, str):
         return None
+    if _PLAIN_AMOUNT.fullmatch(text):
+        return float(text)  # "9.00": what the steps below give, without them (most amounts)
     raw = _SPACES.sub(" ", text).strip()
     negative = False
     if raw.startswith("(") and raw.endswith(")"):

@@ -182,11 +182,14 @@ def total_candidates(
     top = max(probability)
     largest = max(abs(v) for _, v in found) or 1.0
     repeats = Counter(round(v, 2) for _, v in found)
+    flags = {row: [float(c in found_classes) for c in KEYWORDS]
+             for row, found_classes in classes.items()}  # once per row, not per candidate
+    no_flags = [0.0] * len(KEYWORDS)
     out = []
     for n, ((i, value), p) in enumerate(zip(found, probability, strict=True)):
         row = rows[i]
         above = ordered_rows[row_rank[row] - 1] if row_rank[row] > 0 else None
-        above_classes = classes[above] if above is not None else set()
+        cents = round(value, 2)
         text = words[i].text
         features = [
             p,
@@ -194,18 +197,18 @@ def total_candidates(
             float(p == top),
             p / top if top > 0 else 0.0,
             float(words[i].label in labels),
-            *(float(c in classes[row]) for c in KEYWORDS),
-            *(float(c in above_classes) for c in KEYWORDS),
+            *flags[row],
+            *(flags[above] if above is not None else no_flags),
             i / max(len(words) - 1, 1),
             (len(found) - 1 - n) / max(len(found) - 1, 1),
             float(abs(value) >= largest - _CENT),
             abs(value) / largest,
-            float(round(value, 2) in cash_minus_change),
-            float(round(value, 2) in subtotal_sums and "subtotal" not in classes[row]),
-            float(round(value, 2) in pair_sums),
+            float(cents in cash_minus_change),
+            float(cents in subtotal_sums and "subtotal" not in classes[row]),
+            float(cents in pair_sums),
             float(largest_total is not None and abs(value - largest_total) < _CENT),
             float(i == last_total),
-            math.log1p(repeats[round(value, 2)] - 1),
+            math.log1p(repeats[cents] - 1),
             float(bool(_DECIMALS.search(text))),
             float(value < 0),
             float(bool(_CURRENCY_TEXT.search(text))),
