@@ -23,9 +23,11 @@ interleaved receipt by receipt so they share the machine's load; a receipt's tim
 fastest repeat (the machine is shared), and the table gives the median and p95 over receipts,
 split into encode (``runtime.encode``), model (``predict_windows``) and fields (the rest of
 ``prediction.predict_document``: decoding, printed rows, ``extract_fields`` with the picker).
-The process's CPU time of the fields step and of the whole path are given too (``*_cpu``): on a
-shared machine wall time counts other processes' turns, CPU time does not (it is the wall time
-of an idle core for one thread; with more threads it adds theirs, spin-waits included).
+The calling thread's CPU time of the fields step and of the whole path are given too
+(``*_cpu``): on a shared machine wall time counts other processes' turns, CPU time does not. With
+1 thread ONNX Runtime runs the model in the calling thread, so that is the whole path's CPU time;
+with more, the model's other threads are not in it (nor are the spin-waits of other sessions'
+pools, which a process-wide clock would charge to whatever runs meanwhile).
 The sweep runs one window of exactly N tokens (a real receipt's tokens, repeated) through
 ``run_window``: median of ``--repeats`` + 2 runs. ``--quick`` (``make bench``): 20 receipts,
 one repeat, a 60-receipt picker. Prints one JSON line, then tables.
@@ -121,23 +123,23 @@ class _TimedModel:
         return getattr(self._runtime, name)
 
     def predict_windows(self, encoded):
-        started, cpu = time.perf_counter(), time.process_time()
+        started, cpu = time.perf_counter(), time.thread_time()
         try:
             return self._runtime.predict_windows(encoded)
         finally:
             self.model_s += time.perf_counter() - started
-            self.model_cpu_s += time.process_time() - cpu
+            self.model_cpu_s += time.thread_time() - cpu
 
 
 def _time_receipt(runtime, doc) -> dict[str, float]:
     from receipt_layoutlm.prediction import predict_document
 
     timed = _TimedModel(runtime)
-    t0, c0 = time.perf_counter(), time.process_time()
+    t0, c0 = time.perf_counter(), time.thread_time()
     encoded = runtime.encode(doc)
-    t1, c1 = time.perf_counter(), time.process_time()
+    t1, c1 = time.perf_counter(), time.thread_time()
     predict_document(timed, doc, encoded=encoded)
-    t2, c2 = time.perf_counter(), time.process_time()
+    t2, c2 = time.perf_counter(), time.thread_time()
     return {"encode": t1 - t0, "model": timed.model_s, "fields": t2 - t1 - timed.model_s,
             "total": t2 - t0, "fields_cpu": c2 - c1 - timed.model_cpu_s,
             "total_cpu": c2 - c0}
