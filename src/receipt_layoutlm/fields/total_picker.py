@@ -62,20 +62,35 @@ _CURRENCY_TEXT = re.compile(r"RM|\$|MYR", re.IGNORECASE)
 _DECIMALS = re.compile(r"[.,]\d{2}\b")
 
 
-# Any keyword at all: most rows (item names) have none, and one search settles them.
-_ANY_KEYWORD = re.compile("|".join(f"(?:{p.pattern})" for p in KEYWORDS.values()))
+KEYWORD_LITERALS: dict[str, tuple[str, ...]] = {
+    "subtotal": ("SUB",),
+    "total": ("TOTAL", "TTL"),
+    "grand": ("GRAND", "NET", "DUE", "PAYABLE"),
+    "cash": ("CASH", "TENDER", "PAID", "PAYMENT", "CARD", "VISA", "MASTER"),
+    "change": ("CHANGE",),
+    "rounding": ("ROUND", "ADJ"),
+    "tax": ("GST", "TAX", "SST", "VAT", "SERVICE", "SVC"),
+    "discount": ("DISC", "VOUCHER", "LESS"),
+    "quantity": ("QTY", "PCS", "@", "X", "ITEM"),
+    "tax_code": ("SR", "ZR", "ES"),
+    "inclusive": ("INCL", "AFTER", "WITH"),
+    "exclusive": ("EXCL", "BEFORE", "W"),
+}
+"""Per keyword class, plain strings one of which every match of its pattern contains (a test
+checks each branch of each pattern): a row without any of them skips that pattern's search —
+substring tests cost a tenth of a regex search, and the picker reads ~18 rows a receipt."""
 
 
 def _row_classes(text: str) -> set[str]:
     upper = text.upper()
     found: set[str] = set()
-    if not _ANY_KEYWORD.search(upper):
-        return found
-    if KEYWORDS["subtotal"].search(upper):
+    if "SUB" in upper and KEYWORDS["subtotal"].search(upper):
         found.add("subtotal")
         upper = KEYWORDS["subtotal"].sub(" ", upper)
     for name, pattern in KEYWORDS.items():
-        if name != "subtotal" and pattern.search(upper):
+        if name == "subtotal" or not any(part in upper for part in KEYWORD_LITERALS[name]):
+            continue
+        if pattern.search(upper):
             found.add(name)
     return found
 
