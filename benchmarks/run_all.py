@@ -37,7 +37,7 @@ ARGS: dict[str, list[list[str]]] = {
 # them, not run (their figures and commands are in docs/training.md).
 BY_HAND: dict[str, str] = {
     "quality_bench.py": "K-fold training (hours on 2 cores); see docs/training.md",
-    "inference_bench.py": "needs a trained checkpoint (--checkpoint); see docs/training.md",
+    "local_image_bench.py": "needs an ONNX bundle (--bundle) and Tesseract; see docs/export.md",
     "int4_sensitivity_bench.py": "needs a fine-tuned checkpoint (--checkpoint); see docs/export.md",
     "active_learning_bench.py": "(1 + 2 x rounds) trainings per fold (hours at the real recipe "
     "on 2 cores); see docs/review.md",
@@ -48,6 +48,7 @@ QUICK: dict[str, list[str]] = {
     "review_bench.py": ["--receipts", "500", "--requests", "10"],
     "dataset_bench.py": ["--limit", "60"],
     "train_bench.py": ["--receipts", "24", "--steps", "3"],
+    "inference_bench.py": ["--quick"],
     "export_bench.py": ["--receipts", "3", "--train-receipts", "12", "--train-steps", "6",
                         "--modes", "float16,int8", "--latency-repeats", "1"],
 }

@@ -100,13 +100,13 @@ def run_submit(args: argparse.Namespace) -> int:
 
 def run_local_image(args: argparse.Namespace) -> int:
     from receipt_ocr.engines import build_engine
-    from receipt_ocr.local_image import process_local_image, read_local_image
+    from receipt_ocr.local_image import open_local_image, process_local_image
     from receipt_ocr.model import cache_path
     from receipt_ocr.model_cache import FixedModel, ModelCache
 
     if not args.output_dir:
         raise ReceiptOcrError("--process-local-image needs --output-dir DIR")
-    read_local_image(args.process_local_image)  # a missing or special file fails before any load
+    image = open_local_image(args.process_local_image)  # before anything slow is loaded
     engine = build_engine(_engine_name(args), args.ocr_language)
     if args.layoutlm_model:
         models = FixedModel(args.layoutlm_model, runtime=args.runtime)
@@ -116,8 +116,7 @@ def run_local_image(args: argparse.Namespace) -> int:
 
         registry = BundleRegistry.from_settings(settings_from_args(args))
         models = ModelCache(registry, cache_path(args.layoutlm_cache_path), runtime=args.runtime)
-    result = process_local_image(args.process_local_image, args.output_dir, engine=engine,
-                                 model=models.current())
+    result = process_local_image(image, args.output_dir, engine=engine, model=models.current())
     fields = {k: v.value for k, v in result.labelled.prediction.fields.items()}
     print(json.dumps({"json": str(result.json_path), "png": str(result.png_path),
                       "words": len(result.labelled.prediction.words), "fields": fields}))

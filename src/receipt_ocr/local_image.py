@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from receipt_ocr.annotate import annotated_png
 from receipt_ocr.engines import OcrEngine
@@ -14,6 +15,9 @@ from receipt_ocr.images import load_image
 from receipt_ocr.labelling import LabelledImage, label_image
 from receipt_ocr.model import LoadedModel
 from receipt_ocr.results import results_dict
+
+if TYPE_CHECKING:
+    from PIL.Image import Image
 
 
 @dataclass(frozen=True)
@@ -36,13 +40,30 @@ def read_local_image(path: str | Path) -> bytes:
         raise ImageInputError(str(exc)) from None
 
 
-def process_local_image(
-    path: str | Path, output_dir: str | Path, *, engine: OcrEngine, model: LoadedModel
-) -> LocalResult:
-    """Label ``path`` and write ``<output_dir>/<stem>.json`` and ``<stem>.png``."""
+@dataclass(frozen=True)
+class LocalImage:
+    """A local photo read and decoded: what ``--process-local-image`` checks before it loads
+    an OCR engine or a model, so a wrong path fails in milliseconds, not after the load."""
+
+    path: Path
+    image: Image
+
+
+def open_local_image(path: str | Path) -> LocalImage:
+    """Read (:func:`read_local_image`) and decode ``path``; :class:`ImageInputError` (one line)
+    when it is missing, not a regular file, too large, or not an image."""
     path = Path(path)
-    data = read_local_image(path)
-    image = load_image(data, name=str(path))
+    return LocalImage(path, load_image(read_local_image(path), name=str(path)))
+
+
+def process_local_image(
+    path: str | Path | LocalImage, output_dir: str | Path, *, engine: OcrEngine,
+    model: LoadedModel,
+) -> LocalResult:
+    """Label ``path`` (or an already opened :class:`LocalImage`) and write
+    ``<output_dir>/<stem>.json`` and ``<stem>.png``."""
+    local = path if isinstance(path, LocalImage) else open_local_image(path)
+    path, image = local.path, local.image
     labelled = label_image(image, engine, model, key=f"local:{path.stem}")
     out = Path(output_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -114,6 +114,22 @@ def failed_with(reason_start: str) -> Callable[[Workspace, Any], None]:
     return check
 
 
+def opening_local(name: str, data: bytes | None) -> Callable[[Workspace], Any]:
+    """``--process-local-image``'s first step on ``name`` (None: no such file; b"/": a
+    directory), which runs before any engine or model is loaded."""
+
+    def command(ws: Workspace) -> Any:
+        from receipt_ocr.local_image import open_local_image
+
+        if data == b"/":
+            (ws.root / name).mkdir()
+        elif data is not None:
+            ws.write(name, data)
+        return open_local_image(ws.root / name)
+
+    return command
+
+
 def job_case(name: str, data: bytes | None, message: str, reason: str) -> Case:
     return Case(name=name, group=G, setup=queued_job(data), command=working(JOB_MESSAGE),
                 exit_code=2, message=rf"error: {message}", check=failed_with(reason))
@@ -140,6 +156,15 @@ CASES = [
              r"60,000,000 .*", "image raw/x.jpg is 12000x12000"),
     job_case("job_image_missing", None, r"object not found: file://\S*/raw/x\.jpg; .*",
              "object not found"),
+    Case(name="local_image_missing", group=G, command=opening_local("gone.jpg", None),
+         exit_code=2, message=r"error: cannot read \S*gone\.jpg: No such file or directory"),
+    Case(name="local_image_is_a_directory", group=G, command=opening_local("photos", b"/"),
+         exit_code=2, message=r"error: cannot read \S*photos: Is a directory"),
+    Case(name="local_image_not_an_image", group=G,
+         command=opening_local("notes.jpg", b"TOTAL 9.00\n"), exit_code=2,
+         message=r"error: \S*notes\.jpg is not an image Pillow can read \(11 bytes .*"),
+    Case(name="local_image_truncated", group=G, command=opening_local("cut.jpg", _jpeg()[:3000]),
+         exit_code=2, message=r"error: \S*cut\.jpg is truncated or corrupt \(JPEG, 400x400\): .*"),
     Case(name="job_message_not_json", group=G, command=working("{image_id: 1"), exit_code=2,
          message=r"error: OCR job message is not JSON \(.*\): '\{image_id: 1'"),
     Case(name="job_message_without_ids", group=G, command=working(json.dumps({"job": 1})),

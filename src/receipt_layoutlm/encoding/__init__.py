@@ -33,7 +33,13 @@ from receipt_layoutlm.encoding._order import (
     reading_order,
 )
 from receipt_layoutlm.encoding._tags import bio_tags, label_list
-from receipt_layoutlm.encoding._tokenizer import load_tokenizer, special_ids, tokenizer_facts
+from receipt_layoutlm.encoding._tokenizer import (
+    WordPieceTokenizer,
+    load_bundle_tokenizer,
+    load_tokenizer,
+    special_ids,
+    tokenizer_facts,
+)
 from receipt_layoutlm.encoding._windows import plan_windows
 
 __all__ = [
@@ -46,6 +52,7 @@ __all__ = [
     "EncodedReceipt",
     "EncodedWindow",
     "EncodingConfig",
+    "WordPieceTokenizer",
     "WordPrediction",
     "bio_tags",
     "decode_word_labels",
@@ -53,6 +60,7 @@ __all__ = [
     "encode_receipt",
     "group_lines",
     "label_list",
+    "load_bundle_tokenizer",
     "load_tokenizer",
     "normalize_box",
     "order_words",

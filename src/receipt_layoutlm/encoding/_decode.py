@@ -72,9 +72,11 @@ def decode_word_probabilities(
                 f"window {i} has {len(window.input_ids)} tokens but its output has only "
                 f"{probs.shape[0]} rows"
             )
-        for w, pos in window.first_token_positions().items():
-            sums[w] += probs[pos]
-            counts[w] += 1
+        first = window.first_token_positions()
+        if first:
+            held = np.fromiter(first.keys(), dtype=np.int64, count=len(first))
+            sums[held] += probs[np.fromiter(first.values(), dtype=np.int64, count=len(first))]
+            counts[held] += 1
     if np.any(counts == 0):
         missing = int(np.flatnonzero(counts == 0)[0])
         raise EncodingError(
@@ -92,8 +94,15 @@ def _softmax(logits: np.ndarray) -> np.ndarray:
 def word_probabilities(encoded: EncodedReceipt, window_logits: Sequence[np.ndarray]) -> np.ndarray:
     """``[num_words, num_labels]`` tag probabilities per word exactly as
     :func:`decode_word_labels` computes them (softmax per window, mean over windows)."""
-    probs = [_softmax(_as_2d(logits, i)) for i, logits in enumerate(window_logits)]
-    return decode_word_probabilities(encoded, probs)
+    arrays = [_as_2d(logits, i) for i, logits in enumerate(window_logits)]
+    if len(arrays) == len(encoded.windows):
+        # Rows past a window's tokens are padding that decoding ignores; softmax is per row,
+        # so leaving them out changes nothing but the cost (a short receipt in 512 positions).
+        arrays = [
+            a[: len(w.input_ids)] if a.shape[0] >= len(w.input_ids) else a
+            for a, w in zip(arrays, encoded.windows, strict=True)
+        ]
+    return decode_word_probabilities(encoded, [_softmax(a) for a in arrays])
 
 
 def top2_margins(word_probs: np.ndarray) -> np.ndarray:
@@ -124,26 +133,33 @@ def decode_word_labels(
     for i, name in names.items():
         if name != OUTSIDE:
             entity_columns.setdefault(name.split("-", 1)[-1], []).append(i)
-    predictions: list[WordPrediction] = []
-    for w, row in enumerate(word_probs):
-        best = int(np.argmax(row))
-        if best not in names:
-            raise EncodingError(
-                f"label id {best} is not in id2label ({len(names)} labels); the model and its "
-                "label_map.json do not match"
-            )
-        tag = names[best]
-        label = None if tag == OUTSIDE else tag.split("-", 1)[1] if tag[:2] in ("B-", "I-") else tag
-        predictions.append(
-            WordPrediction(
-                word_index=w,
-                text=encoded.words[w].text,
-                tag=tag,
-                label=label,
-                confidence=float(row[best]),
-                label_probabilities={
-                    entity: float(row[cols].sum()) for entity, cols in entity_columns.items()
-                },
-            )
+    if not len(word_probs):
+        return []
+    # Whole-matrix numpy, then plain Python per word: a receipt's words are decoded at once.
+    best_ids = np.argmax(word_probs, axis=1)
+    unknown = [b for b in best_ids.tolist() if b not in names]
+    if unknown:
+        raise EncodingError(
+            f"label id {unknown[0]} is not in id2label ({len(names)} labels); the model and its "
+            "label_map.json do not match"
         )
-    return predictions
+    confidences = word_probs[np.arange(len(word_probs)), best_ids].tolist()
+    entities = list(entity_columns)
+    entity_probs = (
+        np.stack([word_probs[:, cols].sum(axis=1) for cols in entity_columns.values()], axis=1)
+        if entities
+        else np.zeros((len(word_probs), 0))
+    ).tolist()
+    labels = {
+        i: None if tag == OUTSIDE else tag.split("-", 1)[1] if tag[:2] in ("B-", "I-") else tag
+        for i, tag in names.items()
+    }
+    # Positional arguments, and rows that are entity-long by construction: a receipt makes
+    # ~100 of these per call, and keywords and zip's length check were a third of their cost.
+    return [
+        WordPrediction(w, word.text, names[best], labels[best], confidence,
+                       dict(zip(entities, row)))  # noqa: B905
+        for w, (word, best, confidence, row) in enumerate(
+            zip(encoded.words, best_ids.tolist(), confidences, entity_probs, strict=True)
+        )
+    ]

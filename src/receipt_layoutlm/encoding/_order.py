@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import numpy as np
-
 from receipt_layoutlm.document import DocWord, ReceiptDocument
 from receipt_layoutlm.encoding._boxes import corner_extent
 from receipt_layoutlm.errors import EncodingError
@@ -17,39 +15,60 @@ def _group_indices(extents: Sequence[Extent], line_overlap: float) -> list[list[
     # Words are visited top-down; each joins the existing line it overlaps most (measured
     # against the line's mean top/bottom, so a tall word cannot chain two lines together), or
     # starts a new line. Overlap = the shared height as a fraction of the smaller height; a flat
-    # (zero-height) word joins a line it lies within. All lines are measured at once (numpy);
-    # argmax keeps the first of equal ratios.
+    # (zero-height) word joins a line it lies within. Ties go to the first line.
+    #
+    # Only lines that can still overlap the word are measured: a line's mean bottom is at most
+    # its last member's centre plus half the tallest word, and the word's top is at least its
+    # own centre minus that, so once a line's last centre is more than the tallest height above
+    # the visited centre (which only grows) it can never be joined again. That keeps the work
+    # per word to the few lines around it, in plain floats (numpy per word cost more than the
+    # arithmetic).
     visit = sorted(
         range(len(extents)),
         key=lambda i: ((extents[i][1] + extents[i][3]) / 2, extents[i][0], i),
     )
+    tallest = max((float(e[3]) - float(e[1]) for e in extents), default=0.0)
     lines: list[list[int]] = []
-    sums = np.zeros((max(len(extents), 1), 2))  # per line: [sum of tops, sum of bottoms]
-    counts = np.zeros(max(len(extents), 1))
+    sum_top: list[float] = []
+    sum_bottom: list[float] = []
+    mean_top: list[float] = []
+    mean_bottom: list[float] = []
+    active: dict[int, float] = {}  # line → centre of its last word; insertion order = line order
     for i in visit:
         top, bottom = float(extents[i][1]), float(extents[i][3])
-        best = -1
-        if lines:
-            k = len(lines)
-            mean_top, mean_bottom = sums[:k, 0] / counts[:k], sums[:k, 1] / counts[:k]
-            overlap = np.minimum(bottom, mean_bottom) - np.maximum(top, mean_top)
-            smaller = np.minimum(bottom - top, mean_bottom - mean_top)
-            flat = smaller <= 0
-            ratio = np.where(
-                flat,
-                (overlap >= 0).astype(float),
-                np.maximum(0.0, overlap) / np.where(flat, 1.0, smaller),
-            )
-            candidate = int(np.argmax(ratio))
-            if ratio[candidate] >= line_overlap:
-                best = candidate
-        if best < 0:
+        centre = (top + bottom) / 2
+        horizon = centre - tallest - 1e-9 * (abs(centre) + tallest + 1.0)
+        height = bottom - top
+        best, best_ratio, dead = -1, -1.0, []
+        for k, last in active.items():
+            if last < horizon:
+                dead.append(k)
+                continue
+            overlap = min(bottom, mean_bottom[k]) - max(top, mean_top[k])
+            smaller = min(height, mean_bottom[k] - mean_top[k])
+            if smaller <= 0:
+                ratio = 1.0 if overlap >= 0 else 0.0
+            else:
+                ratio = max(0.0, overlap) / smaller
+            if ratio > best_ratio:
+                best, best_ratio = k, ratio
+        for k in dead:
+            del active[k]
+        if best < 0 or best_ratio < line_overlap:
+            best = len(lines)
             lines.append([i])
-            best = len(lines) - 1
+            sum_top.append(top)
+            sum_bottom.append(bottom)
+            mean_top.append(top)
+            mean_bottom.append(bottom)
         else:
             lines[best].append(i)
-        sums[best] += (top, bottom)
-        counts[best] += 1
+            sum_top[best] += top
+            sum_bottom[best] += bottom
+            count = len(lines[best])
+            mean_top[best] = sum_top[best] / count
+            mean_bottom[best] = sum_bottom[best] / count
+        active[best] = centre
     for line in lines:
         line.sort(key=lambda i: (extents[i][0], extents[i][1], i))
     lines.sort(key=lambda line: (min(extents[i][1] for i in line), extents[line[0]][0], line[0]))

@@ -40,7 +40,9 @@ class ExportableLayoutLM(torch.nn.Module):
         token_type_ids: torch.Tensor,
     ) -> torch.Tensor:
         layoutlm = self.model.layoutlm
-        keep = attention_mask.to(torch.float32)[:, None, None, :]
+        # Unsqueeze, unsqueeze, cast, 1 - x, times the bias: the order ONNX Runtime's BERT
+        # fusion traces back to the mask input to emit one fused Attention node per layer.
+        keep = attention_mask.unsqueeze(1).unsqueeze(2).to(torch.float32)
         bias = (1.0 - keep) * MASK_BIAS
         hidden = layoutlm.embeddings(input_ids=input_ids, bbox=bbox, token_type_ids=token_type_ids)
         hidden = layoutlm.encoder(hidden, bias)[0]

@@ -1,4 +1,5 @@
-"""PyTorch → ONNX (dynamic sequence axis) and its int8 dynamic-quantized twin."""
+"""PyTorch → ONNX (dynamic sequence axis, attention fused for ONNX Runtime) and its int8
+dynamic-quantized twin."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from receipt_layoutlm.bundle_format import ONNX_FILE, ONNX_INT8_FILE
 from receipt_layoutlm.errors import ExportError
 from receipt_layoutlm.export._wrapper import INPUT_NAMES, OUTPUT_NAME, example_inputs, exportable
 from receipt_layoutlm.export.exporter import BuildContext, BundleFile
+from receipt_layoutlm.export.onnx_fusion import fuse_attention
 
 if TYPE_CHECKING:
     from transformers import LayoutLMForTokenClassification
@@ -111,7 +113,19 @@ class OnnxExporter:
 
     def build(self, context: BuildContext) -> None:
         # ONNX ignores --quantize: float32 is the reference twin, int8 the CPU-server model.
-        export_onnx(context.model, context.staging / ONNX_FILE)
+        # Both carry ONNX Runtime's fused attention (docs/export.md has what it gains).
+        plain = context.staging / "model.plain.onnx"
+        export_onnx(context.model, plain)
+        config = context.model.config
+        report = fuse_attention(
+            plain,
+            context.staging / ONNX_FILE,
+            num_heads=int(config.num_attention_heads),
+            hidden_size=int(config.hidden_size),
+            num_layers=int(config.num_hidden_layers),
+        )
+        plain.unlink()
+        log.info("ONNX graph: fused %s (applied: %s)", report.fused, report.applied)
         quantize_onnx_int8(context.staging / ONNX_FILE, context.staging / ONNX_INT8_FILE)
 
     def gate_runtimes(self) -> tuple[str, ...]:

@@ -1,7 +1,8 @@
 """Field extraction: word labels → one normalised value per field (merchant, date, total…).
 
 Used by evaluation (SROIE task-3), ``layoutlm-cli predict`` and the labelling worker's results.
-Pure Python: no torch, no numpy.
+Importing it imports neither torch nor numpy; the total picker scores its candidates with numpy
+when it runs.
 """
 
 from receipt_layoutlm.fields.extraction import (

@@ -25,12 +25,13 @@ ground truth joins address lines the same way); ``confidence`` is the mean word 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
-from receipt_layoutlm.fields.lines import line_block
+from receipt_layoutlm.fields.lines import best_block
 from receipt_layoutlm.fields.parsing import parse_amount, parse_date, parse_phone, parse_time
 from receipt_layoutlm.fields.total_picker import Candidate, TotalPicker, total_candidates
 
@@ -103,7 +104,7 @@ class _WordLike(Protocol):
     confidence: float
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True, eq=False)
 class _Word:
     index: int
     text: str
@@ -112,6 +113,34 @@ class _Word:
     confidence: float
     line: int | None
     probabilities: Mapping[str, float] = dataclasses.field(default_factory=dict)
+
+
+class _Receipt:
+    """What several fields ask of one receipt's words, computed once per receipt: the words
+    carrying each label, each label's probability per word, and every text parsed."""
+
+    def __init__(self, words: list[_Word]) -> None:
+        self.words = words
+        self.positions: dict[str | None, list[int]] = {}
+        for position, word in enumerate(words):
+            self.positions.setdefault(word.label, []).append(position)
+        self.known: set[str] = set()
+        for word in words:
+            self.known.update(word.probabilities)
+        self._columns: dict[str, list[float]] = {}
+        self._parsed: dict[tuple[Callable[[str], Any], str], Any] = {}
+
+    def column(self, label: str) -> list[float]:
+        """Per word, its probability of ``label`` (0.0 where it has none)."""
+        if label not in self._columns:
+            self._columns[label] = [w.probabilities.get(label, 0.0) for w in self.words]
+        return self._columns[label]
+
+    def parse(self, parser: Callable[[str], Any], text: str) -> Any:
+        key = (parser, text)
+        if key not in self._parsed:
+            self._parsed[key] = parser(text)
+        return self._parsed[key]
 
 
 def _split_tag(tag: str | None) -> tuple[str | None, bool]:
@@ -132,6 +161,7 @@ def _normalise_words(
             "pass one line id per word or none"
         )
     out = []
+    split_tags: dict[str | None, tuple[str | None, bool]] = {}  # a receipt has few tags
     for position, word in enumerate(words):
         if isinstance(word, tuple | list):
             text, label, confidence = word
@@ -142,7 +172,9 @@ def _normalise_words(
             index = getattr(word, "word_index", position)
             tag = getattr(word, "tag", None) or word.label
             line = getattr(word, "line_id", None)
-        label, begins = _split_tag(tag)
+        if tag not in split_tags:
+            split_tags[tag] = _split_tag(tag)
+        label, begins = split_tags[tag]
         if line_ids is not None:
             line = line_ids[position]
         probabilities = getattr(word, "label_probabilities", None) or {}
@@ -153,13 +185,22 @@ def _normalise_words(
     return out
 
 
-def _runs(words: list[_Word], label: str, multiline: bool) -> list[list[_Word]]:
+def _runs(
+    words: list[_Word], label: str, multiline: bool, positions: Sequence[int] | None = None
+) -> list[list[_Word]]:
+    """Maximal runs of ``label``; ``positions`` (the words carrying it, when known) saves
+    walking the other words."""
     runs: list[list[_Word]] = []
     current: list[_Word] = []
-    for word in words:
+    previous = -2
+    for position in range(len(words)) if positions is None else positions:
+        word = words[position]
         if word.label != label:
             current = []
             continue
+        if position != previous + 1:
+            current = []
+        previous = position
         breaks = (
             bool(current)
             and not multiline
@@ -182,13 +223,13 @@ def _mean(span: Sequence[_Word]) -> float:
 
 
 def _best_parsed_subspan(
-    run: list[_Word], parser: Callable[[str], Any]
+    run: list[_Word], parser: Callable[[str], Any], receipt: _Receipt
 ) -> tuple[list[_Word], Any] | None:
     best: tuple[tuple[int, float, int], list[_Word], Any] | None = None
     for start in range(len(run)):
         for stop in range(start + 1, min(len(run), start + _MAX_SUBSPAN) + 1):
             span = run[start:stop]
-            value = parser(_join(span))
+            value = receipt.parse(parser, _join(span))
             if value is None:
                 continue
             rank = (len(span), _mean(span), -start)
@@ -210,17 +251,21 @@ def _field_value(field: str, span: list[_Word], value: Any) -> FieldValue:
     )
 
 
-def _extract_one(field: str, labels: Sequence[str], words: list[_Word]) -> FieldValue | None:
+def _extract_one(field: str, labels: Sequence[str], receipt: _Receipt) -> FieldValue | None:
+    words = receipt.words
     parser = _PARSERS.get(field)
     multiline = field in MULTILINE_FIELDS
     lowest_wins = field in AMOUNT_FIELDS
     best_rank: tuple | None = None
     best: tuple[list[_Word], Any] | None = None
     for tier, label in enumerate(labels):
-        for run in _runs(words, label, multiline):
+        positions = receipt.positions.get(label)
+        if not positions:
+            continue
+        for run in _runs(words, label, multiline, positions):
             span, value = run, None
             if parser is not None:
-                parsed = _best_parsed_subspan(run, parser)
+                parsed = _best_parsed_subspan(run, parser, receipt)
                 if parsed is not None:
                     span, value = parsed
                 elif tier > 0:
@@ -236,15 +281,16 @@ def _extract_one(field: str, labels: Sequence[str], words: list[_Word]) -> Field
             if best_rank is None or rank > best_rank:
                 best_rank, best = rank, (span, value)
     if best is not None and best[1] is None and parser is not None:
-        best = _extend_to_parse(best[0], words, parser) or best
+        best = _extend_to_parse(best[0], receipt, parser) or best
     return None if best is None else _field_value(field, *best)
 
 
 def _extend_to_parse(
-    span: list[_Word], words: list[_Word], parser: Callable[[str], Any]
+    span: list[_Word], receipt: _Receipt, parser: Callable[[str], Any]
 ) -> tuple[list[_Word], Any] | None:
     """The smallest widening of ``span`` along its line that parses (``25`` labelled DATE on a
     line reading ``25 MAR 2018``), at most ``_MAX_SUBSPAN`` words in all; None when none does."""
+    words = receipt.words
     start = next(i for i, w in enumerate(words) if w is span[0])
     stop = start + len(span)
     line = span[0].line
@@ -255,26 +301,27 @@ def _extend_to_parse(
             a, b = start - left, stop + extra - left
             if a < 0 or b > len(words) or any(w.line != line for w in words[a:b]):
                 continue
-            value = parser(_join(words[a:b]))
+            value = receipt.parse(parser, _join(words[a:b]))
             if value is not None:
                 return words[a:b], value
     return None
 
 
 def _fallback_one(
-    field: str, labels: Sequence[str], words: list[_Word], min_probability: float
+    field: str, labels: Sequence[str], receipt: _Receipt, min_probability: float
 ) -> FieldValue | None:
     """The single word that parses for ``field`` with the highest probability of its labels."""
     parser = _PARSERS.get(field)
-    if parser is None:
-        return None
+    if parser is None or not receipt.known.intersection(labels):
+        return None  # no word has a probability for these labels: every one would be 0.0
+    columns = [receipt.column(label) for label in labels]
     best_rank: tuple | None = None
     best: tuple[_Word, Any, float] | None = None
-    for word in words:
-        probability = max((word.probabilities.get(label, 0.0) for label in labels), default=0.0)
+    for n, word in enumerate(receipt.words):
+        probability = max(column[n] for column in columns)
         if probability < min_probability:
             continue
-        value = parser(word.text)
+        value = receipt.parse(parser, word.text)
         if value is None:
             continue
         position = word.index if field in AMOUNT_FIELDS else -word.index
@@ -293,13 +340,15 @@ _CURRENCY_WORD = re.compile(r"RM|MYR|\$|USD|SGD", re.IGNORECASE)
 
 
 def _picked_total(
-    labels: Sequence[str], words: list[_Word], rows: Sequence[int] | None, picker: TotalPicker
+    labels: Sequence[str], receipt: _Receipt, rows: Sequence[int] | None, picker: TotalPicker
 ) -> FieldValue | None:
+    words = receipt.words
     if rows is None:
         if any(w.line is None for w in words):
             return None
         rows = [int(w.line) for w in words]  # type: ignore[arg-type]
-    picked = picker.pick(total_candidates(words, rows, labels))
+    amount = functools.partial(receipt.parse, parse_amount)
+    picked = picker.pick(total_candidates(words, rows, labels, parse=amount))
     if picked is None:
         return None
     candidate, probability = picked
@@ -332,9 +381,21 @@ def candidates_for_total(
     return total_candidates(normalised, rows, labels)
 
 
-def _line_block_value(field: str, labels: Sequence[str], words: list[_Word]) -> FieldValue | None:
-    block = line_block(words, labels)
-    return None if block is None else _field_value(field, block, None)
+def _line_block_value(field: str, labels: Sequence[str], receipt: _Receipt) -> FieldValue | None:
+    words = receipt.words
+    if not words or any(w.line is None for w in words) or not receipt.known:
+        return None  # what line_block answers for such words
+    # line_block's gain per word, summed the way it sums (label by label; a label no word has
+    # adds 0.0, which changes no sum of probabilities).
+    columns = [receipt.column(label) for label in labels if label in receipt.known]
+    if not columns:
+        return None  # every gain is -½: no block
+    if len(columns) == 1:
+        gains = [float(p) - 0.5 for p in columns[0]]
+    else:
+        gains = [sum(float(c[n]) for c in columns) - 0.5 for n in range(len(words))]
+    block = best_block(gains)
+    return None if block is None else _field_value(field, words[block[0] : block[1] + 1], None)
 
 
 def extract_fields(
@@ -369,19 +430,19 @@ def extract_fields(
     ``encoding.printed_rows``; line ids when None); without it the total is read like any
     amount field.
     """
-    normalised = _normalise_words(words, line_ids)
+    receipt = _Receipt(_normalise_words(words, line_ids))
     mapping = FIELD_LABELS if field_labels is None else field_labels
     out: dict[str, FieldValue] = {}
     for field, labels in mapping.items():
         value = None
         if field == "total" and total_picker is not None:
-            value = _picked_total(tuple(labels), normalised, rows, total_picker)
+            value = _picked_total(tuple(labels), receipt, rows, total_picker)
         if value is None and multiline == "lines" and field in MULTILINE_FIELDS:
-            value = _line_block_value(field, tuple(labels), normalised)
+            value = _line_block_value(field, tuple(labels), receipt)
         if value is None:
-            value = _extract_one(field, tuple(labels), normalised)
+            value = _extract_one(field, tuple(labels), receipt)
         if value is None and fallback_min_probability is not None:
-            value = _fallback_one(field, tuple(labels), normalised, fallback_min_probability)
+            value = _fallback_one(field, tuple(labels), receipt, fallback_min_probability)
         if value is not None:
             out[field] = value
     return out

@@ -30,12 +30,19 @@ def line_block(words: Sequence[_LineWord], labels: Sequence[str]) -> list[Any] |
     positive gain, when a word has no line or when no word carries probabilities."""
     if not words or any(w.line is None for w in words) or not any(w.probabilities for w in words):
         return None
+    block = best_block([_probability(word, labels) - 0.5 for word in words])
+    return None if block is None else list(words[block[0] : block[1] + 1])
+
+
+def best_block(gains: Sequence[float]) -> tuple[int, int] | None:
+    """First and last index of the contiguous block with the largest positive sum of
+    ``gains`` (per word ``p - ½``); None when no block's sum is positive."""
     best_gain, best = 0.0, None
     start, running = 0, 0.0
-    for i, word in enumerate(words):  # Kadane: the contiguous block with the largest sum
+    for i, gain in enumerate(gains):  # Kadane: the contiguous block with the largest sum
         if running <= 0:
             start, running = i, 0.0
-        running += _probability(word, labels) - 0.5
+        running += gain
         if running > best_gain:
             best_gain, best = running, (start, i)
-    return None if best is None else list(words[best[0] : best[1] + 1])
+    return best

@@ -17,6 +17,8 @@ import re
 from decimal import Decimal, InvalidOperation
 
 _WRAPPING = " \t\r\n:;,()[]{}\"'"
+_SPACES = re.compile(r"\s+")  # compiled once: the parsers run on every word of a receipt
+_PLAIN_AMOUNT = re.compile(r"\d{1,7}\.\d{1,3}")
 _CURRENCY = re.compile(
     r"^(?:RM|MYR|USD|US\$|S\$|SGD|EUR|GBP|\$|€|£|¥)\s*|\s*(?:RM|MYR|USD|SGD|EUR|GBP|\$|€|£)$",
     re.IGNORECASE,
@@ -76,7 +78,7 @@ _TIME = re.compile(
 def _strip(text: object) -> str:
     if not isinstance(text, str):
         return ""
-    return re.sub(r"\s+", " ", text).strip(_WRAPPING)
+    return _SPACES.sub(" ", text).strip(_WRAPPING)
 
 
 _MAX_BARE_DIGITS = 7
@@ -92,7 +94,9 @@ def parse_amount(text: object) -> float | None:
     """
     if not isinstance(text, str):
         return None
-    raw = re.sub(r"\s+", " ", text).strip()
+    if _PLAIN_AMOUNT.fullmatch(text):
+        return float(text)  # "9.00": what the steps below give, without them (most amounts)
+    raw = _SPACES.sub(" ", text).strip()
     negative = False
     if raw.startswith("(") and raw.endswith(")"):
         negative, raw = True, raw[1:-1].strip()
@@ -129,7 +133,7 @@ def parse_amount(text: object) -> float | None:
         return None
     if len(whole) > _MAX_BARE_DIGITS and whole.isdigit():
         return None  # an invoice, phone or card number: real amounts that long carry separators
-    digits = re.sub(r"[.,]", "", whole) + ("." + frac if frac else "")
+    digits = whole.replace(".", "").replace(",", "") + ("." + frac if frac else "")
     try:
         value = float(Decimal(digits))
     except InvalidOperation:

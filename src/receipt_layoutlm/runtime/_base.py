@@ -18,7 +18,7 @@ from receipt_layoutlm.encoding import (
     WordPrediction,
     decode_word_labels,
     encode_receipt,
-    load_tokenizer,
+    load_bundle_tokenizer,
     special_ids,
 )
 from receipt_layoutlm.errors import CheckpointError, EncodingError
@@ -129,7 +129,8 @@ def load_bundle_text_side(
     labels = read_label_map(bundle_dir / LABEL_MAP_FILE)
     try:
         encoding_config = EncodingConfig.read_json(bundle_dir / ENCODING_FILE)
-        tokenizer = load_tokenizer(bundle_dir)
+        # No transformers (and so no torch) for a bundle: most of a cold start was that import.
+        tokenizer = load_bundle_tokenizer(bundle_dir)
     except EncodingError as exc:
         raise CheckpointError(f"bundle {bundle_dir}: {exc}") from None
     return tokenizer, labels, encoding_config
