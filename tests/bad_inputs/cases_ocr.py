@@ -158,7 +158,8 @@ CASES = [
              "object not found"),
     Case(name="local_image_missing", group=G, command=opening_local("gone.jpg", None),
          exit_code=2,
-         message=r"error: cannot read \S*gone\.jpg: No such file or directory; nothing was written"),
+         message=r"error: cannot read \S*gone\.jpg: No such file or directory; nothing was "
+                 r"written"),
     Case(name="local_image_is_a_directory", group=G, command=opening_local("photos", b"/"),
          exit_code=2,
          message=r"error: \S*photos is a directory, not a regular file; nothing was written"),
