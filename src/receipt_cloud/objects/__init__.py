@@ -22,6 +22,7 @@ from receipt_cloud.objects._base import ObjectStore
 from receipt_cloud.objects._uri import (
     SchemeBackend,
     bucket_uri,
+    canonical_uri,
     is_remote_uri,
     local_path,
     open_object_store,
@@ -47,6 +48,7 @@ __all__ = [
     "UnsafeKeyError",
     "UntrustedUriError",
     "bucket_uri",
+    "canonical_uri",
     "confine_object",
     "confine_uri",
     "is_remote_uri",

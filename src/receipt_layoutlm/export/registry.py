@@ -22,7 +22,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from receipt_cloud.objects import ObjectStore, is_remote_uri, local_path, open_object_store
+from receipt_cloud.objects import (
+    ObjectStore,
+    canonical_uri,
+    open_object_store,
+)
 from receipt_layoutlm.bundle_format import LABEL_MAP_FILE, MANIFEST_FILE, model_size_bytes
 from receipt_layoutlm.checkpoint import fetch_directory
 from receipt_layoutlm.errors import CheckpointError, ExportError
@@ -83,14 +87,6 @@ class BundleEntry:
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
-
-
-def canonical_uri(uri: str) -> str:
-    """One spelling per location: ``s3://`` without a trailing slash; local paths and
-    ``file://`` URIs as absolute paths."""
-    if is_remote_uri(uri):
-        return uri.rstrip("/")
-    return str(local_path(uri))
 
 
 def _entry(uri: str, manifest: dict[str, Any], active_uri: str | None) -> BundleEntry:

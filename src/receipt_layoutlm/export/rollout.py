@@ -74,7 +74,7 @@ def _bundle_labels(bundle_uri: str) -> list[str]:
 def _if_better(store: Any, registry: Any, bundle_uri: str, job: Any) -> str | RolloutDecision:
     """The reason to promote, or the decision not to."""
     from receipt_cloud.exports import resolve_job
-    from receipt_layoutlm.export.registry import canonical_uri
+    from receipt_cloud.objects import canonical_uri
 
     active = registry.active()
     if active is None:

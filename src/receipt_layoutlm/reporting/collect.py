@@ -118,7 +118,7 @@ def read_training_report(data: ReportData, runs: Any) -> None:
 
 
 def _bundle(uri: str, manifest: Any, active_uri: str | None) -> BundleSummary:
-    from receipt_layoutlm.export.registry import canonical_uri
+    from receipt_cloud.objects import canonical_uri
 
     return BundleSummary(
         uri=uri,

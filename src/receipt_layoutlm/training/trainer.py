@@ -52,16 +52,10 @@ def train(
     ``best/`` (SageMaker's ``SM_MODEL_DIR``).
     """
     from receipt_dynamo.names import validate_job_name
-    from receipt_layoutlm.data import check_dataset_source, load_documents
     from receipt_layoutlm.training.callbacks import InterruptFlag
-    from receipt_layoutlm.training.phases import check_trainable
 
     validate_job_name(job_name)
-    if documents is None:
-        check_dataset_source(dataset_config)  # before a Job record or a run folder exists
-        # Nothing to train on is refused here, not as a FAILED Job with an empty run folder.
-        documents = load_documents(store, dataset_config)
-    check_trainable(documents, dataset_config)
+    documents = _trainable_documents(store, dataset_config, documents)
     started = time.monotonic()
     main = is_main_process()
     run_dir = RunDir.for_job(job_name, objects, output_dir)
@@ -108,6 +102,21 @@ def train(
         raise
     finally:
         ctx.flag.restore()
+
+
+def _trainable_documents(
+    store: Any, dataset_config: DatasetConfig, documents: Sequence[Any] | None
+) -> Sequence[Any]:
+    """The receipts to train on, checked before a Job record or a run folder exists: nothing to
+    train on is refused here, not left behind as a FAILED Job with an empty run folder."""
+    from receipt_layoutlm.data import check_dataset_source, load_documents
+    from receipt_layoutlm.training.phases import check_trainable
+
+    if documents is None:
+        check_dataset_source(dataset_config)
+        documents = load_documents(store, dataset_config)
+    check_trainable(documents, dataset_config)
+    return documents
 
 
 def _run(ctx: RunContext, store: Any, documents: Sequence[Any] | None) -> TrainResult:
