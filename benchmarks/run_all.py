@@ -39,6 +39,8 @@ BY_HAND: dict[str, str] = {
     "quality_bench.py": "K-fold training (hours on 2 cores); see docs/training.md",
     "inference_bench.py": "needs a trained checkpoint (--checkpoint); see docs/training.md",
     "int4_sensitivity_bench.py": "needs a fine-tuned checkpoint (--checkpoint); see docs/export.md",
+    "photo_bench.py": "needs a checkpoint trained without the sample photos (--model); see "
+    "docs/training.md",
 }
 # --quick: the same measurements at smaller sizes, through each script's own size flags.
 QUICK: dict[str, list[str]] = {
