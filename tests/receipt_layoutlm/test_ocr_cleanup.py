@@ -13,7 +13,7 @@ from receipt_layoutlm.evaluation.field_match import (
     reachable,
     segment_truth,
 )
-from receipt_layoutlm.evaluation.sroie import ocr_mismatch_pairs, occurs_in_text
+from receipt_layoutlm.evaluation.sroie import occurs_in_text, ocr_mismatch_pairs
 from receipt_layoutlm.fields import FieldCleanup, extract_fields
 from receipt_layoutlm.fields.ocr_cleanup import is_debris
 
