@@ -4,6 +4,7 @@ the annotations, beside the same model on the same receipts' transcripts.
 
     python benchmarks/photo_bench.py sroie --model CKPT_OR_BUNDLE        # the 30 SROIE photos
     python benchmarks/photo_bench.py wildreceipt --model CKPT_OR_BUNDLE  # the 30 WildReceipt ones
+    python benchmarks/photo_bench.py transcripts --model CKPT --dataset D.jsonl [--split-side dev]
         [--runtime torch|onnx|onnx-int8] [--ocr-language eng+msa] [--ocr-cache DIR]
         [--limit N] [--details FILE.jsonl]
 
@@ -22,6 +23,9 @@ Figures (one JSON line, then tables):
   under the "excluding OCR mismatch" convention; and the reachable share: per key, how often the
   truth occurs in the photo's OCR text (case-insensitive, and strict), the ceiling of any
   extractor reading that text.
+- transcripts: the same task-3 figures with and without the OCR repairs on a dataset's
+  transcripts (by default the checkpoint's own dev split), so a field change that helps photos
+  is seen not to hurt transcripts.
 - WildReceipt: field exact match (``evaluation.field_match``) of store name, date, total, tax and
   subtotal, photos and transcripts, and the reachable share per field.
 """
@@ -153,6 +157,34 @@ def run_wildreceipt(args: argparse.Namespace, engine: Any, model: Any) -> dict[s
     return out
 
 
+def run_transcripts(args: argparse.Namespace, model: Any) -> dict[str, Any]:
+    from receipt_layoutlm.evaluation import sroie_prediction
+    from receipt_layoutlm.evaluation.sroie import ocr_mismatch_pairs
+    from receipt_layoutlm.fields import FieldCleanup
+    from receipt_layoutlm.prediction import predict_document
+    from receipt_layoutlm.training.evaluate import checkpoint_truth
+
+    given = {"dataset_file": str(args.dataset)}
+    docs = checkpoint_truth(model.path, given, open_store=lambda: None,
+                            split_side=args.split_side).docs[: args.limit]
+    docs = [d for d in docs if d.fields]
+    truth = {d.key: dict(d.fields) for d in docs}
+    preds: dict[str, dict[str, dict[str, str]]] = {"cleanup": {}, "no_cleanup": {}}
+    texts: dict[str, str] = {}
+    for doc in docs:
+        on = predict_document(model.runtime, doc)
+        texts[doc.key] = " ".join(w.text for w in on.words)
+        preds["cleanup"][doc.key] = sroie_prediction(on.fields)
+        preds["no_cleanup"][doc.key] = sroie_prediction(
+            predict_document(model.runtime, doc, cleanup=FieldCleanup.off()).fields)
+    dropped = ocr_mismatch_pairs(truth, texts)
+    out: dict[str, Any] = {"receipts": len(docs), "split_side": args.split_side}
+    for name, p in preds.items():
+        out[name] = _task3(p, truth)
+        out[name + "_excluding_ocr_mismatch"] = _task3(p, truth, exclude=dropped)
+    return out
+
+
 def fill_cache(args: argparse.Namespace, engine: Any, started: float) -> int:
     """OCR every photo into the cache (no model): what a first run spends on Tesseract."""
     from receipt_ocr.images import load_image
@@ -207,9 +239,30 @@ def _print_tables(dataset: str, out: dict[str, Any]) -> None:
     print(f"{'reachable':12} {'':6}  " + "  ".join(f"{out['reachable'][f]:9.3f}" for f in fields))
 
 
+def report_transcripts(args: argparse.Namespace) -> int:
+    from receipt_ocr.model import load_model
+
+    args.dataset, dataset = args.dataset_file, "transcripts"
+    model = load_model(args.model, runtime=args.runtime)
+    started = time.perf_counter()
+    out = run_transcripts(args, model)
+    print(json.dumps({"bench": "photo", "dataset": dataset, "model": str(args.model),
+                      "runtime": model.runtime_name,
+                      "seconds": round(time.perf_counter() - started, 1), **out}))
+    keys = ["company", "date", "address", "total"]
+    print(f"\n{'setting':44} {'F1':>6}  " + "  ".join(f"{k:>8}" for k in keys))
+    for name in ("cleanup", "no_cleanup", "cleanup_excluding_ocr_mismatch",
+                 "no_cleanup_excluding_ocr_mismatch"):
+        for mode in ("strict", "case_insensitive"):
+            s = out[name][mode]
+            print(f"{name + ' ' + mode:44} {s['f1']:6.3f}  "
+                  + "  ".join(f"{s['per_key'][k]:8.3f}" for k in keys))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("dataset", choices=["sroie", "wildreceipt"])
+    parser.add_argument("dataset", choices=["sroie", "wildreceipt", "transcripts"])
     parser.add_argument("--model", type=Path,
                         help="checkpoint or bundle NOT trained on these receipts (without it: "
                         "only fill the OCR cache)")
@@ -217,9 +270,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ocr-language", default=None, help="Tesseract languages (eng+msa)")
     parser.add_argument("--ocr-cache", type=Path, default=DEFAULT_CACHE)
     parser.add_argument("--limit", type=int, default=None, help="first N receipts only")
+    parser.add_argument("--dataset", dest="dataset_file", type=Path, default=None,
+                        help="transcripts: the JSONL the checkpoint was trained from")
+    parser.add_argument("--split-side", choices=["dev", "train"], default="dev",
+                        help="transcripts: which side of the checkpoint's split (default dev)")
     parser.add_argument("--details", type=Path, default=None,
                         help="write each receipt's truth, OCR text and predictions (JSONL)")
     args = parser.parse_args(argv)
+    if args.dataset == "transcripts":
+        if args.model is None or args.dataset_file is None:
+            parser.error("transcripts needs --model and --dataset")
+        return report_transcripts(args)
     sample = SROIE_SAMPLE if args.dataset == "sroie" else WILD_SAMPLE
     if not sample.exists():
         sys.exit(f"the {args.dataset} sample photos are not at {sample}")
