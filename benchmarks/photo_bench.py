@@ -219,15 +219,15 @@ def _write_details(path: Path, truth: dict, preds: dict, texts: dict) -> None:
 def _print_tables(dataset: str, out: dict[str, Any]) -> None:
     if dataset == "sroie":
         keys = ["company", "date", "address", "total"]
-        print(f"\n{'setting':34} {'F1':>6}  " + "  ".join(f"{k:>8}" for k in keys))
+        print(f"\n{'setting':46} {'F1':>6}  " + "  ".join(f"{k:>8}" for k in keys))
         for name in ("photo", "photo_no_cleanup", "photo_excluding_ocr_mismatch",
                      "transcript", "transcript_no_cleanup"):
             for mode in ("strict", "case_insensitive"):
                 s = out[name][mode]
-                print(f"{name + ' ' + mode:34} {s['f1']:6.3f}  "
+                print(f"{name + ' ' + mode:46} {s['f1']:6.3f}  "
                       + "  ".join(f"{s['per_key'][k]:8.3f}" for k in keys))
         for mode, shares in out["reachable"].items():
-            print(f"{'reachable ' + mode:34} {shares['all']:6.3f}  "
+            print(f"{'reachable ' + mode:46} {shares['all']:6.3f}  "
                   + "  ".join(f"{shares[k]:8.3f}" for k in keys))
         return
     fields = list(out["reachable"])
