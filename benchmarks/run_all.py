@@ -41,6 +41,8 @@ BY_HAND: dict[str, str] = {
     "int4_sensitivity_bench.py": "needs a fine-tuned checkpoint (--checkpoint); see docs/export.md",
     "active_learning_bench.py": "(1 + 2 x rounds) trainings per fold (hours at the real recipe "
     "on 2 cores); see docs/review.md",
+    "photo_bench.py": "needs a checkpoint trained without the sample photos (--model); see "
+    "docs/training.md",
 }
 # --quick: the same measurements at smaller sizes, through each script's own size flags.
 QUICK: dict[str, list[str]] = {

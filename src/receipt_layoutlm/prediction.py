@@ -18,6 +18,7 @@ from receipt_layoutlm.encoding import (
 )
 from receipt_layoutlm.fields import FieldValue, extract_fields
 from receipt_layoutlm.fields.extraction import MultilineMode
+from receipt_layoutlm.fields.ocr_cleanup import DEFAULT_CLEANUP, FieldCleanup
 from receipt_layoutlm.runtime import Runtime
 
 
@@ -59,11 +60,14 @@ def predict_document(
     *,
     encoded: EncodedReceipt | None = None,
     multiline: MultilineMode | None = None,
+    cleanup: FieldCleanup = DEFAULT_CLEANUP,
 ) -> ReceiptPrediction:
     """Encode ``doc`` (unless ``encoded`` is given, e.g. with labels for evaluation), run
     ``runtime`` on every window, decode per word and extract fields — with the runtime's
     ``total_picker`` (the model's ``total_picker.json``) when it has one. ``multiline``
-    overrides how multi-line fields are read (``extract_fields``' default when None)."""
+    overrides how multi-line fields are read (``extract_fields``' default when None);
+    ``cleanup`` the OCR repairs of the fields (``fields.ocr_cleanup``), with the words' OCR
+    confidences."""
     if encoded is None:
         encoded = runtime.encode(doc)
     predictions = decode_word_labels(encoded, runtime.predict_windows(encoded), runtime.labels)
@@ -75,6 +79,8 @@ def predict_document(
         if picker is not None
         else None,
         total_picker=picker,
+        ocr_confidences=[w.confidence for w in encoded.words],
+        cleanup=cleanup,
         **({} if multiline is None else {"multiline": multiline}),
     )
     return ReceiptPrediction(words=list(encoded.words), predictions=predictions, fields=fields)

@@ -65,9 +65,12 @@ def window_logits(encoded: Any, names: list[str]) -> list[np.ndarray]:
 def receipt_fields(
     encoded: Any, names: list[str], picker: Any, *, with_picker: bool = True
 ) -> dict[str, Any]:
-    """The fields step exactly as ``prediction.predict_document`` runs it."""
+    """The fields step as ``prediction.predict_document`` runs it, without the OCR repairs
+    (``fields.ocr_cleanup``, tested on their own): the fixture pins the step as it was before it
+    was vectorised, and the repairs came after."""
     from receipt_layoutlm.encoding import decode_word_labels, printed_rows
     from receipt_layoutlm.fields import extract_fields
+    from receipt_layoutlm.fields.ocr_cleanup import FieldCleanup
 
     predictions = decode_word_labels(encoded, window_logits(encoded, names), names)
     rows = printed_rows(encoded.boxes) if with_picker else None
@@ -76,6 +79,7 @@ def receipt_fields(
         line_ids=encoded.line_index,
         rows=rows,
         total_picker=picker if with_picker else None,
+        cleanup=FieldCleanup.off(),
     )
 
 

@@ -107,6 +107,10 @@ def test_evaluate_writes_classified_mismatches(checkpoint_dir: Path, docs, tmp_p
     report = (tmp_path / "report.md").read_text()
     assert "## Task-3 mismatches" in report and rows[0]["receipt"] in report
     assert tmp_path / "mismatches.jsonl" in result.files
+    # The leaderboard convention beside it: pairs whose truth is not in the words are dropped.
+    excluding = result.metrics["sroie_task3_excluding_ocr_mismatch"]
+    assert excluding["expected"] == task3["expected"] - excluding["excluded_pairs"]
+    assert sum(excluding["excluded_per_key"].values()) == excluding["excluded_pairs"]
 
 
 def test_the_picker_goes_from_checkpoint_to_bundle_and_runtimes(

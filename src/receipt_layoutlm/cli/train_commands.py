@@ -205,6 +205,15 @@ def _evaluate(args: argparse.Namespace, model_dir: Path, docs: list[Any], merges
     }
     if "sroie_task3" in result.metrics:
         summary["sroie_task3_f1"] = result.metrics["sroie_task3"].get("f1")
+        summary["sroie_task3_per_key_f1"] = {
+            k: v["f1"] for k, v in result.metrics["sroie_task3"]["per_key"].items()
+        }
+        excluding = result.metrics["sroie_task3_excluding_ocr_mismatch"]
+        summary["sroie_task3_excluding_ocr_mismatch"] = {
+            "f1": excluding["f1"],
+            "per_key_f1": {k: v["f1"] for k, v in excluding["per_key"].items()},
+            "excluded_pairs": excluding["excluded_pairs"],
+        }
         summary["sroie_task3_mismatch_kinds"] = result.metrics["sroie_task3"]["mismatch_kinds"]
     if "wildreceipt_segments" in result.metrics:
         segments = result.metrics["wildreceipt_segments"]

@@ -14,6 +14,7 @@ from receipt_layoutlm.fields.extraction import (
     extract_fields,
 )
 from receipt_layoutlm.fields.lines import line_block
+from receipt_layoutlm.fields.ocr_cleanup import DEFAULT_CLEANUP, FieldCleanup
 from receipt_layoutlm.fields.parsing import parse_amount, parse_date, parse_phone, parse_time
 from receipt_layoutlm.fields.total_picker import (
     PICKER_FILE,
@@ -26,10 +27,12 @@ from receipt_layoutlm.fields.total_picker import (
 
 __all__ = [
     "AMOUNT_FIELDS",
+    "DEFAULT_CLEANUP",
     "FIELD_LABELS",
     "MULTILINE_FIELDS",
     "PICKER_FILE",
     "Candidate",
+    "FieldCleanup",
     "FieldValue",
     "TotalPicker",
     "candidates_for_total",

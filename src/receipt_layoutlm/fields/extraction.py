@@ -32,6 +32,12 @@ from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
 from receipt_layoutlm.fields.lines import best_block
+from receipt_layoutlm.fields.ocr_cleanup import (
+    DEFAULT_CLEANUP,
+    FieldCleanup,
+    rejoin_amounts,
+    trim_edges,
+)
 from receipt_layoutlm.fields.parsing import parse_amount, parse_date, parse_phone, parse_time
 from receipt_layoutlm.fields.total_picker import Candidate, TotalPicker, total_candidates
 
@@ -113,6 +119,8 @@ class _Word:
     confidence: float
     line: int | None
     probabilities: Mapping[str, float] = dataclasses.field(default_factory=dict)
+    ocr_confidence: float = 1.0
+    joined: tuple[int, ...] = ()  # indices of words glued onto this one (fields.ocr_cleanup)
 
 
 class _Receipt:
@@ -154,11 +162,17 @@ def _split_tag(tag: str | None) -> tuple[str | None, bool]:
 def _normalise_words(
     words: Sequence[tuple[str, str | None, float]] | Sequence[_WordLike],
     line_ids: Sequence[int] | None,
+    ocr_confidences: Sequence[float] | None = None,
 ) -> list[_Word]:
     if line_ids is not None and len(line_ids) != len(words):
         raise ValueError(
             f"extract_fields got {len(words)} words but {len(line_ids)} line ids; "
             "pass one line id per word or none"
+        )
+    if ocr_confidences is not None and len(ocr_confidences) != len(words):
+        raise ValueError(
+            f"extract_fields got {len(words)} words but {len(ocr_confidences)} OCR "
+            "confidences; pass one per word or none"
         )
     out = []
     split_tags: dict[str | None, tuple[str | None, bool]] = {}  # a receipt has few tags
@@ -178,7 +192,9 @@ def _normalise_words(
         if line_ids is not None:
             line = line_ids[position]
         probabilities = getattr(word, "label_probabilities", None) or {}
-        out.append(_Word(index, str(text), label, begins, float(confidence), line, probabilities))
+        ocr = 1.0 if ocr_confidences is None else float(ocr_confidences[position])
+        out.append(_Word(index, str(text), label, begins, float(confidence), line, probabilities,
+                         ocr))
     if line_ids is None and any(w.line is None for w in out):
         # Partial line ids (some DocWords without one) would split spans arbitrarily.
         out = [dataclasses.replace(w, line=None) for w in out]
@@ -247,7 +263,7 @@ def _field_value(field: str, span: list[_Word], value: Any) -> FieldValue:
         text=text,
         value=value,
         confidence=_mean(span),
-        word_indices=tuple(w.index for w in span),
+        word_indices=tuple(i for w in span for i in (w.index, *w.joined)),
     )
 
 
@@ -407,6 +423,8 @@ def extract_fields(
     rows: Sequence[int] | None = None,
     total_picker: TotalPicker | None = None,
     multiline: MultilineMode = "lines",
+    ocr_confidences: Sequence[float] | None = None,
+    cleanup: FieldCleanup = DEFAULT_CLEANUP,
 ) -> dict[str, FieldValue]:
     """One value per field from words in reading order.
 
@@ -421,6 +439,11 @@ def extract_fields(
     ``fallback_min_probability`` (None turns this off); its confidence is that probability. See
     the module docstring for the span rules.
 
+    ``cleanup`` (``fields.ocr_cleanup``) repairs what OCR does to fields: amounts split at the
+    decimal point are glued before any field is read, and text fields lose debris words at
+    their edges (no letter or digit, or OCR confidence under its floor; ``ocr_confidences``
+    gives one per word, 1.0 when None). ``FieldCleanup.off()`` reads the words as they are.
+
     ``multiline="lines"`` (the default; better on 4 of 5 SROIE folds, docs/training.md) reads
     multi-line fields as one block of whole lines from the words' probabilities
     (``fields.lines``; needs line ids and ``label_probabilities``, else the runs below apply);
@@ -430,7 +453,10 @@ def extract_fields(
     ``encoding.printed_rows``; line ids when None); without it the total is read like any
     amount field.
     """
-    receipt = _Receipt(_normalise_words(words, line_ids))
+    normalised = _normalise_words(words, line_ids, ocr_confidences)
+    if cleanup.rejoin_amounts:
+        normalised, rows = rejoin_amounts(normalised, rows)
+    receipt = _Receipt(normalised)
     mapping = FIELD_LABELS if field_labels is None else field_labels
     out: dict[str, FieldValue] = {}
     for field, labels in mapping.items():
@@ -443,6 +469,21 @@ def extract_fields(
             value = _extract_one(field, tuple(labels), receipt)
         if value is None and fallback_min_probability is not None:
             value = _fallback_one(field, tuple(labels), receipt, fallback_min_probability)
+        if value is not None and cleanup.trim_edges and field not in _PARSERS:
+            value = _trimmed(field, value, receipt.words, cleanup)
         if value is not None:
             out[field] = value
     return out
+
+
+def _trimmed(
+    field: str, value: FieldValue, words: list[_Word], cleanup: FieldCleanup
+) -> FieldValue:
+    """``value`` without debris words at its edges (``fields.ocr_cleanup.trim_edges``)."""
+    by_index = {w.index: w for w in words}
+    span = [by_index[i] for i in value.word_indices if i in by_index]
+    kept = trim_edges(span, cleanup)
+    if len(kept) == len(span):
+        return value
+    trimmed = _field_value(field, kept, None)
+    return dataclasses.replace(trimmed, confidence=value.confidence)

@@ -56,6 +56,7 @@ def evaluate_documents(
     pred_tags: list[list[str]] = []
     predictions: dict[str, dict[str, str]] = {}
     truth: dict[str, dict[str, str]] = {}
+    texts: dict[str, str] = {}
     segments = _SegmentTally()
     for doc in docs:
         encoded = encode_receipt(
@@ -73,6 +74,7 @@ def evaluate_documents(
         if doc.fields:
             predictions[doc.key] = sroie_prediction(predicted.fields)
             truth[doc.key] = dict(doc.fields)
+            texts[doc.key] = " ".join(w.text for w in predicted.words)
         segments.add(doc, predicted)
     entity = entity_metrics(true_tags, pred_tags)
     metrics: dict[str, Any] = {
@@ -81,7 +83,7 @@ def evaluate_documents(
         "entity": entity.to_dict(),
         "token_accuracy": entity.accuracy,
     }
-    rows = _task3(metrics, predictions, truth, task3_whitespace) if truth else None
+    rows = _task3(metrics, predictions, truth, texts, task3_whitespace) if truth else None
     if segments.receipts:
         metrics["wildreceipt_segments"] = segments.scores()
     entities = ["O", *sorted({t[2:] for t in runtime.labels if t != "O"})]
@@ -128,15 +130,28 @@ def _task3(
     metrics: dict[str, Any],
     predictions: Mapping[str, Mapping[str, str]],
     truth: Mapping[str, Mapping[str, str]],
+    texts: Mapping[str, str],
     whitespace: str,
 ) -> list[dict[str, Any]]:
-    """Task-3 scores into ``metrics["sroie_task3"]``; returns the classified mismatch rows."""
+    """Task-3 scores into ``metrics["sroie_task3"]`` (strict) and
+    ``metrics["sroie_task3_excluding_ocr_mismatch"]`` (the leaderboard convention: pairs whose
+    truth is not in the receipt's text dropped, ``evaluation.sroie.ocr_mismatch_pairs``);
+    returns the classified mismatch rows of the strict score."""
     from receipt_layoutlm.evaluation import sroie_task3_f1
     from receipt_layoutlm.evaluation.mismatches import kind_counts, mismatch_rows
+    from receipt_layoutlm.evaluation.sroie import ocr_mismatch_pairs
 
     task3 = sroie_task3_f1(predictions, truth, whitespace=whitespace)  # type: ignore[arg-type]
     rows = mismatch_rows(task3.mismatches)
     metrics["sroie_task3"] = {**task3.to_dict(), "mismatch_kinds": kind_counts(rows)["all"]}
+    dropped = ocr_mismatch_pairs(truth, texts, whitespace=whitespace)  # type: ignore[arg-type]
+    kept = sroie_task3_f1(predictions, truth, whitespace=whitespace,  # type: ignore[arg-type]
+                          exclude=dropped)
+    metrics["sroie_task3_excluding_ocr_mismatch"] = {
+        **kept.to_dict(),
+        "excluded_pairs": len(dropped),
+        "excluded_per_key": {k: sum(1 for _, key in dropped if key == k) for k in kept.per_key},
+    }
     return rows
 
 
