@@ -23,6 +23,7 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("coremltools")
 pytest.importorskip("onnxruntime")
 
+from receipt_layoutlm.bundles import BundleRegistry, verify_bundle  # noqa: E402
 from receipt_layoutlm.checkpoint import save_checkpoint  # noqa: E402
 from receipt_layoutlm.cli import main  # noqa: E402
 from receipt_layoutlm.document import DocWord, ReceiptDocument  # noqa: E402
@@ -40,13 +41,11 @@ from receipt_layoutlm.errors import (  # noqa: E402
 )
 from receipt_layoutlm.export import (  # noqa: E402
     QUANTIZE_MODES,
-    BundleRegistry,
     CoreMLExporter,
     ExportOptions,
     ParityThresholds,
     export_bundle,
     get_exporter,
-    verify_bundle,
 )
 from receipt_layoutlm.runtime import MILInterpreter, load_runtime  # noqa: E402
 

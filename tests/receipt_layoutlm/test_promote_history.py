@@ -14,16 +14,17 @@ from pathlib import Path
 import pytest
 
 from receipt_cloud.objects import LocalObjectStore, open_object_store
+from receipt_layoutlm.bundles.manifest import write_manifest
+from receipt_layoutlm.bundles.promote_lock import LOCK_KEY, promote_lock
+from receipt_layoutlm.bundles.registry import BundleRegistry
 from receipt_layoutlm.cli import main
 from receipt_layoutlm.errors import CheckpointError
-from receipt_layoutlm.export.manifest import write_manifest
-from receipt_layoutlm.export.promote_lock import LOCK_KEY, promote_lock
-from receipt_layoutlm.export.registry import BundleRegistry
 
 
-def _bundle(store, export_id: str, *, weights: int, extra: str | None = None) -> str:
-    """A bundle under ``bundles/layoutlm-h/<export_id>`` of ``store`` (made on disk, then
-    uploaded when the store is not local); returns its URI."""
+def _bundle(store, export_id: str, *, weights: int, extra: str | None = None,
+            job: str = "layoutlm-h") -> str:
+    """A bundle of training job ``job`` under ``bundles/<job>/<export_id>`` of ``store`` (made
+    on disk, then uploaded when the store is not local); returns its URI."""
     import tempfile
 
     local = Path(tempfile.mkdtemp(prefix="bundle-")) / export_id
@@ -36,10 +37,10 @@ def _bundle(store, export_id: str, *, weights: int, extra: str | None = None) ->
     if extra:
         (local / extra).write_text(export_id)
     write_manifest(local, {
-        "export_id": export_id, "training_job": {"job_id": "layoutlm-h"}, "quantize": "float16",
+        "export_id": export_id, "training_job": {"job_id": job}, "quantize": "float16",
         "parity": {"passed": True, "results": []},
     })  # fmt: skip
-    prefix = f"bundles/layoutlm-h/{export_id}"
+    prefix = f"bundles/{job}/{export_id}"
     store.upload_dir(local, prefix, commit_last="manifest.json")
     return store.uri(prefix)
 
@@ -177,19 +178,8 @@ def _jobs(tmp_path: Path, **jobs: tuple[float | None, dict[str, str]]):
     return store
 
 
-def _manifest_job(store, uri: str, job: str) -> str:
-    """Re-sign the bundle at ``uri`` as an export of training job ``job``."""
-    prefix = uri.removeprefix(store.uri()).strip("/")
-    local = Path(store.root) / prefix
-    manifest = json.loads((local / "manifest.json").read_text())
-    manifest["training_job"] = {"job_id": job}
-    (local / "manifest.json").unlink()
-    write_manifest(local, {k: v for k, v in manifest.items() if k not in ("files",)})
-    return uri
-
-
 def test_rollout_policies(tmp_path: Path) -> None:
-    from receipt_layoutlm.export.rollout import apply_rollout
+    from receipt_layoutlm.bundles.rollout import apply_rollout
 
     objects = LocalObjectStore(tmp_path / "objects")
     registry = BundleRegistry(objects)
@@ -198,8 +188,7 @@ def test_rollout_policies(tmp_path: Path) -> None:
                                "layoutlm-d": (0.9, {"coreml-rollout": "never"}),
                                "layoutlm-e": (None, {}),
                                "layoutlm-f": (0.9, {"coreml-rollout": "sometimes"})})  # fmt: skip
-    uri = {name: _manifest_job(objects, _bundle(objects, name, weights=2), f"layoutlm-{name}")
-           for name in "abcdef"}  # fmt: skip
+    uri = {name: _bundle(objects, name, weights=2, job=f"layoutlm-{name}") for name in "abcdef"}
 
     def roll(name: str, default: str = "if-better") -> str:
         return apply_rollout(store=store, registry=registry, bundle_uri=uri[name],
@@ -219,16 +208,19 @@ def test_rollout_policies(tmp_path: Path) -> None:
 
 
 def test_if_better_compares_only_the_same_labels(tmp_path: Path) -> None:
-    from receipt_layoutlm.export.rollout import apply_rollout
+    from receipt_layoutlm.bundles.rollout import apply_rollout
 
     objects = LocalObjectStore(tmp_path / "objects")
     registry = BundleRegistry(objects)
     store = _jobs(tmp_path, **{"layoutlm-a": (0.5, {}), "layoutlm-b": (0.9, {})})
-    first = _manifest_job(objects, _bundle(objects, "a", weights=2), "layoutlm-a")
-    second = _bundle(objects, "b", weights=2)
-    labels = Path(objects.root) / "bundles/layoutlm-h/b/label_map.json"
-    labels.write_text(json.dumps({"labels": ["O", "B-TOTAL", "I-TOTAL", "B-DATE", "I-DATE"]}))
-    _manifest_job(objects, second, "layoutlm-b")
+    first = _bundle(objects, "a", weights=2, job="layoutlm-a")
+    second = _bundle(objects, "b", weights=2, job="layoutlm-b")
+    local = Path(objects.root) / "bundles/layoutlm-b/b"
+    labels = ["O", "B-TOTAL", "I-TOTAL", "B-DATE", "I-DATE"]
+    (local / "label_map.json").write_text(json.dumps({"labels": labels}))
+    manifest = json.loads((local / "manifest.json").read_text())
+    (local / "manifest.json").unlink()
+    write_manifest(local, {k: v for k, v in manifest.items() if k != "files"})  # re-signed
     apply_rollout(store=store, registry=registry, bundle_uri=first, job_name="layoutlm-a")
     decision = apply_rollout(store=store, registry=registry, bundle_uri=second,
                              job_name="layoutlm-b")  # fmt: skip

@@ -114,7 +114,8 @@ def test_the_picker_goes_from_checkpoint_to_bundle_and_runtimes(
 ) -> None:
     import shutil
 
-    from receipt_layoutlm.export import ExportOptions, export_bundle, verify_bundle
+    from receipt_layoutlm.bundles import verify_bundle
+    from receipt_layoutlm.export import ExportOptions, export_bundle
 
     without = predict_document(load_runtime("torch", checkpoint_dir), docs[0])
     with_picker = tmp_path / "best"

@@ -118,7 +118,7 @@ def record_problems(manifest: dict[str, Any], bundle_uri: str, store: Any) -> li
     mode, bundle location). Records the store does not hold are not checked (a bundle trained
     or exported elsewhere); a record that exists and disagrees is a lie."""
     from receipt_dynamo import EntityNotFoundError
-    from receipt_layoutlm.export.registry import canonical_uri
+    from receipt_layoutlm.bundles.locations import canonical_uri
 
     problems = []
     training = manifest.get("training_job")
