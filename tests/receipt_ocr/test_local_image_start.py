@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from receipt_ocr.cli import main
 
 _RUN = """
@@ -30,6 +32,7 @@ def test_a_missing_image_is_reported_before_the_model_is_looked_at(tmp_path: Pat
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.slow
 def test_an_onnx_bundle_runs_without_torch(tiny_bundle, sample_images: Path,
                                            tmp_path: Path) -> None:
     photo = sorted((sample_images / "img").glob("*.jpg"))[0]
