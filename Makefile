@@ -1,4 +1,6 @@
-# Two entry points (README): `make demo` and `make test`. Both build .venv first.
+# Two entry points (README): `make demo` and `make test`. Both build .venv first. `make test-fast`
+# is the quick loop: the same suite without the tests marked slow (trainings, exports, Chromium,
+# the demo, end-to-end worker runs).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -6,7 +8,7 @@ BIN := $(VENV)/bin
 TORCH := torch==2.13.0
 STAMP := $(VENV)/.installed
 
-.PHONY: demo review test lint bench docs system-deps clean
+.PHONY: demo review test test-fast lint bench docs system-deps clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,6 +35,10 @@ system-deps:
 test: system-deps $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
+
+test-fast: system-deps $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -q -m "not slow"
 
 demo: system-deps $(STAMP)
 	bash scripts/demo.sh

@@ -103,7 +103,7 @@ def run(processes: int, images: list[Path], bundle: Path, root: Path, engine: tu
 
     from receipt_cloud.ocr_submit import submit_settings
     from receipt_cloud.settings import resolve_settings
-    from receipt_layoutlm.export import BundleRegistry
+    from receipt_layoutlm.bundles import BundleRegistry
 
     data = root / f"data-{processes}"
     settings = resolve_settings("local", data_dir=data)

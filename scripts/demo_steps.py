@@ -104,7 +104,7 @@ def _results(job_name: str) -> list[tuple[str, str]]:
         rows.append(("evaluation", f"{metrics['receipts']} dev receipts, entity F1 "
                      f"{metrics['entity']['f1']:.3f}"
                      + (f", SROIE task-3 F1 {task3:.3f}" if task3 is not None else "")))
-    from receipt_layoutlm.export.registry import BundleRegistry
+    from receipt_layoutlm.bundles.registry import BundleRegistry
 
     registry = BundleRegistry.from_settings(settings)
     active = registry.active()

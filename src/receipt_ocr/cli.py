@@ -112,7 +112,7 @@ def run_local_image(args: argparse.Namespace) -> int:
         models = FixedModel(args.layoutlm_model, runtime=args.runtime)
     else:
         from receipt_cloud.settings import settings_from_args
-        from receipt_layoutlm.export.registry import BundleRegistry
+        from receipt_layoutlm.bundles.registry import BundleRegistry
 
         registry = BundleRegistry.from_settings(settings_from_args(args))
         models = ModelCache(registry, cache_path(args.layoutlm_cache_path), runtime=args.runtime)

@@ -27,9 +27,9 @@ from pathlib import Path
 from typing import Any
 
 from receipt_layoutlm.bundle_format import MANIFEST_FILE
+from receipt_layoutlm.bundles.manifest import verify_bundle
+from receipt_layoutlm.bundles.registry import BundleRegistry
 from receipt_layoutlm.errors import CheckpointError, ReceiptLayoutLMError
-from receipt_layoutlm.export.manifest import verify_bundle
-from receipt_layoutlm.export.registry import BundleRegistry
 from receipt_ocr.errors import ModelCacheError
 from receipt_ocr.model import LoadedModel, load_model
 

@@ -64,7 +64,7 @@ class OcrWorkerOptions:
 def build_services(settings: Any, options: OcrWorkerOptions) -> OcrJobServices:
     """Engine, model source, store and results queue; the model is loaded once here so a
     missing model fails at start, not on the first job."""
-    from receipt_layoutlm.export.registry import BundleRegistry
+    from receipt_layoutlm.bundles.registry import BundleRegistry
 
     engine = build_engine(options.engine, options.ocr_language)
     if options.model_dir:

@@ -73,7 +73,7 @@ def no_code_ran(ws: Workspace, before: Any) -> None:
 
 
 def bundle(ws: Workspace, *, passed: bool = True) -> Path:
-    from receipt_layoutlm.export.manifest import write_manifest
+    from receipt_layoutlm.bundles.manifest import write_manifest
 
     directory = ws.path("bundle")
     ws.write("bundle/vocab.txt", "[PAD]\n[UNK]\n")
@@ -93,7 +93,7 @@ def manifest_lists(rel: str) -> Any:
     """A bundle whose manifest also vouches for ``rel`` (outside it) with the right checksum."""
 
     def setup(ws: Workspace) -> None:
-        from receipt_layoutlm.export.manifest import sha256_file
+        from receipt_layoutlm.bundles.manifest import sha256_file
 
         bundle(ws)
         secret = ws.write("secret.txt", "not part of the bundle")

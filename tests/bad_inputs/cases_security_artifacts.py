@@ -77,7 +77,7 @@ def published(damage: Callable[[Path], None]) -> Callable[[Workspace], None]:
     the same export whose checkpoint is gone, and the worker's scratch root in the case dir."""
 
     def setup(ws: Workspace) -> None:
-        from receipt_layoutlm.export.manifest import write_manifest
+        from receipt_layoutlm.bundles.manifest import write_manifest
         from receipt_layoutlm.export.publish import zip_dir
 
         target = _bundle_dir(ws)
@@ -146,7 +146,7 @@ def _export(ws: Workspace) -> Any:
 
 
 def zip_rebuilt(ws: Workspace, _before: Any) -> None:
-    from receipt_layoutlm.export.manifest import verify_bundle, verify_zip
+    from receipt_layoutlm.bundles.manifest import verify_bundle, verify_zip
 
     export = _export(ws)
     assert export.status.value == "SUCCEEDED", export
@@ -180,8 +180,8 @@ def stored_bundle(*, job: str = "layoutlm-good", folder: str = "e1",
     whose manifest lists them honestly, but says ``manifest``."""
 
     def setup(ws: Workspace) -> None:
+        from receipt_layoutlm.bundles.manifest import write_manifest
         from receipt_layoutlm.checkpoint import label_map
-        from receipt_layoutlm.export.manifest import write_manifest
 
         true_labels = ["O", "B-GRAND_TOTAL", "I-GRAND_TOTAL"]
         target = ws.data_dir / "objects" / "bundles" / job / folder

@@ -25,7 +25,7 @@ from receipt_cloud.settings import FIELD_SOURCES, STACK_OUTPUT_NAMES, resolve_se
 from receipt_cloud.training_launch import CHECKPOINT_PREFIX, LaunchSettings
 from receipt_dynamo.keys import GSI_NAMES, INDEXES
 from receipt_layoutlm.bundle_format import MANIFEST_FILE
-from receipt_layoutlm.export.registry import ACTIVE_KEY, bundle_key_prefix
+from receipt_layoutlm.bundles import ACTIVE_KEY, bundle_key_prefix
 from receipt_layoutlm.training.run_dir import BEST, RUN_FILE, run_prefix
 
 INFRA = Path(__file__).resolve().parents[2] / "infra"

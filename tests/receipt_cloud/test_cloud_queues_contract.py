@@ -1,9 +1,11 @@
-"""One contract for every Queue backend: the SQLite local queue and SQS on the moto server."""
+"""One contract for every Queue backend: the SQLite local queue and SQS on the moto server.
+
+The local queue runs on a manual clock (``queue_clock``) that the tests advance, so its
+visibility windows, delays and long polls take no real time; SQS keeps real time."""
 
 from __future__ import annotations
 
-import threading
-import time
+import functools
 from datetime import UTC, datetime
 
 import pytest
@@ -14,21 +16,29 @@ from receipt_cloud.queues import Message, Queue, open_queue
 from receipt_cloud.queues.sqs import _is_stale_handle
 
 
-def receive_until(queue: Queue, count: int, *, timeout: float = 6.0, **kwargs) -> list[Message]:
-    """Receive (max 10 per call) until ``count`` messages arrived or ``timeout`` passed."""
+@pytest.fixture
+def make_queue(make_queue, queue_clock):
+    """The backend's queue factory, local queues on the test's clock."""
+    return functools.partial(make_queue, clock=queue_clock)
+
+
+def receive_until(queue: Queue, count: int, clock, *, timeout: float = 6.0,
+                  **kwargs) -> list[Message]:
+    """Receive (max 10 per call) until ``count`` messages arrived or ``timeout`` seconds of
+    ``clock`` passed."""
     got: list[Message] = []
-    deadline = time.monotonic() + timeout
-    while len(got) < count and time.monotonic() < deadline:
+    deadline = clock.monotonic() + timeout
+    while len(got) < count and clock.monotonic() < deadline:
         got.extend(queue.receive(max_messages=min(10, count - len(got)), wait_seconds=1, **kwargs))
     return got
 
 
-def test_send_receive_round_trip(make_queue) -> None:
+def test_send_receive_round_trip(make_queue, queue_clock) -> None:
     queue = make_queue(visibility_timeout=30)
     job = {"image_id": "img-1", "job_id": "job-1", "n": 3}
     job_id = queue.send(job)
     text_id = queue.send("plain text")
-    messages = {m.message_id: m for m in receive_until(queue, 2)}
+    messages = {m.message_id: m for m in receive_until(queue, 2, queue_clock)}
     assert set(messages) == {job_id, text_id}
     assert messages[job_id].json() == job
     assert messages[text_id].body == "plain text"
@@ -37,57 +47,53 @@ def test_send_receive_round_trip(make_queue) -> None:
     assert all(handles) and len(set(handles)) == 2
 
 
-def test_empty_receive_returns_nothing_after_the_wait(make_queue) -> None:
+def test_empty_receive_returns_nothing_after_the_wait(make_queue, queue_clock) -> None:
     queue = make_queue()
     assert queue.receive() == []
-    start = time.monotonic()
+    start = queue_clock.monotonic()
     assert queue.receive(wait_seconds=1) == []
-    assert time.monotonic() - start >= 0.9
+    assert queue_clock.monotonic() - start >= 0.9
 
 
-def test_long_poll_returns_when_a_message_arrives(make_queue) -> None:
+def test_long_poll_returns_when_a_message_arrives(make_queue, queue_clock) -> None:
     queue = make_queue()
-    timer = threading.Timer(0.5, queue.send, args=("late",))
-    timer.start()
-    try:
-        start = time.monotonic()
-        messages = queue.receive(wait_seconds=10)
-        elapsed = time.monotonic() - start
-    finally:
-        timer.join()
+    queue_clock.call_later(0.5, queue.send, "late")
+    start = queue_clock.monotonic()
+    messages = queue.receive(wait_seconds=10)
+    elapsed = queue_clock.monotonic() - start
     assert [m.body for m in messages] == ["late"]
     assert 0.3 <= elapsed < 5
 
 
-def test_visibility_timeout_hides_then_redelivers(make_queue) -> None:
+def test_visibility_timeout_hides_then_redelivers(make_queue, queue_clock) -> None:
     queue = make_queue(visibility_timeout=1)
     queue.send("work")
     [first] = queue.receive()
-    received_at = time.monotonic()
+    received_at = queue_clock.monotonic()
     assert queue.receive() == []  # hidden inside its window
-    [second] = receive_until(queue, 1)
-    assert time.monotonic() - received_at >= 0.9
+    [second] = receive_until(queue, 1, queue_clock)
+    assert queue_clock.monotonic() - received_at >= 0.9
     assert second.message_id == first.message_id
     assert (first.receive_count, second.receive_count) == (1, 2)
     assert second.receipt_handle != first.receipt_handle
 
 
-def test_receive_can_override_the_visibility_timeout(make_queue) -> None:
+def test_receive_can_override_the_visibility_timeout(make_queue, queue_clock) -> None:
     queue = make_queue(visibility_timeout=60)
     queue.send("short")
     [first] = queue.receive(visibility_timeout=1)
-    [again] = receive_until(queue, 1)
+    [again] = receive_until(queue, 1, queue_clock)
     assert again.message_id == first.message_id
 
 
-def test_delete_removes_for_good(make_queue) -> None:
+def test_delete_removes_for_good(make_queue, queue_clock) -> None:
     queue = make_queue(visibility_timeout=1)
     queue.send("a")
     queue.send("b")
-    messages = receive_until(queue, 2)
+    messages = receive_until(queue, 2, queue_clock)
     queue.delete(messages[0])
     queue.delete(messages[1].receipt_handle)
-    time.sleep(1.5)
+    queue_clock.advance(1.5)
     assert queue.receive(max_messages=10) == []
     assert queue.approximate_count() == 0
 
@@ -103,12 +109,12 @@ def test_change_visibility_to_zero_makes_it_visible_at_once(make_queue) -> None:
     assert again.receive_count == 2
 
 
-def test_change_visibility_extends_the_window(make_queue) -> None:
+def test_change_visibility_extends_the_window(make_queue, queue_clock) -> None:
     queue = make_queue(visibility_timeout=1)
     queue.send("slow job")
     [message] = queue.receive()
     queue.change_visibility(message, 5)
-    time.sleep(2)
+    queue_clock.advance(2)
     assert queue.receive() == []
     queue.change_visibility(message, 0)
     assert [m.message_id for m in queue.receive()] == [message.message_id]
@@ -123,7 +129,7 @@ def test_change_visibility_after_delete_is_a_stale_handle(make_queue) -> None:
         queue.change_visibility(message, 10)
 
 
-def test_dead_letter_after_max_receives(make_queue) -> None:
+def test_dead_letter_after_max_receives(make_queue, queue_clock) -> None:
     queue = make_queue(visibility_timeout=30, max_receives=2)
     poison_id = queue.send({"poison": True})
     for attempt in (1, 2):
@@ -133,7 +139,7 @@ def test_dead_letter_after_max_receives(make_queue) -> None:
     assert queue.receive(max_messages=10) == []  # third receive dead-letters instead
     dlq = queue.dead_letter_queue()
     assert dlq is not None
-    [moved] = receive_until(dlq, 1)
+    [moved] = receive_until(dlq, 1, queue_clock)
     assert moved.message_id == poison_id
     assert moved.json() == {"poison": True}
     assert queue.approximate_count() == 0
@@ -150,14 +156,14 @@ def test_approximate_count_counts_visible_messages(make_queue) -> None:
     assert queue.approximate_count() == 2
 
 
-def test_delay_seconds_hides_a_new_message(make_queue) -> None:
+def test_delay_seconds_hides_a_new_message(make_queue, queue_clock) -> None:
     queue = make_queue()
-    sent_at = time.monotonic()
+    sent_at = queue_clock.monotonic()
     queue.send("later", delay_seconds=1)
     assert queue.receive() == []
-    [message] = receive_until(queue, 1)
+    [message] = receive_until(queue, 1, queue_clock)
     assert message.body == "later"
-    assert time.monotonic() - sent_at >= 0.9
+    assert queue_clock.monotonic() - sent_at >= 0.9
 
 
 def test_batch_receive_and_limits(make_queue) -> None:
@@ -177,12 +183,12 @@ def test_batch_receive_and_limits(make_queue) -> None:
         queue.send("x", delay_seconds=901)
 
 
-def test_open_queue_by_url_reaches_the_same_queue(make_queue) -> None:
+def test_open_queue_by_url_reaches_the_same_queue(make_queue, queue_clock) -> None:
     queue = make_queue(visibility_timeout=30)
     same = open_queue(queue.url)
     assert same.url == queue.url
     sent_id = same.send({"via": "url"})
-    [message] = receive_until(queue, 1)
+    [message] = receive_until(queue, 1, queue_clock)
     assert (message.message_id, message.json()) == (sent_id, {"via": "url"})
 
 

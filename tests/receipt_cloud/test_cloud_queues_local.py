@@ -13,6 +13,7 @@ import pytest
 
 from receipt_cloud.errors import InvalidUriError, StaleReceiptHandleError, UnknownSchemeError
 from receipt_cloud.queues import LocalQueue, local_queue_url, open_queue, parse_local_url
+from receipt_cloud.queues.clock import ManualClock
 
 
 def test_url_round_trip_and_errors(tmp_path: Path) -> None:
@@ -32,10 +33,11 @@ def test_url_round_trip_and_errors(tmp_path: Path) -> None:
 
 
 def test_stale_handle_after_redelivery_is_an_error(tmp_path: Path) -> None:
-    queue = LocalQueue(tmp_path / "q.sqlite3", "jobs", visibility_timeout=0.3)
+    clock = ManualClock()
+    queue = LocalQueue(tmp_path / "q.sqlite3", "jobs", visibility_timeout=0.3, clock=clock)
     queue.send("x")
     [first] = queue.receive()
-    time.sleep(0.4)
+    clock.advance(0.4)
     [second] = queue.receive()
     for stale_call in (lambda: queue.delete(first), lambda: queue.change_visibility(first, 5)):
         with pytest.raises(StaleReceiptHandleError, match="stale"):
@@ -46,10 +48,11 @@ def test_stale_handle_after_redelivery_is_an_error(tmp_path: Path) -> None:
 
 
 def test_latest_handle_still_deletes_after_the_window_expires(tmp_path: Path) -> None:
-    queue = LocalQueue(tmp_path / "q.sqlite3", "jobs", visibility_timeout=0.2)
+    clock = ManualClock()
+    queue = LocalQueue(tmp_path / "q.sqlite3", "jobs", visibility_timeout=0.2, clock=clock)
     queue.send("x")
     [message] = queue.receive()
-    time.sleep(0.3)  # visible again, but nobody received it since
+    clock.advance(0.3)  # visible again, but nobody received it since
     queue.delete(message)
     assert queue.receive() == []
 
@@ -183,3 +186,23 @@ def test_a_name_whose_dead_letter_queue_would_be_too_long_is_refused(tmp_path: P
         LocalQueue(db, "q" * 77)
     assert LocalQueue(db, "q" * 76).config.dead_letter_queue == "q" * 76 + "-dlq"
     assert LocalQueue(db, "q" * 76 + "-dlq").config.dead_letter_queue is None
+
+
+def test_a_manual_clock_moves_the_queue_only_when_told(tmp_path: Path) -> None:
+    clock = ManualClock(start=1000.0)
+    queue = LocalQueue(tmp_path / "q.sqlite3", "jobs", visibility_timeout=30, clock=clock)
+    queue.send("x")
+    [first] = queue.receive()
+    clock.advance(29.9)
+    assert queue.receive() == []  # still inside its 30 s window
+    seen: list[float] = []
+    clock.call_later(0.05, lambda: seen.append(clock.time()))
+    clock.advance(0.2)
+    assert seen == [pytest.approx(1029.95)]  # the callback ran at the time it asked for
+    [again] = queue.receive()
+    assert (again.message_id, again.receive_count) == (first.message_id, 2)
+    started = time.monotonic()
+    assert queue.receive(wait_seconds=20) == []  # a 20 s long poll in clock time
+    assert clock.time() >= 1050.1 and time.monotonic() - started < 5
+    with pytest.raises(ValueError, match="cannot go back"):
+        clock.advance(-1)

@@ -60,6 +60,7 @@ def test_once_handles_at_most_one_message(make_queue) -> None:
     assert receive_one(queue) is not None  # the other one is still there
 
 
+@pytest.mark.slow
 def test_heartbeat_keeps_a_slow_message_invisible(make_queue) -> None:
     queue = make_queue(visibility_timeout=1)
     queue.send("slow")
@@ -78,6 +79,7 @@ def test_heartbeat_keeps_a_slow_message_invisible(make_queue) -> None:
     assert queue.receive(wait_seconds=1.5) == []  # deleted, not just hidden
 
 
+@pytest.mark.slow
 def test_without_heartbeat_the_slow_message_would_reappear(make_queue) -> None:
     """The control for the heartbeat test: the same wait without renewals loses the message."""
     queue = make_queue(visibility_timeout=1)
@@ -219,6 +221,7 @@ class FlakyQueue(LocalQueue):
         return super().receive(max_messages, wait_seconds, visibility_timeout)
 
 
+@pytest.mark.slow
 def test_continuous_mode_survives_a_queue_outage(tmp_path: Path) -> None:
     queue = FlakyQueue(tmp_path / "q.sqlite3", "jobs", outage=1.0)
     queue.send("after the outage")
@@ -339,6 +342,7 @@ def _start_worker(tmp_path: Path, url: str, sleep: float, stop_mode: str):
     return proc
 
 
+@pytest.mark.slow
 def test_sigterm_releases_the_message_and_exits_0(make_queue, tmp_path: Path) -> None:
     queue = make_queue(visibility_timeout=60)
     queue.send("long job")
@@ -351,6 +355,7 @@ def test_sigterm_releases_the_message_and_exits_0(make_queue, tmp_path: Path) ->
     assert again is not None and again.body == "long job" and again.receive_count == 2
 
 
+@pytest.mark.slow
 def test_sigterm_in_finish_mode_lets_the_message_finish(make_queue, tmp_path: Path) -> None:
     queue = make_queue(visibility_timeout=60)
     queue.send("short job")

@@ -6,8 +6,8 @@ from pathlib import Path
 
 
 def test_bundles_list_shows_each_artifact_size(tmp_path: Path, capsys) -> None:
+    from receipt_layoutlm.bundles.manifest import write_manifest
     from receipt_layoutlm.cli import main
-    from receipt_layoutlm.export.manifest import write_manifest
 
     bundle = tmp_path / "objects" / "bundles" / "layoutlm-a" / "e1"
     bundle.mkdir(parents=True)

@@ -23,6 +23,7 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("coremltools")
 pytest.importorskip("onnxruntime")
 
+from receipt_layoutlm.bundles import BundleRegistry, verify_bundle  # noqa: E402
 from receipt_layoutlm.checkpoint import save_checkpoint  # noqa: E402
 from receipt_layoutlm.cli import main  # noqa: E402
 from receipt_layoutlm.document import DocWord, ReceiptDocument  # noqa: E402
@@ -40,13 +41,11 @@ from receipt_layoutlm.errors import (  # noqa: E402
 )
 from receipt_layoutlm.export import (  # noqa: E402
     QUANTIZE_MODES,
-    BundleRegistry,
     CoreMLExporter,
     ExportOptions,
     ParityThresholds,
     export_bundle,
     get_exporter,
-    verify_bundle,
 )
 from receipt_layoutlm.runtime import MILInterpreter, load_runtime  # noqa: E402
 
@@ -161,6 +160,7 @@ def _results(manifest: dict) -> dict[str, dict]:
 # -- the default export through the CLI ------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_float16_bundle_layout_and_parity(float16_bundle, checkpoint_dir: Path) -> None:
     bundle, printed = float16_bundle
     for name in (
@@ -230,6 +230,7 @@ GOLDEN_CLI_JSON_KEYS = [
 ]  # fmt: skip
 
 
+@pytest.mark.slow
 def test_golden_export_coreml_names_and_manifest_keys(float16_bundle) -> None:
     bundle, printed = float16_bundle
     assert sorted(p.name for p in bundle.iterdir()) == GOLDEN_BUNDLE_ENTRIES
@@ -264,6 +265,7 @@ def test_golden_export_coreml_names_and_manifest_keys(float16_bundle) -> None:
     assert lines[10] == f"  zip         {bundle.parent / 'bundle.zip'}"
 
 
+@pytest.mark.slow
 def test_onnx_has_dynamic_sequence_and_opset(float16_bundle) -> None:
     import onnx
     import onnxruntime as ort
@@ -277,6 +279,7 @@ def test_onnx_has_dynamic_sequence_and_opset(float16_bundle) -> None:
     assert isinstance(shapes["input_ids"][1], str)  # symbolic: any window length
 
 
+@pytest.mark.slow
 def test_mlpackage_inputs_are_fixed_int32(float16_bundle) -> None:
     from receipt_layoutlm.bundle_format import find_mlpackage
 
@@ -289,6 +292,7 @@ def test_mlpackage_inputs_are_fixed_int32(float16_bundle) -> None:
     assert interp.nonfinite_constants == []
 
 
+@pytest.mark.slow
 def test_manifest_verifies_and_tampering_is_caught(float16_bundle, tmp_path: Path) -> None:
     bundle, _ = float16_bundle
     assert verify_bundle(bundle).ok
@@ -310,6 +314,7 @@ def test_manifest_verifies_and_tampering_is_caught(float16_bundle, tmp_path: Pat
         result.raise_for_problems()
 
 
+@pytest.mark.slow
 def test_zip_beside_bundle_holds_every_file(float16_bundle) -> None:
     bundle, _ = float16_bundle
     zipped = bundle.parent / f"{bundle.name}.zip"
@@ -319,6 +324,7 @@ def test_zip_beside_bundle_holds_every_file(float16_bundle) -> None:
     assert names == on_disk
 
 
+@pytest.mark.slow
 def test_golden_bundle_vocab_and_encoding_reproduce_checkpoint_inputs(
     float16_bundle, checkpoint_dir: Path, docs
 ) -> None:
@@ -341,6 +347,7 @@ def test_golden_bundle_vocab_and_encoding_reproduce_checkpoint_inputs(
 # -- every quantize mode ----------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", ["float32", "int8", "int4"])
 def test_every_mode_exports_and_coreml_agrees(
     mode: str, checkpoint_dir: Path, docs, tmp_path: Path
@@ -380,6 +387,7 @@ def test_every_mode_exports_and_coreml_agrees(
     assert verify_bundle(result.bundle_uri).ok
 
 
+@pytest.mark.slow
 def test_sizes_shrink_with_quantization(checkpoint_dir: Path, tmp_path: Path, docs) -> None:
     sizes = {}
     for mode in ("float16", "int8"):
@@ -425,6 +433,7 @@ class _StockMaskLayoutLM(torch.nn.Module):
         ).logits
 
 
+@pytest.mark.slow
 def test_stock_hf_mask_at_float16_is_refused_as_nan(
     checkpoint_dir, docs, tmp_path, monkeypatch
 ) -> None:
@@ -447,6 +456,7 @@ def test_stock_hf_mask_at_float16_is_refused_as_nan(
     assert not out.exists() and not (tmp_path / "broken.zip").exists()
 
 
+@pytest.mark.slow
 def test_agreement_below_threshold_is_refused(checkpoint_dir, docs, tmp_path) -> None:
     options = ExportOptions(
         checkpoint=str(checkpoint_dir),
@@ -539,6 +549,7 @@ def test_non_empty_output_is_refused(checkpoint_dir, tmp_path) -> None:
     assert sorted(p.name for p in out.iterdir()) == ["keep.txt"]
 
 
+@pytest.mark.slow
 @pytest.mark.aws
 def test_s3_source_and_destination_and_missing_uri(
     aws_env, unique_name, checkpoint_dir, docs, tmp_path, capsys
@@ -589,6 +600,7 @@ def test_s3_source_and_destination_and_missing_uri(
 # -- registry: promote only verified bundles ----------------------------------------------------
 
 
+@pytest.mark.slow
 def test_promote_and_list_local_registry(float16_bundle, tmp_path, capsys) -> None:
     bundle, _ = float16_bundle
     store_root = tmp_path / "objects"
@@ -620,6 +632,7 @@ def test_promote_and_list_local_registry(float16_bundle, tmp_path, capsys) -> No
     assert rows[0]["quantize"] == "float16" and rows[0]["min_agreement"] >= 0.9
 
 
+@pytest.mark.slow
 def test_default_destination_is_the_registry_of_the_environment(
     checkpoint_dir, docs, tmp_path, capsys
 ) -> None:
@@ -666,6 +679,7 @@ def _onnx_export_argv(checkpoint_dir: Path, out: Path) -> list[str]:
     ]  # fmt: skip
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("how", ["--data-dir", "RECEIPTS_HOME"])
 def test_parity_reads_the_default_environment_store(
     how, checkpoint_dir, docs, tmp_path, capsys, monkeypatch
@@ -745,6 +759,7 @@ def _recording(store):
     return recording
 
 
+@pytest.mark.slow
 @pytest.mark.aws
 def test_s3_publish_uploads_manifest_last_and_clears_an_unfinished_attempt(
     aws_env, unique_name, float16_bundle
@@ -772,6 +787,7 @@ def test_s3_publish_uploads_manifest_last_and_clears_an_unfinished_attempt(
         upload_bundle(store, bundle)
 
 
+@pytest.mark.slow
 @pytest.mark.aws
 def test_export_to_s3_clears_an_unfinished_attempt_and_refuses_a_published_prefix(
     aws_env, unique_name, checkpoint_dir, docs

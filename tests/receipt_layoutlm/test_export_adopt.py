@@ -14,7 +14,7 @@ EXPORT_ID = "0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0"
 
 
 def _bundle(tmp_path: Path) -> Path:
-    from receipt_layoutlm.export.manifest import write_manifest
+    from receipt_layoutlm.bundles.manifest import write_manifest
 
     staging = tmp_path / "staging"
     staging.mkdir()
@@ -53,7 +53,7 @@ def prefix(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 def test_truncated_zip_is_rebuilt_before_adopting(prefix: str, tmp_path: Path) -> None:
     from receipt_cloud.objects import resolve_uri
-    from receipt_layoutlm.export.manifest import verify_zip
+    from receipt_layoutlm.bundles.manifest import verify_zip
     from receipt_layoutlm.export_worker.adopt import adoptable
 
     staging = _bundle(tmp_path)

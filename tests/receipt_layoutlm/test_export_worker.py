@@ -27,10 +27,11 @@ from receipt_cloud.handlers.auto_export import start_export_for_job  # noqa: E40
 from receipt_cloud.settings import resolve_settings  # noqa: E402
 from receipt_cloud.worker import WorkerConfig  # noqa: E402
 from receipt_dynamo import ExportStatus, Job, JobStatus  # noqa: E402
+from receipt_layoutlm.bundles import verify_bundle  # noqa: E402
 from receipt_layoutlm.checkpoint import save_checkpoint  # noqa: E402
 from receipt_layoutlm.cli import main  # noqa: E402
 from receipt_layoutlm.encoding import EncodingConfig, label_list  # noqa: E402
-from receipt_layoutlm.export import ParityThresholds, verify_bundle  # noqa: E402
+from receipt_layoutlm.export import ParityThresholds  # noqa: E402
 from receipt_layoutlm.export_worker import ExportWorkerOptions, run_export_worker  # noqa: E402
 
 pytestmark = pytest.mark.slow

@@ -12,8 +12,8 @@ import pytest
 from receipt_cloud.exports import ExportRequest, claim_export, create_pending_export, finish_export
 from receipt_cloud.objects import LocalObjectStore
 from receipt_cloud.settings import resolve_settings, settings_from_args
+from receipt_layoutlm.bundles.seed_mirror import mirror_bundle_dir
 from receipt_layoutlm.cli import build_parser, main
-from receipt_layoutlm.export.seed_mirror import mirror_bundle_dir
 
 
 @pytest.fixture

@@ -135,6 +135,7 @@ def test_no_cycle_between_export_runtime_and_training() -> None:
     for component in _cycles(packages):
         assert len(component & watched) < 2, f"import cycle between subpackages {component}"
     assert "export" not in packages["runtime"], "runtime must not import export"
+    assert "export" not in packages["bundles"], "reading bundles must not import building them"
 
 
 def test_no_import_cycle_between_modules() -> None:
@@ -165,6 +166,22 @@ HEAVY = ("torch", "transformers", "coremltools", "onnx", "onnxruntime", "dataset
          "accelerate")
 
 
+def _heavy_loaded(modules: list[str], *, then: str = "") -> str:
+    """The heavy libraries a fresh interpreter holds after importing ``modules`` and running
+    ``then``, as printed (``[]`` when none)."""
+    code = (
+        "import importlib, sys\n"
+        f"for name in {modules!r}:\n"
+        "    importlib.import_module(name)\n"
+        f"{then}"
+        f"print(sorted(m for m in {HEAVY!r} if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=300, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout.strip()
+
+
 def test_the_review_app_is_torch_free() -> None:
     modules = sorted(
         ".".join(p.relative_to(REVIEW_DIR.parent).with_suffix("").parts).removesuffix(".__init__")
@@ -178,15 +195,45 @@ def test_the_review_app_is_torch_free() -> None:
                 assert name.split(".")[0] not in HEAVY, f"{path.name} imports {name}"
                 if name.startswith(f"{PACKAGE}."):
                     assert name.startswith(REVIEW_MAY_USE), f"{path.name} imports {name}"
-    code = (
-        "import importlib, sys\n"
-        f"for name in {modules!r}:\n"
-        "    importlib.import_module(name)\n"
-        "from receipt_review.receipt_view import label_colour_hex\n"
-        "label_colour_hex('GRAND_TOTAL')\n"
-        f"print(sorted(m for m in {HEAVY!r} if m in sys.modules))\n"
+    loaded = _heavy_loaded(
+        modules, then="from receipt_review.receipt_view import label_colour_hex\n"
+                      "label_colour_hex('GRAND_TOTAL')\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=300, check=False)
-    assert done.returncode == 0, done.stderr[-3000:]
-    assert done.stdout.strip() == "[]", f"the review app loaded {done.stdout.strip()}"
+    assert loaded == "[]", f"the review app loaded {loaded}"
+
+
+WORKER_DIRS = (PACKAGE_DIR.parent / "receipt_ocr", REVIEW_DIR)
+EXPORT = f"{PACKAGE}.export"
+
+
+def _imported_names(path: Path) -> list[str]:
+    """Every module ``path`` imports, function-level and ``TYPE_CHECKING`` ones included."""
+    names: list[str] = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and not node.level:
+            base = node.module or ""
+            names += [base, *(f"{base}.{alias.name}" for alias in node.names)]
+    return names
+
+
+def test_the_workers_and_the_review_app_read_bundles_without_the_export_package(tmp_path) -> None:
+    probe = tmp_path / "probe.py"
+    probe.write_text(f"def f():\n    from {PACKAGE} import export\n")
+    assert EXPORT in _imported_names(probe)  # the check sees `from pkg import export` too
+    offenders = sorted(
+        f"{path.relative_to(PACKAGE_DIR.parent)} imports {name}"
+        for directory in WORKER_DIRS
+        for path in directory.rglob("*.py")
+        for name in _imported_names(path)
+        if name == EXPORT or name.startswith(f"{EXPORT}.")
+    )
+    assert offenders == [], "read bundles through receipt_layoutlm.bundles: " + "; ".join(offenders)
+
+
+def test_reading_bundles_is_torch_free() -> None:
+    modules = sorted(m for m in _modules() if m.startswith(f"{PACKAGE}.bundles"))
+    assert f"{PACKAGE}.bundles.registry" in modules
+    loaded = _heavy_loaded(modules)
+    assert loaded == "[]", f"receipt_layoutlm.bundles loaded {loaded}"

@@ -20,6 +20,7 @@ def sroie_train(shared_data):
     return path
 
 
+@pytest.mark.slow
 def test_full_split_imports_with_coverage_and_reimport_adds_nothing(sroie_train, tmp_path):
     importer = get_importer("sroie")
     started = time.perf_counter()

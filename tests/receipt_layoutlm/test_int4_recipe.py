@@ -78,6 +78,7 @@ def _const(module: str) -> str:
     return "model_" + module.replace(".", "_") + "_weight_to_fp16"
 
 
+@pytest.mark.slow
 def test_mixed_recipe_keeps_the_named_layers_at_int8(model, tmp_path: Path) -> None:
     layers = ("classifier", "layoutlm.encoder.layer.1.*", "layoutlm.embeddings.position_embeddings")
     options = CoreMLOptions(
@@ -117,6 +118,7 @@ def test_mixed_recipe_keeps_the_named_layers_at_int8(model, tmp_path: Path) -> N
     assert metadata["int4_block_size"] == "32"
 
 
+@pytest.mark.slow
 def test_every_layer_at_int4_when_the_recipe_is_empty(model, tmp_path: Path) -> None:
     options = CoreMLOptions(seq_length=SEQ, int4_int8_layers=(), weight_threshold=256)
     path = convert_to_coreml(model, tmp_path / "m.mlpackage", get_quantize_mode("int4"), options)
@@ -133,6 +135,7 @@ def test_every_layer_at_int4_when_the_recipe_is_empty(model, tmp_path: Path) -> 
     assert (error <= steps / 2 + 1e-3).all()  # within half a step of its own row block
 
 
+@pytest.mark.slow
 def test_int4_bundle_records_its_recipe(model, tokenizer, tmp_path: Path) -> None:
     checkpoint = save_checkpoint(
         tmp_path / "ckpt", model, tokenizer, LABELS, EncodingConfig(max_seq_length=SEQ, stride=8)

@@ -14,6 +14,9 @@ from receipt_layoutlm.export.onnx_fusion import fuse_attention
 
 LAYERS = 2
 
+# Every test reads the graphs the module fixture exports.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def graphs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, object]:

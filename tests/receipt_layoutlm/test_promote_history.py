@@ -14,18 +14,17 @@ from pathlib import Path
 import pytest
 
 from receipt_cloud.objects import LocalObjectStore, open_object_store
+from receipt_layoutlm.bundles.manifest import write_manifest
+from receipt_layoutlm.bundles.promote_lock import LOCK_KEY, promote_lock
+from receipt_layoutlm.bundles.registry import BundleRegistry
 from receipt_layoutlm.cli import main
 from receipt_layoutlm.errors import CheckpointError
-from receipt_layoutlm.export.manifest import write_manifest
-from receipt_layoutlm.export.promote_lock import LOCK_KEY, promote_lock
-from receipt_layoutlm.export.registry import BundleRegistry
 
 
 def _bundle(store, export_id: str, *, weights: int, extra: str | None = None,
             job: str = "layoutlm-h") -> str:
     """A bundle of training job ``job`` under ``bundles/<job>/<export_id>`` of ``store`` (made
-    on disk, then uploaded when the store is not local; promote checks that a bundle sits in
-    its own job's folder); returns its URI."""
+    on disk, then uploaded when the store is not local); returns its URI."""
     import tempfile
 
     local = Path(tempfile.mkdtemp(prefix="bundle-")) / export_id
@@ -179,18 +178,8 @@ def _jobs(tmp_path: Path, **jobs: tuple[float | None, dict[str, str]]):
     return store
 
 
-def _resign(store, uri: str) -> str:
-    """Re-sign the bundle at ``uri`` after one of its files was changed."""
-    prefix = uri.removeprefix(store.uri()).strip("/")
-    local = Path(store.root) / prefix
-    manifest = json.loads((local / "manifest.json").read_text())
-    (local / "manifest.json").unlink()
-    write_manifest(local, {k: v for k, v in manifest.items() if k not in ("files",)})
-    return uri
-
-
 def test_rollout_policies(tmp_path: Path) -> None:
-    from receipt_layoutlm.export.rollout import apply_rollout
+    from receipt_layoutlm.bundles.rollout import apply_rollout
 
     objects = LocalObjectStore(tmp_path / "objects")
     registry = BundleRegistry(objects)
@@ -219,16 +208,19 @@ def test_rollout_policies(tmp_path: Path) -> None:
 
 
 def test_if_better_compares_only_the_same_labels(tmp_path: Path) -> None:
-    from receipt_layoutlm.export.rollout import apply_rollout
+    from receipt_layoutlm.bundles.rollout import apply_rollout
 
     objects = LocalObjectStore(tmp_path / "objects")
     registry = BundleRegistry(objects)
     store = _jobs(tmp_path, **{"layoutlm-a": (0.5, {}), "layoutlm-b": (0.9, {})})
     first = _bundle(objects, "a", weights=2, job="layoutlm-a")
     second = _bundle(objects, "b", weights=2, job="layoutlm-b")
-    labels = Path(objects.root) / "bundles/layoutlm-b/b/label_map.json"
-    labels.write_text(json.dumps({"labels": ["O", "B-TOTAL", "I-TOTAL", "B-DATE", "I-DATE"]}))
-    _resign(objects, second)
+    local = Path(objects.root) / "bundles/layoutlm-b/b"
+    labels = ["O", "B-TOTAL", "I-TOTAL", "B-DATE", "I-DATE"]
+    (local / "label_map.json").write_text(json.dumps({"labels": labels}))
+    manifest = json.loads((local / "manifest.json").read_text())
+    (local / "manifest.json").unlink()
+    write_manifest(local, {k: v for k, v in manifest.items() if k != "files"})  # re-signed
     apply_rollout(store=store, registry=registry, bundle_uri=first, job_name="layoutlm-a")
     decision = apply_rollout(store=store, registry=registry, bundle_uri=second,
                              job_name="layoutlm-b")  # fmt: skip

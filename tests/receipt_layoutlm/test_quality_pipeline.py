@@ -113,12 +113,14 @@ def test_evaluate_writes_classified_mismatches(checkpoint_dir: Path, docs, tmp_p
     assert sum(excluding["excluded_per_key"].values()) == excluding["excluded_pairs"]
 
 
+@pytest.mark.slow
 def test_the_picker_goes_from_checkpoint_to_bundle_and_runtimes(
     checkpoint_dir: Path, docs, tmp_path: Path
 ) -> None:
     import shutil
 
-    from receipt_layoutlm.export import ExportOptions, export_bundle, verify_bundle
+    from receipt_layoutlm.bundles import verify_bundle
+    from receipt_layoutlm.export import ExportOptions, export_bundle
 
     without = predict_document(load_runtime("torch", checkpoint_dir), docs[0])
     with_picker = tmp_path / "best"
@@ -149,6 +151,7 @@ def test_the_picker_goes_from_checkpoint_to_bundle_and_runtimes(
     assert predict_document(onnx, docs[0]).fields["total"].text == docs[0].fields["total"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("mode", "fitted_on"), [("fit", 3), ("fit-dev", 2)])
 def test_train_fits_the_picker_on_the_chosen_side_only(
     docs, tmp_path: Path, mode: str, fitted_on: int

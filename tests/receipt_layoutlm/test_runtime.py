@@ -33,6 +33,9 @@ from receipt_layoutlm.runtime import (  # noqa: E402
 SEQ = 32
 LABELS = label_list(["DATE", "GRAND_TOTAL", "MERCHANT_NAME"])
 
+# Every test reads the bundle the module fixture exports (Core ML + ONNX).
+pytestmark = pytest.mark.slow
+
 
 def _doc(key: str, n_lines: int) -> ReceiptDocument:
     vocab = ["NASI", "LEMAK", "AYAM", "RM", "8.50", "TOTAL", "CASH", "02/03/2019", "TEH", "AIS"]

@@ -34,8 +34,9 @@ def tiny_bundle(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> 
     pytest.importorskip("onnxruntime")
     from receipt_cloud.objects import open_object_store
     from receipt_dynamo import open_store
+    from receipt_layoutlm.bundles import BundleRegistry
     from receipt_layoutlm.data import DatasetConfig
-    from receipt_layoutlm.export import BundleRegistry, ExportOptions, export_bundle
+    from receipt_layoutlm.export import ExportOptions, export_bundle
     from receipt_layoutlm.importers import get_importer, import_documents
     from receipt_layoutlm.training import TrainingConfig, train
 

@@ -91,6 +91,7 @@ def _assert_boxes_inside(result: OcrResult) -> None:
         assert word.text and " " not in word.text
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(shutil.which("tesseract") is None, reason="tesseract is not installed")
 def test_tesseract_reads_the_sroie_samples(sample_images: Path) -> None:
     """The acceptance bar: >= 80% of the transcripts' tokens, single-threaded Tesseract."""

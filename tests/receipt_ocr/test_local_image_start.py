@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from receipt_ocr.cli import main
 
 _RUN = """
@@ -26,10 +28,12 @@ def test_a_missing_image_is_reported_before_the_model_is_looked_at(tmp_path: Pat
                  "--stub-ocr"])
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2
-    assert err == [f"error: cannot read {tmp_path / 'gone.jpg'}: No such file or directory"]
+    assert err == [f"error: cannot read {tmp_path / 'gone.jpg'}: No such file or directory; "
+                   "nothing was written"]
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.slow
 def test_an_onnx_bundle_runs_without_torch(tiny_bundle, sample_images: Path,
                                            tmp_path: Path) -> None:
     photo = sorted((sample_images / "img").glob("*.jpg"))[0]

@@ -11,8 +11,8 @@ import pytest
 from ocr_support import copy_bundle
 
 from receipt_cloud.objects import open_object_store
+from receipt_layoutlm.bundles import BundleRegistry
 from receipt_layoutlm.errors import CheckpointError
-from receipt_layoutlm.export import BundleRegistry
 from receipt_ocr.errors import ModelCacheError
 from receipt_ocr.model_cache import ModelCache
 

@@ -104,7 +104,7 @@ def test_twenty_jobs_two_workers_on_aws(aws_env: str, unique_name: str, tiny_bun
     from receipt_cloud.objects import open_object_store
     from receipt_cloud.queues import create_queue_with_dlq
     from receipt_dynamo import create_table
-    from receipt_layoutlm.export import BundleRegistry
+    from receipt_layoutlm.bundles import BundleRegistry
 
     create_table(boto3.client("dynamodb"), unique_name)
     s3 = boto3.client("s3")

@@ -203,7 +203,7 @@ def test_seed_receipt_ocr_lines_write_dynamodb(
     from receipt_cloud.objects import open_object_store
     from receipt_cloud.ocr_submit import submit_image
     from receipt_dynamo import create_table
-    from receipt_layoutlm.export import BundleRegistry
+    from receipt_layoutlm.bundles import BundleRegistry
 
     create_table(boto3.client("dynamodb"), unique_name)
     for kind in ("raw", "runs", "bundles"):

@@ -46,6 +46,7 @@ def test_unknown_binding_names_the_choices() -> None:
 
 
 @needs_both
+@pytest.mark.slow
 def test_both_bindings_read_the_same_words(sample_images: Path) -> None:
     """tesserocr built against the system library reads what the program reads."""
     path = sorted((sample_images / "img").glob("*.jpg"))[0]
@@ -66,6 +67,7 @@ def test_both_bindings_read_the_same_words(sample_images: Path) -> None:
         assert a.confidence == pytest.approx(b.confidence, abs=0.01)  # the program rounds
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not HAS_TESSERACT, reason="tesseract is not installed")
 @pytest.mark.parametrize("binding", ["tesserocr", "pytesseract"])
 def test_a_timeout_is_an_ocr_timeout_and_the_engine_recovers(

@@ -83,6 +83,7 @@ def served(tmp_path: Path) -> Iterator[tuple[str, Any]]:
         state.close()
 
 
+@pytest.mark.slow
 def test_a_reviewer_relabels_with_the_keyboard_and_accepts(served, shared_data: Path,
                                                           tmp_path: Path) -> None:
     sync_api = pytest.importorskip("playwright.sync_api")

@@ -22,7 +22,6 @@ from receipt_cloud.objects._base import ObjectStore
 from receipt_cloud.objects._uri import (
     SchemeBackend,
     bucket_uri,
-    canonical_uri,
     is_remote_uri,
     local_path,
     open_object_store,
@@ -48,7 +47,6 @@ __all__ = [
     "UnsafeKeyError",
     "UntrustedUriError",
     "bucket_uri",
-    "canonical_uri",
     "confine_object",
     "confine_uri",
     "is_remote_uri",

@@ -102,14 +102,6 @@ def local_path(uri: str) -> Path:
     return Path(uri).expanduser().absolute()
 
 
-def canonical_uri(uri: str) -> str:
-    """One spelling per location: ``s3://`` without a trailing slash; local paths and
-    ``file://`` URIs as absolute paths."""
-    if is_remote_uri(uri):
-        return uri.rstrip("/")
-    return str(local_path(uri))
-
-
 def _local_root(uri: str, _region: str | None, _endpoint: str | None) -> ObjectStore:
     from receipt_cloud.objects.local import LocalObjectStore
 

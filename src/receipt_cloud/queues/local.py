@@ -17,7 +17,6 @@ import os
 import re
 import sqlite3
 import threading
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -36,6 +35,7 @@ from receipt_cloud.queues._base import (
     encode_body,
     handle_of,
 )
+from receipt_cloud.queues.clock import SYSTEM_CLOCK, Clock
 
 DEFAULT_VISIBILITY_TIMEOUT = 30.0
 DEFAULT_MAX_RECEIVES = 5
@@ -111,7 +111,8 @@ class LocalQueue(Queue):
     Configuration (visibility timeout, max receives, DLQ) lives in the file: arguments left
     unset keep the stored values, or the defaults for a new queue (30 s, 5 receives,
     ``<name>-dlq``; a queue whose name ends in ``-dlq`` defaults to no DLQ). Pass
-    ``max_receives=None`` to turn dead-lettering off.
+    ``max_receives=None`` to turn dead-lettering off. ``clock`` is where time comes from (tests
+    pass a :class:`~receipt_cloud.queues.clock.ManualClock`; a pickled copy uses the real one).
     """
 
     def __init__(
@@ -122,6 +123,7 @@ class LocalQueue(Queue):
         visibility_timeout: float | _Unset = UNSET,
         max_receives: int | _Unset | None = UNSET,
         dead_letter_queue: str | _Unset | None = UNSET,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         if not _NAME_RE.match(name):
             raise ValueError(
@@ -139,6 +141,7 @@ class LocalQueue(Queue):
             raise ValueError(f"max_receives must be >= 1 or None, got {max_receives}")
         self.path = Path(path).expanduser().absolute()
         self.name = name
+        self.clock = clock
         self._local = threading.local()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._transaction() as conn:
@@ -280,7 +283,7 @@ class LocalQueue(Queue):
 
     def dead_letter_queue(self) -> LocalQueue | None:
         name = self.config.dead_letter_queue
-        return LocalQueue(self.path, name) if name else None
+        return LocalQueue(self.path, name, clock=self.clock) if name else None
 
     # -- messages ----------------------------------------------------------------------------
 
@@ -288,7 +291,7 @@ class LocalQueue(Queue):
         check_delay(delay_seconds)
         text = encode_body(body)
         message_id = str(uuid.uuid4())
-        now = time.time()
+        now = self.clock.time()
         with self._transaction() as conn:
             conn.execute(
                 "INSERT INTO messages (queue, message_id, body, sent_at, visible_at) "
@@ -305,7 +308,7 @@ class LocalQueue(Queue):
             timeout = visibility_timeout
             if timeout is None:
                 timeout = config.visibility_timeout
-            now = time.time()
+            now = self.clock.time()
             last_seq = -1
             while len(received) < max_messages:
                 rows = conn.execute(
@@ -346,15 +349,15 @@ class LocalQueue(Queue):
         visibility_timeout: float | None = None,
     ) -> list[Message]:
         check_receive_args(max_messages, wait_seconds, visibility_timeout)
-        deadline = time.monotonic() + wait_seconds
+        deadline = self.clock.monotonic() + wait_seconds
         pause = _POLL_MIN
         while True:
             messages = self._receive_once(max_messages, visibility_timeout)
-            remaining = deadline - time.monotonic()
+            remaining = deadline - self.clock.monotonic()
             if messages or remaining <= 0:
                 return messages
             # Short sleeps keep the write lock free for senders; back off while the queue is idle.
-            time.sleep(min(pause, remaining))
+            self.clock.sleep(min(pause, remaining))
             pause = min(pause * 2, _POLL_MAX)
 
     def delete(self, message: Message | str) -> None:
@@ -373,7 +376,7 @@ class LocalQueue(Queue):
         with self._transaction() as conn:
             cursor = conn.execute(
                 "UPDATE messages SET visible_at = ? WHERE queue = ? AND receipt_handle = ?",
-                (time.time() + seconds, self.name, handle),
+                (self.clock.time() + seconds, self.name, handle),
             )
             if cursor.rowcount == 0:
                 raise StaleReceiptHandleError(self.url, handle)
@@ -383,7 +386,7 @@ class LocalQueue(Queue):
             self._connect()
             .execute(
                 "SELECT COUNT(*) FROM messages WHERE queue = ? AND visible_at <= ?",
-                (self.name, time.time()),
+                (self.name, self.clock.time()),
             )
             .fetchone()
         )

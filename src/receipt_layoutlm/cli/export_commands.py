@@ -126,7 +126,7 @@ def _settings(args: argparse.Namespace) -> Any:
 
 def _registry(args: argparse.Namespace) -> Any:
     """The bundles store of the environment (``--bundles-uri`` overrides it)."""
-    from receipt_layoutlm.export.registry import BundleRegistry
+    from receipt_layoutlm.bundles.registry import BundleRegistry
 
     return BundleRegistry.from_settings(_settings(args))
 
@@ -150,7 +150,7 @@ def run_export(args: argparse.Namespace) -> int:
     settings = _settings(args)
     output = args.output_dir
     if not output:
-        from receipt_layoutlm.export.registry import BundleRegistry
+        from receipt_layoutlm.bundles.registry import BundleRegistry
 
         job = args.job_id or recorded_job(checkpoint) or "unknown-job"
         output = BundleRegistry.from_settings(settings).bundle_uri(job, export_id)
@@ -201,8 +201,8 @@ def check_against_records(bundle_uri: str, settings: Any) -> None:
     """Refuse a bundle whose manifest contradicts this stack's Job and export records."""
     from receipt_cloud.objects import ObjectNotFoundError, resolve_uri
     from receipt_layoutlm.bundle_format import MANIFEST_FILE
+    from receipt_layoutlm.bundles.consistency import record_problems
     from receipt_layoutlm.errors import CheckpointError
-    from receipt_layoutlm.export.consistency import record_problems
 
     store, key = resolve_uri(bundle_uri.rstrip("/") + "/" + MANIFEST_FILE)
     try:

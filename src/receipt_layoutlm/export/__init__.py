@@ -1,20 +1,19 @@
-"""Export: bundles of plug-in formats (Core ML, ONNX), quantization, the parity gate, manifests
-and the registry.
+"""Export: bundles of plug-in formats (Core ML, ONNX), quantization, the parity gate and
+publishing.
 
 Public API (heavy modules — torch, coremltools, onnx — load on first use, so importing this
 package stays cheap)::
 
     export_bundle(ExportOptions(checkpoint=..., output=...), documents=None, settings=None)
         -> ExportResult                                 # .artifacts: format -> Artifact
-    verify_bundle(bundle_dir) -> Verification          # manifest sizes + sha256
-    BundleRegistry.from_uri(bundles_root).promote(bundle_uri) / .list_bundles() / .active()
     run_parity(reference, candidates, documents, thresholds=..., source=...) -> ParityReport
     get_exporter(name) -> Exporter; EXPORTERS / FORMATS  # the format plug-ins
     convert_to_coreml(model, path, spec, CoreMLOptions(...)); export_onnx(model, path)
     QUANTIZE_MODES / get_quantize_mode(name) -> QuantizeSpec
 
-The bundle's file names live in :mod:`receipt_layoutlm.bundle_format`; the runtimes that read a
-bundle (and the MIL interpreter) in :mod:`receipt_layoutlm.runtime`.
+The bundle's file names live in :mod:`receipt_layoutlm.bundle_format`; reading a bundle (the
+registry, the active pointer, promote, manifest verification) in :mod:`receipt_layoutlm.bundles`;
+the runtimes that run one (and the MIL interpreter) in :mod:`receipt_layoutlm.runtime`.
 """
 
 from __future__ import annotations
@@ -31,7 +30,6 @@ from receipt_layoutlm.export.exporter import (
     Exporter,
     get_exporter,
 )
-from receipt_layoutlm.export.manifest import Verification, read_manifest, verify_bundle
 from receipt_layoutlm.export.quantize import (
     DEFAULT_QUANTIZE,
     QUANTIZE_MODES,
@@ -45,8 +43,6 @@ _LAZY = {
     "ExportOptions": "receipt_layoutlm.export.options",
     "ExportResult": "receipt_layoutlm.export.options",
     "export_bundle": "receipt_layoutlm.export.bundle",
-    "BundleRegistry": "receipt_layoutlm.export.registry",
-    "BundleEntry": "receipt_layoutlm.export.registry",
     "ParityReport": "receipt_layoutlm.export.parity",
     "ParityThresholds": "receipt_layoutlm.export.parity",
     "RuntimeParity": "receipt_layoutlm.export.parity",
@@ -79,12 +75,9 @@ __all__ = [
     "BundleFile",
     "Exporter",
     "QuantizeSpec",
-    "Verification",
     "find_mlpackage",
     "get_exporter",
     "get_quantize_mode",
     "mlpackage_name",
-    "read_manifest",
-    "verify_bundle",
     *sorted(_LAZY),
 ]

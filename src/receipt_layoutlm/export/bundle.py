@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from receipt_cloud.objects import is_remote_uri
 from receipt_layoutlm.bundle_format import model_size_bytes
+from receipt_layoutlm.bundles.manifest import write_manifest
 from receipt_layoutlm.checkpoint import (
     Checkpoint,
     fetch_checkpoint,
@@ -36,7 +37,6 @@ from receipt_layoutlm.export.exporter import (
     check_formats,
     get_exporter,
 )
-from receipt_layoutlm.export.manifest import write_manifest
 from receipt_layoutlm.export.options import Artifact, ExportOptions, ExportResult
 from receipt_layoutlm.export.parity import ParityReport, run_parity
 from receipt_layoutlm.export.parity_data import load_parity_documents

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from receipt_layoutlm.bundles.rollout import DEFAULT_ROLLOUT, ROLLOUT_POLICIES
 from receipt_layoutlm.export.parity import ParityThresholds
-from receipt_layoutlm.export.rollout import DEFAULT_ROLLOUT, ROLLOUT_POLICIES
 
 
 @dataclass(frozen=True)

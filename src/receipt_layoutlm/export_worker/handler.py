@@ -3,7 +3,7 @@
 Per message: validate (fields, the name rule, and the one URI rule: the checkpoint inside the
 runs store, the bundle inside the bundles store); claim the CoreMLExportJob (PENDING ->
 RUNNING, or create it); export through ``export_bundle`` (parity gate, manifest-last upload);
-the rollout policy (``export.rollout``: promote or say why not); SUCCEEDED | FAILED with its
+the rollout policy (``bundles.rollout``: promote or say why not); SUCCEEDED | FAILED with its
 fields; send the result message and apply it (record + training Job stamp) here too. The loop
 (``receipt_cloud.worker``) deletes, releases or dead-letters the message from what this raises.
 """
@@ -38,8 +38,8 @@ from receipt_cloud.worker import (
     is_transient,
 )
 from receipt_dynamo import EntityNotFoundError, ExportStatus
+from receipt_layoutlm.bundles.rollout import rollout_export
 from receipt_layoutlm.errors import ReceiptLayoutLMError
-from receipt_layoutlm.export.rollout import rollout_export
 from receipt_layoutlm.export_worker._config import ExportWorkerOptions
 from receipt_layoutlm.export_worker._outputs import ExportOutputs, outputs_of, outputs_of_manifest
 from receipt_layoutlm.export_worker.adopt import adoptable

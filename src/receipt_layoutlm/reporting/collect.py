@@ -118,7 +118,7 @@ def read_training_report(data: ReportData, runs: Any) -> None:
 
 
 def _bundle(uri: str, manifest: Any, active_uri: str | None) -> BundleSummary:
-    from receipt_cloud.objects import canonical_uri
+    from receipt_layoutlm.bundles.locations import canonical_uri
 
     return BundleSummary(
         uri=uri,
@@ -137,7 +137,7 @@ def _bundle(uri: str, manifest: Any, active_uri: str | None) -> BundleSummary:
 def read_bundles(data: ReportData, settings: Any) -> None:
     """Every bundle exported from this job, newest first, via the registry's object store."""
     from receipt_layoutlm.bundle_format import MANIFEST_FILE
-    from receipt_layoutlm.export.registry import BUNDLES_PREFIX, BundleRegistry
+    from receipt_layoutlm.bundles.registry import BUNDLES_PREFIX, BundleRegistry
     from receipt_layoutlm.reporting.inputs import BundleManifest, parse
 
     registry = BundleRegistry.from_settings(settings)

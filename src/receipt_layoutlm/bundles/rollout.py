@@ -74,7 +74,7 @@ def _bundle_labels(bundle_uri: str) -> list[str]:
 def _if_better(store: Any, registry: Any, bundle_uri: str, job: Any) -> str | RolloutDecision:
     """The reason to promote, or the decision not to."""
     from receipt_cloud.exports import resolve_job
-    from receipt_cloud.objects import canonical_uri
+    from receipt_layoutlm.bundles.locations import canonical_uri
 
     active = registry.active()
     if active is None:
@@ -144,7 +144,7 @@ def rollout_export(
 ) -> str:
     """The export worker's step after a bundle is published: ``apply_rollout`` against the
     environment's bundles store; returns the line for the export record."""
-    from receipt_layoutlm.export.registry import BundleRegistry
+    from receipt_layoutlm.bundles.registry import BundleRegistry
 
     registry = BundleRegistry.from_settings(settings)
     return apply_rollout(

@@ -109,9 +109,9 @@ def verify_bundle(bundle_dir: str | Path, *, job: str | None = None,
                   export_id: str | None = None) -> Verification:
     """Check every file listed in the manifest (size, sha256), that nothing unlisted exists, and
     that the manifest tells the truth about labels, export settings and provenance
-    (:func:`~receipt_layoutlm.export.consistency.manifest_problems`; ``job``/``export_id`` are
+    (:func:`~receipt_layoutlm.bundles.consistency.manifest_problems`; ``job``/``export_id`` are
     where the bundle is stored, ``bundles/<job>/<export_id>/``, when known)."""
-    from receipt_layoutlm.export.consistency import manifest_problems
+    from receipt_layoutlm.bundles.consistency import manifest_problems
 
     bundle_dir = Path(bundle_dir)
     manifest = read_manifest(bundle_dir)

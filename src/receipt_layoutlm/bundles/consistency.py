@@ -117,8 +117,8 @@ def record_problems(manifest: dict[str, Any], bundle_uri: str, store: Any) -> li
     names (its recorded tag list) and the export record of its ``export_id`` (job, quantize
     mode, bundle location). Records the store does not hold are not checked (a bundle trained
     or exported elsewhere); a record that exists and disagrees is a lie."""
-    from receipt_cloud.objects import canonical_uri
     from receipt_dynamo import EntityNotFoundError
+    from receipt_layoutlm.bundles.locations import canonical_uri
 
     problems = []
     training = manifest.get("training_job")

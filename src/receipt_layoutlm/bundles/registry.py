@@ -22,43 +22,38 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from receipt_cloud.objects import (
-    ObjectStore,
-    canonical_uri,
-    open_object_store,
-)
+from receipt_cloud.objects import ObjectStore, open_object_store
 from receipt_layoutlm.bundle_format import LABEL_MAP_FILE, MANIFEST_FILE, model_size_bytes
+from receipt_layoutlm.bundles.locations import (
+    ACTIVE_KEY,
+    BUNDLES_PREFIX,
+    HISTORY_KEY,
+    HISTORY_LIMIT,
+    bundle_key_prefix,
+    canonical_uri,
+    stored_location,
+)
+from receipt_layoutlm.bundles.manifest import verify_bundle
+from receipt_layoutlm.bundles.promote_lock import promote_lock
+from receipt_layoutlm.bundles.seed_mirror import mirror_bundle_dir
 from receipt_layoutlm.checkpoint import fetch_directory
-from receipt_layoutlm.errors import CheckpointError, ExportError
-from receipt_layoutlm.export.manifest import verify_bundle
-from receipt_layoutlm.export.promote_lock import promote_lock
-from receipt_layoutlm.export.seed_mirror import mirror_bundle_dir
+from receipt_layoutlm.errors import CheckpointError
 
 if TYPE_CHECKING:
     from receipt_cloud.settings import Settings
 
-BUNDLES_PREFIX = "bundles"
-ACTIVE_KEY = f"{BUNDLES_PREFIX}/active.json"
-HISTORY_KEY = f"{BUNDLES_PREFIX}/history.json"
-HISTORY_LIMIT = 50
-"""Pointers kept for ``promote --rollback`` (the oldest are dropped)."""
-
-
-def bundle_key_prefix(job: str, export_id: str) -> str:
-    """``bundles/<job>/<export_id>`` — where the export of ``job`` with ``export_id`` lives."""
-    for name, value in (("job", job), ("export_id", export_id)):
-        if not value or "/" in value or value in (".", ".."):
-            raise ExportError(f"{name} {value!r} cannot be used in a bundle key")
-    return f"{BUNDLES_PREFIX}/{job}/{export_id}"
-
-
-def stored_location(bundle_uri: str) -> dict[str, str]:
-    """``{"job", "export_id"}`` of a bundle stored as ``.../bundles/<job>/<export_id>``, which
-    its manifest's provenance must match; ``{}`` for a bundle stored anywhere else."""
-    parts = canonical_uri(bundle_uri).split("/")
-    if len(parts) >= 3 and parts[-3] == BUNDLES_PREFIX:
-        return {"job": parts[-2], "export_id": parts[-1]}
-    return {}
+__all__ = [
+    "ACTIVE_KEY",
+    "BUNDLES_PREFIX",
+    "HISTORY_KEY",
+    "HISTORY_LIMIT",
+    "BundleEntry",
+    "BundleRegistry",
+    "bundle_key_prefix",
+    "bundle_labels",
+    "canonical_uri",
+    "stored_location",
+]
 
 
 @dataclass
