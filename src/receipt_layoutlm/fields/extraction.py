@@ -29,8 +29,9 @@ import functools
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
+from receipt_layoutlm.fields._words import ReceiptWords, Word, WordLike, normalise_words
 from receipt_layoutlm.fields.lines import best_block
 from receipt_layoutlm.fields.ocr_cleanup import (
     DEFAULT_CLEANUP,
@@ -104,110 +105,13 @@ class FieldValue:
     """Indices of the span's words (``WordPrediction.word_index``, else position in ``words``)."""
 
 
-class _WordLike(Protocol):
-    text: str
-    label: str | None
-    confidence: float
-
-
-@dataclass(slots=True, eq=False)
-class _Word:
-    index: int
-    text: str
-    label: str | None
-    begins: bool  # an explicit B- tag
-    confidence: float
-    line: int | None
-    probabilities: Mapping[str, float] = dataclasses.field(default_factory=dict)
-    ocr_confidence: float = 1.0
-    joined: tuple[int, ...] = ()  # indices of words glued onto this one (fields.ocr_cleanup)
-
-
-class _Receipt:
-    """What several fields ask of one receipt's words, computed once per receipt: the words
-    carrying each label, each label's probability per word, and every text parsed."""
-
-    def __init__(self, words: list[_Word]) -> None:
-        self.words = words
-        self.positions: dict[str | None, list[int]] = {}
-        for position, word in enumerate(words):
-            self.positions.setdefault(word.label, []).append(position)
-        self.known: set[str] = set()
-        for word in words:
-            self.known.update(word.probabilities)
-        self._columns: dict[str, list[float]] = {}
-        self._parsed: dict[tuple[Callable[[str], Any], str], Any] = {}
-
-    def column(self, label: str) -> list[float]:
-        """Per word, its probability of ``label`` (0.0 where it has none)."""
-        if label not in self._columns:
-            self._columns[label] = [w.probabilities.get(label, 0.0) for w in self.words]
-        return self._columns[label]
-
-    def parse(self, parser: Callable[[str], Any], text: str) -> Any:
-        key = (parser, text)
-        if key not in self._parsed:
-            self._parsed[key] = parser(text)
-        return self._parsed[key]
-
-
-def _split_tag(tag: str | None) -> tuple[str | None, bool]:
-    if tag is None or tag in ("", "O"):
-        return None, False
-    if len(tag) > 2 and tag[1] == "-" and tag[0] in "BI":
-        return tag[2:], tag[0] == "B"
-    return tag, False
-
-
-def _normalise_words(
-    words: Sequence[tuple[str, str | None, float]] | Sequence[_WordLike],
-    line_ids: Sequence[int] | None,
-    ocr_confidences: Sequence[float] | None = None,
-) -> list[_Word]:
-    if line_ids is not None and len(line_ids) != len(words):
-        raise ValueError(
-            f"extract_fields got {len(words)} words but {len(line_ids)} line ids; "
-            "pass one line id per word or none"
-        )
-    if ocr_confidences is not None and len(ocr_confidences) != len(words):
-        raise ValueError(
-            f"extract_fields got {len(words)} words but {len(ocr_confidences)} OCR "
-            "confidences; pass one per word or none"
-        )
-    out = []
-    split_tags: dict[str | None, tuple[str | None, bool]] = {}  # a receipt has few tags
-    for position, word in enumerate(words):
-        if isinstance(word, tuple | list):
-            text, label, confidence = word
-            index, tag = position, label
-            line = None
-        else:
-            text, confidence = word.text, word.confidence
-            index = getattr(word, "word_index", position)
-            tag = getattr(word, "tag", None) or word.label
-            line = getattr(word, "line_id", None)
-        if tag not in split_tags:
-            split_tags[tag] = _split_tag(tag)
-        label, begins = split_tags[tag]
-        if line_ids is not None:
-            line = line_ids[position]
-        probabilities = getattr(word, "label_probabilities", None) or {}
-        ocr = 1.0 if ocr_confidences is None else float(ocr_confidences[position])
-        out.append(_Word(index, str(text), label, begins, float(confidence), line, probabilities,
-                         ocr))
-    if line_ids is None and any(w.line is None for w in out):
-        # Partial line ids (some DocWords without one) would split spans arbitrarily.
-        out = [dataclasses.replace(w, line=None) for w in out]
-    return out
-
-
 def _runs(
-    words: list[_Word], label: str, multiline: bool, positions: Sequence[int] | None = None
-) -> list[list[_Word]]:
+    words: list[Word], label: str, multiline: bool, positions: Sequence[int] | None = None
+) -> list[list[Word]]:
     """Maximal runs of ``label``; ``positions`` (the words carrying it, when known) saves
     walking the other words."""
-    runs: list[list[_Word]] = []
-    current: list[_Word] = []
+    runs: list[list[Word]] = []
+    current: list[Word] = []
     previous = -2
     for position in range(len(words)) if positions is None else positions:
         word = words[position]
@@ -230,18 +134,18 @@ def _runs(
     return runs
 
 
-def _join(span: Sequence[_Word]) -> str:
+def _join(span: Sequence[Word]) -> str:
     return " ".join(" ".join(w.text.split()) for w in span if w.text.strip())
 
 
-def _mean(span: Sequence[_Word]) -> float:
+def _mean(span: Sequence[Word]) -> float:
     return sum(w.confidence for w in span) / len(span)
 
 
 def _best_parsed_subspan(
-    run: list[_Word], parser: Callable[[str], Any], receipt: _Receipt
-) -> tuple[list[_Word], Any] | None:
-    best: tuple[tuple[int, float, int], list[_Word], Any] | None = None
+    run: list[Word], parser: Callable[[str], Any], receipt: ReceiptWords
+) -> tuple[list[Word], Any] | None:
+    best: tuple[tuple[int, float, int], list[Word], Any] | None = None
     for start in range(len(run)):
         for stop in range(start + 1, min(len(run), start + _MAX_SUBSPAN) + 1):
             span = run[start:stop]
@@ -254,7 +158,7 @@ def _best_parsed_subspan(
     return None if best is None else (best[1], best[2])
 
 
-def _field_value(field: str, span: list[_Word], value: Any) -> FieldValue:
+def _field_value(field: str, span: list[Word], value: Any) -> FieldValue:
     text = _join(span)
     if field not in _PARSERS:
         value = parse_phone(text) if field == "phone" else text
@@ -267,13 +171,13 @@ def _field_value(field: str, span: list[_Word], value: Any) -> FieldValue:
     )
 
 
-def _extract_one(field: str, labels: Sequence[str], receipt: _Receipt) -> FieldValue | None:
+def _extract_one(field: str, labels: Sequence[str], receipt: ReceiptWords) -> FieldValue | None:
     words = receipt.words
     parser = _PARSERS.get(field)
     multiline = field in MULTILINE_FIELDS
     lowest_wins = field in AMOUNT_FIELDS
     best_rank: tuple | None = None
-    best: tuple[list[_Word], Any] | None = None
+    best: tuple[list[Word], Any] | None = None
     for tier, label in enumerate(labels):
         positions = receipt.positions.get(label)
         if not positions:
@@ -302,8 +206,8 @@ def _extract_one(field: str, labels: Sequence[str], receipt: _Receipt) -> FieldV
 
 
 def _extend_to_parse(
-    span: list[_Word], receipt: _Receipt, parser: Callable[[str], Any]
-) -> tuple[list[_Word], Any] | None:
+    span: list[Word], receipt: ReceiptWords, parser: Callable[[str], Any]
+) -> tuple[list[Word], Any] | None:
     """The smallest widening of ``span`` along its line that parses (``25`` labelled DATE on a
     line reading ``25 MAR 2018``), at most ``_MAX_SUBSPAN`` words in all; None when none does."""
     words = receipt.words
@@ -324,7 +228,7 @@ def _extend_to_parse(
 
 
 def _fallback_one(
-    field: str, labels: Sequence[str], receipt: _Receipt, min_probability: float
+    field: str, labels: Sequence[str], receipt: ReceiptWords, min_probability: float
 ) -> FieldValue | None:
     """The single word that parses for ``field`` with the highest probability of its labels."""
     parser = _PARSERS.get(field)
@@ -332,7 +236,7 @@ def _fallback_one(
         return None  # no word has a probability for these labels: every one would be 0.0
     columns = [receipt.column(label) for label in labels]
     best_rank: tuple | None = None
-    best: tuple[_Word, Any, float] | None = None
+    best: tuple[Word, Any, float] | None = None
     for n, word in enumerate(receipt.words):
         probability = max(column[n] for column in columns)
         if probability < min_probability:
@@ -356,7 +260,7 @@ _CURRENCY_WORD = re.compile(r"RM|MYR|\$|USD|SGD", re.IGNORECASE)
 
 
 def _picked_total(
-    labels: Sequence[str], receipt: _Receipt, rows: Sequence[int] | None, picker: TotalPicker
+    labels: Sequence[str], receipt: ReceiptWords, rows: Sequence[int] | None, picker: TotalPicker
 ) -> FieldValue | None:
     words = receipt.words
     if rows is None:
@@ -382,7 +286,7 @@ def _picked_total(
 
 
 def candidates_for_total(
-    words: Sequence[_WordLike],
+    words: Sequence[WordLike],
     *,
     line_ids: Sequence[int] | None = None,
     rows: Sequence[int] | None = None,
@@ -390,14 +294,16 @@ def candidates_for_total(
 ) -> list[Candidate]:
     """The total picker's candidates (every amount, with its features) for words in reading
     order, exactly as :func:`extract_fields` builds them: what the picker is fitted on."""
-    normalised = _normalise_words(words, line_ids)
+    normalised = normalise_words(words, line_ids)
     labels = tuple((FIELD_LABELS if field_labels is None else field_labels)["total"])
     if rows is None:
         rows = [int(w.line) if w.line is not None else 0 for w in normalised]
     return total_candidates(normalised, rows, labels)
 
 
-def _line_block_value(field: str, labels: Sequence[str], receipt: _Receipt) -> FieldValue | None:
+def _line_block_value(
+    field: str, labels: Sequence[str], receipt: ReceiptWords
+) -> FieldValue | None:
     words = receipt.words
     if not words or any(w.line is None for w in words) or not receipt.known:
         return None  # what line_block answers for such words
@@ -415,7 +321,7 @@ def _line_block_value(field: str, labels: Sequence[str], receipt: _Receipt) -> F
 
 
 def extract_fields(
-    words: Sequence[tuple[str, str | None, float]] | Sequence[_WordLike],
+    words: Sequence[tuple[str, str | None, float]] | Sequence[WordLike],
     *,
     line_ids: Sequence[int] | None = None,
     field_labels: Mapping[str, Sequence[str]] | None = None,
@@ -453,10 +359,10 @@ def extract_fields(
     ``encoding.printed_rows``; line ids when None); without it the total is read like any
     amount field.
     """
-    normalised = _normalise_words(words, line_ids, ocr_confidences)
+    normalised = normalise_words(words, line_ids, ocr_confidences)
     if cleanup.rejoin_amounts:
         normalised, rows = rejoin_amounts(normalised, rows)
-    receipt = _Receipt(normalised)
+    receipt = ReceiptWords(normalised)
     mapping = FIELD_LABELS if field_labels is None else field_labels
     out: dict[str, FieldValue] = {}
     for field, labels in mapping.items():
@@ -477,7 +383,7 @@ def extract_fields(
 
 
 def _trimmed(
-    field: str, value: FieldValue, words: list[_Word], cleanup: FieldCleanup
+    field: str, value: FieldValue, words: list[Word], cleanup: FieldCleanup
 ) -> FieldValue:
     """``value`` without debris words at its edges (``fields.ocr_cleanup.trim_edges``)."""
     by_index = {w.index: w for w in words}

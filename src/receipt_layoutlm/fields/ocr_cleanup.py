@@ -96,7 +96,7 @@ def rejoin_amounts(
     first word with the joined text, its ``joined`` holding the second's indices, the lower
     confidence of the two and, per label, the higher probability (either half may be the one
     the model recognised as the amount). Words need ``text``, ``line``, ``confidence``,
-    ``probabilities``, ``index``, ``joined`` and ``ocr_confidence`` (``extraction._Word``).
+    ``probabilities``, ``index``, ``joined`` and ``ocr_confidence`` (``fields._words.Word``).
     """
     out: list[Any] = []
     out_rows: list[int] = []

@@ -1,0 +1,106 @@
+"""A receipt's words as field extraction reads them: one normalised record per word
+(``Word``) and what several fields ask of the same words, computed once (``ReceiptWords``)."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+
+class WordLike(Protocol):
+    text: str
+    label: str | None
+    confidence: float
+
+
+@dataclass(slots=True, eq=False)
+class Word:
+    index: int
+    text: str
+    label: str | None
+    begins: bool  # an explicit B- tag
+    confidence: float
+    line: int | None
+    probabilities: Mapping[str, float] = dataclasses.field(default_factory=dict)
+    ocr_confidence: float = 1.0
+    joined: tuple[int, ...] = ()  # indices of words glued onto this one (fields.ocr_cleanup)
+
+
+class ReceiptWords:
+    """What several fields ask of one receipt's words, computed once per receipt: the words
+    carrying each label, each label's probability per word, and every text parsed."""
+
+    def __init__(self, words: list[Word]) -> None:
+        self.words = words
+        self.positions: dict[str | None, list[int]] = {}
+        for position, word in enumerate(words):
+            self.positions.setdefault(word.label, []).append(position)
+        self.known: set[str] = set()
+        for word in words:
+            self.known.update(word.probabilities)
+        self._columns: dict[str, list[float]] = {}
+        self._parsed: dict[tuple[Callable[[str], Any], str], Any] = {}
+
+    def column(self, label: str) -> list[float]:
+        """Per word, its probability of ``label`` (0.0 where it has none)."""
+        if label not in self._columns:
+            self._columns[label] = [w.probabilities.get(label, 0.0) for w in self.words]
+        return self._columns[label]
+
+    def parse(self, parser: Callable[[str], Any], text: str) -> Any:
+        key = (parser, text)
+        if key not in self._parsed:
+            self._parsed[key] = parser(text)
+        return self._parsed[key]
+
+
+def split_tag(tag: str | None) -> tuple[str | None, bool]:
+    if tag is None or tag in ("", "O"):
+        return None, False
+    if len(tag) > 2 and tag[1] == "-" and tag[0] in "BI":
+        return tag[2:], tag[0] == "B"
+    return tag, False
+
+
+def normalise_words(
+    words: Sequence[tuple[str, str | None, float]] | Sequence[WordLike],
+    line_ids: Sequence[int] | None,
+    ocr_confidences: Sequence[float] | None = None,
+) -> list[Word]:
+    if line_ids is not None and len(line_ids) != len(words):
+        raise ValueError(
+            f"extract_fields got {len(words)} words but {len(line_ids)} line ids; "
+            "pass one line id per word or none"
+        )
+    if ocr_confidences is not None and len(ocr_confidences) != len(words):
+        raise ValueError(
+            f"extract_fields got {len(words)} words but {len(ocr_confidences)} OCR "
+            "confidences; pass one per word or none"
+        )
+    out = []
+    split_tags: dict[str | None, tuple[str | None, bool]] = {}  # a receipt has few tags
+    for position, word in enumerate(words):
+        if isinstance(word, tuple | list):
+            text, label, confidence = word
+            index, tag = position, label
+            line = None
+        else:
+            text, confidence = word.text, word.confidence
+            index = getattr(word, "word_index", position)
+            tag = getattr(word, "tag", None) or word.label
+            line = getattr(word, "line_id", None)
+        if tag not in split_tags:
+            split_tags[tag] = split_tag(tag)
+        label, begins = split_tags[tag]
+        if line_ids is not None:
+            line = line_ids[position]
+        probabilities = getattr(word, "label_probabilities", None) or {}
+        ocr = 1.0 if ocr_confidences is None else float(ocr_confidences[position])
+        out.append(Word(index, str(text), label, begins, float(confidence), line, probabilities,
+                         ocr))
+    if line_ids is None and any(w.line is None for w in out):
+        # Partial line ids (some DocWords without one) would split spans arbitrarily.
+        out = [dataclasses.replace(w, line=None) for w in out]
+    return out
