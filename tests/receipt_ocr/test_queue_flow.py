@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from image_factory import blank
-from ocr_support import drain
+from ocr_support import drain, moto_stack_outputs, serve_bundle
 
 from receipt_cloud.ocr_submit import submit_image
 from receipt_cloud.settings import resolve_settings
@@ -99,31 +99,9 @@ def test_twenty_jobs_two_workers_on_aws(aws_env: str, unique_name: str, tiny_bun
                                         tmp_path: Path) -> None:
     """DynamoDB + S3 + SQS on the moto server; the model comes from the S3 bundles bucket
     through the model cache (active pointer, download, manifest check)."""
-    import boto3
-
-    from receipt_cloud.objects import open_object_store
-    from receipt_cloud.queues import create_queue_with_dlq
-    from receipt_dynamo import create_table
-    from receipt_layoutlm.bundles import BundleRegistry
-
-    create_table(boto3.client("dynamodb"), unique_name)
-    s3 = boto3.client("s3")
-    for bucket in ("raw", "runs", "bundles"):
-        s3.create_bucket(Bucket=f"{unique_name}-{bucket}")
-    queues = {name: create_queue_with_dlq(f"{unique_name}-{name}", 3).url
-              for name in ("ocr-jobs", "ocr-results", "export-jobs", "export-results")}
-    outputs = {
-        "dynamodb_table_name": unique_name, "raw_bucket_name": f"{unique_name}-raw",
-        "runs_bucket_name": f"{unique_name}-runs", "bundles_bucket_name": f"{unique_name}-bundles",
-        "ocr_job_queue_url": queues["ocr-jobs"], "ocr_results_queue_url": queues["ocr-results"],
-        "coreml_export_job_queue_url": queues["export-jobs"],
-        "coreml_export_results_queue_url": queues["export-results"], "region": "us-east-1",
-    }
-    outputs_file = tmp_path / "outputs.json"
-    outputs_file.write_text(json.dumps(outputs))
-    bundles = open_object_store(f"s3://{unique_name}-bundles")
-    bundles.upload_dir(tiny_bundle.bundle_dir, "bundles/layoutlm-ocr-tiny/export-1")
-    BundleRegistry(bundles).promote(bundles.uri("bundles/layoutlm-ocr-tiny/export-1"))
+    outputs_file = moto_stack_outputs(unique_name, tmp_path / "outputs.json")
+    serve_bundle(f"{unique_name}-bundles", tiny_bundle.bundle_dir,
+                 "bundles/layoutlm-ocr-tiny/export-1")
 
     settings = resolve_settings("moto", stack_outputs_file=outputs_file)
     submissions = _submit(settings, JOBS)
