@@ -167,13 +167,17 @@ class BundleRegistry:
         active = self.active()
         return [active] if active else []
 
-    def promote(self, bundle_uri: str) -> dict[str, Any]:
+    def promote(self, bundle_uri: str, *, records: Any | None = None) -> dict[str, Any]:
         """Verify the bundle at ``bundle_uri`` against its manifest, mirror it to ``coreml/``
         and point ``active.json`` at it, holding the promote lock; the pointer joins the
-        history. Refuses (:class:`CheckpointError`) a bundle that does not verify or whose
-        manifest records a failed parity gate; the pointer is left unchanged."""
+        history. Refuses (:class:`CheckpointError`) a bundle that does not verify, whose
+        manifest records a failed parity gate, or (given the record store ``records``) whose
+        manifest contradicts the stack's Job and export records; the pointer is left
+        unchanged."""
         with tempfile.TemporaryDirectory(prefix="promote-") as tmp:
             local, manifest_bytes = _verified_copy(bundle_uri, Path(tmp))
+            if records is not None:
+                _check_records(json.loads(manifest_bytes), bundle_uri, records)
             with promote_lock(self.store):
                 record = self._activate(bundle_uri, local, manifest_bytes)
                 history = self.history()
@@ -248,6 +252,17 @@ def bundle_labels(local: Path) -> list[str]:
     data = json.loads(path.read_text(encoding="utf-8"))
     labels = data.get("labels") or list((data.get("label2id") or {}).keys())
     return sorted(str(label) for label in labels)
+
+
+def _check_records(manifest: dict[str, Any], bundle_uri: str, records: Any) -> None:
+    from receipt_layoutlm.bundles.consistency import record_problems
+
+    problems = record_problems(manifest, bundle_uri, records)
+    if problems:
+        raise CheckpointError(
+            f"bundle {bundle_uri}: its manifest contradicts the records: "
+            f"{'; '.join(problems[:3])}; re-export it"
+        )
 
 
 def _verified_copy(bundle_uri: str, tmp: Path) -> tuple[Path, bytes]:

@@ -131,7 +131,7 @@ def apply_rollout(
         log.info("bundle %s %s", bundle_uri, why.text())
         return why
     try:
-        record = registry.promote(bundle_uri)
+        record = registry.promote(bundle_uri, records=store)
     except ReceiptLayoutLMError as exc:
         return RolloutDecision(False, f"promote refused it: {exc}")
     decision = RolloutDecision(True, f"{why} (active version {record['version']}, {source})")

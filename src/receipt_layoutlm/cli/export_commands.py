@@ -197,28 +197,6 @@ def run_export(args: argparse.Namespace) -> int:
     return 0
 
 
-def check_against_records(bundle_uri: str, settings: Any) -> None:
-    """Refuse a bundle whose manifest contradicts this stack's Job and export records."""
-    from receipt_cloud.objects import ObjectNotFoundError, resolve_uri
-    from receipt_layoutlm.bundle_format import MANIFEST_FILE
-    from receipt_layoutlm.bundles.consistency import record_problems
-    from receipt_layoutlm.errors import CheckpointError
-
-    store, key = resolve_uri(bundle_uri.rstrip("/") + "/" + MANIFEST_FILE)
-    try:
-        manifest = json.loads(store.get_bytes(key))
-    except (ObjectNotFoundError, ValueError, OSError):
-        return  # promote itself says what is wrong with a missing or broken manifest
-    if not isinstance(manifest, dict):
-        return
-    problems = record_problems(manifest, bundle_uri, settings.open_store())
-    if problems:
-        raise CheckpointError(
-            f"bundle {bundle_uri}: its manifest contradicts the records: "
-            f"{'; '.join(problems[:3])}; re-export it"
-        )
-
-
 def run_promote(args: argparse.Namespace) -> int:
     registry = _registry(args)
     if args.history:
@@ -231,8 +209,7 @@ def run_promote(args: argparse.Namespace) -> int:
     if args.rollback:
         record = registry.rollback()
     else:
-        check_against_records(args.bundle_uri, _settings(args))
-        record = registry.promote(args.bundle_uri)
+        record = registry.promote(args.bundle_uri, records=_settings(args).open_store())
     print(json.dumps(record, indent=2, sort_keys=True))
     return 0
 
