@@ -1,5 +1,6 @@
-"""After-training hooks. Locally, the end of a successful ``train`` of a job named ``layoutlm-*``
-plays the role of the cloud's EventBridge rule: it hands the Job to the auto-export handler."""
+"""Auto-export after training. Locally, the end of a successful ``train`` of a job named
+``layoutlm-*`` plays the role of the cloud's EventBridge rule: it hands the Job to the auto-export
+handler."""
 
 from __future__ import annotations
 
