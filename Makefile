@@ -1,6 +1,6 @@
 # Two entry points (README): `make demo` and `make test`. Both build .venv first. `make test-fast`
 # is the quick loop: the same suite without the tests marked slow (trainings, exports, Chromium,
-# the demo, end-to-end worker runs).
+# the demo, end-to-end worker runs, and the moto-stack variants whose local twin stays in).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin

@@ -59,8 +59,8 @@ from receipt_dynamo.vocabulary import (
 
 
 def create_table(client_or_resource: object, table_name: str, *, wait: bool = True) -> None:
-    """Create the DynamoDB single table with GSI1–GSI4 and GSITYPE (see backends.dynamodb)."""
-    from receipt_dynamo.backends.dynamodb import create_table as _create
+    """Create the DynamoDB single table with GSI1–GSI4 and GSITYPE (see backends.dynamo_schema)."""
+    from receipt_dynamo.backends.dynamo_schema import create_table as _create
 
     _create(client_or_resource, table_name, wait=wait)
 

@@ -135,49 +135,49 @@ def process_ocr_job(body: Any, services: OcrJobServices) -> JobOutcome:
     image_id, job_id = parse_job_message(body)
     store = services.store
     try:
-        job = store.get_ocr_job(image_id, job_id)
+        ocr_job = store.get_ocr_job(image_id, job_id)
     except (EntityNotFoundError, ValueError) as exc:
         raise JobRejected(f"no OCRJob {job_id} for image {image_id}: {exc}") from None
-    if job.status == OCRJobStatus.COMPLETED:
-        logger.info("OCR job %s is already %s; acknowledging", job_id, job.status.value)
-        return JobOutcome(image_id, job_id, "SKIPPED", reason=f"already {job.status.value}")
-    store.update_ocr_job(job.with_changes(status=OCRJobStatus.RUNNING, updated_at=utc_now()))
+    if ocr_job.status == OCRJobStatus.COMPLETED:
+        logger.info("OCR job %s is already %s; acknowledging", job_id, ocr_job.status.value)
+        return JobOutcome(image_id, job_id, "SKIPPED", reason=f"already {ocr_job.status.value}")
+    store.update_ocr_job(ocr_job.with_changes(status=OCRJobStatus.RUNNING, updated_at=utc_now()))
     timings: dict[str, float] = {}
     try:
         started = time.perf_counter()
         objects = open_location(
-            job.s3_bucket, region=services.region, endpoint_url=services.endpoint_url
+            ocr_job.s3_bucket, region=services.region, endpoint_url=services.endpoint_url
         )
-        data = objects.get_bytes(job.s3_key)
-        check_unchanged(job, data)
+        data = objects.get_bytes(ocr_job.s3_key)
+        check_unchanged(ocr_job, data)
         timings["download_s"] = time.perf_counter() - started
         options = {"max_pixels": services.max_pixels} if services.max_pixels else {}
-        image = load_image(data, name=f"image {job.s3_key}", **options)
+        image = load_image(data, name=f"image {ocr_job.s3_key}", **options)
         timings["decode_s"] = time.perf_counter() - started - timings["download_s"]
     except (ObjectNotFoundError, ImageInputError) as exc:
-        _fail(services, job, str(exc))
+        _fail(services, ocr_job, str(exc))
         raise JobRejected(str(exc)) from None
     model = services.models.current()
-    receipt_id = job.receipt_id or 1
+    receipt_id = ocr_job.receipt_id or 1
     labelled = label_image(image, services.engine, model, key=store_key(image_id, receipt_id))
     timings.update(labelled.timings)
     started = time.perf_counter()
-    outcome = _write(services, job, labelled, receipt_id, objects, model)
+    outcome = _write(services, ocr_job, labelled, receipt_id, objects, model)
     timings["write_s"] = time.perf_counter() - started
     outcome.timings = timings
     return outcome
 
 
-def check_unchanged(job: OCRJob, data: bytes) -> None:
+def check_unchanged(ocr_job: OCRJob, data: bytes) -> None:
     """:class:`ImageInputError` when the object's bytes are not the ones submitted (the OCRJob
     records their sha256 since submit did; older jobs record none and are not checked)."""
-    if job.sha256 is None:
+    if ocr_job.sha256 is None:
         return
     actual = hashlib.sha256(data).hexdigest()
-    if actual != job.sha256:
+    if actual != ocr_job.sha256:
         raise ImageInputError(
-            f"image {job.s3_key} changed after it was submitted (sha256 {actual[:12]}…, "
-            f"submitted {job.sha256[:12]}…); submit the photo again"
+            f"image {ocr_job.s3_key} changed after it was submitted (sha256 {actual[:12]}…, "
+            f"submitted {ocr_job.sha256[:12]}…); submit the photo again"
         )
 
 
@@ -189,17 +189,17 @@ def _original_filename(store: Any, image_id: str) -> str | None:
 
 
 def _write(
-    services: OcrJobServices, job: OCRJob, labelled: LabelledImage, receipt_id: int,
+    services: OcrJobServices, ocr_job: OCRJob, labelled: LabelledImage, receipt_id: int,
     objects: Any, model: Any,
 ) -> JobOutcome:
     store = services.store
-    image_id, job_id = job.image_id, job.job_id
+    image_id, job_id = ocr_job.image_id, ocr_job.job_id
     receipt_count, written, kept = 0, 0, 0
     if labelled.prediction.words:
         records = records_from_document(
             labelled.document, image_id=image_id, receipt_id=receipt_id, source="ocr",
-            label_proposed_by=model.version, raw_s3_bucket=job.s3_bucket,
-            raw_s3_key=job.s3_key, pixel_size=labelled.image.size,
+            label_proposed_by=model.version, raw_s3_bucket=ocr_job.s3_bucket,
+            raw_s3_key=ocr_job.s3_key, pixel_size=labelled.image.size,
         )
         labels = proposals(labelled, image_id, receipt_id, model.version, model.runtime_name)
         result = store.write_receipt(
@@ -210,7 +210,7 @@ def _write(
     results = results_dict(
         labelled, engine=services.engine.describe(), runtime=model.runtime_name,
         image_id=image_id, job_id=job_id, receipt_id=receipt_id if receipt_count else None,
-        source={"s3_bucket": job.s3_bucket, "s3_key": job.s3_key,
+        source={"s3_bucket": ocr_job.s3_bucket, "s3_key": ocr_job.s3_key,
                 "original_filename": _original_filename(store, image_id)},
     )
     objects.put_bytes(results_key, json.dumps(results, indent=1).encode(),
@@ -218,14 +218,14 @@ def _write(
     objects.put_bytes(f"{ANNOTATED_PREFIX}/{image_id}/{job_id}.png",
                       annotated_png(labelled, model.entity_labels), content_type="image/png")
     store.add_routing_decision(
-        OCRRoutingDecision(image_id=image_id, job_id=job_id, s3_bucket=job.s3_bucket,
+        OCRRoutingDecision(image_id=image_id, job_id=job_id, s3_bucket=ocr_job.s3_bucket,
                            s3_key=results_key, receipt_count=receipt_count,
                            status=RoutingStatus.COMPLETED),
         overwrite=True,
     )
     services.results_queue.send({"image_id": image_id, "job_id": job_id, "s3_key": results_key,
-                                 "s3_bucket": job.s3_bucket, "receipt_count": receipt_count})
-    store.update_ocr_job(job.with_changes(status=OCRJobStatus.COMPLETED, updated_at=utc_now(),
+                                 "s3_bucket": ocr_job.s3_bucket, "receipt_count": receipt_count})
+    store.update_ocr_job(ocr_job.with_changes(status=OCRJobStatus.COMPLETED, updated_at=utc_now(),
                                           failure_reason=None))
     return JobOutcome(image_id, job_id, "COMPLETED", receipt_count=receipt_count,
                       words=len(labelled.prediction.words), labels_written=written,
@@ -250,14 +250,15 @@ def proposals(
     ]
 
 
-def _fail(services: OcrJobServices, job: OCRJob, reason: str) -> None:
-    logger.warning("OCR job %s FAILED: %s", job.job_id, reason)
+def _fail(services: OcrJobServices, ocr_job: OCRJob, reason: str) -> None:
+    logger.warning("OCR job %s FAILED: %s", ocr_job.job_id, reason)
     services.store.add_routing_decision(
-        OCRRoutingDecision(image_id=job.image_id, job_id=job.job_id, s3_bucket=job.s3_bucket,
-                           s3_key=job.s3_key, status=RoutingStatus.FAILED),
+        OCRRoutingDecision(image_id=ocr_job.image_id, job_id=ocr_job.job_id,
+                           s3_bucket=ocr_job.s3_bucket, s3_key=ocr_job.s3_key,
+                           status=RoutingStatus.FAILED),
         overwrite=True,
     )
-    services.store.update_ocr_job(job.with_changes(
+    services.store.update_ocr_job(ocr_job.with_changes(
         status=OCRJobStatus.FAILED, failure_reason=reason[:1000], updated_at=utc_now()))
 
 
@@ -266,8 +267,8 @@ def mark_job_failed(services: OcrJobServices, body: Any, reason: str) -> None:
     message or the job cannot be found."""
     try:
         image_id, job_id = parse_job_message(body)
-        job = services.store.get_ocr_job(image_id, job_id)
+        ocr_job = services.store.get_ocr_job(image_id, job_id)
     except (JobRejected, EntityNotFoundError, ValueError):
         return
-    if job.status != OCRJobStatus.COMPLETED:
-        _fail(services, job, reason)
+    if ocr_job.status != OCRJobStatus.COMPLETED:
+        _fail(services, ocr_job, reason)

@@ -79,7 +79,7 @@ def test_every_allowed_hyperparameter_is_read_by_the_container(
 
 
 def test_the_name_prefix_is_the_one_auto_export_follows() -> None:
-    from receipt_layoutlm.training.hooks import AUTO_EXPORT_PREFIX
+    from receipt_layoutlm.training.auto_export import AUTO_EXPORT_PREFIX
 
     assert JOB_NAME_PREFIX == AUTO_EXPORT_PREFIX
 

@@ -50,7 +50,11 @@ class RealTime(SystemClock):
         timer.start()
 
 
-@pytest.fixture(params=["local", pytest.param("sqs", marks=pytest.mark.aws)])
+# SQS on the moto server keeps its own time, so its visibility tests sleep: slow (make test);
+# the local queue runs the same contract on a ManualClock in test-fast.
+@pytest.fixture(
+    params=["local", pytest.param("sqs", marks=[pytest.mark.aws, pytest.mark.slow])]
+)
 def queue_backend(request: pytest.FixtureRequest) -> str:
     """Which Queue backend the test runs on."""
     return request.param

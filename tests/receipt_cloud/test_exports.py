@@ -33,7 +33,9 @@ from receipt_cloud.settings import resolve_settings
 from receipt_dynamo import EntityNotFoundError, ExportStatus, Job, JobStatus
 
 
-@pytest.fixture(params=["local", pytest.param("aws", marks=pytest.mark.aws)])
+# The aws environment is a moto stack per test: slow (make test); local keeps every rule in
+# test-fast.
+@pytest.fixture(params=["local", pytest.param("aws", marks=[pytest.mark.aws, pytest.mark.slow])])
 def settings(request: pytest.FixtureRequest, tmp_path: Path):
     """A whole environment: local (SQLite, directory, SQLite queues) or AWS on the moto server."""
     if request.param == "local":

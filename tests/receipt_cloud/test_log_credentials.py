@@ -80,7 +80,13 @@ def _leaks(text: str) -> list[str]:
 
 
 @pytest.mark.aws
-@pytest.mark.parametrize("level", LEVELS)
+# Two CLI processes on a moto stack per level: trace-wire (the level that logs the wire)
+# stays in test-fast, the quieter levels are slow (make test).
+@pytest.mark.parametrize(
+    "level",
+    [pytest.param(level, marks=() if level == "trace-wire" else pytest.mark.slow)
+     for level in LEVELS],
+)
 def test_no_credential_in_any_log_line(level: str, stack: Path, aws_env: str,
                                        tmp_path: Path) -> None:
     photo = tmp_path / "receipt.jpg"

@@ -51,6 +51,7 @@ def test_submit_refuses_files_that_are_not_images(tmp_path: Path, name, data, me
 
 
 @pytest.mark.aws
+@pytest.mark.slow  # a whole moto stack; the local upload path stays in test-fast
 def test_upload_lambda_registers_s3_objects_once(aws_env: str, unique_name: str) -> None:
     import boto3
 

@@ -93,6 +93,7 @@ def _add_same_image(path: str, image_id: str, barrier, results) -> None:
         store.close()
 
 
+@pytest.mark.slow  # spawns writer processes
 def test_sqlite_conditional_add_across_processes_has_one_winner(tmp_path: Path) -> None:
     path = str(tmp_path / "shared.sqlite")
     open_store("sqlite", path=path).close()

@@ -26,7 +26,7 @@ from receipt_dynamo import (
     ReceiptWordLabel,
     register_labels,
 )
-from receipt_dynamo.backends.dynamodb import from_dynamo, to_dynamo
+from receipt_dynamo.backends.dynamo_expressions import from_dynamo, to_dynamo
 from receipt_dynamo.backends.sqlite import decode_item, encode_item
 from receipt_dynamo.vocabulary import (
     ExportStatus,

@@ -140,3 +140,20 @@ def test_export_flags_left_off_give_the_export_options_defaults() -> None:
     options = ExportOptions("s3://b/c", "out", **flag_values(args, EXPORT_FLAGS))
     assert (options.formats, options.make_zip, options.quantize) == (("onnx",), False, "int8")
     assert (options.seq_length, options.weight_threshold) == (128, 0)
+
+
+@pytest.mark.parametrize("flag", ["--checkpoint-uri", "--s3-uri"])
+def test_export_checkpoint_uri_keeps_its_old_spelling(flag) -> None:
+    # docs/glossary.md: a checkpoint URI is named for what it holds, not for S3; scripts written
+    # against the old spelling keep working.
+    args = build_parser().parse_args(["export-coreml", flag, "file:///runs/x/best"])
+    assert args.checkpoint_uri == "file:///runs/x/best" and args.checkpoint_dir is None
+
+
+def test_export_takes_a_checkpoint_dir_or_a_checkpoint_uri_not_both(capsys) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        build_parser().parse_args(
+            ["export-coreml", "--checkpoint-dir", "ckpt", "--checkpoint-uri", "s3://b/c"]
+        )
+    assert exit_info.value.code == 2
+    assert "not allowed with argument" in capsys.readouterr().err

@@ -39,7 +39,8 @@ def _zip(staging: Path, tmp_path: Path) -> bytes:
     return zip_dir(staging, tmp_path / "b.zip").read_bytes()
 
 
-@pytest.fixture(params=["local", "s3"])
+# s3 runs on the moto server: slow (make test); local keeps the adoption rules in test-fast.
+@pytest.fixture(params=["local", pytest.param("s3", marks=pytest.mark.slow)])
 def prefix(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "local":
         return f"file://{tmp_path}/objects/bundles/layoutlm-a/{EXPORT_ID}"

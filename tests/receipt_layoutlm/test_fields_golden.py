@@ -27,6 +27,7 @@ def _same(got: list[Any] | None, want: list[Any] | None) -> bool:
     )
 
 
+@pytest.mark.slow  # every SROIE receipt through the encoder and the field picker
 def test_fields_of_every_sroie_receipt_match_the_golden_fixture(tokenizer: Any) -> None:
     with gzip.open(fields_golden.GOLDEN, "rt", encoding="utf-8") as handle:
         golden = json.load(handle)

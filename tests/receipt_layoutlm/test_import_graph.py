@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import receipt_layoutlm
 
 PACKAGE_DIR = Path(receipt_layoutlm.__file__).parent
@@ -142,6 +144,7 @@ def test_no_import_cycle_between_modules() -> None:
     assert _cycles(_graph()) == []
 
 
+@pytest.mark.slow  # one interpreter per module; the graph tests above stay in test-fast
 def test_every_module_imports_in_a_fresh_interpreter() -> None:
     names = sorted(_modules())
     code = (

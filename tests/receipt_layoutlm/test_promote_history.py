@@ -138,6 +138,7 @@ def test_concurrent_promotes_leave_one_bundle_in_the_mirror(tmp_path: Path) -> N
 
 
 @pytest.mark.aws
+@pytest.mark.slow  # a promote storm over the moto server; the local storm stays in test-fast
 def test_concurrent_promotes_on_s3(aws_env: str, unique_name: str) -> None:
     import boto3
 

@@ -119,7 +119,7 @@ def _job(name: str, tags: dict[str, str] | None = None) -> types.SimpleNamespace
 
 
 def test_wants_auto_export_by_name_and_skip_tag() -> None:
-    from receipt_layoutlm.training.hooks import wants_auto_export
+    from receipt_layoutlm.training.auto_export import wants_auto_export
 
     assert wants_auto_export(_job("layoutlm-a"))
     assert not wants_auto_export(_job("other-a"))
@@ -128,16 +128,17 @@ def test_wants_auto_export_by_name_and_skip_tag() -> None:
 
 
 def test_run_auto_export_without_the_handler_logs_and_returns_none(caplog, monkeypatch) -> None:
-    from receipt_layoutlm.training import hooks
+    from receipt_layoutlm.training import auto_export
 
-    monkeypatch.setattr(hooks, "AUTO_EXPORT_MODULE", f"receipt_cloud.no_such_{uuid.uuid4().hex}")
-    with caplog.at_level(logging.INFO, logger=hooks.__name__):
-        assert hooks.run_auto_export(_job("layoutlm-a"), settings=None) is None
+    missing = f"receipt_cloud.no_such_{uuid.uuid4().hex}"
+    monkeypatch.setattr(auto_export, "AUTO_EXPORT_MODULE", missing)
+    with caplog.at_level(logging.INFO, logger=auto_export.__name__):
+        assert auto_export.run_auto_export(_job("layoutlm-a"), settings=None) is None
     assert "auto-export is not available" in caplog.text and "s3://runs/x/best" in caplog.text
 
 
 def test_run_auto_export_calls_the_handler_and_swallows_its_failure(caplog, monkeypatch) -> None:
-    from receipt_layoutlm.training import hooks
+    from receipt_layoutlm.training import auto_export
 
     calls: list[dict] = []
     handler = types.ModuleType("fake_auto_export")
@@ -150,12 +151,12 @@ def test_run_auto_export_calls_the_handler_and_swallows_its_failure(caplog, monk
 
     handler.start_export_for_job = start_export_for_job
     monkeypatch.setitem(sys.modules, "fake_auto_export", handler)
-    monkeypatch.setattr(hooks, "AUTO_EXPORT_MODULE", "fake_auto_export")
-    assert hooks.run_auto_export(_job("layoutlm-ok"), settings="S") == {"export_id": "e-1"}
+    monkeypatch.setattr(auto_export, "AUTO_EXPORT_MODULE", "fake_auto_export")
+    assert auto_export.run_auto_export(_job("layoutlm-ok"), settings="S") == {"export_id": "e-1"}
     assert calls == [{"job_name": "layoutlm-ok", "settings": "S"}]
-    assert hooks.run_auto_export(_job("other"), settings="S") is None  # not a layoutlm- job
-    with caplog.at_level(logging.ERROR, logger=hooks.__name__):
-        assert hooks.run_auto_export(_job("layoutlm-broken"), settings="S") is None
+    assert auto_export.run_auto_export(_job("other"), settings="S") is None  # not a layoutlm- job
+    with caplog.at_level(logging.ERROR, logger=auto_export.__name__):
+        assert auto_export.run_auto_export(_job("layoutlm-broken"), settings="S") is None
     assert "auto-export for job layoutlm-broken failed" in caplog.text
     assert len(calls) == 2
 

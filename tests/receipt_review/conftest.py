@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 
-@pytest.fixture(params=["local", "dynamodb"])
+# dynamodb is a moto stack per test: slow (make test); local keeps the app in test-fast.
+@pytest.fixture(params=["local", pytest.param("dynamodb", marks=pytest.mark.slow)])
 def review_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
     if request.param == "dynamodb":
         return request.getfixturevalue("aws_stack")

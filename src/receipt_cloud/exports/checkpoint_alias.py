@@ -3,8 +3,9 @@
 Training writes a run's step checkpoints to ``runs/<job>/checkpoints/checkpoint-<step>/``; the
 seed's manual exports name ``runs/<job>/checkpoint-<step>/``. ``resolve_checkpoint_uri`` maps
 the seed's spelling to the layout when only the layout exists, for every export path alike
-(``export-coreml --s3-uri``, export messages in the worker, the auto-export handler). Other URIs
-(a run's ``best/``, any existing directory) are returned unchanged, without touching the store.
+(``export-coreml --checkpoint-uri``, export messages in the worker, the auto-export handler).
+Other URIs (a run's ``best/``, any existing directory) are returned unchanged, without touching
+the store.
 """
 
 from __future__ import annotations

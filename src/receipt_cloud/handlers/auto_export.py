@@ -2,7 +2,7 @@
 
 ``handler`` is the Lambda behind the EventBridge rule for "SageMaker Training Job State Change";
 ``start_export_for_job`` is what it calls, and what a local ``layoutlm-cli train`` calls when it
-ends (see ``receipt_layoutlm.training.hooks``). Errors raise (EventBridge retries the event);
+ends (see ``receipt_layoutlm.training.auto_export``). Errors raise (EventBridge retries the event);
 deliberate skips return ``{"skipped": reason}``.
 """
 

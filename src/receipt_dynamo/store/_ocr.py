@@ -23,17 +23,17 @@ class OCRRecords(StoreBase):
 
     # --- OCRJob ------------------------------------------------------------------------------
 
-    def add_ocr_job(self, job: OCRJob, *, overwrite: bool = False) -> None:
-        self._ocr_jobs.add(job, overwrite=overwrite)
+    def add_ocr_job(self, ocr_job: OCRJob, *, overwrite: bool = False) -> None:
+        self._ocr_jobs.add(ocr_job, overwrite=overwrite)
 
-    def add_ocr_jobs(self, jobs: Sequence[OCRJob]) -> None:
-        self._ocr_jobs.add_many(jobs)
+    def add_ocr_jobs(self, ocr_jobs: Sequence[OCRJob]) -> None:
+        self._ocr_jobs.add_many(ocr_jobs)
 
     def get_ocr_job(self, image_id: str, job_id: str) -> OCRJob:
         return self._ocr_jobs.get(image_id, job_id)
 
-    def update_ocr_job(self, job: OCRJob) -> None:
-        self._ocr_jobs.update(job)
+    def update_ocr_job(self, ocr_job: OCRJob) -> None:
+        self._ocr_jobs.update(ocr_job)
 
     def delete_ocr_job(self, image_id: str, job_id: str) -> None:
         self._ocr_jobs.delete(image_id, job_id)

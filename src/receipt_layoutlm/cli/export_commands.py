@@ -74,7 +74,10 @@ def register(subparsers: Any) -> None:
     )
     source = export.add_mutually_exclusive_group(required=True)
     source.add_argument("--checkpoint-dir", metavar="DIR", help="local checkpoint directory")
-    source.add_argument("--s3-uri", metavar="URI", help="s3:// prefix of a checkpoint")
+    source.add_argument(
+        "--checkpoint-uri", "--s3-uri", metavar="URI",
+        help="URI of a checkpoint (s3://, file:// or a path; --s3-uri is the old spelling)",
+    )
     export.add_argument(
         "--output-dir",
         metavar="DIR|s3://...",
@@ -143,7 +146,7 @@ def run_export(args: argparse.Namespace) -> int:
     get_quantize_mode(args.quantize)  # unknown mode: one clear error before anything else
     thresholds = thresholds_from_args(args)
     validate_model_name(args.model_name)
-    checkpoint = args.checkpoint_dir or resolve_checkpoint_uri(args.s3_uri)
+    checkpoint = args.checkpoint_dir or resolve_checkpoint_uri(args.checkpoint_uri)
     export_id = validate_export_id(args.export_id or str(uuid.uuid4()))
     # Always the environment (flags, else $RECEIPTS_ENV/$RECEIPTS_HOME, else ./.receipts): its
     # store is the parity source after --parity-data, and its bundles store the default output.

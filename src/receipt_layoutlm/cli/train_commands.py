@@ -121,7 +121,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from receipt_dynamo.names import validate_job_name
     from receipt_dynamo.vocabulary import JobStatus
     from receipt_layoutlm.training import train
-    from receipt_layoutlm.training.hooks import run_auto_export
+    from receipt_layoutlm.training.auto_export import run_auto_export
 
     training_config = _training_config(args)
     dataset_config = _dataset_config(args)

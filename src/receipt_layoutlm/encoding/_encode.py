@@ -117,6 +117,104 @@ def _word_ids(tokenizer: Any, texts: list[str], unk_id: int, budget: int) -> lis
     return [list(ids[:budget]) if ids else [unk_id] for ids in encoded]
 
 
+@dataclass
+class _ReadingOrder:
+    """A receipt's words in reading order with what each carries along."""
+
+    order: list[int]
+    """Per word: its index in the original ``ReceiptDocument.words``."""
+    line_index: list[int]
+    """Per word: its reading-order line (0-based)."""
+    words: list[DocWord]
+    """The words themselves, in reading order."""
+    boxes: list[Box]
+    """Normalised 0–1000 box per word, in reading order."""
+
+
+def _reading_order(doc: ReceiptDocument, config: EncodingConfig) -> _ReadingOrder:
+    # Boxes are normalised in document order, then permuted: the box of a word never depends on
+    # where the reading order puts it.
+    boxes_in_doc_order = [
+        normalize_box(
+            w.corners, doc.width, doc.height, origin=doc.origin, normalized=doc.normalized
+        )
+        for w in doc.words
+    ]
+    lines = reading_lines(doc, line_overlap=config.line_overlap)
+    order = [i for line in lines for i in line]
+    return _ReadingOrder(
+        order=order,
+        line_index=[n for n, line in enumerate(lines) for _ in line],
+        words=[doc.words[i] for i in order],
+        boxes=[boxes_in_doc_order[i] for i in order],
+    )
+
+
+def _word_tags(
+    doc_key: str,
+    words: list[DocWord],
+    label2id: Mapping[str, int] | None,
+    merges: Mapping[str, str] | None,
+    unknown_label: str,
+) -> tuple[list[str] | None, list[int] | None]:
+    """BIO tag per word (None when nothing asks for labels) and, with ``label2id``, its id."""
+    tags: list[str] | None = None
+    if label2id is not None or any(w.label is not None for w in words):
+        tags = bio_tags([w.label for w in words], merges)
+    if label2id is None:
+        return tags, None
+    if OUTSIDE not in label2id:
+        raise EncodingError(f"label2id has no {OUTSIDE!r}; build it from label_list(...)")
+    assert tags is not None
+    for i, tag in enumerate(tags):
+        if tag in label2id:
+            continue
+        if unknown_label == OUTSIDE:
+            tags[i] = OUTSIDE
+            continue
+        raise EncodingError(
+            f"receipt {doc_key}: word {words[i].text!r} has label {words[i].label!r} "
+            f"(tag {tag!r}) that is not in the label map; add it, merge it "
+            "(merges=...) or pass unknown_label='O'"
+        )
+    return tags, [int(label2id[tag]) for tag in tags]
+
+
+def _window(
+    span: tuple[int, int],
+    sub_tokens: list[list[int]],
+    boxes: list[Box],
+    word_label_ids: list[int] | None,
+    ids: Mapping[str, int],
+) -> EncodedWindow:
+    """The words ``span`` = [start, end) as one window between [CLS] and [SEP]."""
+    input_ids = [ids["cls"]]
+    bbox: list[Box] = [CLS_BOX]
+    word_index: list[int | None] = [None]
+    labels: list[int] | None = None if word_label_ids is None else [IGNORE_INDEX]
+    for w in range(*span):
+        n = len(sub_tokens[w])
+        input_ids.extend(sub_tokens[w])
+        bbox.extend([boxes[w]] * n)
+        word_index.extend([w] * n)
+        if labels is not None and word_label_ids is not None:
+            labels.append(word_label_ids[w])
+            labels.extend([IGNORE_INDEX] * (n - 1))
+    input_ids.append(ids["sep"])
+    bbox.append(SEP_BOX)
+    word_index.append(None)
+    if labels is not None:
+        labels.append(IGNORE_INDEX)
+    return EncodedWindow(
+        input_ids=input_ids,
+        attention_mask=[1] * len(input_ids),
+        token_type_ids=[0] * len(input_ids),
+        bbox=bbox,
+        word_index=word_index,
+        labels=labels,
+    )
+
+
 def encode_receipt(
     doc: ReceiptDocument,
     tokenizer: Any,
@@ -142,72 +240,14 @@ def encode_receipt(
         )
     ids = special_ids(tokenizer)
     budget = config.max_seq_length - 2
-
-    boxes_in_doc_order = [
-        normalize_box(
-            w.corners, doc.width, doc.height, origin=doc.origin, normalized=doc.normalized
-        )
-        for w in doc.words
+    reading = _reading_order(doc, config)
+    tags, word_label_ids = _word_tags(doc.key, reading.words, label2id, merges, unknown_label)
+    sub_tokens = _word_ids(tokenizer, [w.text for w in reading.words], ids["unk"], budget)
+    windows = [
+        _window(span, sub_tokens, reading.boxes, word_label_ids, ids)
+        for span in plan_windows([len(t) for t in sub_tokens], budget, config.stride)
     ]
-    lines = reading_lines(doc, line_overlap=config.line_overlap)
-    order = [i for line in lines for i in line]
-    line_index = [n for n, line in enumerate(lines) for _ in line]
-    words = [doc.words[i] for i in order]
-    boxes: list[Box] = [boxes_in_doc_order[i] for i in order]
-
-    tags: list[str] | None = None
-    if label2id is not None or any(w.label is not None for w in words):
-        tags = bio_tags([w.label for w in words], merges)
-    word_label_ids: list[int] | None = None
-    if label2id is not None:
-        if OUTSIDE not in label2id:
-            raise EncodingError(f"label2id has no {OUTSIDE!r}; build it from label_list(...)")
-        assert tags is not None
-        for i, tag in enumerate(tags):
-            if tag in label2id:
-                continue
-            if unknown_label == OUTSIDE:
-                tags[i] = OUTSIDE
-                continue
-            raise EncodingError(
-                f"receipt {doc.key}: word {words[i].text!r} has label {words[i].label!r} "
-                f"(tag {tag!r}) that is not in the label map; add it, merge it "
-                "(merges=...) or pass unknown_label='O'"
-            )
-        word_label_ids = [int(label2id[tag]) for tag in tags]
-
-    sub_tokens = _word_ids(tokenizer, [w.text for w in words], ids["unk"], budget)
-
-    windows: list[EncodedWindow] = []
-    for start, end in plan_windows([len(t) for t in sub_tokens], budget, config.stride):
-        input_ids = [ids["cls"]]
-        bbox: list[Box] = [CLS_BOX]
-        word_index: list[int | None] = [None]
-        labels: list[int] | None = None if word_label_ids is None else [IGNORE_INDEX]
-        for w in range(start, end):
-            n = len(sub_tokens[w])
-            input_ids.extend(sub_tokens[w])
-            bbox.extend([boxes[w]] * n)
-            word_index.extend([w] * n)
-            if labels is not None and word_label_ids is not None:
-                labels.append(word_label_ids[w])
-                labels.extend([IGNORE_INDEX] * (n - 1))
-        input_ids.append(ids["sep"])
-        bbox.append(SEP_BOX)
-        word_index.append(None)
-        if labels is not None:
-            labels.append(IGNORE_INDEX)
-        windows.append(
-            EncodedWindow(
-                input_ids=input_ids,
-                attention_mask=[1] * len(input_ids),
-                token_type_ids=[0] * len(input_ids),
-                bbox=bbox,
-                word_index=word_index,
-                labels=labels,
-            )
-        )
     return EncodedReceipt(
-        key=doc.key, words=words, boxes=boxes, tags=tags, windows=windows, source_index=order,
-        line_index=line_index,
+        key=doc.key, words=reading.words, boxes=reading.boxes, tags=tags, windows=windows,
+        source_index=reading.order, line_index=reading.line_index,
     )

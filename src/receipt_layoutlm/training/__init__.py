@@ -29,7 +29,7 @@ _LAZY = {
     "build_model": "receipt_layoutlm.training.model_init",
     "TrainResult": "receipt_layoutlm.training.run_context",
     "train": "receipt_layoutlm.training.trainer",
-    "run_auto_export": "receipt_layoutlm.training.hooks",
+    "run_auto_export": "receipt_layoutlm.training.auto_export",
 }
 
 

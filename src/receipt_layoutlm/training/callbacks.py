@@ -58,11 +58,11 @@ class InterruptFlag:
 class InterruptCallback(TrainerCallback):
     """Turns the interrupt flag into a clean stop: save a checkpoint, end training."""
 
-    def __init__(self, flag: InterruptFlag) -> None:
-        self.flag = flag
+    def __init__(self, interrupt_flag: InterruptFlag) -> None:
+        self.interrupt_flag = interrupt_flag
 
     def _check(self, state: Any, control: Any) -> Any:
-        if self.flag.is_set and not control.should_training_stop:
+        if self.interrupt_flag.is_set and not control.should_training_stop:
             control.should_save = True
             control.should_training_stop = True
         return control
@@ -73,7 +73,7 @@ class InterruptCallback(TrainerCallback):
     def on_epoch_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> Any:
         control = self._check(state, control)
         epoch = float(state.epoch or 0)
-        if self.flag.is_set and abs(epoch - round(epoch)) > 1e-4:
+        if self.interrupt_flag.is_set and abs(epoch - round(epoch)) > 1e-4:
             # Stopped part-way through an epoch: that partial epoch is not evaluated or logged
             # (the resumed run finishes and evaluates it); the checkpoint is still saved.
             control.should_evaluate = False

@@ -213,7 +213,7 @@ def build_trainer(ctx: RunContext, data: PreparedData, encoded: EncodedData) -> 
         per_label_support=per_label,
     )
     sync = CheckpointSync(run_dir) if ctx.main else None
-    callbacks: list[Any] = [recorder_cb, InterruptCallback(ctx.flag)]
+    callbacks: list[Any] = [recorder_cb, InterruptCallback(ctx.interrupt_flag)]
     if sync is not None:
         callbacks.append(sync)
     if config.early_stopping_patience > 0:

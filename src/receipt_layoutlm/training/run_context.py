@@ -7,7 +7,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from receipt_dynamo.vocabulary import JobStatus
 from receipt_layoutlm.data import DatasetConfig
@@ -15,6 +15,9 @@ from receipt_layoutlm.encoding import EncodingConfig
 from receipt_layoutlm.training._config import TrainingConfig
 from receipt_layoutlm.training._jobs import JobRecorder
 from receipt_layoutlm.training.run_dir import RunDir
+
+if TYPE_CHECKING:  # callbacks imports transformers; the context must not
+    from receipt_layoutlm.training.callbacks import InterruptFlag
 
 
 def is_main_process() -> bool:
@@ -57,8 +60,8 @@ class RunContext:
     resuming: bool
     """An earlier run of this job name exists (its checkpoints and split must be reused)."""
     run_dir: RunDir
-    flag: Any
-    """The :class:`~receipt_layoutlm.training.callbacks.InterruptFlag` of this call."""
+    interrupt_flag: InterruptFlag
+    """Set by SIGTERM/SIGINT during this call: training saves a checkpoint and stops cleanly."""
     main: bool = True
     """Rank 0 (the only process that writes records and artifacts)."""
     callbacks: Sequence[Any] = ()

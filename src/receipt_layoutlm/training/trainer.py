@@ -82,17 +82,17 @@ def train(
         recorder=recorder,
         resuming=resuming,
         run_dir=run_dir,
-        flag=InterruptFlag(),
+        interrupt_flag=InterruptFlag(),
         main=main,
         callbacks=callbacks,
         best_model_dir=Path(best_model_dir) if best_model_dir else None,
         started=started,
     )
-    ctx.flag.install()
+    ctx.interrupt_flag.install()
     try:
         return _run(ctx, store, documents)
     except KeyboardInterrupt:
-        reason = ctx.flag.reason or "KeyboardInterrupt"
+        reason = ctx.interrupt_flag.reason or "KeyboardInterrupt"
         log.warning("job %s interrupted (%s)", job_name, reason)
         return ctx.interrupted(reason)
     except BaseException as exc:
@@ -101,7 +101,7 @@ def train(
         )
         raise
     finally:
-        ctx.flag.restore()
+        ctx.interrupt_flag.restore()
 
 
 def _trainable_documents(
@@ -139,11 +139,11 @@ def _run(ctx: RunContext, store: Any, documents: Sequence[Any] | None) -> TrainR
     ctx.timings["train_s"] = time.monotonic() - t0
     step = fit.trainer.state.global_step
     steps_this_run = step - ((step_of(resume_from) or 0) if resume_from else 0)
-    if ctx.flag.is_set:
+    if ctx.interrupt_flag.is_set:
         if fit.sync is not None:
             fit.sync.sync()
         return ctx.interrupted(
-            f"{ctx.flag.reason} at step {step}",
+            f"{ctx.interrupt_flag.reason} at step {step}",
             epochs=ctx.run_dir.read_rows(),
             resumed_from=str(resume_from) if resume_from else None,
             steps_this_run=steps_this_run,

@@ -1,5 +1,6 @@
-"""After-training hooks. Locally, the end of a successful ``train`` of a job named ``layoutlm-*``
-plays the role of the cloud's EventBridge rule: it hands the Job to the auto-export handler."""
+"""Auto-export after training. Locally, the end of a successful ``train`` of a job named
+``layoutlm-*`` plays the role of the cloud's EventBridge rule: it hands the Job to the auto-export
+handler."""
 
 from __future__ import annotations
 
@@ -35,7 +36,7 @@ def run_auto_export(job: Any, settings: Any) -> Any | None:
         if exc.name and AUTO_EXPORT_MODULE.startswith(exc.name):
             log.info(
                 "auto-export is not available (%s is not installed); export by hand with "
-                "layoutlm-cli export-coreml --s3-uri %s",
+                "layoutlm-cli export-coreml --checkpoint-uri %s",
                 AUTO_EXPORT_MODULE,
                 (job.results or {}).get("best_checkpoint_s3_path", "<best checkpoint>"),
             )
