@@ -4,7 +4,8 @@
 seed's ``--continuous``) until the queue is empty; ``serve`` (our ``--serve``) polls until
 SIGTERM/SIGINT. Jobs that can never succeed are marked FAILED and deleted; any
 other failure is retried by the loop and, on the last allowed receive, recorded on the OCRJob as
-its failure reason before the queue moves the message to its dead-letter queue.
+its failure reason (the loop's ``on_exhausted``) before the queue moves the message to its
+dead-letter queue.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from typing import Any
 from receipt_cloud.queues import Message
 from receipt_cloud.worker import (
     SEED_BATCH_SIZE,
+    GiveUp,
+    Handler,
     PermanentError,
     WorkerConfig,
     WorkerStats,
@@ -85,7 +88,7 @@ def build_services(settings: Any, options: OcrWorkerOptions) -> OcrJobServices:
     )
 
 
-def make_handler(services: OcrJobServices, max_receives: int | None) -> Any:
+def make_handler(services: OcrJobServices) -> Handler:
     """The loop's handler: one message → one job."""
 
     def handle(message: Message) -> None:
@@ -93,14 +96,6 @@ def make_handler(services: OcrJobServices, max_receives: int | None) -> Any:
             outcome = process_ocr_job(message.body, services)
         except JobRejected as exc:
             raise PermanentError(str(exc)) from exc
-        except Exception as exc:
-            if max_receives is not None and message.receive_count >= max_receives:
-                how = "transient" if is_transient(exc) else "unexpected"
-                mark_job_failed(
-                    services, message.body,
-                    f"gave up after {message.receive_count} attempts ({how} error): {exc}",
-                )
-            raise
         logger.info(
             "OCR job %s: %s, %d words, %d labels proposed (%d kept VALID/INVALID), %s",
             outcome.job_id, outcome.status, outcome.words, outcome.labels_written,
@@ -108,6 +103,20 @@ def make_handler(services: OcrJobServices, max_receives: int | None) -> Any:
         )
 
     return handle
+
+
+def make_give_up(services: OcrJobServices) -> GiveUp:
+    """The loop's ``on_exhausted``: the OCRJob of a message whose last receive failed becomes
+    FAILED with the error; the message stays for the dead-letter queue."""
+
+    def give_up(message: Message, exc: Exception) -> None:
+        how = "transient" if is_transient(exc) else "unexpected"
+        mark_job_failed(
+            services, message.body,
+            f"gave up after {message.receive_count} attempts ({how} error): {exc}",
+        )
+
+    return give_up
 
 
 def run_ocr_worker(settings: Any, options: OcrWorkerOptions) -> WorkerStats:
@@ -124,4 +133,6 @@ def run_ocr_worker(settings: Any, options: OcrWorkerOptions) -> WorkerStats:
         wait_seconds=wait,
     )
     queue = apply_queue_limits(settings.open_queue("ocr_jobs"), config)
-    return run_worker(queue, make_handler(services, config.max_receives), config)
+    return run_worker(
+        queue, make_handler(services), config, on_exhausted=make_give_up(services)
+    )

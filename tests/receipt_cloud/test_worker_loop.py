@@ -178,6 +178,44 @@ def test_unexpected_errors_go_to_the_dead_letter_queue_after_max_receives(make_q
     assert moved is not None and moved.json() == {"poison": True}
 
 
+def test_on_exhausted_records_the_last_receive_then_the_queue_dead_letters(make_queue) -> None:
+    queue = make_queue(visibility_timeout=30, max_receives=2)
+    queue.send("poison")
+    gave_up: list[tuple[int, str]] = []
+
+    def handle(message: Message) -> None:
+        raise KeyError("field")
+
+    def on_exhausted(message: Message, exc: Exception) -> None:
+        gave_up.append((message.receive_count, repr(exc)))
+
+    config = WorkerConfig(mode="serve", idle_exit=2.5, max_receives=2, **FAST)
+    stats = run_worker(queue, handle, config, on_exhausted=on_exhausted)
+    assert gave_up == [(2, "KeyError('field')")]  # the last receive only, with its error
+    assert (stats.released, stats.failed) == (2, 0)
+    moved = receive_one(queue.dead_letter_queue())
+    assert moved is not None and moved.body == "poison"
+
+
+def test_on_exhausted_raising_permanent_error_deletes_the_message(make_queue) -> None:
+    queue = make_queue(visibility_timeout=30, max_receives=1)
+    queue.send("poison")
+    attempts: list[int] = []
+
+    def handle(message: Message) -> None:
+        attempts.append(message.receive_count)
+        raise TransientError("still down")  # retried in-process, then given up on
+
+    def on_exhausted(message: Message, exc: Exception) -> None:
+        raise PermanentError(f"job failed: {exc}")
+
+    config = WorkerConfig(mode="drain", max_receives=1, retry_attempts=2, **FAST)
+    stats = run_worker(queue, handle, config, on_exhausted=on_exhausted)
+    assert attempts == [1, 1] and (stats.failed, stats.released) == (1, 0)
+    assert queue.receive(wait_seconds=0.5) == []
+    assert queue.dead_letter_queue().receive(wait_seconds=0.5) == []
+
+
 def test_the_loop_dead_letters_a_message_received_more_than_max_receives(make_queue) -> None:
     queue = make_queue(visibility_timeout=30, max_receives=5)  # the queue's redrive is laxer
     queue.send("poison")

@@ -67,6 +67,8 @@ class ExportMessageHandler:
         self.results_queue = results_queue
         self.options = options
         self.worker = worker
+        self._unfinished: tuple[str, str, float] | None = None
+        """``(message_id, export_id, seconds)`` of the last run that failed unforeseen."""
 
     # -- reporting ---------------------------------------------------------------------------
 
@@ -129,7 +131,22 @@ class ExportMessageHandler:
             request, runs_uri=self.settings.runs_uri, bundles_uri=self.settings.bundles_uri
         )
 
+    def on_exhausted(self, message: Message, exc: Exception) -> None:
+        """The loop's give-up hook, on a message's last allowed receive: an export whose run
+        failed unforeseen becomes FAILED (``PermanentError``: the message is deleted). A
+        message that named no export or never started one stays for the dead-letter queue."""
+        unfinished, self._unfinished = self._unfinished, None
+        if unfinished is None or unfinished[0] != message.message_id:
+            return
+        _, export_id, seconds = unfinished
+        self._fail(
+            export_id,
+            f"failed on {message.receive_count} receives; last error {type(exc).__name__}: {exc}",
+            export_duration_seconds=seconds,
+        )
+
     def __call__(self, message: Message) -> None:
+        self._unfinished = None
         try:
             request = self._request(message)
         except BadExportMessageError as exc:
@@ -175,16 +192,8 @@ class ExportMessageHandler:
                 raise
             if isinstance(exc, ReceiptLayoutLMError | PermanentError):
                 self._fail(request.export_id, str(exc), export_duration_seconds=seconds)
-            last = self.worker.max_receives is not None and (
-                message.receive_count >= self.worker.max_receives
-            )
-            if last:
-                self._fail(
-                    request.export_id,
-                    f"failed on {message.receive_count} receives; last error "
-                    f"{type(exc).__name__}: {exc}",
-                    export_duration_seconds=seconds,
-                )
+            # Unforeseen: released for another receive; the loop calls on_exhausted on the last.
+            self._unfinished = (message.message_id, request.export_id, seconds)
             release_export(self.store, export)
             raise
         done = finish_export(

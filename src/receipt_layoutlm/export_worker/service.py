@@ -47,4 +47,4 @@ def run_export_worker(
         options=options or ExportWorkerOptions(),
         worker=worker,
     )
-    return run_worker(jobs, handler, worker, stop=stop)
+    return run_worker(jobs, handler, worker, stop=stop, on_exhausted=handler.on_exhausted)
