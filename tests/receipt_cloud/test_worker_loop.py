@@ -286,9 +286,28 @@ def test_once_mode_gives_up_on_a_queue_outage(tmp_path: Path) -> None:
 def test_apply_queue_limits_sets_the_local_redrive(tmp_path: Path) -> None:
     queue = LocalQueue(tmp_path / "q.sqlite3", "jobs")
     limited = apply_queue_limits(queue, WorkerConfig(max_receives=2, visibility_timeout=40))
-    assert isinstance(limited, LocalQueue)
+    assert limited is queue  # the queue applies its own redrive, in its file
     assert limited.config.max_receives == 2 and limited.config.visibility_timeout == 40
     assert limited.config.dead_letter_queue == "jobs-dlq"
+    reopened = LocalQueue(tmp_path / "q.sqlite3", "jobs")  # another process sees it
+    assert reopened.config.max_receives == 2
+
+
+def test_an_sqs_queue_without_a_redrive_policy_is_reported(aws_env, unique_name, caplog) -> None:
+    import boto3
+
+    from receipt_cloud.queues import SqsQueue, create_queue_with_dlq
+
+    url = boto3.client("sqs").create_queue(QueueName=unique_name)["QueueUrl"]
+    bare = SqsQueue(url)
+    with caplog.at_level("WARNING", logger="receipt_cloud.queues"):
+        assert apply_queue_limits(bare, WorkerConfig(max_receives=2)) is bare
+    assert f"queue {url} has no dead-letter queue" in caplog.text
+    caplog.clear()
+    guarded = create_queue_with_dlq(f"{unique_name}-g", 2)
+    with caplog.at_level("WARNING", logger="receipt_cloud.queues"):
+        assert guarded.apply_redrive(2, visibility_timeout=30) is guarded
+    assert caplog.text == ""
 
 
 def _client_error(code: str, status: int) -> ClientError:
