@@ -11,7 +11,7 @@ an image that ``submit`` uploads into a bucket the Lambda watches is registered 
   the same job, and the OCRJob is created conditionally, so a repeated event sends nothing.
 
 Where an image lives is recorded as ``(s3_bucket, s3_key)``: for S3 the bucket name and the full
-object key; for a local object store its root directory and the key (see :func:`location`).
+object key; for a local object store its root directory and the key (``ObjectStore.location``).
 """
 
 from __future__ import annotations
@@ -71,15 +71,6 @@ class Submission:
     def message(self) -> dict[str, str]:
         """The OCR job queue message."""
         return {"image_id": self.image_id, "job_id": self.job_id}
-
-
-def location(objects: Any, key: str) -> tuple[str, str]:
-    """``(s3_bucket, s3_key)`` of ``key`` in ``objects`` (an S3 or local object store)."""
-    bucket = getattr(objects, "bucket", None)
-    if bucket is not None:
-        prefix = str(getattr(objects, "prefix", "") or "").strip("/")
-        return str(bucket), f"{prefix}/{key}" if prefix else key
-    return str(objects.root), key
 
 
 def open_location(
@@ -258,7 +249,7 @@ def submit_image(
     suffix = suffix if suffix in IMAGE_SUFFIXES else ".img"
     key = f"{RAW_PREFIX}/{uuid.uuid4()}{suffix}"
     objects.put_bytes(key, data, content_type=_content_type(suffix))
-    bucket, full_key = location(objects, key)
+    bucket, full_key = objects.location(key)
     try:
         return register_uploaded_image(store, queue, bucket=bucket, key=full_key, data=data,
                                        original_filename=display_name(filename))

@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 from receipt_cloud.errors import ReceiptCloudError
-from receipt_cloud.ocr_submit import location
 from receipt_dynamo import Receipt
 from receipt_review.errors import ReviewError
 
@@ -24,7 +23,7 @@ _MAGIC = ((b"\xff\xd8\xff", "image/jpeg"), (b"\x89PNG\r\n\x1a\n", "image/png"),
 
 def raw_key(raw: Any, receipt: Receipt) -> str | None:
     """The key of the receipt's photo inside ``raw``, or None when it lives elsewhere."""
-    bucket, prefix = location(raw, "")
+    bucket, prefix = raw.location("")
     if receipt.raw_s3_bucket != bucket:
         return None
     key = str(receipt.raw_s3_key)
