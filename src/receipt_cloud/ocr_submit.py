@@ -26,9 +26,15 @@ import stat
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from receipt_cloud.errors import ReceiptCloudError
+
+if TYPE_CHECKING:
+    from receipt_cloud.objects import ObjectStore
+    from receipt_cloud.queues import Queue
+    from receipt_cloud.settings import Settings
+    from receipt_dynamo import ReceiptStore
 
 logger = logging.getLogger(__name__)
 
@@ -75,7 +81,7 @@ class Submission:
 
 def open_location(
     bucket: str, *, region: str | None = None, endpoint_url: str | None = None
-) -> Any:
+) -> ObjectStore:
     """The object store a recorded ``s3_bucket`` names (its keys are the recorded keys)."""
     from receipt_cloud.objects import open_object_store
 
@@ -205,8 +211,8 @@ def job_id_for(image_id: str, sha256: str) -> str:
 
 
 def register_uploaded_image(
-    store: Any,
-    queue: Any,
+    store: ReceiptStore,
+    queue: Queue,
     *,
     bucket: str,
     key: str,
@@ -238,7 +244,7 @@ def register_uploaded_image(
 
 
 def submit_image(
-    data: bytes, *, filename: str, store: Any, objects: Any, queue: Any
+    data: bytes, *, filename: str, store: ReceiptStore, objects: ObjectStore, queue: Queue
 ) -> Submission:
     """Upload ``data`` as ``raw/<new uuid><suffix>`` into ``objects`` (the raw images store),
     then :func:`register_uploaded_image`. The bytes are checked before anything is written, and
@@ -269,7 +275,7 @@ def display_name(filename: str) -> str | None:
     return name or None
 
 
-def submit_settings(paths: list[str | Path], settings: Any) -> list[Submission]:
+def submit_settings(paths: list[str | Path], settings: Settings) -> list[Submission]:
     """Submit local image files to the environment ``settings`` names. Every file is read and
     checked before the first upload; an AWS endpoint that cannot be reached is one line."""
     files = [(Path(path), read_image_file(path)) for path in paths]

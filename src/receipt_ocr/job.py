@@ -52,6 +52,7 @@ from receipt_ocr.labelling import LabelledImage, label_image
 from receipt_ocr.results import results_dict
 
 if TYPE_CHECKING:
+    from receipt_cloud.objects import ObjectStore
     from receipt_cloud.queues import Queue
     from receipt_dynamo import ReceiptStore
     from receipt_ocr.model_cache import FixedModel, ModelCache
@@ -181,7 +182,7 @@ def check_unchanged(job: OCRJob, data: bytes) -> None:
         )
 
 
-def _original_filename(store: Any, image_id: str) -> str | None:
+def _original_filename(store: ReceiptStore, image_id: str) -> str | None:
     try:
         return store.get_image(image_id).original_filename
     except (EntityNotFoundError, ValueError):
@@ -190,7 +191,7 @@ def _original_filename(store: Any, image_id: str) -> str | None:
 
 def _write(
     services: OcrJobServices, job: OCRJob, labelled: LabelledImage, receipt_id: int,
-    objects: Any, model: Any,
+    objects: ObjectStore, model: Any,
 ) -> JobOutcome:
     store = services.store
     image_id, job_id = job.image_id, job.job_id

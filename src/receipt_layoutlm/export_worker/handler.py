@@ -14,7 +14,7 @@ import dataclasses
 import logging
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from receipt_cloud.exports import (
     MAX_ERROR_MESSAGE_CHARS,
@@ -47,6 +47,10 @@ from receipt_layoutlm.export_worker.lease import RecordLease
 from receipt_layoutlm.export_worker.source import complete_checkpoint
 from receipt_layoutlm.export_worker.workspace import export_workdir
 
+if TYPE_CHECKING:
+    from receipt_cloud.settings import Settings
+    from receipt_dynamo import CoreMLExportJob, ReceiptStore
+
 log = logging.getLogger(__name__)
 
 
@@ -56,8 +60,8 @@ class ExportMessageHandler:
     def __init__(
         self,
         *,
-        settings: Any,
-        store: Any,
+        settings: Settings,
+        store: ReceiptStore,
         results_queue: Queue,
         options: ExportWorkerOptions,
         worker: WorkerConfig,
@@ -72,7 +76,7 @@ class ExportMessageHandler:
 
     # -- reporting ---------------------------------------------------------------------------
 
-    def _report(self, export: Any) -> None:
+    def _report(self, export: CoreMLExportJob) -> None:
         result = result_of(export)
         self.results_queue.send(result)
         apply_result_body(self.store, result)  # what the results Lambda does in the cloud
@@ -173,7 +177,9 @@ class ExportMessageHandler:
             )
         self._run_claimed(request, export, message)
 
-    def _run_claimed(self, request: ExportRequest, export: Any, message: Message) -> None:
+    def _run_claimed(
+        self, request: ExportRequest, export: CoreMLExportJob, message: Message
+    ) -> None:
         started = time.monotonic()
         try:
             with RecordLease(self.store, export, interval=self.worker.heartbeat_seconds):
