@@ -55,6 +55,7 @@ if TYPE_CHECKING:
     from receipt_cloud.objects import ObjectStore
     from receipt_cloud.queues import Queue
     from receipt_dynamo import ReceiptStore
+    from receipt_ocr.model import LoadedModel
     from receipt_ocr.model_cache import FixedModel, ModelCache
 
 logger = logging.getLogger(__name__)
@@ -191,7 +192,7 @@ def _original_filename(store: ReceiptStore, image_id: str) -> str | None:
 
 def _write(
     services: OcrJobServices, job: OCRJob, labelled: LabelledImage, receipt_id: int,
-    objects: ObjectStore, model: Any,
+    objects: ObjectStore, model: LoadedModel,
 ) -> JobOutcome:
     store = services.store
     image_id, job_id = job.image_id, job.job_id
