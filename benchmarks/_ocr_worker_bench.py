@@ -78,7 +78,8 @@ def _worker(data_dir: str, cache: str, engine: tuple, ready, start, results) -> 
     from receipt_cloud.settings import resolve_settings
     from receipt_cloud.worker import WorkerConfig, apply_queue_limits, run_worker
     from receipt_ocr.job import process_ocr_job
-    from receipt_ocr.worker import OcrWorkerOptions, build_services
+    from receipt_ocr.options import OcrWorkerOptions
+    from receipt_ocr.worker import build_services
 
     started = time.perf_counter()
     settings = resolve_settings("local", data_dir=data_dir)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from receipt_cloud.ocr_submit import location
 from receipt_layoutlm.document import DocWord, ReceiptDocument
 from receipt_layoutlm.records import records_from_document
 from receipt_review import ReviewConfig
@@ -37,7 +36,7 @@ def write_receipt(
     photo_key = f"raw/{key}.png"
     if photo:
         raw.put_bytes(photo_key, png(400, height), content_type="image/png")
-    bucket, full_key = location(raw, photo_key)
+    bucket, full_key = raw.location(photo_key)
     records = records_from_document(
         doc, source="test", validation_status="PENDING", label_proposed_by="model:v1",
         raw_s3_bucket=bucket, raw_s3_key=full_key, pixel_size=(400, height),

@@ -11,7 +11,7 @@ an image that ``submit`` uploads into a bucket the Lambda watches is registered 
   the same job, and the OCRJob is created conditionally, so a repeated event sends nothing.
 
 Where an image lives is recorded as ``(s3_bucket, s3_key)``: for S3 the bucket name and the full
-object key; for a local object store its root directory and the key (see :func:`location`).
+object key; for a local object store its root directory and the key (``ObjectStore.location``).
 """
 
 from __future__ import annotations
@@ -26,9 +26,15 @@ import stat
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from receipt_cloud.errors import ReceiptCloudError
+
+if TYPE_CHECKING:
+    from receipt_cloud.objects import ObjectStore
+    from receipt_cloud.queues import Queue
+    from receipt_cloud.settings import Settings
+    from receipt_dynamo import ReceiptStore
 
 logger = logging.getLogger(__name__)
 
@@ -73,18 +79,9 @@ class Submission:
         return {"image_id": self.image_id, "job_id": self.job_id}
 
 
-def location(objects: Any, key: str) -> tuple[str, str]:
-    """``(s3_bucket, s3_key)`` of ``key`` in ``objects`` (an S3 or local object store)."""
-    bucket = getattr(objects, "bucket", None)
-    if bucket is not None:
-        prefix = str(getattr(objects, "prefix", "") or "").strip("/")
-        return str(bucket), f"{prefix}/{key}" if prefix else key
-    return str(objects.root), key
-
-
 def open_location(
     bucket: str, *, region: str | None = None, endpoint_url: str | None = None
-) -> Any:
+) -> ObjectStore:
     """The object store a recorded ``s3_bucket`` names (its keys are the recorded keys)."""
     from receipt_cloud.objects import open_object_store
 
@@ -214,8 +211,8 @@ def job_id_for(image_id: str, sha256: str) -> str:
 
 
 def register_uploaded_image(
-    store: Any,
-    queue: Any,
+    store: ReceiptStore,
+    queue: Queue,
     *,
     bucket: str,
     key: str,
@@ -247,7 +244,7 @@ def register_uploaded_image(
 
 
 def submit_image(
-    data: bytes, *, filename: str, store: Any, objects: Any, queue: Any
+    data: bytes, *, filename: str, store: ReceiptStore, objects: ObjectStore, queue: Queue
 ) -> Submission:
     """Upload ``data`` as ``raw/<new uuid><suffix>`` into ``objects`` (the raw images store),
     then :func:`register_uploaded_image`. The bytes are checked before anything is written, and
@@ -258,7 +255,7 @@ def submit_image(
     suffix = suffix if suffix in IMAGE_SUFFIXES else ".img"
     key = f"{RAW_PREFIX}/{uuid.uuid4()}{suffix}"
     objects.put_bytes(key, data, content_type=_content_type(suffix))
-    bucket, full_key = location(objects, key)
+    bucket, full_key = objects.location(key)
     try:
         return register_uploaded_image(store, queue, bucket=bucket, key=full_key, data=data,
                                        original_filename=display_name(filename))
@@ -278,7 +275,7 @@ def display_name(filename: str) -> str | None:
     return name or None
 
 
-def submit_settings(paths: list[str | Path], settings: Any) -> list[Submission]:
+def submit_settings(paths: list[str | Path], settings: Settings) -> list[Submission]:
     """Submit local image files to the environment ``settings`` names. Every file is read and
     checked before the first upload; an AWS endpoint that cannot be reached is one line."""
     files = [(Path(path), read_image_file(path)) for path in paths]

@@ -86,7 +86,7 @@ def predict_document(
     return ReceiptPrediction(words=list(encoded.words), predictions=predictions, fields=fields)
 
 
-def encoded_overlap(runtime: Any) -> float:
+def encoded_overlap(runtime: Runtime) -> float:
     """The line overlap of the runtime's encoding spec (rows are clustered the same way)."""
     config = getattr(runtime, "encoding_config", None)
     return float(getattr(config, "line_overlap", 0.5))

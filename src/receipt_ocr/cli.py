@@ -1,5 +1,7 @@
 """``receipt-ocr``: argument parsing only; the work is in ``receipt_ocr.worker``,
-``receipt_ocr.local_image`` and ``receipt_cloud.ocr_submit``.
+``receipt_ocr.local_image`` and ``receipt_cloud.ocr_submit``. Its flags are generated from
+``OcrWorkerOptions`` and ``WorkerConfig`` the way ``layoutlm-cli export-worker``'s are
+(``receipt_cloud.dataclass_flags``), so a default is written once, in the dataclass.
 
     receipt-ocr [env flags]                        one batch (up to 10 jobs), then exit (seed)
     receipt-ocr --continuous [env flags]           until the queue is empty, then exit (seed)
@@ -15,11 +17,15 @@ import json
 import sys
 from collections.abc import Sequence
 
+from receipt_cloud.dataclass_flags import Flag, add_flags, flag_values
 from receipt_cloud.log_levels import add_log_level_option, configure_logging
+from receipt_cloud.worker import WorkerConfig
+from receipt_cloud.worker.mode_flags import ModeFlag, add_mode_flags
 from receipt_layoutlm.cli.exit_codes import run_command
 from receipt_ocr.engines import ENGINE_NAMES
 from receipt_ocr.errors import ReceiptOcrError
-from receipt_ocr.model import CACHE_PATH_ENV, DEFAULT_CACHE_PATH, RUNTIME_CHOICES
+from receipt_ocr.model import RUNTIME_CHOICES
+from receipt_ocr.options import OCR_LOOP, OcrWorkerOptions, ocr_loop
 
 
 def _settings_flags(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
@@ -34,6 +40,30 @@ def _settings_flags(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
                 action.default = argparse.SUPPRESS
 
 
+MODE_FLAGS = (
+    ModeFlag("--continuous", "drain", "process until the queue is empty, then exit (the seed's "
+             "meaning; default: one batch of up to 10 jobs, then exit)"),
+    ModeFlag("--serve", "serve", "keep polling the queue until SIGTERM/SIGINT (ours, not the "
+             "seed's)"),
+)
+# Flags generated from the worker's dataclasses: OcrWorkerOptions (help lines are its
+# docstrings), then WorkerConfig with the OCR worker's defaults (OCR_LOOP).
+MODEL_FLAGS = (
+    Flag("model_dir", flag="--layoutlm-model", kwargs={"metavar": "DIR"}),
+    Flag("cache_path", flag="--layoutlm-cache-path", kwargs={"metavar": "DIR"}),
+    Flag("runtime", kwargs={"choices": RUNTIME_CHOICES}),
+)
+OCR_FLAGS = (
+    Flag("engine", flag="--ocr-engine", kwargs={"choices": ENGINE_NAMES}),
+    Flag("ocr_language", kwargs={"metavar": "LANGS"}),
+)
+LOOP_FLAGS = (
+    Flag("visibility_timeout", kwargs={"metavar": "SECONDS"},
+         help="how long a taken job stays hidden from other workers (default {default})"),
+    Flag("max_receives", help="receives before a job message goes to the dead-letter queue"),
+)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="receipt-ocr",
@@ -42,36 +72,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--continuous labels until the queue is empty, --serve until SIGTERM.",
     )
     add_log_level_option(parser)
-    modes = parser.add_mutually_exclusive_group()
-    modes.add_argument("--continuous", dest="mode", action="store_const", const="drain",
-                       help="process until the queue is empty, then exit (the seed's meaning; "
-                       "default: one batch of up to 10 jobs, then exit)")
-    modes.add_argument("--serve", dest="mode", action="store_const", const="serve",
-                       help="keep polling the queue until SIGTERM/SIGINT (ours, not the seed's)")
-    parser.set_defaults(mode="batch")
-    parser.add_argument("--layoutlm-model", metavar="DIR",
-                        help="a bundle, a checkpoint, or a model cache folder (serves the bundle "
-                        "the cache holds as current) instead of the active bundle")
-    parser.add_argument("--layoutlm-cache-path", metavar="DIR", default=None,
-                        help=f"model cache for the active bundle (default ${CACHE_PATH_ENV}, "
-                        f"else {DEFAULT_CACHE_PATH})")
-    parser.add_argument("--runtime", choices=RUNTIME_CHOICES, default=None,
-                        help="model runtime (default: the fastest available for the model)")
-    parser.add_argument("--ocr-engine", choices=ENGINE_NAMES, default=None,
-                        help="OCR engine (default: vision on macOS, tesseract elsewhere)")
-    parser.add_argument("--ocr-language", metavar="LANGS", default=None,
-                        help="Tesseract languages joined by + (default eng+msa; eng reads about "
-                        "2x faster and fewer words, docs/ocr.md)")
+    add_mode_flags(parser, MODE_FLAGS, default=OCR_LOOP.mode)
+    add_flags(parser, OcrWorkerOptions, (*MODEL_FLAGS, *OCR_FLAGS))
     parser.add_argument("--stub-ocr", action="store_true",
                         help="deterministic stub OCR (queue-flow tests); same as --ocr-engine stub")
     parser.add_argument("--process-local-image", metavar="PATH",
                         help="label one local image and write JSON + PNG to --output-dir")
     parser.add_argument("--output-dir", metavar="DIR",
                         help="where --process-local-image writes <name>.json and <name>.png")
-    parser.add_argument("--visibility-timeout", type=float, default=120.0, metavar="SECONDS",
-                        help="how long a taken job stays hidden from other workers (default 120)")
-    parser.add_argument("--max-receives", type=int, default=3,
-                        help="receives before a job message goes to the dead-letter queue")
+    add_flags(parser, WorkerConfig, LOOP_FLAGS, defaults=OCR_LOOP)
     _settings_flags(parser, suppress=False)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     submit = sub.add_parser("submit", help="upload images and queue them for labelling",
@@ -80,6 +89,11 @@ def build_parser() -> argparse.ArgumentParser:
     submit.add_argument("images", nargs="+", metavar="IMAGE")
     _settings_flags(submit, suppress=True)
     return parser
+
+
+def _options(args: argparse.Namespace) -> OcrWorkerOptions:
+    values = flag_values(args, (*MODEL_FLAGS, *OCR_FLAGS))
+    return OcrWorkerOptions(**values | {"engine": _engine_name(args)})
 
 
 def _engine_name(args: argparse.Namespace) -> str | None:
@@ -99,23 +113,18 @@ def run_submit(args: argparse.Namespace) -> int:
 
 
 def run_local_image(args: argparse.Namespace) -> int:
+    from receipt_cloud.settings import settings_from_args
     from receipt_ocr.engines import build_engine
     from receipt_ocr.local_image import open_local_image, process_local_image
-    from receipt_ocr.model import cache_path
-    from receipt_ocr.model_cache import FixedModel, ModelCache
+    from receipt_ocr.model_cache import open_models
 
     if not args.output_dir:
         raise ReceiptOcrError("--process-local-image needs --output-dir DIR")
     image = open_local_image(args.process_local_image)  # before anything slow is loaded
-    engine = build_engine(_engine_name(args), args.ocr_language)
-    if args.layoutlm_model:
-        models = FixedModel(args.layoutlm_model, runtime=args.runtime)
-    else:
-        from receipt_cloud.settings import settings_from_args
-        from receipt_layoutlm.bundles.registry import BundleRegistry
-
-        registry = BundleRegistry.from_settings(settings_from_args(args))
-        models = ModelCache(registry, cache_path(args.layoutlm_cache_path), runtime=args.runtime)
+    options = _options(args)
+    engine = build_engine(options.engine, options.ocr_language)
+    models = open_models(options.model_dir, cache_path=options.cache_path,
+                         runtime=options.runtime, settings=lambda: settings_from_args(args))
     result = process_local_image(image, args.output_dir, engine=engine, model=models.current())
     fields = {k: v.value for k, v in result.labelled.prediction.fields.items()}
     print(json.dumps({"json": str(result.json_path), "png": str(result.png_path),
@@ -125,16 +134,13 @@ def run_local_image(args: argparse.Namespace) -> int:
 
 def run_worker_command(args: argparse.Namespace) -> int:
     from receipt_cloud.settings import settings_from_args
-    from receipt_ocr.model import cache_path
-    from receipt_ocr.worker import OcrWorkerOptions, run_ocr_worker
+    from receipt_ocr.worker import run_ocr_worker
 
-    options = OcrWorkerOptions(
-        engine=_engine_name(args), ocr_language=args.ocr_language, model_dir=args.layoutlm_model,
-        cache_path=str(cache_path(args.layoutlm_cache_path)), runtime=args.runtime,
-        mode=args.mode,
-        visibility_timeout=args.visibility_timeout, max_receives=args.max_receives,
-    )
-    stats = run_ocr_worker(settings_from_args(args), options)
+    try:
+        worker = ocr_loop(mode=args.mode, **flag_values(args, LOOP_FLAGS))
+    except ValueError as exc:  # a loop setting out of range, before anything loads
+        raise ReceiptOcrError(str(exc)) from None
+    stats = run_ocr_worker(settings_from_args(args), worker, _options(args))
     print(json.dumps(stats.to_dict()))
     return 0
 

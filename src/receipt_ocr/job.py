@@ -52,8 +52,10 @@ from receipt_ocr.labelling import LabelledImage, label_image
 from receipt_ocr.results import results_dict
 
 if TYPE_CHECKING:
+    from receipt_cloud.objects import ObjectStore
     from receipt_cloud.queues import Queue
     from receipt_dynamo import ReceiptStore
+    from receipt_ocr.model import LoadedModel
     from receipt_ocr.model_cache import FixedModel, ModelCache
 
 logger = logging.getLogger(__name__)
@@ -181,7 +183,7 @@ def check_unchanged(ocr_job: OCRJob, data: bytes) -> None:
         )
 
 
-def _original_filename(store: Any, image_id: str) -> str | None:
+def _original_filename(store: ReceiptStore, image_id: str) -> str | None:
     try:
         return store.get_image(image_id).original_filename
     except (EntityNotFoundError, ValueError):
@@ -190,7 +192,7 @@ def _original_filename(store: Any, image_id: str) -> str | None:
 
 def _write(
     services: OcrJobServices, ocr_job: OCRJob, labelled: LabelledImage, receipt_id: int,
-    objects: Any, model: Any,
+    objects: ObjectStore, model: LoadedModel,
 ) -> JobOutcome:
     store = services.store
     image_id, job_id = ocr_job.image_id, ocr_job.job_id

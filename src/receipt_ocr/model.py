@@ -8,10 +8,13 @@ import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from receipt_layoutlm.bundle_format import MANIFEST_FILE, ONNX_FILE, ONNX_INT8_FILE
 from receipt_layoutlm.errors import CheckpointError
+
+if TYPE_CHECKING:
+    from receipt_layoutlm.runtime import Runtime
 
 RUNTIME_CHOICES = ("onnx-int8", "onnx", "torch", "coreml")
 """What ``--runtime`` accepts, fastest first."""
@@ -34,7 +37,7 @@ def cache_path(given: str | None = None, environ: Any = None) -> Path:
 class LoadedModel:
     """A runtime ready to predict, and where it came from."""
 
-    runtime: Any
+    runtime: Runtime
     """A ``receipt_layoutlm.runtime.Runtime``."""
     version: str
     """``<training job>/<export id>`` of a bundle (``<job>/checkpoint`` of a checkpoint): what

@@ -23,8 +23,9 @@ import logging
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from receipt_layoutlm.bundle_format import MANIFEST_FILE
 from receipt_layoutlm.bundles.manifest import verify_bundle
@@ -32,6 +33,10 @@ from receipt_layoutlm.bundles.registry import BundleRegistry
 from receipt_layoutlm.errors import CheckpointError, ReceiptLayoutLMError
 from receipt_ocr.errors import ModelCacheError
 from receipt_ocr.model import LoadedModel, load_model
+from receipt_ocr.model import cache_path as resolve_cache_path
+
+if TYPE_CHECKING:
+    from receipt_cloud.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -224,3 +229,21 @@ class FixedModel:
             logger.info("serving model %s (%s) from %s", self._model.version,
                         self._model.runtime_name, self.model_dir)
         return self._model
+
+
+def open_models(
+    model_dir: str | None,
+    *,
+    cache_path: str | None,
+    runtime: str | None,
+    settings: Callable[[], Settings],
+) -> FixedModel | ModelCache:
+    """Where a worker's model comes from, decided here only: ``model_dir`` (``--layoutlm-model``:
+    a bundle, checkpoint or cache folder) when given, else the environment's active bundle
+    through the model cache at ``cache_path`` (None: ``$LAYOUTLM_CACHE_PATH``, else
+    ``~/.models/layoutlm``). ``settings`` is called only for the active bundle."""
+    if model_dir:
+        return FixedModel(model_dir, runtime=runtime)
+    registry = BundleRegistry.from_settings(settings())
+    return ModelCache(registry, resolve_cache_path(cache_path), runtime=runtime)
+

@@ -8,12 +8,14 @@ keys that leave it (``..``, symlinks). Anything else is "no photo", never a read
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from receipt_cloud.errors import ReceiptCloudError
-from receipt_cloud.ocr_submit import location
 from receipt_dynamo import Receipt
 from receipt_review.errors import ReviewError
+
+if TYPE_CHECKING:
+    from receipt_cloud.objects import ObjectStore
 
 MAX_PHOTO_BYTES = 40 * 1024 * 1024
 """A larger object is not served (a photo is a few MB)."""
@@ -22,9 +24,9 @@ _MAGIC = ((b"\xff\xd8\xff", "image/jpeg"), (b"\x89PNG\r\n\x1a\n", "image/png"),
           (b"GIF8", "image/gif"), (b"RIFF", "image/webp"), (b"BM", "image/bmp"))
 
 
-def raw_key(raw: Any, receipt: Receipt) -> str | None:
+def raw_key(raw: ObjectStore, receipt: Receipt) -> str | None:
     """The key of the receipt's photo inside ``raw``, or None when it lives elsewhere."""
-    bucket, prefix = location(raw, "")
+    bucket, prefix = raw.location("")
     if receipt.raw_s3_bucket != bucket:
         return None
     key = str(receipt.raw_s3_key)
@@ -35,7 +37,7 @@ def raw_key(raw: Any, receipt: Receipt) -> str | None:
     return key or None
 
 
-def has_photo(raw: Any, receipt: Receipt) -> bool:
+def has_photo(raw: ObjectStore, receipt: Receipt) -> bool:
     key = raw_key(raw, receipt)
     try:
         return key is not None and raw.exists(key)
@@ -43,7 +45,7 @@ def has_photo(raw: Any, receipt: Receipt) -> bool:
         return False
 
 
-def photo_bytes(raw: Any, receipt: Receipt) -> tuple[bytes, str]:
+def photo_bytes(raw: ObjectStore, receipt: Receipt) -> tuple[bytes, str]:
     """(bytes, media type) of the receipt's photo; ReviewError 404 when there is none here."""
     key = raw_key(raw, receipt)
     missing = ReviewError(

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING
 
 from receipt_review.config import ReviewConfig
 from receipt_review.security import check_bind
 from receipt_review.state import ReviewState
 
+if TYPE_CHECKING:
+    from receipt_cloud.settings import Settings
+
 log = logging.getLogger(__name__)
 
 
-def serve(settings: Any, config: ReviewConfig) -> None:
+def serve(settings: Settings, config: ReviewConfig) -> None:
     """Check the bind rule, open the environment and serve until stopped."""
     import uvicorn
 

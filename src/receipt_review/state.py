@@ -6,10 +6,14 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 from receipt_dynamo import CORE_LABELS, ReceiptStore
 from receipt_review.config import ReviewConfig
+
+if TYPE_CHECKING:
+    from receipt_cloud.objects import ObjectStore
+    from receipt_cloud.settings import Settings
 
 
 @dataclass
@@ -18,13 +22,13 @@ class ReviewState:
     across concurrent writes), the raw object store and the config."""
 
     open_store: Callable[[], ReceiptStore]
-    raw: Any
+    raw: ObjectStore
     config: ReviewConfig = field(default_factory=ReviewConfig)
     _store: ReceiptStore | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
-    def from_settings(cls, settings: Any, config: ReviewConfig) -> ReviewState:
+    def from_settings(cls, settings: Settings, config: ReviewConfig) -> ReviewState:
         return cls(open_store=settings.open_store, raw=settings.open_objects("raw"),
                    config=config)
 

@@ -38,6 +38,14 @@ def _engine(name: str, language: str) -> Any:
     return build_engine(name, language)
 
 
+def _ocr_loop(**changes: Any) -> Any:
+    """The loop settings ``receipt-ocr --max-receives/--visibility-timeout`` build (the CLI
+    prints this error as its one line, before anything loads)."""
+    from receipt_ocr.options import ocr_loop
+
+    return ocr_loop(**changes)
+
+
 def _settings(ws: Workspace) -> Any:
     from receipt_cloud.settings import resolve_settings
 
@@ -181,6 +189,12 @@ CASES = [
     Case(name="engine_language_for_stub", group=G,
          command=lambda ws: _engine("stub", "eng"), exit_code=2,
          message=r"error: --ocr-language eng applies to the tesseract engine, not 'stub'"),
+    Case(name="ocr_worker_max_receives_zero", group=G,
+         command=lambda ws: _ocr_loop(max_receives=0), exit_code=2,
+         message=r"error: max_receives must be >= 1 or None, got 0"),
+    Case(name="ocr_worker_visibility_timeout_zero", group=G,
+         command=lambda ws: _ocr_loop(visibility_timeout=0), exit_code=2,
+         message=r"error: visibility_timeout must be 1\.\.43200 s, got 0"),
     Case(name="job_unknown", group=G,
          command=working({"image_id": str(uuid.UUID(int=1)), "job_id": str(uuid.UUID(int=2))}),
          exit_code=2, message=r"error: no OCRJob 00000000-0000-0000-0000-000000000002 for "

@@ -5,10 +5,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import boto3
 import pytest
 
 from receipt_cloud.errors import ObjectNotFoundError
-from receipt_cloud.objects import ObjectStore, resolve_uri
+from receipt_cloud.objects import LocalObjectStore, ObjectStore, resolve_uri
 
 
 def test_put_get_bytes_round_trip_and_overwrite(object_store: ObjectStore) -> None:
@@ -191,3 +192,17 @@ def test_uri_resolves_back_to_the_same_object(object_store: ObjectStore) -> None
     store, key = resolve_uri(object_store.uri("runs/job 1/metrics.json"))
     assert store.get_bytes(key) == b'{"f1": 0.5}'
     assert store.exists(key)
+
+
+def test_location_names_the_object_as_records_do(object_store: ObjectStore) -> None:
+    from receipt_cloud.ocr_submit import open_location
+
+    object_store.put_bytes("raw/photo.jpg", b"pixels")
+    bucket, key = object_store.location("raw/photo.jpg")
+    # A recorded (s3_bucket, s3_key) opens a store whose key is the recorded key.
+    assert open_location(bucket).get_bytes(key) == b"pixels"
+    if isinstance(object_store, LocalObjectStore):
+        assert (bucket, key) == (str(object_store.root), "raw/photo.jpg")
+    else:
+        assert boto3.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read() == b"pixels"
+        assert key == "root/raw/photo.jpg"

@@ -178,6 +178,44 @@ def test_unexpected_errors_go_to_the_dead_letter_queue_after_max_receives(make_q
     assert moved is not None and moved.json() == {"poison": True}
 
 
+def test_on_exhausted_records_the_last_receive_then_the_queue_dead_letters(make_queue) -> None:
+    queue = make_queue(visibility_timeout=30, max_receives=2)
+    queue.send("poison")
+    gave_up: list[tuple[int, str]] = []
+
+    def handle(message: Message) -> None:
+        raise KeyError("field")
+
+    def on_exhausted(message: Message, exc: Exception) -> None:
+        gave_up.append((message.receive_count, repr(exc)))
+
+    config = WorkerConfig(mode="serve", idle_exit=2.5, max_receives=2, **FAST)
+    stats = run_worker(queue, handle, config, on_exhausted=on_exhausted)
+    assert gave_up == [(2, "KeyError('field')")]  # the last receive only, with its error
+    assert (stats.released, stats.failed) == (2, 0)
+    moved = receive_one(queue.dead_letter_queue())
+    assert moved is not None and moved.body == "poison"
+
+
+def test_on_exhausted_raising_permanent_error_deletes_the_message(make_queue) -> None:
+    queue = make_queue(visibility_timeout=30, max_receives=1)
+    queue.send("poison")
+    attempts: list[int] = []
+
+    def handle(message: Message) -> None:
+        attempts.append(message.receive_count)
+        raise TransientError("still down")  # retried in-process, then given up on
+
+    def on_exhausted(message: Message, exc: Exception) -> None:
+        raise PermanentError(f"job failed: {exc}")
+
+    config = WorkerConfig(mode="drain", max_receives=1, retry_attempts=2, **FAST)
+    stats = run_worker(queue, handle, config, on_exhausted=on_exhausted)
+    assert attempts == [1, 1] and (stats.failed, stats.released) == (1, 0)
+    assert queue.receive(wait_seconds=0.5) == []
+    assert queue.dead_letter_queue().receive(wait_seconds=0.5) == []
+
+
 def test_the_loop_dead_letters_a_message_received_more_than_max_receives(make_queue) -> None:
     queue = make_queue(visibility_timeout=30, max_receives=5)  # the queue's redrive is laxer
     queue.send("poison")
@@ -248,9 +286,28 @@ def test_once_mode_gives_up_on_a_queue_outage(tmp_path: Path) -> None:
 def test_apply_queue_limits_sets_the_local_redrive(tmp_path: Path) -> None:
     queue = LocalQueue(tmp_path / "q.sqlite3", "jobs")
     limited = apply_queue_limits(queue, WorkerConfig(max_receives=2, visibility_timeout=40))
-    assert isinstance(limited, LocalQueue)
+    assert limited is queue  # the queue applies its own redrive, in its file
     assert limited.config.max_receives == 2 and limited.config.visibility_timeout == 40
     assert limited.config.dead_letter_queue == "jobs-dlq"
+    reopened = LocalQueue(tmp_path / "q.sqlite3", "jobs")  # another process sees it
+    assert reopened.config.max_receives == 2
+
+
+def test_an_sqs_queue_without_a_redrive_policy_is_reported(aws_env, unique_name, caplog) -> None:
+    import boto3
+
+    from receipt_cloud.queues import SqsQueue, create_queue_with_dlq
+
+    url = boto3.client("sqs").create_queue(QueueName=unique_name)["QueueUrl"]
+    bare = SqsQueue(url)
+    with caplog.at_level("WARNING", logger="receipt_cloud.queues"):
+        assert apply_queue_limits(bare, WorkerConfig(max_receives=2)) is bare
+    assert f"queue {url} has no dead-letter queue" in caplog.text
+    caplog.clear()
+    guarded = create_queue_with_dlq(f"{unique_name}-g", 2)
+    with caplog.at_level("WARNING", logger="receipt_cloud.queues"):
+        assert guarded.apply_redrive(2, visibility_timeout=30) is guarded
+    assert caplog.text == ""
 
 
 def _client_error(code: str, status: int) -> ClientError:

@@ -437,3 +437,39 @@ def test_worker_against_s3_sqs_and_dynamodb(aws_stack, tiny_checkpoint, parity_j
         by_hand["export_id"],
     }
     assert settings.open_queue("coreml_export_jobs").approximate_count() == 0
+
+
+def test_an_export_failing_unforeseen_is_failed_on_its_last_receive(env, parity_jsonl) -> None:
+    """The loop's on_exhausted gives up for the export worker: earlier receives release the
+    export (PENDING), the last one records it FAILED with the error and deletes the message."""
+    from receipt_cloud.worker import apply_queue_limits, run_worker
+    from receipt_layoutlm.export_worker import ExportMessageHandler
+
+    class Broken(ExportMessageHandler):
+        def _export(self, request):
+            raise RuntimeError(f"disk on fire (receive {len(attempts) + 1})")
+
+    attempts: list[str] = []
+    queued = start_export_for_job(job_name=JOB, settings=env)
+    worker = _worker(max_receives=2, visibility_timeout=1)
+    jobs = apply_queue_limits(env.open_queue("coreml_export_jobs"), worker)
+    store = env.open_store()
+    handler = Broken(settings=env, store=store, results_queue=env.open_queue(
+        "coreml_export_results"), options=_options(parity_jsonl), worker=worker)
+
+    def handle(message) -> None:
+        try:
+            handler(message)
+        finally:
+            attempts.append(store.get_export_job(queued["export_id"]).status.value)
+
+    stats = run_worker(jobs, handle, _worker(mode="serve", idle_exit=3, max_receives=2,
+                       visibility_timeout=1), on_exhausted=handler.on_exhausted)
+    assert attempts == ["PENDING", "PENDING"]  # released after each unforeseen failure
+    assert (stats.released, stats.failed) == (1, 1)
+    record = store.get_export_job(queued["export_id"])
+    assert record.status == ExportStatus.FAILED
+    assert record.error_message == (
+        "failed on 2 receives; last error RuntimeError: disk on fire (receive 2)")
+    assert [r["status"] for r in _results(env)] == ["FAILED"]
+    assert jobs.dead_letter_queue().receive(wait_seconds=0.5) == []

@@ -16,7 +16,8 @@ from ocr_support import drain
 
 from receipt_cloud.settings import resolve_settings
 from receipt_dynamo import EntityNotFoundError, OCRJob
-from receipt_ocr.worker import OcrWorkerOptions, run_ocr_worker
+from receipt_ocr.options import OcrWorkerOptions, ocr_loop
+from receipt_ocr.worker import run_ocr_worker
 
 pytestmark = [
     pytest.mark.slow,
@@ -61,8 +62,8 @@ def test_each_bad_input_fails_its_job_and_the_worker_continues(tiny_bundle, tmp_
     for body in BAD_MESSAGES:
         queue.send(body)
 
-    stats = run_ocr_worker(settings, OcrWorkerOptions(
-        engine="tesseract", model_dir=str(tiny_bundle.bundle_dir), max_receives=2, mode="drain"))
+    stats = run_ocr_worker(settings, ocr_loop(max_receives=2, mode="drain"), OcrWorkerOptions(
+        engine="tesseract", model_dir=str(tiny_bundle.bundle_dir)))
     failing = sum(1 for c in CASES if c[2] == "FAILED") + len(BAD_MESSAGES)
     assert (stats.succeeded, stats.failed, stats.released) == (len(CASES) - failing + len(
         BAD_MESSAGES), failing, 0)
@@ -104,8 +105,8 @@ def test_a_job_that_keeps_failing_goes_to_the_dead_letter_queue(tiny_bundle, tmp
                  s3_bucket=str(objects.root), s3_key="raw/x.jpg")
     store.add_ocr_job(job)
     queue.send({"image_id": job.image_id, "job_id": job.job_id})
-    stats = run_ocr_worker(settings, OcrWorkerOptions(
-        engine="stub", model_dir=str(tiny_bundle.bundle_dir), max_receives=2))
+    stats = run_ocr_worker(settings, ocr_loop(max_receives=2), OcrWorkerOptions(
+        engine="stub", model_dir=str(tiny_bundle.bundle_dir)))
     assert stats.released == 2 and stats.succeeded == 0
     failed = store.get_ocr_job(job.image_id, job.job_id)
     assert failed.status.value == "FAILED"

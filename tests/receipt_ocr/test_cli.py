@@ -33,6 +33,32 @@ def test_missing_model_directory(tmp_path: Path, capsys) -> None:
     assert f"model directory {tmp_path / 'nope'} does not exist" in err
 
 
+def test_a_loop_setting_out_of_range_is_refused_before_anything_loads(tmp_path, capsys) -> None:
+    err = _error(capsys, ["--max-receives", "0", "--layoutlm-model", str(tmp_path / "nope"),
+                          "--data-dir", str(tmp_path / "d")])
+    assert err == "error: max_receives must be >= 1 or None, got 0"
+
+
+def test_flags_left_off_give_the_dataclass_defaults_and_given_ones_reach_them() -> None:
+    from receipt_cloud.dataclass_flags import flag_values
+    from receipt_ocr.cli import LOOP_FLAGS, _options
+    from receipt_ocr.options import OCR_LOOP, SERVE_WAIT_SECONDS, OcrWorkerOptions, ocr_loop
+
+    args = build_parser().parse_args([])
+    assert _options(args) == OcrWorkerOptions()
+    assert ocr_loop(mode=args.mode, **flag_values(args, LOOP_FLAGS)) == OCR_LOOP
+    args = build_parser().parse_args([
+        "--serve", "--layoutlm-model", "m", "--layoutlm-cache-path", "c", "--runtime", "onnx",
+        "--stub-ocr", "--ocr-language", "eng", "--visibility-timeout", "60",
+        "--max-receives", "5"])
+    assert _options(args) == OcrWorkerOptions(
+        model_dir="m", cache_path="c", runtime="onnx", engine="stub", ocr_language="eng")
+    loop = ocr_loop(mode=args.mode, **flag_values(args, LOOP_FLAGS))
+    assert (loop.mode, loop.visibility_timeout, loop.max_receives, loop.wait_seconds) == (
+        "serve", 60.0, 5, SERVE_WAIT_SECONDS)
+    assert build_parser().parse_args(["--continuous"]).mode == "drain"
+
+
 def test_local_image_needs_an_output_dir(tmp_path: Path, capsys) -> None:
     err = _error(capsys, ["--process-local-image", str(tmp_path / "x.jpg"), "--stub-ocr"])
     assert "--output-dir" in err

@@ -17,7 +17,6 @@ from typing import Any
 
 import pytest
 
-from receipt_cloud.ocr_submit import location
 from receipt_cloud.settings import resolve_settings
 from receipt_review import ReviewConfig
 from receipt_review.state import ReviewState
@@ -40,7 +39,7 @@ def sroie_store(settings: Any, shared_data: Path) -> tuple[str, list[Any]]:
     raw = settings.open_objects("raw")
     photo_key = f"raw/{Path(doc.image_path).name}"
     raw.put_bytes(photo_key, Path(doc.image_path).read_bytes(), content_type="image/jpeg")
-    bucket, key = location(raw, photo_key)
+    bucket, key = raw.location(photo_key)
     records = records_from_document(
         doc, source="sroie", validation_status="PENDING", label_proposed_by="model:browser",
         raw_s3_bucket=bucket, raw_s3_key=key, pixel_size=(int(doc.width), int(doc.height)),

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from receipt_cloud.exports.records import resolve_job
 
+if TYPE_CHECKING:
+    from receipt_dynamo import ReceiptStore
 
-def list_exports(store: Any, *, job: str | None = None, status: str | None = None) -> list[Any]:
+
+def list_exports(
+    store: ReceiptStore, *, job: str | None = None, status: str | None = None
+) -> list[Any]:
     """Export records, oldest first; ``job`` is a Job name or id (records made with either are
     found), ``status`` one of PENDING, RUNNING, SUCCEEDED, FAILED."""
     from receipt_dynamo import ExportStatus

@@ -17,7 +17,7 @@ import logging
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from receipt_cloud.errors import ReceiptCloudError
 from receipt_cloud.exports.messages import MAX_ERROR_MESSAGE_CHARS, ExportRequest
@@ -31,6 +31,9 @@ from receipt_dynamo import (
 )
 from receipt_dynamo._table import AttributeEquals
 from receipt_dynamo.names import is_name
+
+if TYPE_CHECKING:
+    from receipt_dynamo import ReceiptStore
 
 logger = logging.getLogger("receipt_cloud.exports")
 
@@ -81,7 +84,7 @@ def _is_uuid(text: str) -> bool:
     return True
 
 
-def resolve_job(store: Any, job_ref: str) -> Job | None:
+def resolve_job(store: ReceiptStore, job_ref: str) -> Job | None:
     """The training Job ``job_ref`` names (its name, or its id); None when there is none."""
     if _is_uuid(job_ref):
         try:
@@ -94,7 +97,7 @@ def resolve_job(store: Any, job_ref: str) -> Job | None:
         return None
 
 
-def job_name_of(store: Any, job_ref: str) -> str:
+def job_name_of(store: ReceiptStore, job_ref: str) -> str:
     """The Job's name for ``job_ref`` (an id resolves to its name; an unknown ref is kept)."""
     job = resolve_job(store, job_ref)
     return job.name if job is not None else job_ref
@@ -111,7 +114,7 @@ def _later(previous: str) -> str:
     return max(now, floor).isoformat()
 
 
-def _put_if_unchanged(store: Any, old: E, new: E) -> bool:
+def _put_if_unchanged(store: ReceiptStore, old: E, new: E) -> bool:
     try:
         store.table.put_item(new.to_item(), condition=AttributeEquals("updated_at", old.updated_at))
     except ConditionFailedError:
@@ -119,7 +122,7 @@ def _put_if_unchanged(store: Any, old: E, new: E) -> bool:
     return True
 
 
-def _cas_update(store: Any, read: Callable[[], E], change: Callable[[E], E | None]) -> E:
+def _cas_update(store: ReceiptStore, read: Callable[[], E], change: Callable[[E], E | None]) -> E:
     """Read, change, compare-and-put until it sticks; ``change`` returning None keeps it."""
     for _ in range(_CAS_ATTEMPTS):
         current = read()
@@ -132,7 +135,7 @@ def _cas_update(store: Any, read: Callable[[], E], change: Callable[[E], E | Non
     raise LostClaimError(f"record kept changing under {_CAS_ATTEMPTS} updates; try again")
 
 
-def create_pending_export(store: Any, request: ExportRequest) -> CoreMLExportJob:
+def create_pending_export(store: ReceiptStore, request: ExportRequest) -> CoreMLExportJob:
     """Write the PENDING CoreMLExportJob of ``request`` (refused when the id exists)."""
     export = CoreMLExportJob(
         export_id=request.export_id,
@@ -146,7 +149,7 @@ def create_pending_export(store: Any, request: ExportRequest) -> CoreMLExportJob
 
 
 def claim_export(
-    store: Any, request: ExportRequest, *, stale_after: float
+    store: ReceiptStore, request: ExportRequest, *, stale_after: float
 ) -> tuple[ClaimOutcome, CoreMLExportJob]:
     """Move the export to RUNNING for this worker.
 
@@ -202,12 +205,12 @@ def _owned(export: CoreMLExportJob) -> Callable[[CoreMLExportJob], CoreMLExportJ
     return check
 
 
-def touch_export(store: Any, export: CoreMLExportJob) -> CoreMLExportJob:
+def touch_export(store: ReceiptStore, export: CoreMLExportJob) -> CoreMLExportJob:
     """Refresh a claimed RUNNING record's ``updated_at`` (the liveness ``claim_export`` reads)."""
     return _cas_update(store, lambda: store.get_export_job(export.export_id), _owned(export))
 
 
-def release_export(store: Any, export: CoreMLExportJob) -> CoreMLExportJob:
+def release_export(store: ReceiptStore, export: CoreMLExportJob) -> CoreMLExportJob:
     """RUNNING -> PENDING (a stopped worker hands the export back for the next receive)."""
 
     def back(current: CoreMLExportJob) -> CoreMLExportJob | None:
@@ -218,7 +221,7 @@ def release_export(store: Any, export: CoreMLExportJob) -> CoreMLExportJob:
     return _cas_update(store, lambda: store.get_export_job(export.export_id), back)
 
 
-def finish_export(store: Any, export_id: str, **fields: Any) -> CoreMLExportJob:
+def finish_export(store: ReceiptStore, export_id: str, **fields: Any) -> CoreMLExportJob:
     """Set the final ``status`` and result fields of a RUNNING export (or FAILED on a PENDING
     one). A finished record is returned unchanged, whatever was asked: it never changes.
     :class:`ExportStateError` when the transition is not in :data:`TRANSITIONS`."""
@@ -240,7 +243,7 @@ def finish_export(store: Any, export_id: str, **fields: Any) -> CoreMLExportJob:
 
 
 def record_failure(
-    store: Any, export_id: str, reason: str, *, body: dict[str, Any] | None = None
+    store: ReceiptStore, export_id: str, reason: str, *, body: dict[str, Any] | None = None
 ) -> CoreMLExportJob:
     """Mark export ``export_id`` FAILED with ``reason``; a message that never made a record
     gets one from what its body holds (placeholders for what it lacks)."""
@@ -295,7 +298,7 @@ def result_of(export: CoreMLExportJob) -> dict[str, Any]:
     }
 
 
-def stamp_job(store: Any, export: CoreMLExportJob) -> Job | None:
+def stamp_job(store: ReceiptStore, export: CoreMLExportJob) -> Job | None:
     """Record the export under the training Job's ``results["exports"][export_id]`` (and, when
     it succeeded, as ``results["latest_export"]``); None when the Job is not in the store."""
     job = resolve_job(store, export.job_id)
@@ -321,7 +324,7 @@ def stamp_job(store: Any, export: CoreMLExportJob) -> Job | None:
     return _cas_update(store, lambda: store.get_job(job.job_id), stamp)
 
 
-def apply_export_result(store: Any, result: dict[str, Any]) -> CoreMLExportJob:
+def apply_export_result(store: ReceiptStore, result: dict[str, Any]) -> CoreMLExportJob:
     """Bring the export record and its Job in line with a result message (idempotent).
 
     The results Lambda runs this for every message on the results queue; locally the worker

@@ -9,16 +9,19 @@ maximum receives). Locally the export worker applies ``apply_result_body`` to wh
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from receipt_cloud.exports import apply_export_result, parse_result
 from receipt_cloud.handlers._lambda_env import settings_from_environment
 from receipt_cloud.settings import Settings
 
+if TYPE_CHECKING:
+    from receipt_dynamo import ReceiptStore
+
 logger = logging.getLogger("receipt_cloud.handlers.export_results")
 
 
-def apply_result_body(store: Any, body: str | dict[str, Any]) -> Any:
+def apply_result_body(store: ReceiptStore, body: str | dict[str, Any]) -> Any:
     """Validate one result message and apply it; returns the updated CoreMLExportJob."""
     return apply_export_result(store, parse_result(body))
 

@@ -15,7 +15,7 @@ store or the queue unreachable) raise, so S3's asynchronous invocation retries t
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote_plus
 
 from receipt_cloud.errors import ObjectNotFoundError, UntrustedUriError
@@ -29,6 +29,10 @@ from receipt_cloud.ocr_submit import (
 )
 from receipt_cloud.settings import Settings
 from receipt_dynamo.names import shown
+
+if TYPE_CHECKING:
+    from receipt_cloud.queues import Queue
+    from receipt_dynamo import ReceiptStore
 
 logger = logging.getLogger("receipt_cloud.handlers.upload")
 
@@ -66,7 +70,7 @@ def _records(event: Any) -> list[Any]:
     return records
 
 
-def _register(settings: Settings, store: Any, queue: Any, record: Any) -> dict[str, Any]:
+def _register(settings: Settings, store: ReceiptStore, queue: Queue, record: Any) -> dict[str, Any]:
     bucket, key = _bucket_and_key(record)
     if key.startswith(SKIPPED_PREFIXES) or key.endswith("/"):
         raise _Skip("not an upload")

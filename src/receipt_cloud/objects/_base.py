@@ -78,6 +78,12 @@ class ObjectStore(abc.ABC):
     def uri(self, key: str = "") -> str:
         """The URI that ``resolve_uri`` maps back to this store and key."""
 
+    @abc.abstractmethod
+    def location(self, key: str) -> tuple[str, str]:
+        """``(bucket, full key)`` of ``key`` as records name an object (``s3_bucket``,
+        ``s3_key``): the bucket and the key under the store's prefix on S3, the root directory
+        and the key for a local store."""
+
     def upload_dir(
         self,
         local_dir: str | os.PathLike[str],

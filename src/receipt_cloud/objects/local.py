@@ -248,3 +248,6 @@ class LocalObjectStore(ObjectStore):
         if not key:
             return self.root.as_uri()
         return self.root.joinpath(*key.split("/")).as_uri()
+
+    def location(self, key: str) -> tuple[str, str]:
+        return str(self.root), key

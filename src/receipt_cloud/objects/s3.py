@@ -192,3 +192,6 @@ class S3ObjectStore(ObjectStore):
 
     def uri(self, key: str = "") -> str:
         return f"s3://{self.bucket}/{join_key(self.prefix, key)}"
+
+    def location(self, key: str) -> tuple[str, str]:
+        return self.bucket, join_key(self.prefix, key)

@@ -148,5 +148,11 @@ class Queue(abc.ABC):
     def dead_letter_queue(self) -> Queue | None:
         """The queue poison messages move to, or None when this queue has none."""
 
+    @abc.abstractmethod
+    def apply_redrive(self, max_receives: int, *, visibility_timeout: float) -> Queue:
+        """This queue, dead-lettering after ``max_receives`` receives as far as it can: a queue
+        that owns its settings sets them; one whose redrive is managed elsewhere (infra) says
+        in the log when it cannot dead-letter at all."""
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.url!r})"

@@ -285,6 +285,12 @@ class LocalQueue(Queue):
         name = self.config.dead_letter_queue
         return LocalQueue(self.path, name, clock=self.clock) if name else None
 
+    def apply_redrive(self, max_receives: int, *, visibility_timeout: float) -> LocalQueue:
+        # The settings live in the file: every process sharing the queue sees them at once.
+        with self._transaction() as conn:
+            self._configure(conn, visibility_timeout, max_receives, UNSET)
+        return self
+
     # -- messages ----------------------------------------------------------------------------
 
     def send(self, body: str | dict[str, Any], *, delay_seconds: int = 0) -> str:
@@ -382,15 +388,8 @@ class LocalQueue(Queue):
                 raise StaleReceiptHandleError(self.url, handle)
 
     def approximate_count(self) -> int:
-        row = (
-            self._connect()
-            .execute(
-                "SELECT COUNT(*) FROM messages WHERE queue = ? AND visible_at <= ?",
-                (self.name, self.clock.time()),
-            )
-            .fetchone()
-        )
-        return int(row[0])
+        query = "SELECT COUNT(*) FROM messages WHERE queue = ? AND visible_at <= ?"
+        return int(self._connect().execute(query, (self.name, self.clock.time())).fetchone()[0])
 
     def purge(self) -> int:
         """Delete every message in this queue (not its DLQ); returns how many were removed."""

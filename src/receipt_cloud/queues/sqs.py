@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import math
 import os
 import re
@@ -24,6 +25,8 @@ from receipt_cloud.queues._base import (
     encode_body,
     handle_of,
 )
+
+logger = logging.getLogger(__name__)
 
 # SQS caps one long poll at 20 s; longer waits are several polls.
 MAX_LONG_POLL_SECONDS = 20
@@ -199,6 +202,16 @@ class SqsQueue(Queue):
                 raise QueueNotFoundError(arn) from None
             raise
         return SqsQueue(url["QueueUrl"], client=self.client)
+
+    def apply_redrive(self, max_receives: int, *, visibility_timeout: float) -> SqsQueue:
+        # The redrive policy is infra's: only checked, so a missing one is not silent.
+        if self.dead_letter_queue() is None:
+            logger.warning(
+                "queue %s has no dead-letter queue (redrive policy); poison messages will be "
+                "received again and again — give it one (infra does)",
+                self.url,
+            )
+        return self
 
 
 def create_queue_with_dlq(

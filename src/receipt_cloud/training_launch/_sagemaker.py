@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from receipt_cloud.training_launch._payload import (
     CHECKPOINT_LOCAL_PATH,
@@ -18,6 +18,9 @@ from receipt_cloud.training_launch._payload import (
     TrainingRequest,
     parse_request,
 )
+
+if TYPE_CHECKING:
+    from receipt_dynamo import ReceiptStore
 
 
 @dataclasses.dataclass(frozen=True)
@@ -125,7 +128,7 @@ def _error_code(exc: Exception) -> str:
     return str(getattr(exc, "response", {}).get("Error", {}).get("Code", ""))
 
 
-def _refuse_duplicate(name: str, store: Any, sagemaker: Any) -> None:
+def _refuse_duplicate(name: str, store: ReceiptStore, sagemaker: Any) -> None:
     from botocore.exceptions import ClientError
 
     from receipt_dynamo.errors import EntityNotFoundError
@@ -171,7 +174,7 @@ def launch_training(
     payload: Any,
     settings: LaunchSettings,
     *,
-    store: Any | None = None,
+    store: ReceiptStore | None = None,
     sagemaker: Any | None = None,
     ecr: Any | None = None,
 ) -> LaunchResult:

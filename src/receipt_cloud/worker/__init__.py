@@ -7,7 +7,10 @@
         do_the_work(job)                   # network blip: raise TransientError (or let botocore's
                                            # connection/5xx/throttling errors propagate)
 
-    stats = run_worker(queue, handle, WorkerConfig(mode="serve", visibility_timeout=300))
+    def give_up(message: Message, error: Exception) -> None:
+        mark_failed(message.body, f"gave up after {message.receive_count} receives: {error}")
+
+    stats = run_worker(queue, handle, WorkerConfig(mode="serve"), on_exhausted=give_up)
 
 Per message the loop:
 
@@ -21,6 +24,10 @@ Per message the loop:
   another exception) → retries ``handle`` with exponential backoff and jitter (tenacity), up to
   ``retry_attempts``; then releases the message (visible again after ``release_delay``);
 * ``DeferMessage(seconds, reason)`` → released, visible again after ``seconds`` (no retry now);
+* the last allowed receive (``max_receives``) fails, transiently or not → ``on_exhausted``
+  (when given to ``run_worker``) records the failure on the worker's job, then the message is
+  released for the queue's redrive, or deleted when the hook raises ``PermanentError`` (the
+  failure is recorded for good). One hook, so every worker gives up the same way;
 * any other exception → logged with its traceback, message released: after ``max_receives``
   receives the queue's redrive (SQS ``maxReceiveCount``; the local queue's own ``<name>-dlq``,
   set by ``apply_queue_limits``) moves it to the dead-letter queue. A message received more
@@ -59,12 +66,13 @@ from receipt_cloud.worker.errors import (
 )
 from receipt_cloud.worker.heartbeat import Heartbeat, Periodic
 from receipt_cloud.worker.limits import apply_queue_limits
-from receipt_cloud.worker.loop import Handler, WorkerStats, run_worker
+from receipt_cloud.worker.loop import GiveUp, Handler, WorkerStats, run_worker
 
 __all__ = [
     "SEED_BATCH_SIZE",
     "WORKER_MODES",
     "DeferMessage",
+    "GiveUp",
     "Handler",
     "Heartbeat",
     "Periodic",

@@ -27,6 +27,12 @@ _SETTLE_RETRY = WorkerConfig(retry_attempts=3, retry_initial_delay=0.5, retry_ma
 Handler = Callable[[Message], None]
 """Handles one message; returns normally on success (the loop deletes the message)."""
 
+GiveUp = Callable[[Message, Exception], None]
+"""Records that the loop gives up on a message (its last allowed receive failed): marks its job
+failed with a reason built from the error. Returning leaves the message to the queue's redrive
+(the dead-letter queue); raising ``PermanentError`` says the failure is recorded for good, so
+the message is deleted."""
+
 
 @dataclass
 class WorkerStats:
@@ -62,12 +68,14 @@ def run_worker(
     config: WorkerConfig | None = None,
     *,
     stop: threading.Event | None = None,
+    on_exhausted: GiveUp | None = None,
 ) -> WorkerStats:
     """Serve ``queue`` with ``handle`` until ``config.mode`` says to return (see the package doc).
 
     ``stop`` ends the loop after the current message when set (from another thread, a test);
     SIGTERM/SIGINT set it too while the loop runs in the main thread. Returns normally after a
-    signal, so a worker process exits 0.
+    signal, so a worker process exits 0. ``on_exhausted`` is called when ``handle`` fails (after
+    its transient retries) on a message's last allowed receive (``config.max_receives``).
     """
     config = config or WorkerConfig()
     stop = stop or threading.Event()
@@ -78,7 +86,7 @@ def run_worker(
         stop_on_signals(stop, config.stop_mode, install=config.handle_signals) as state,
         contextlib.suppress(WorkerStopped),
     ):
-        _serve(queue, handle, config, stop, state, stats)
+        _serve(queue, handle, config, stop, state, stats, on_exhausted)
     stats.stopped_by = state.signal_name
     stats.elapsed_seconds = round(time.monotonic() - started, 3)
     logger.info("worker on %s done: %s", queue.url, stats.to_dict())
@@ -92,6 +100,7 @@ def _serve(
     stop: threading.Event,
     state: StopState,
     stats: WorkerStats,
+    on_exhausted: GiveUp | None,
 ) -> None:
     idle_since = time.monotonic()
     while not stop.is_set():
@@ -108,7 +117,9 @@ def _serve(
                 return
             continue
         stats.received += 1
-        process_message(queue, messages[0], handle, config, stop, state, stats)
+        process_message(
+            queue, messages[0], handle, config, stop, state, stats, on_exhausted=on_exhausted
+        )
         idle_since = time.monotonic()
         batch_done = config.mode == "batch" and stats.received >= config.batch_size
         if config.mode == "once" or batch_done:
@@ -174,6 +185,8 @@ def process_message(
     stop: threading.Event,
     state: StopState,
     stats: WorkerStats,
+    *,
+    on_exhausted: GiveUp | None = None,
 ) -> None:
     """Handle one received message under a heartbeat, then settle it (delete or release)."""
     if (
@@ -216,6 +229,8 @@ def process_message(
                 # left for the dead-letter queue); a traceback is for what nobody foresaw.
                 exc_info=kind == "unexpected" and not isinstance(exc, ReceiptCloudError),
             )
+            if on_exhausted is not None and _is_last_receive(message, config):
+                outcome = _give_up(on_exhausted, message, exc)
         finally:
             state.phase = "idle"
     seconds = time.monotonic() - started
@@ -234,6 +249,31 @@ def process_message(
         outcome,
         seconds,
     )
+
+
+def _is_last_receive(message: Message, config: WorkerConfig) -> bool:
+    return config.max_receives is not None and message.receive_count >= config.max_receives
+
+
+def _give_up(on_exhausted: GiveUp, message: Message, exc: Exception) -> str:
+    """Let the worker record the failure of a message it will not see again; the outcome:
+    ``failed`` (recorded for good: delete it), ``stopped`` or ``released`` (to the queue's
+    redrive, also when recording failed: the dead-letter queue keeps the message)."""
+    try:
+        on_exhausted(message, exc)
+    except PermanentError as recorded:
+        logger.error("message %s: gave up: %s", message.message_id, recorded)
+        return "failed"
+    except WorkerStopped:
+        return "stopped"
+    except Exception as failure:
+        logger.error(
+            "message %s: recording that the worker gave up on it failed (%s); it stays for "
+            "the dead-letter queue",
+            message.message_id,
+            failure,
+        )
+    return "released"
 
 
 def _settle(

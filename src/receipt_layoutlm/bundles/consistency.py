@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from receipt_layoutlm.bundle_format import CONFIG_FILE, ENCODING_FILE, LABEL_MAP_FILE
+
+if TYPE_CHECKING:
+    from receipt_dynamo import ReceiptStore
 
 
 def _json(path: Path) -> Any:
@@ -112,7 +115,7 @@ def manifest_problems(bundle_dir: Path, manifest: dict[str, Any], *, job: str | 
             *provenance_problems(manifest, job=job, export_id=export_id)]
 
 
-def record_problems(manifest: dict[str, Any], bundle_uri: str, store: Any) -> list[str]:
+def record_problems(manifest: dict[str, Any], bundle_uri: str, store: ReceiptStore) -> list[str]:
     """The manifest against the records of the stack it is promoted in: the training Job it
     names (its recorded tag list) and the export record of its ``export_id`` (job, quantize
     mode, bundle location). Records the store does not hold are not checked (a bundle trained

@@ -19,9 +19,12 @@ import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING
 
 from receipt_layoutlm.errors import CheckpointError
+
+if TYPE_CHECKING:
+    from receipt_cloud.objects import ObjectStore
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +36,7 @@ STALE_SECONDS = 1800.0
 _POLL_SECONDS = 0.1
 
 
-def _age_seconds(store: Any) -> float | None:
+def _age_seconds(store: ObjectStore) -> float | None:
     try:
         held = json.loads(store.get_bytes(LOCK_KEY))
         since = datetime.fromisoformat(str(held["acquired_at"]))
@@ -46,7 +49,7 @@ def _age_seconds(store: Any) -> float | None:
 
 @contextlib.contextmanager
 def promote_lock(
-    store: Any, *, wait: float = WAIT_SECONDS, stale_after: float = STALE_SECONDS
+    store: ObjectStore, *, wait: float = WAIT_SECONDS, stale_after: float = STALE_SECONDS
 ) -> Iterator[None]:
     """Hold the bundles store's promote lock for the block (waits up to ``wait`` seconds;
     :class:`CheckpointError` when it cannot be had)."""

@@ -16,9 +16,14 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from receipt_layoutlm.errors import ReceiptLayoutLMError
+
+if TYPE_CHECKING:
+    from receipt_cloud.settings import Settings
+    from receipt_dynamo import Job, ReceiptStore
+    from receipt_layoutlm.bundles.registry import BundleRegistry
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +49,7 @@ class RolloutDecision:
         return f"{'promoted' if self.promoted else 'not promoted'}: {self.reason}"
 
 
-def policy_for(job: Any, default: str) -> tuple[str, str]:
+def policy_for(job: Job | None, default: str) -> tuple[str, str]:
     """``(policy, where it came from)``: the Job's ``coreml-rollout`` tag, else ``default``."""
     tag = ((job.tags or {}).get(ROLLOUT_TAG) or "").strip().lower() if job is not None else ""
     if tag:
@@ -57,7 +62,7 @@ def policy_for(job: Any, default: str) -> tuple[str, str]:
     return default, "--rollout"
 
 
-def _metric(job: Any) -> float | None:
+def _metric(job: Job | None) -> float | None:
     value = (job.results or {}).get(DEV_METRIC) if job is not None else None
     return float(value) if isinstance(value, int | float) else None
 
@@ -71,7 +76,9 @@ def _bundle_labels(bundle_uri: str) -> list[str]:
     return sorted(str(label) for label in labels)
 
 
-def _if_better(store: Any, registry: Any, bundle_uri: str, job: Any) -> str | RolloutDecision:
+def _if_better(
+    store: ReceiptStore, registry: BundleRegistry, bundle_uri: str, job: Job | None
+) -> str | RolloutDecision:
     """The reason to promote, or the decision not to."""
     from receipt_cloud.exports import resolve_job
     from receipt_layoutlm.bundles.locations import canonical_uri
@@ -110,7 +117,12 @@ def _if_better(store: Any, registry: Any, bundle_uri: str, job: Any) -> str | Ro
 
 
 def apply_rollout(
-    *, store: Any, registry: Any, bundle_uri: str, job_name: str, default: str = DEFAULT_ROLLOUT
+    *,
+    store: ReceiptStore,
+    registry: BundleRegistry,
+    bundle_uri: str,
+    job_name: str,
+    default: str = DEFAULT_ROLLOUT,
 ) -> RolloutDecision:
     """Decide under the policy and promote when it says so (``registry.promote``: verified,
     mirrored, locked). A refusal of the bundle by ``promote`` is a decision, not an error."""
@@ -140,7 +152,7 @@ def apply_rollout(
 
 
 def rollout_export(
-    settings: Any, store: Any, *, job_name: str, bundle_uri: str, default: str
+    settings: Settings, store: ReceiptStore, *, job_name: str, bundle_uri: str, default: str
 ) -> str:
     """The export worker's step after a bundle is published: ``apply_rollout`` against the
     environment's bundles store; returns the line for the export record."""

@@ -18,9 +18,12 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from receipt_layoutlm.bundle_format import MANIFEST_FILE
+
+if TYPE_CHECKING:
+    from receipt_cloud.objects import ObjectStore
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +36,7 @@ def _managed(rel: str) -> bool:
     return not sep or head.endswith(".mlpackage")
 
 
-def mirror_bundle_dir(store: Any, local: Path, *, prefix: str = SEED_PREFIX) -> list[str]:
+def mirror_bundle_dir(store: ObjectStore, local: Path, *, prefix: str = SEED_PREFIX) -> list[str]:
     """Mirror the verified local bundle directory ``local`` to ``<prefix>/`` of ``store``,
     manifest last; returns the keys written, in order. Call it under ``promote_lock``."""
     files = sorted((p.relative_to(local).as_posix(), p) for p in local.rglob("*") if p.is_file())

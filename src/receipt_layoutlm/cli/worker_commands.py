@@ -5,16 +5,34 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from receipt_layoutlm.cli.dataclass_flags import Flag, add_flags, flag_values
+from receipt_cloud.dataclass_flags import Flag, add_flags, flag_values
+from receipt_cloud.worker.mode_flags import ModeFlag, add_mode_flags
 from receipt_layoutlm.cli.parity_flags import add_threshold_flags, thresholds_from_args
+
+if TYPE_CHECKING:
+    from receipt_cloud.settings import Settings
 
 
 def _formats(text: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in text.split(",") if part.strip())
 
 
+MODE_FLAGS = (
+    ModeFlag("--once", "once", "one message, then exit (default; the seed's --once)"),
+    ModeFlag(
+        "--continuous",
+        "drain",
+        "messages until the queue is empty, then exit (the seed's --continuous)",
+    ),
+    ModeFlag("--drain", "drain", "same as --continuous"),
+    ModeFlag(
+        "--serve",
+        "serve",
+        "keep polling until SIGTERM/SIGINT or --idle-exit (ours, not the seed's)",
+    ),
+)
 # Flags generated from the config dataclasses (defaults and help live there).
 LOOP_FLAGS = (
     Flag("visibility_timeout", kwargs={"metavar": "SECONDS"}),
@@ -40,7 +58,7 @@ EXPORT_FLAGS = (
 )
 
 
-def _settings(args: argparse.Namespace) -> Any:
+def _settings(args: argparse.Namespace) -> Settings:
     from receipt_cloud.settings import settings_from_args
 
     return settings_from_args(args)
@@ -60,32 +78,7 @@ def _register_worker(subparsers: Any) -> None:
         "failures are retried; poison messages end in the dead-letter queue after "
         "--max-receives receives; SIGTERM/SIGINT release the current message and exit 0.",
     )
-    mode = worker.add_mutually_exclusive_group()
-    mode.add_argument(
-        "--once",
-        dest="mode",
-        action="store_const",
-        const="once",
-        help="one message, then exit (default; the seed's --once)",
-    )
-    mode.add_argument(
-        "--continuous",
-        dest="mode",
-        action="store_const",
-        const="drain",
-        help="messages until the queue is empty, then exit (the seed's --continuous)",
-    )
-    mode.add_argument(
-        "--drain", dest="mode", action="store_const", const="drain", help="same as --continuous"
-    )
-    mode.add_argument(
-        "--serve",
-        dest="mode",
-        action="store_const",
-        const="serve",
-        help="keep polling until SIGTERM/SIGINT or --idle-exit (ours, not the seed's)",
-    )
-    worker.set_defaults(mode="once")
+    add_mode_flags(worker, MODE_FLAGS, default="once")
     add_flags(worker.add_argument_group("queue handling"), WorkerConfig, LOOP_FLAGS)
     export = worker.add_argument_group("export (the same for every message)")
     add_flags(export, ExportWorkerOptions, EXPORT_FLAGS)

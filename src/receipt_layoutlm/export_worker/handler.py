@@ -14,7 +14,7 @@ import dataclasses
 import logging
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from receipt_cloud.exports import (
     MAX_ERROR_MESSAGE_CHARS,
@@ -47,6 +47,10 @@ from receipt_layoutlm.export_worker.lease import RecordLease
 from receipt_layoutlm.export_worker.source import complete_checkpoint
 from receipt_layoutlm.export_worker.workspace import export_workdir
 
+if TYPE_CHECKING:
+    from receipt_cloud.settings import Settings
+    from receipt_dynamo import CoreMLExportJob, ReceiptStore
+
 log = logging.getLogger(__name__)
 
 
@@ -56,8 +60,8 @@ class ExportMessageHandler:
     def __init__(
         self,
         *,
-        settings: Any,
-        store: Any,
+        settings: Settings,
+        store: ReceiptStore,
         results_queue: Queue,
         options: ExportWorkerOptions,
         worker: WorkerConfig,
@@ -67,10 +71,12 @@ class ExportMessageHandler:
         self.results_queue = results_queue
         self.options = options
         self.worker = worker
+        self._unfinished: tuple[str, str, float] | None = None
+        """``(message_id, export_id, seconds)`` of the last run that failed unforeseen."""
 
     # -- reporting ---------------------------------------------------------------------------
 
-    def _report(self, export: Any) -> None:
+    def _report(self, export: CoreMLExportJob) -> None:
         result = result_of(export)
         self.results_queue.send(result)
         apply_result_body(self.store, result)  # what the results Lambda does in the cloud
@@ -129,7 +135,22 @@ class ExportMessageHandler:
             request, runs_uri=self.settings.runs_uri, bundles_uri=self.settings.bundles_uri
         )
 
+    def on_exhausted(self, message: Message, exc: Exception) -> None:
+        """The loop's give-up hook, on a message's last allowed receive: an export whose run
+        failed unforeseen becomes FAILED (``PermanentError``: the message is deleted). A
+        message that named no export or never started one stays for the dead-letter queue."""
+        unfinished, self._unfinished = self._unfinished, None
+        if unfinished is None or unfinished[0] != message.message_id:
+            return
+        _, export_id, seconds = unfinished
+        self._fail(
+            export_id,
+            f"failed on {message.receive_count} receives; last error {type(exc).__name__}: {exc}",
+            export_duration_seconds=seconds,
+        )
+
     def __call__(self, message: Message) -> None:
+        self._unfinished = None
         try:
             request = self._request(message)
         except BadExportMessageError as exc:
@@ -156,7 +177,9 @@ class ExportMessageHandler:
             )
         self._run_claimed(request, export, message)
 
-    def _run_claimed(self, request: ExportRequest, export: Any, message: Message) -> None:
+    def _run_claimed(
+        self, request: ExportRequest, export: CoreMLExportJob, message: Message
+    ) -> None:
         started = time.monotonic()
         try:
             with RecordLease(self.store, export, interval=self.worker.heartbeat_seconds):
@@ -175,16 +198,8 @@ class ExportMessageHandler:
                 raise
             if isinstance(exc, ReceiptLayoutLMError | PermanentError):
                 self._fail(request.export_id, str(exc), export_duration_seconds=seconds)
-            last = self.worker.max_receives is not None and (
-                message.receive_count >= self.worker.max_receives
-            )
-            if last:
-                self._fail(
-                    request.export_id,
-                    f"failed on {message.receive_count} receives; last error "
-                    f"{type(exc).__name__}: {exc}",
-                    export_duration_seconds=seconds,
-                )
+            # Unforeseen: released for another receive; the loop calls on_exhausted on the last.
+            self._unfinished = (message.message_id, request.export_id, seconds)
             release_export(self.store, export)
             raise
         done = finish_export(

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Any
+from typing import TYPE_CHECKING
 
 from receipt_cloud.exports import LostClaimError, touch_export
 from receipt_cloud.worker import Periodic
+
+if TYPE_CHECKING:
+    from receipt_dynamo import CoreMLExportJob, ReceiptStore
 
 log = logging.getLogger(__name__)
 
@@ -17,7 +20,7 @@ class RecordLease(Periodic):
     """``with RecordLease(store, export, interval=20):`` touches the record every ``interval``
     seconds; a record taken over by another worker sets ``lost`` and ends the touches."""
 
-    def __init__(self, store: Any, export: Any, *, interval: float) -> None:
+    def __init__(self, store: ReceiptStore, export: CoreMLExportJob, *, interval: float) -> None:
         self.store = store
         self.export = export
         self.lost = threading.Event()

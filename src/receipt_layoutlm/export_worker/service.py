@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import TYPE_CHECKING
 
 from receipt_cloud.worker import WorkerConfig, WorkerStats, apply_queue_limits, run_worker
 from receipt_layoutlm.export_worker._config import ExportWorkerOptions
 from receipt_layoutlm.export_worker.handler import ExportMessageHandler
 from receipt_layoutlm.export_worker.workspace import sweep
+
+if TYPE_CHECKING:
+    from receipt_cloud.settings import Settings
 
 REQUIRED_SETTINGS = (
     "table_name",
@@ -21,7 +24,7 @@ REQUIRED_SETTINGS = (
 
 
 def run_export_worker(
-    settings: Any,
+    settings: Settings,
     worker: WorkerConfig | None = None,
     options: ExportWorkerOptions | None = None,
     *,
@@ -47,4 +50,4 @@ def run_export_worker(
         options=options or ExportWorkerOptions(),
         worker=worker,
     )
-    return run_worker(jobs, handler, worker, stop=stop)
+    return run_worker(jobs, handler, worker, stop=stop, on_exhausted=handler.on_exhausted)
