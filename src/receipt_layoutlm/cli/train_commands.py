@@ -169,7 +169,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from receipt_layoutlm.checkpoint import fetched_checkpoint
+    from receipt_layoutlm.remote_dirs import fetched_checkpoint
     from receipt_layoutlm.training.evaluate import checkpoint_truth
 
     def open_store() -> Any:
@@ -226,7 +226,7 @@ def _evaluate(args: argparse.Namespace, model_dir: Path, docs: list[Any], merges
 
 def cmd_predict(args: argparse.Namespace) -> int:
     from receipt_cloud.settings import settings_from_args
-    from receipt_layoutlm.checkpoint import fetched_checkpoint
+    from receipt_layoutlm.remote_dirs import fetched_checkpoint
     from receipt_layoutlm.prediction import predict_document
     from receipt_layoutlm.records import document_from_details
     from receipt_layoutlm.runtime import load_runtime

@@ -197,7 +197,6 @@ def checkpoint_truth(
     dataset file, else ``open_store()``; with ``split_side`` (``dev``/``train``) one side of
     the split, checked against the recorded split hashes (a mismatch is an error unless a split
     setting was given on purpose, then a warning)."""
-    from receipt_layoutlm.checkpoint import read_meta, training_dataset_config
     from receipt_layoutlm.data import (
         MERGE_FIELDS,
         SPLIT_FIELDS,
@@ -206,6 +205,7 @@ def checkpoint_truth(
         split_documents,
     )
     from receipt_layoutlm.errors import DatasetError
+    from receipt_layoutlm.run_record import read_meta, training_dataset_config
 
     meta = read_meta(model_dir)
     recorded = training_dataset_config(model_dir, meta)
