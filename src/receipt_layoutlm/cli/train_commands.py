@@ -170,7 +170,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from receipt_layoutlm.remote_dirs import fetched_checkpoint
-    from receipt_layoutlm.training.evaluate import checkpoint_truth
+    from receipt_layoutlm.evaluation.evaluate import checkpoint_truth
 
     def open_store() -> Any:
         from receipt_cloud.settings import settings_from_args
@@ -190,7 +190,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 def _evaluate(args: argparse.Namespace, model_dir: Path, docs: list[Any], merges: Any) -> int:
     from receipt_layoutlm.runtime import load_runtime
-    from receipt_layoutlm.training.evaluate import evaluate_documents
+    from receipt_layoutlm.evaluation.evaluate import evaluate_documents
 
     runtime = load_runtime(args.runtime, model_dir)
     out_dir = Path(args.output_dir)
