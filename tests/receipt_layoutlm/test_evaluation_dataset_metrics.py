@@ -142,3 +142,17 @@ def test_evaluate_documents_loops_over_the_metrics_that_apply(runtime, monkeypat
     assert "sroie_task3" not in only.metrics and only.metrics["counting"]["words"] == 3
     with pytest.raises(EvaluationError, match="unknown dataset metric 'nope'"):
         evaluate_documents(runtime, [counted], dataset_metrics=["nope"])
+
+
+def test_cross_validation_scores_a_fold_as_evaluate_does(runtime) -> None:
+    from receipt_layoutlm.evaluation.crossval import score_fold
+    from receipt_layoutlm.evaluation.evaluate import evaluate_documents
+
+    docs = [ReceiptDocument("sroie:b", 100.0, 10.0, _words("ACME", "9.00"), fields=TRUTH),
+            ReceiptDocument("plain", 100.0, 10.0, _words("TOTAL"))]
+    fold = score_fold(runtime, docs)
+    strict = evaluate_documents(runtime, docs).metrics["sroie_task3"]
+    assert fold.num_receipts == 1 == strict["num_receipts"]
+    assert (fold.overall.correct, fold.overall.predicted, fold.overall.expected) == (
+        strict["correct"], strict["predicted"], strict["expected"])
+    assert fold.f1 == strict["f1"]

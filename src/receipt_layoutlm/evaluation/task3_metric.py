@@ -17,6 +17,7 @@ from receipt_layoutlm.evaluation.mismatches import (
     write_mismatches,
 )
 from receipt_layoutlm.evaluation.sroie import (
+    Task3Result,
     ocr_mismatch_pairs,
     sroie_prediction,
     sroie_task3_f1,
@@ -56,12 +57,17 @@ class SroieTask3Metric(DatasetMetric):
     def receipts(self) -> int:
         return len(self.truth)
 
+    def strict(self) -> Task3Result:
+        """The strict task-3 scores of the receipts added so far."""
+        ws: Any = self.whitespace
+        return sroie_task3_f1(self.predictions, self.truth, whitespace=ws)
+
     def scores(self) -> dict[str, Any]:
         """``sroie_task3`` (strict, with the mismatch kinds) and
         ``sroie_task3_excluding_ocr_mismatch`` (pairs whose truth is not in the receipt's text
         dropped, ``evaluation.sroie.ocr_mismatch_pairs``)."""
         ws: Any = self.whitespace
-        strict = sroie_task3_f1(self.predictions, self.truth, whitespace=ws)
+        strict = self.strict()
         self._rows = mismatch_rows(strict.mismatches)
         dropped = ocr_mismatch_pairs(self.truth, self.texts, whitespace=ws)
         kept = sroie_task3_f1(self.predictions, self.truth, whitespace=ws, exclude=dropped)
