@@ -159,10 +159,10 @@ def run_wildreceipt(args: argparse.Namespace, engine: Any, model: Any) -> dict[s
 
 def run_transcripts(args: argparse.Namespace, model: Any) -> dict[str, Any]:
     from receipt_layoutlm.evaluation import sroie_prediction
+    from receipt_layoutlm.evaluation.evaluate import checkpoint_truth
     from receipt_layoutlm.evaluation.sroie import ocr_mismatch_pairs
     from receipt_layoutlm.fields import FieldCleanup
     from receipt_layoutlm.prediction import predict_document
-    from receipt_layoutlm.training.evaluate import checkpoint_truth
 
     given = {"dataset_file": str(args.dataset)}
     docs = checkpoint_truth(model.path, given, open_store=lambda: None,

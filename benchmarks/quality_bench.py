@@ -84,8 +84,8 @@ def _best(args: argparse.Namespace, index: int) -> Path:
 
 def cmd_cache(args: argparse.Namespace) -> int:
     """Run each fold's model once over every receipt (held-out and training side)."""
+    from receipt_layoutlm.evaluation.fold_cache import INDEX_FILE, write_fold_cache
     from receipt_layoutlm.runtime import load_runtime
-    from receipt_layoutlm.training.fold_cache import INDEX_FILE, write_fold_cache
 
     docs, folds = _folds(args)
     for fold in folds:
@@ -102,7 +102,7 @@ def cmd_cache(args: argparse.Namespace) -> int:
 
 def _runtimes(args: argparse.Namespace, folds):
     from receipt_layoutlm.encoding import load_tokenizer
-    from receipt_layoutlm.training.fold_cache import CachedRuntime
+    from receipt_layoutlm.evaluation.fold_cache import CachedRuntime
 
     runtimes = {}
     for fold in folds:
@@ -144,12 +144,12 @@ def _pickers(args, folds, runtimes, by_key) -> dict[str, dict[int, object]]:
 
 
 def cmd_score(args: argparse.Namespace) -> int:
+    from receipt_layoutlm.evaluation.crossval import score_fold, summarize
     from receipt_layoutlm.evaluation.mismatches import (
         mismatch_markdown,
         mismatch_rows,
         write_mismatches,
     )
-    from receipt_layoutlm.training.crossval import score_fold, summarize
 
     docs, folds = _folds(args)
     by_key = {d.key: d for d in docs}

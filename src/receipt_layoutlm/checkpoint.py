@@ -9,9 +9,9 @@ A checkpoint directory holds:
 ``checkpoint.json``                       free-form metadata (training job, epoch, metrics, ...)
 
 Training's ``best/`` is written with :func:`save_checkpoint`; export and every runtime read it with
-:func:`load_checkpoint`. Remote checkpoints (``s3://``) are fetched with :func:`fetched_checkpoint`
-(a context manager that removes the download afterwards) or :func:`fetch_checkpoint` (the caller
-owns the directory).
+:func:`load_checkpoint`, from a local directory: remote checkpoints (``s3://``) are fetched first
+(``remote_dirs.fetched_checkpoint`` / ``fetch_checkpoint``), and what the training run recorded
+in ``checkpoint.json`` is read by ``run_record``.
 """
 
 from __future__ import annotations
@@ -19,21 +19,11 @@ from __future__ import annotations
 import json
 import os
 import pickle
-import shutil
-import tempfile
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from receipt_cloud.objects import (
-    ObjectNotFoundError,
-    is_remote_uri,
-    local_path,
-    open_object_store,
-    resolve_uri,
-)
 from receipt_layoutlm.bundle_format import (
     CONFIG_FILE,
     ENCODING_FILE,
@@ -43,6 +33,7 @@ from receipt_layoutlm.bundle_format import (
     WEIGHT_FILES,
 )
 from receipt_layoutlm.errors import CheckpointError
+from receipt_layoutlm.run_record import read_meta, training_dataset_config
 
 if TYPE_CHECKING:
     from transformers import LayoutLMForTokenClassification, PreTrainedTokenizerBase
@@ -66,6 +57,9 @@ class Checkpoint:
     """Local directory the checkpoint was loaded from."""
     meta: dict[str, Any] = field(default_factory=dict)
     """Contents of ``checkpoint.json`` (training job, epoch, metrics...); empty when absent."""
+    dataset_config: dict[str, Any] = field(default_factory=dict)
+    """The ``DatasetConfig`` dict the model was trained with (``run_record``); empty when
+    unrecorded. Read with the rest, so a fetched checkpoint is not visited again for it."""
 
     @property
     def id2label(self) -> dict[int, str]:
@@ -291,114 +285,5 @@ def load_checkpoint(directory: str | Path) -> Checkpoint:
         encoding_config=encoding_config,
         path=directory,
         meta=meta,
+        dataset_config=training_dataset_config(directory, meta),
     )
-
-
-def fetch_checkpoint(uri: str | Path, destination: str | Path | None = None) -> Path:
-    """A local directory holding the checkpoint at ``uri`` (see :func:`fetch_directory`)."""
-    return fetch_directory(uri, destination, what="checkpoint")
-
-
-@contextmanager
-def fetched_directory(uri: str | Path, *, what: str = "checkpoint") -> Iterator[Path]:
-    """``with fetched_directory(uri) as path:`` a local directory holding ``uri``'s files.
-
-    A local ``uri`` is yielded as it is; a remote one is downloaded into a temporary directory
-    that is removed when the block ends (also on error).
-    """
-    if not is_remote_uri(uri):
-        yield fetch_directory(uri, what=what)
-        return
-    with tempfile.TemporaryDirectory(prefix=f"{what}-") as tmp:
-        yield fetch_directory(uri, Path(tmp) / what, what=what)
-
-
-def fetched_checkpoint(uri: str | Path) -> AbstractContextManager[Path]:
-    """:func:`fetched_directory` for a checkpoint (the download is removed afterwards)."""
-    return fetched_directory(uri, what="checkpoint")
-
-
-def training_dataset_config(directory: str | Path, meta: Mapping[str, Any] | None = None) -> dict:
-    """The ``DatasetConfig`` dict the checkpoint was trained with, or ``{}`` when unrecorded.
-
-    ``checkpoint.json`` carries it as ``dataset_config`` (training writes it); checkpoints
-    written before that have it only in the run's ``run.json`` beside ``best/``.
-    """
-    directory = Path(directory)
-    if meta is None:
-        meta = read_meta(directory)
-    recorded = meta.get("dataset_config")
-    if isinstance(recorded, dict):
-        return dict(recorded)
-    run_file = directory.parent / "run.json"
-    if run_file.is_file():
-        try:
-            run = json.loads(run_file.read_text(encoding="utf-8"))
-        except json.JSONDecodeError:
-            return {}
-        same_job = not meta.get("job_id") or run.get("job_id") == meta.get("job_id")
-        if same_job and isinstance(run.get("dataset_config"), dict):
-            return dict(run["dataset_config"])
-    return {}
-
-
-def read_meta(directory: str | Path) -> dict[str, Any]:
-    """``checkpoint.json`` of ``directory`` (``{}`` when absent); CheckpointError if invalid."""
-    path = Path(directory) / META_FILE
-    if not path.is_file():
-        return {}
-    try:
-        return dict(json.loads(path.read_text(encoding="utf-8")))
-    except (json.JSONDecodeError, TypeError, ValueError) as exc:
-        raise CheckpointError(f"{path} is not valid JSON ({exc})") from None
-
-
-def recorded_job(uri: str | Path) -> str | None:
-    """The training job (name, else id) a checkpoint records in ``checkpoint.json``, read without
-    downloading the weights; None when the checkpoint records none."""
-    if not is_remote_uri(uri):
-        meta = read_meta(uri)
-    else:
-        store, key = resolve_uri(str(uri).rstrip("/") + "/" + META_FILE)
-        try:
-            meta = json.loads(store.get_bytes(key))
-        except ObjectNotFoundError:
-            return None
-        except json.JSONDecodeError as exc:
-            raise CheckpointError(f"{store.uri(key)} is not valid JSON ({exc})") from None
-    return meta.get("job_name") or meta.get("job_id")
-
-
-def fetch_directory(
-    uri: str | Path, destination: str | Path | None = None, *, what: str = "checkpoint"
-) -> Path:
-    """A local directory holding the files at ``uri``.
-
-    Local paths (and ``file://``) are returned as they are. Remote URIs (``s3://bucket/prefix``)
-    are downloaded into ``destination``, or, when None, into a fresh temporary directory that the
-    caller owns and must remove (:func:`fetched_directory` does that for you); a prefix with no
-    objects raises one :class:`CheckpointError` and leaves nothing behind.
-    """
-    if not is_remote_uri(uri):
-        return local_path(str(uri))
-
-    made_tmp = destination is None
-    dest = Path(tempfile.mkdtemp(prefix=f"{what}-")) if made_tmp else Path(destination)
-    existed = dest.exists()
-    try:
-        files = open_object_store(str(uri)).download_dir("", dest)
-    except Exception as exc:
-        _cleanup(dest, made_tmp or not existed)
-        raise CheckpointError(f"cannot download {what} {uri}: {exc}") from None
-    if not files:
-        _cleanup(dest, made_tmp or not existed)
-        raise CheckpointError(
-            f"{what} {uri} does not exist (no objects under that prefix); check the bucket "
-            "and the path"
-        )
-    return dest
-
-
-def _cleanup(path: Path, remove: bool) -> None:
-    if remove:
-        shutil.rmtree(path, ignore_errors=True)

@@ -101,7 +101,7 @@ def model_version(model_dir: Path) -> str:
         training = data.get("training_job") or {}
         job = training.get("job_name") or training.get("job_id") or "unknown-job"
         return f"{job}/{data.get('export_id') or model_dir.name}"
-    from receipt_layoutlm.checkpoint import read_meta
+    from receipt_layoutlm.run_record import read_meta
 
     meta = read_meta(model_dir)
     job = meta.get("job_name") or meta.get("job_id")

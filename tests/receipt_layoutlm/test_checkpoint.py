@@ -12,11 +12,7 @@ from tiny_layoutlm import tiny_layoutlm
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
-from receipt_layoutlm.checkpoint import (  # noqa: E402
-    fetch_checkpoint,
-    load_checkpoint,
-    save_checkpoint,
-)
+from receipt_layoutlm.checkpoint import load_checkpoint, save_checkpoint  # noqa: E402
 from receipt_layoutlm.document import DocWord, ReceiptDocument  # noqa: E402
 from receipt_layoutlm.encoding import (  # noqa: E402
     EncodingConfig,
@@ -156,9 +152,10 @@ def test_label_count_must_match_model(tmp_path: Path, tokenizer) -> None:
 def test_fetch_from_s3_and_nonexistent_uri(aws_env, unique_name, saved: Path, tmp_path) -> None:
     import boto3
 
-    boto3.client("s3").create_bucket(Bucket=unique_name)
     from receipt_cloud.objects import open_object_store
+    from receipt_layoutlm.remote_dirs import fetch_checkpoint
 
+    boto3.client("s3").create_bucket(Bucket=unique_name)
     open_object_store(f"s3://{unique_name}/runs/job/best").upload_dir(saved, "")
     local = fetch_checkpoint(f"s3://{unique_name}/runs/job/best", tmp_path / "dl")
     assert load_checkpoint(local).labels == LABELS
@@ -174,7 +171,7 @@ def test_fetched_checkpoint_removes_its_download(aws_env, unique_name, saved: Pa
     import boto3
 
     from receipt_cloud.objects import open_object_store
-    from receipt_layoutlm.checkpoint import fetched_checkpoint
+    from receipt_layoutlm.remote_dirs import fetched_checkpoint
 
     boto3.client("s3").create_bucket(Bucket=unique_name)
     open_object_store(f"s3://{unique_name}/runs/job/best").upload_dir(saved, "")
@@ -187,7 +184,7 @@ def test_fetched_checkpoint_removes_its_download(aws_env, unique_name, saved: Pa
 
 
 def test_training_dataset_config_from_meta_or_the_runs_run_json(saved: Path, tmp_path) -> None:
-    from receipt_layoutlm.checkpoint import training_dataset_config
+    from receipt_layoutlm.run_record import training_dataset_config
 
     best = tmp_path / "run" / "best"
     shutil.copytree(saved, best)
@@ -202,8 +199,9 @@ def test_training_dataset_config_from_meta_or_the_runs_run_json(saved: Path, tmp
 
 
 def test_recorded_job_reads_checkpoint_json_without_the_weights(tmp_path) -> None:
-    from receipt_layoutlm.checkpoint import META_FILE, recorded_job
+    from receipt_layoutlm.bundle_format import META_FILE
     from receipt_layoutlm.errors import CheckpointError
+    from receipt_layoutlm.run_record import recorded_job
 
     assert recorded_job(tmp_path) is None
     (tmp_path / META_FILE).write_text('{"job_id": "j-1", "job_name": "layoutlm-x"}')

@@ -29,7 +29,8 @@ def test_help_matches_the_golden_file(command, monkeypatch, capsys) -> None:
 
 
 def test_train_flags_left_off_give_the_dataclass_defaults() -> None:
-    from receipt_layoutlm.cli.train_commands import DATASET_FLAGS, TRAINING_FLAGS
+    from receipt_layoutlm.cli.dataset_flags import DATASET_FLAGS
+    from receipt_layoutlm.cli.train_commands import TRAINING_FLAGS
 
     args = build_parser().parse_args(["train"])
     assert TrainingConfig(**flag_values(args, TRAINING_FLAGS)) == TrainingConfig()
@@ -37,7 +38,8 @@ def test_train_flags_left_off_give_the_dataclass_defaults() -> None:
 
 
 def test_train_flags_reach_the_configs() -> None:
-    from receipt_layoutlm.cli.train_commands import DATASET_FLAGS, TRAINING_FLAGS
+    from receipt_layoutlm.cli.dataset_flags import DATASET_FLAGS
+    from receipt_layoutlm.cli.train_commands import TRAINING_FLAGS
 
     args = build_parser().parse_args(
         ["train", "--epochs", "3", "--learning-rate", "1e-4", "--model-size", "tiny",

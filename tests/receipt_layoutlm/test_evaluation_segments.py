@@ -119,9 +119,9 @@ def checkpoint_dir(tmp_path_factory, tokenizer) -> Path:
 
 
 def test_evaluate_scores_segments_from_the_inference_predictions(checkpoint_dir, tmp_path):
+    from receipt_layoutlm.evaluation.evaluate import evaluate_documents
     from receipt_layoutlm.prediction import predict_document
     from receipt_layoutlm.runtime import load_runtime
-    from receipt_layoutlm.training.evaluate import evaluate_documents
 
     words, _ = _hand_built()
     labelled = [w if w.segment_class is None else

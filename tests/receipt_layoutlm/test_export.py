@@ -703,8 +703,8 @@ def test_parity_falls_back_to_the_training_dataset_then_synthetic(
     checkpoint_dir, docs, tmp_path
 ) -> None:
     from receipt_cloud.settings import resolve_settings
-    from receipt_layoutlm.checkpoint import training_dataset_config
     from receipt_layoutlm.export.parity_data import load_parity_documents
+    from receipt_layoutlm.run_record import training_dataset_config
 
     empty = resolve_settings("local", data_dir=tmp_path / "empty-home", environ={})
     dataset = tmp_path / "train.jsonl"

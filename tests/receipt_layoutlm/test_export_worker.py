@@ -419,7 +419,7 @@ def test_worker_against_s3_sqs_and_dynamodb(aws_stack, tiny_checkpoint, parity_j
 
     stats = run_export_worker(settings, _worker(wait_seconds=1), _options(parity_jsonl))
     assert stats.succeeded == 2, stats
-    from receipt_layoutlm.checkpoint import fetched_directory
+    from receipt_layoutlm.remote_dirs import fetched_directory
 
     for message in (queued, by_hand):
         export = store.get_export_job(message["export_id"])

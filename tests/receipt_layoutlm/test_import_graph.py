@@ -240,3 +240,14 @@ def test_reading_bundles_is_torch_free() -> None:
     assert f"{PACKAGE}.bundles.registry" in modules
     loaded = _heavy_loaded(modules)
     assert loaded == "[]", f"receipt_layoutlm.bundles loaded {loaded}"
+
+
+def test_fetching_a_directory_and_reading_a_run_record_need_no_torch_nor_export() -> None:
+    # Bundles and checkpoints are both fetched through remote_dirs; the workers, promote and the
+    # review app read through it, so it must stay as light as receipt_layoutlm.bundles.
+    light = [f"{PACKAGE}.remote_dirs", f"{PACKAGE}.run_record"]
+    graph = _graph()
+    for module in light:
+        assert not any(t == EXPORT or t.startswith(f"{EXPORT}.") for t in graph[module]), module
+    loaded = _heavy_loaded(light)
+    assert loaded == "[]", f"remote_dirs/run_record loaded {loaded}"

@@ -74,7 +74,7 @@ def _row_total_picker() -> TotalPicker:
 
 
 def test_the_fold_cache_replays_predict_document(checkpoint_dir: Path, docs, tmp_path) -> None:
-    from receipt_layoutlm.training.fold_cache import CachedRuntime, write_fold_cache
+    from receipt_layoutlm.evaluation.fold_cache import CachedRuntime, write_fold_cache
 
     live = load_runtime("torch", checkpoint_dir)
     write_fold_cache(live, docs, tmp_path / "cache")
@@ -94,8 +94,8 @@ def test_the_fold_cache_replays_predict_document(checkpoint_dir: Path, docs, tmp
 
 
 def test_evaluate_writes_classified_mismatches(checkpoint_dir: Path, docs, tmp_path) -> None:
+    from receipt_layoutlm.evaluation.evaluate import evaluate_documents
     from receipt_layoutlm.evaluation.mismatches import MISMATCH_KINDS
-    from receipt_layoutlm.training.evaluate import evaluate_documents
 
     result = evaluate_documents(load_runtime("torch", checkpoint_dir), docs, out_dir=tmp_path)
     task3 = result.metrics["sroie_task3"]

@@ -104,8 +104,8 @@ def test_train_records_job_metrics_and_artifacts(sroie_store, objects, tmp_path:
     # The per-epoch word-level metrics equal the inference path's on the same dev receipts: the
     # eval windows were decoded in dataset order (a length-grouped eval order would break this).
     from receipt_layoutlm.data import load_documents, split_documents
+    from receipt_layoutlm.evaluation.evaluate import evaluate_documents
     from receipt_layoutlm.runtime import load_runtime
-    from receipt_layoutlm.training.evaluate import evaluate_documents
 
     dev = split_documents(load_documents(sroie_store), DatasetConfig(dev_ratio=0.25)).dev
     evaluation = evaluate_documents(load_runtime("torch", best), list(dev))

@@ -36,8 +36,8 @@ from receipt_layoutlm.bundles.locations import (
 from receipt_layoutlm.bundles.manifest import verify_bundle
 from receipt_layoutlm.bundles.promote_lock import promote_lock
 from receipt_layoutlm.bundles.seed_mirror import mirror_bundle_dir
-from receipt_layoutlm.checkpoint import fetch_directory
 from receipt_layoutlm.errors import CheckpointError
+from receipt_layoutlm.remote_dirs import fetch_directory
 
 if TYPE_CHECKING:
     from receipt_cloud.settings import Settings

@@ -24,6 +24,9 @@ from receipt_layoutlm.cli.log_levels import (
 _COMMAND_MODULES = (
     "receipt_layoutlm.cli.dataset_commands",
     "receipt_layoutlm.cli.train_commands",
+    "receipt_layoutlm.cli.evaluate_commands",
+    "receipt_layoutlm.cli.predict_commands",
+    "receipt_layoutlm.cli.job_commands",
     "receipt_layoutlm.cli.export_commands",
     "receipt_layoutlm.cli.worker_commands",
     "receipt_layoutlm.cli.synth_commands",

@@ -139,9 +139,9 @@ def run_export(args: argparse.Namespace) -> int:
 
     from receipt_cloud.exports.checkpoint_alias import resolve_checkpoint_uri
     from receipt_dynamo.names import validate_export_id, validate_model_name
-    from receipt_layoutlm.checkpoint import recorded_job
     from receipt_layoutlm.export import export_bundle
     from receipt_layoutlm.export.quantize import get_quantize_mode
+    from receipt_layoutlm.run_record import recorded_job
 
     get_quantize_mode(args.quantize)  # unknown mode: one clear error before anything else
     thresholds = thresholds_from_args(args)

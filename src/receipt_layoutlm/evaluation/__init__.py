@@ -1,6 +1,12 @@
-"""Evaluation: entity/token metrics, SROIE task-3 field F1, and report files.
+"""Evaluation, in one place: entity/token metrics, the datasets' own metrics (SROIE task-3
+field F1, WildReceipt segment F1) behind one ``DatasetMetric`` seam, a model evaluated through
+the inference path (``evaluate``), per-epoch word-level metrics for the Trainer
+(``word_metrics``), cross-validation and its fold cache (``crossval``, ``fold_cache``), and the
+summary report files of an evaluation or a training run (``summary_report``: report.json,
+report.md, PNG figures). The HTML page about a whole training job is ``receipt_layoutlm.reporting``.
 
-Importing this package needs numpy only; seqeval and matplotlib load when their functions run.
+Importing this package needs numpy only; seqeval and matplotlib load when their functions run,
+and the submodules that run a model (``evaluate``, ``fold_cache``) are imported by name.
 """
 
 from receipt_layoutlm.evaluation.metrics import (
@@ -9,7 +15,6 @@ from receipt_layoutlm.evaluation.metrics import (
     confusion_matrix,
     entity_metrics,
 )
-from receipt_layoutlm.evaluation.report import render_markdown, write_report
 from receipt_layoutlm.evaluation.sroie import (
     SROIE_FIELD_FOR_KEY,
     SROIE_KEYS,
@@ -20,6 +25,7 @@ from receipt_layoutlm.evaluation.sroie import (
     sroie_prediction,
     sroie_task3_f1,
 )
+from receipt_layoutlm.evaluation.summary_report import render_markdown, write_report
 
 __all__ = [
     "SROIE_FIELD_FOR_KEY",

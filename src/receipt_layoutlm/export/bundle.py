@@ -22,12 +22,7 @@ from typing import TYPE_CHECKING, Any
 from receipt_cloud.objects import is_remote_uri
 from receipt_layoutlm.bundle_format import model_size_bytes
 from receipt_layoutlm.bundles.manifest import write_manifest
-from receipt_layoutlm.checkpoint import (
-    Checkpoint,
-    fetch_checkpoint,
-    load_checkpoint,
-    training_dataset_config,
-)
+from receipt_layoutlm.checkpoint import Checkpoint, load_checkpoint
 from receipt_layoutlm.document import ReceiptDocument
 from receipt_layoutlm.encoding import ENCODING_VERSION
 from receipt_layoutlm.export.exporter import (
@@ -43,6 +38,7 @@ from receipt_layoutlm.export.parity_data import load_parity_documents
 from receipt_layoutlm.export.publish import check_destination, publish, zip_dir
 from receipt_layoutlm.export.quantize import QuantizeSpec
 from receipt_layoutlm.export.text_side import bundle_encoding, write_text_side
+from receipt_layoutlm.remote_dirs import fetch_checkpoint
 from receipt_layoutlm.runtime import load_runtime
 from receipt_layoutlm.versions import library_versions
 
@@ -77,8 +73,8 @@ def export_bundle(
                                      dir=options.work_dir) as tmp:
         tmp_path = Path(tmp)
         download = tmp_path / "checkpoint" if is_remote_uri(options.checkpoint) else None
-        source_dir = fetch_checkpoint(options.checkpoint, download)
-        checkpoint = load_checkpoint(source_dir)
+        # Fetched once; everything after reads the local copy through the loaded Checkpoint.
+        checkpoint = load_checkpoint(fetch_checkpoint(options.checkpoint, download))
         encoding = bundle_encoding(checkpoint, options.seq_length)
         # Resolve parity receipts before the slow conversions so a bad source fails fast.
         docs, parity_source = load_parity_documents(
@@ -86,9 +82,7 @@ def export_bundle(
             parity_data=options.parity_data,
             settings=settings,
             documents=documents,
-            training_dataset=training_dataset_config(source_dir, checkpoint.meta).get(
-                "dataset_file"
-            ),
+            training_dataset=checkpoint.dataset_config.get("dataset_file"),
         )
         staging = tmp_path / "bundle"
         staging.mkdir()

@@ -26,9 +26,9 @@ from receipt_cloud.objects import (
 from receipt_cloud.worker import PermanentError
 from receipt_layoutlm.bundle_format import MANIFEST_FILE
 from receipt_layoutlm.bundles.manifest import verify_bundle, verify_zip
-from receipt_layoutlm.checkpoint import fetch_directory
 from receipt_layoutlm.errors import CheckpointError
 from receipt_layoutlm.export.publish import publish_zip, remove_partials, zip_dir
+from receipt_layoutlm.remote_dirs import fetch_directory
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ import shutil
 from pathlib import Path
 
 from receipt_cloud.exports.checkpoint_alias import resolve_checkpoint_uri
-from receipt_cloud.objects import is_remote_uri
+from receipt_cloud.objects import is_remote_uri, local_path
 from receipt_layoutlm.bundle_format import (
     ENCODING_FILE,
     LABEL_MAP_FILE,
@@ -21,8 +21,9 @@ from receipt_layoutlm.bundle_format import (
     TOKENIZER_FILE,
     VOCAB_FILE,
 )
-from receipt_layoutlm.checkpoint import fetch_directory, refuse_outside_links
+from receipt_layoutlm.checkpoint import refuse_outside_links
 from receipt_layoutlm.errors import CheckpointError
+from receipt_layoutlm.remote_dirs import fetch_directory
 
 log = logging.getLogger(__name__)
 
@@ -91,11 +92,12 @@ def complete_checkpoint(uri: str, workdir: Path, root: str | None = None) -> str
     uri = resolve_checkpoint_uri(uri)  # the seed's runs/<job>/checkpoint-<step>/
     if not _inside(uri, root):  # the alias's target passes the same rule as the message's URI
         raise CheckpointError(f"checkpoint {uri[:300]} resolves outside the runs store")
-    if not is_remote_uri(uri) and fetch_directory(uri).is_dir():
-        refuse_outside_links(fetch_directory(uri))  # before anything is read or copied
+    local = None if is_remote_uri(uri) else local_path(uri)
+    if local is not None and local.is_dir():
+        refuse_outside_links(local)  # before anything is read or copied
     if _exists(uri, LABEL_MAP_FILE):
         return uri
-    if not is_remote_uri(uri) and not fetch_directory(uri).is_dir():
+    if local is not None and not local.is_dir():
         raise CheckpointError(f"checkpoint {uri} does not exist; check model_s3_uri")
     best = run_best_of(uri, root)
     if best is None:
@@ -103,17 +105,13 @@ def complete_checkpoint(uri: str, workdir: Path, root: str | None = None) -> str
             f"checkpoint {uri} has no {LABEL_MAP_FILE} and no run best/ was found above it to "
             "take one from; export a run's best/ or a checkpoint-<step>/ inside a run"
         )
-    with_best = (
-        fetch_directory(best, workdir / "run-best")
-        if is_remote_uri(best)
-        else fetch_directory(best)
-    )
+    with_best = fetch_directory(best, workdir / "run-best")  # a local best/ is used in place
     refuse_outside_links(with_best, "run best/")  # before anything is copied from it
     target = workdir / "checkpoint"
-    if is_remote_uri(uri):
+    if local is None:
         fetch_directory(uri, target)
     else:
-        shutil.copytree(fetch_directory(uri), target)
+        shutil.copytree(local, target)
     added = []
     for name in RUN_FILES:
         if not (target / name).exists() and (with_best / name).is_file():

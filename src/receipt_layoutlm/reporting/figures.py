@@ -16,8 +16,8 @@ def data_uri(payload: bytes, mime: str) -> str:
 
 
 def learning_curves_uri(data: ReportData) -> str | None:
-    """Loss, F1 and learning rate per epoch (``evaluation.report.plot_curves``)."""
-    from receipt_layoutlm.evaluation.report import plot_curves
+    """Loss, F1 and learning rate per epoch (``evaluation.summary_report.plot_curves``)."""
+    from receipt_layoutlm.evaluation.summary_report import plot_curves
 
     if not data.epochs:
         return None
@@ -30,8 +30,9 @@ def learning_curves_uri(data: ReportData) -> str | None:
 
 
 def confusion_uri(data: ReportData) -> str | None:
-    """Word-level confusion of the training's dev set (``evaluation.report.plot_confusion``)."""
-    from receipt_layoutlm.evaluation.report import plot_confusion
+    """Word-level confusion of the training's dev set
+    (``evaluation.summary_report.plot_confusion``)."""
+    from receipt_layoutlm.evaluation.summary_report import plot_confusion
 
     if data.confusion is None:
         return None

@@ -60,7 +60,7 @@ class Fitting:
 
     trainer: Any
     metrics_fn: Any
-    """The :class:`~receipt_layoutlm.training.word_metrics.WordLevelMetrics` of the dev set."""
+    """The :class:`~receipt_layoutlm.evaluation.word_metrics.WordLevelMetrics` of the dev set."""
     recorder_cb: Any
     """The :class:`~receipt_layoutlm.training.callbacks.EpochRecorder`."""
     sync: Any
@@ -190,6 +190,7 @@ def build_trainer(ctx: RunContext, data: PreparedData, encoded: EncodedData) -> 
     import torch
     from transformers import EarlyStoppingCallback
 
+    from receipt_layoutlm.evaluation.word_metrics import WordLevelMetrics
     from receipt_layoutlm.training.callbacks import (
         CheckpointSync,
         EpochRecorder,
@@ -197,7 +198,6 @@ def build_trainer(ctx: RunContext, data: PreparedData, encoded: EncodedData) -> 
     )
     from receipt_layoutlm.training.collator import LayoutLMCollator
     from receipt_layoutlm.training.hf_trainer import make_trainer_class, training_arguments
-    from receipt_layoutlm.training.word_metrics import WordLevelMetrics
 
     config, run_dir = ctx.config, ctx.run_dir
     metrics_fn = WordLevelMetrics(encoded.dev_set, data.labels)

@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from receipt_layoutlm.document import ReceiptDocument
+from receipt_layoutlm.evaluation.dataset_metric import DatasetMetric, MetricOptions
+from receipt_layoutlm.evaluation.metric_registry import dataset_metrics as make_metrics
 
 log = logging.getLogger(__name__)
 
@@ -18,12 +20,31 @@ class Evaluation:
     """Metrics of one model on one set of receipts."""
 
     metrics: dict[str, Any]
-    """``entity`` (EntityMetrics.to_dict), ``sroie_task3`` (when receipts carry fields),
-    ``wildreceipt_segments`` (when words carry dataset segments, ``evaluation.segments``),
-    ``receipts``, ``runtime``."""
+    """``entity`` (EntityMetrics.to_dict), ``token_accuracy``, ``receipts``, ``runtime``, and
+    the entries of every dataset metric that applied (``evaluation.metric_registry``):
+    ``sroie_task3`` and ``sroie_task3_excluding_ocr_mismatch`` when receipts carry fields,
+    ``wildreceipt_segments`` when words carry dataset segments."""
     files: list[Path] = field(default_factory=list)
     """report.json, report.md, confusion_matrix.png written by evaluation.write_report, and
-    mismatches.jsonl (every task-3 mismatch, classified) when receipts carry fields."""
+    each applied dataset metric's files (``mismatches.jsonl``, every task-3 mismatch
+    classified, when receipts carry fields)."""
+    applied: list[DatasetMetric] = field(default_factory=list)
+    """The dataset metrics that scored at least one receipt."""
+
+    def summary(self) -> dict[str, Any]:
+        """What ``layoutlm-cli evaluate`` prints: the entity scores, each applied dataset
+        metric's lines, and the report files."""
+        entity = self.metrics["entity"]
+        out: dict[str, Any] = {
+            "receipts": self.metrics["receipts"],
+            "entity_f1": entity["f1"],
+            "token_accuracy": self.metrics["token_accuracy"],
+            "per_label_f1": {k: v["f1"] for k, v in entity["per_label"].items()},
+        }
+        for metric in self.applied:
+            out.update(metric.summary(self.metrics))
+        out["report"] = [str(p) for p in self.files]
+        return out
 
 
 def evaluate_documents(
@@ -33,31 +54,30 @@ def evaluate_documents(
     merges: Mapping[str, str] | None = None,
     out_dir: str | Path | None = None,
     task3_whitespace: str = "collapse",
+    dataset_metrics: Sequence[str] | None = None,
 ) -> Evaluation:
     """Word-level entity metrics (seqeval strict), token accuracy, a word-level confusion matrix
-    and, for receipts with ground-truth ``fields`` (SROIE), task-3 field F1.
+    and every dataset metric that applies to the receipts.
 
     Ground-truth tags come from the encoding spec (BIO over the original labels, renamed by
     ``merges``; labels the model does not know count as O); predictions from
     ``runtime.predict_windows`` + ``decode_word_labels``, exactly as inference decodes.
-    ``task3_whitespace`` is how task-3 strings are compared (``evaluation.normalize_whitespace``).
-    With ``out_dir``, every task-3 mismatch goes to ``mismatches.jsonl`` (classified by
-    ``evaluation.mismatches``) and the worst ones into ``report.md``. Receipts whose words carry
-    segment ids and classes (the WildReceipt importer) are also scored with the dataset's own
-    segment macro F1 over its 12 value classes (``evaluation.segments``), from the same word
-    predictions.
+    ``dataset_metrics`` names the registered metrics to run (``evaluation.metric_registry``;
+    default all): each scores only the receipts that carry its ground truth — SROIE task-3
+    field F1 for receipts with ``fields`` (strings compared as ``task3_whitespace`` says,
+    ``evaluation.normalize_whitespace``), WildReceipt's segment macro F1 for receipts whose
+    words carry segment ids and classes — and reports nothing when none does. With
+    ``out_dir``, the report files are written, with each applied metric's sections and files
+    (every task-3 mismatch in ``mismatches.jsonl``, the worst ones in ``report.md``).
     """
     from receipt_layoutlm.encoding import encode_receipt
-    from receipt_layoutlm.evaluation import confusion_matrix, entity_metrics, sroie_prediction
+    from receipt_layoutlm.evaluation import confusion_matrix, entity_metrics
     from receipt_layoutlm.prediction import predict_document
 
+    metrics_run = make_metrics(dataset_metrics, MetricOptions(task3_whitespace=task3_whitespace))
     label2id = {name: i for i, name in enumerate(runtime.labels)}
     true_tags: list[list[str]] = []
     pred_tags: list[list[str]] = []
-    predictions: dict[str, dict[str, str]] = {}
-    truth: dict[str, dict[str, str]] = {}
-    texts: dict[str, str] = {}
-    segments = _SegmentTally()
     for doc in docs:
         encoded = encode_receipt(
             doc,
@@ -71,11 +91,8 @@ def evaluate_documents(
         assert encoded.tags is not None
         true_tags.append(list(encoded.tags))
         pred_tags.append([p.tag for p in predicted.predictions])
-        if doc.fields:
-            predictions[doc.key] = sroie_prediction(predicted.fields)
-            truth[doc.key] = dict(doc.fields)
-            texts[doc.key] = " ".join(w.text for w in predicted.words)
-        segments.add(doc, predicted)
+        for metric in metrics_run:
+            metric.add(doc, predicted)
     entity = entity_metrics(true_tags, pred_tags)
     metrics: dict[str, Any] = {
         "receipts": len(docs),
@@ -83,76 +100,15 @@ def evaluate_documents(
         "entity": entity.to_dict(),
         "token_accuracy": entity.accuracy,
     }
-    rows = _task3(metrics, predictions, truth, texts, task3_whitespace) if truth else None
-    if segments.receipts:
-        metrics["wildreceipt_segments"] = segments.scores()
+    applied = [metric for metric in metrics_run if metric.receipts]
+    for metric in applied:
+        metrics.update(metric.scores())
     entities = ["O", *sorted({t[2:] for t in runtime.labels if t != "O"})]
     confusion = confusion_matrix(
         [t for seq in true_tags for t in seq], [t for seq in pred_tags for t in seq], entities
     )
-    files = [] if out_dir is None else _write(Path(out_dir), metrics, confusion, entities, rows)
-    return Evaluation(metrics=metrics, files=files)
-
-
-class _SegmentTally:
-    """Segment (gold, predicted) class pairs of the receipts that carry segments."""
-
-    def __init__(self) -> None:
-        self.pairs: list[tuple[str, str]] = []
-        self.receipts = 0
-        self._classes: tuple[tuple[str, ...], dict[str, str]] | None = None
-
-    def add(self, doc: ReceiptDocument, predicted: Any) -> None:
-        from receipt_layoutlm.evaluation.segments import (
-            has_segments,
-            segment_pairs,
-            wildreceipt_classes,
-        )
-
-        if not has_segments(doc.words):
-            return
-        if self._classes is None:
-            self._classes = wildreceipt_classes()
-        classes, class_of_label = self._classes
-        words = zip(predicted.words, (p.label for p in predicted.predictions), strict=True)
-        self.pairs += segment_pairs(doc.words, list(words), classes=classes,
-                                    class_of_label=class_of_label)
-        self.receipts += 1
-
-    def scores(self) -> dict[str, Any]:
-        from receipt_layoutlm.evaluation.segments import segment_f1
-
-        assert self._classes is not None
-        return {**segment_f1(self.pairs, self._classes[0]).to_dict(), "receipts": self.receipts}
-
-
-def _task3(
-    metrics: dict[str, Any],
-    predictions: Mapping[str, Mapping[str, str]],
-    truth: Mapping[str, Mapping[str, str]],
-    texts: Mapping[str, str],
-    whitespace: str,
-) -> list[dict[str, Any]]:
-    """Task-3 scores into ``metrics["sroie_task3"]`` (strict) and
-    ``metrics["sroie_task3_excluding_ocr_mismatch"]`` (the leaderboard convention: pairs whose
-    truth is not in the receipt's text dropped, ``evaluation.sroie.ocr_mismatch_pairs``);
-    returns the classified mismatch rows of the strict score."""
-    from receipt_layoutlm.evaluation import sroie_task3_f1
-    from receipt_layoutlm.evaluation.mismatches import kind_counts, mismatch_rows
-    from receipt_layoutlm.evaluation.sroie import ocr_mismatch_pairs
-
-    task3 = sroie_task3_f1(predictions, truth, whitespace=whitespace)  # type: ignore[arg-type]
-    rows = mismatch_rows(task3.mismatches)
-    metrics["sroie_task3"] = {**task3.to_dict(), "mismatch_kinds": kind_counts(rows)["all"]}
-    dropped = ocr_mismatch_pairs(truth, texts, whitespace=whitespace)  # type: ignore[arg-type]
-    kept = sroie_task3_f1(predictions, truth, whitespace=whitespace,  # type: ignore[arg-type]
-                          exclude=dropped)
-    metrics["sroie_task3_excluding_ocr_mismatch"] = {
-        **kept.to_dict(),
-        "excluded_pairs": len(dropped),
-        "excluded_per_key": {k: sum(1 for _, key in dropped if key == k) for k in kept.per_key},
-    }
-    return rows
+    files = [] if out_dir is None else _write(Path(out_dir), metrics, confusion, entities, applied)
+    return Evaluation(metrics=metrics, files=files, applied=applied)
 
 
 def _write(
@@ -160,17 +116,16 @@ def _write(
     metrics: dict[str, Any],
     confusion: Any,
     labels: list[str],
-    rows: list[dict[str, Any]] | None,
+    applied: Sequence[DatasetMetric],
 ) -> list[Path]:
     from receipt_layoutlm.evaluation import write_report
-    from receipt_layoutlm.evaluation.mismatches import mismatch_markdown, write_mismatches
 
-    sections = [] if rows is None else [mismatch_markdown(rows)]
+    sections = [section for metric in applied for section in metric.report_sections()]
     files = write_report(
         out_dir, metrics=metrics, confusion=confusion, labels=labels, curves=None, sections=sections
     )
-    if rows is not None:
-        files.append(write_mismatches(out_dir / "mismatches.jsonl", rows))
+    for metric in applied:
+        files += metric.write_files(out_dir)
     return files
 
 
@@ -197,7 +152,6 @@ def checkpoint_truth(
     dataset file, else ``open_store()``; with ``split_side`` (``dev``/``train``) one side of
     the split, checked against the recorded split hashes (a mismatch is an error unless a split
     setting was given on purpose, then a warning)."""
-    from receipt_layoutlm.checkpoint import read_meta, training_dataset_config
     from receipt_layoutlm.data import (
         MERGE_FIELDS,
         SPLIT_FIELDS,
@@ -206,6 +160,7 @@ def checkpoint_truth(
         split_documents,
     )
     from receipt_layoutlm.errors import DatasetError
+    from receipt_layoutlm.run_record import read_meta, training_dataset_config
 
     meta = read_meta(model_dir)
     recorded = training_dataset_config(model_dir, meta)

@@ -13,8 +13,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from receipt_layoutlm.document import ReceiptDocument
-from receipt_layoutlm.evaluation import SROIE_KEYS, Task3Result, sroie_prediction, sroie_task3_f1
+from receipt_layoutlm.evaluation import SROIE_KEYS, Task3Result
+from receipt_layoutlm.evaluation.dataset_metric import MetricOptions
 from receipt_layoutlm.evaluation.mismatches import kind_counts, mismatch_rows
+from receipt_layoutlm.evaluation.task3_metric import SroieTask3Metric
 
 
 def score_fold(
@@ -24,18 +26,17 @@ def score_fold(
     multiline: str | None = None,
     whitespace: str = "collapse",
 ) -> Task3Result:
-    """Task-3 scores of ``runtime`` on the receipts of ``docs`` that carry ground-truth fields."""
+    """Task-3 scores of ``runtime`` on the receipts of ``docs`` that carry ground-truth fields
+    (the strict convention of :class:`~receipt_layoutlm.evaluation.task3_metric.SroieTask3Metric`,
+    which ``evaluate`` reports too)."""
     from receipt_layoutlm.prediction import predict_document
 
-    predictions: dict[str, dict[str, str]] = {}
-    truth: dict[str, dict[str, str]] = {}
+    metric = SroieTask3Metric(MetricOptions(task3_whitespace=whitespace))
+    mode: Any = multiline  # None: predict_document's default
     for doc in docs:
-        if not doc.fields:
-            continue
-        predicted = predict_document(runtime, doc, multiline=multiline)  # type: ignore[arg-type]
-        predictions[doc.key] = sroie_prediction(predicted.fields)
-        truth[doc.key] = dict(doc.fields)
-    return sroie_task3_f1(predictions, truth, whitespace=whitespace)  # type: ignore[arg-type]
+        if doc.fields:
+            metric.add(doc, predict_document(runtime, doc, multiline=mode))
+    return metric.strict()
 
 
 def mean_spread(values: Sequence[float]) -> dict[str, float]:

@@ -1,0 +1,68 @@
+"""``layoutlm-cli evaluate``: argument parsing; the work is in
+``receipt_layoutlm.evaluation`` (checkpoint_truth, evaluate_documents)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from receipt_layoutlm.cli.dataclass_flags import flag_values
+from receipt_layoutlm.cli.dataset_flags import DATASET_FLAGS, add_dataset_flags
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from receipt_layoutlm.evaluation.evaluate import checkpoint_truth, evaluate_documents
+    from receipt_layoutlm.remote_dirs import fetched_checkpoint
+    from receipt_layoutlm.runtime import load_runtime
+
+    def open_store() -> Any:
+        from receipt_cloud.settings import settings_from_args
+
+        return settings_from_args(args).open_store()
+
+    with fetched_checkpoint(args.model) as model_dir:
+        truth = checkpoint_truth(
+            model_dir,
+            flag_values(args, DATASET_FLAGS),
+            open_store=open_store,
+            split_side=args.split_side,
+            trained_on=args.model,
+        )
+        result = evaluate_documents(
+            load_runtime(args.runtime, model_dir),
+            truth.docs,
+            merges=truth.merges,
+            out_dir=Path(args.output_dir),
+            task3_whitespace=args.task3_whitespace,
+        )
+    print(json.dumps(result.summary(), indent=2))
+    return 0
+
+
+def register(subparsers: Any) -> None:
+    from receipt_cloud.settings import add_settings_arguments
+
+    evaluate = subparsers.add_parser("evaluate", help="entity/field metrics of a model")
+    evaluate.add_argument("--model", required=True, metavar="DIR_OR_URI")
+    evaluate.add_argument("--runtime", default="torch")
+    evaluate.add_argument("--output-dir", default="evaluation", help="report directory")
+    evaluate.add_argument(
+        "--split-side",
+        choices=["dev", "train"],
+        default=None,
+        help="evaluate one side of the split: the checkpoint's training split unless "
+        "--split-file/--dev-ratio/--split-seed are given (its recorded split hashes are "
+        "checked); default all receipts",
+    )
+    evaluate.add_argument(
+        "--task3-whitespace",
+        choices=["collapse", "remove"],
+        default="collapse",
+        help="SROIE task-3 string comparison: collapse runs of whitespace (default) or remove "
+        "all of it (OCR spacing such as 'NO.2&4,JALAN' vs 'NO.2&4, JALAN' then matches)",
+    )
+    add_settings_arguments(evaluate)
+    add_dataset_flags(evaluate)
+    evaluate.set_defaults(handler=cmd_evaluate)

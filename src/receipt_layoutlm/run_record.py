@@ -1,0 +1,70 @@
+"""What the training run recorded about a checkpoint: ``checkpoint.json`` (job, epoch, metrics,
+split hashes, label merges, the dataset settings) and, for older checkpoints, the run's
+``run.json`` beside ``best/``. Read from a local directory (fetch it first with
+``remote_dirs``); only :func:`recorded_job` reads one remote file, to name a bundle's
+destination before the checkpoint is fetched.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from receipt_cloud.objects import ObjectNotFoundError, is_remote_uri, resolve_uri
+from receipt_layoutlm.bundle_format import META_FILE
+from receipt_layoutlm.errors import CheckpointError
+
+
+def training_dataset_config(directory: str | Path, meta: Mapping[str, Any] | None = None) -> dict:
+    """The ``DatasetConfig`` dict the checkpoint was trained with, or ``{}`` when unrecorded.
+
+    ``checkpoint.json`` carries it as ``dataset_config`` (training writes it); checkpoints
+    written before that have it only in the run's ``run.json`` beside ``best/``.
+    """
+    directory = Path(directory)
+    if meta is None:
+        meta = read_meta(directory)
+    recorded = meta.get("dataset_config")
+    if isinstance(recorded, dict):
+        return dict(recorded)
+    run_file = directory.parent / "run.json"
+    if run_file.is_file():
+        try:
+            run = json.loads(run_file.read_text(encoding="utf-8"))
+        except json.JSONDecodeError:
+            return {}
+        same_job = not meta.get("job_id") or run.get("job_id") == meta.get("job_id")
+        if same_job and isinstance(run.get("dataset_config"), dict):
+            return dict(run["dataset_config"])
+    return {}
+
+
+def read_meta(directory: str | Path) -> dict[str, Any]:
+    """``checkpoint.json`` of ``directory`` (``{}`` when absent); CheckpointError if invalid."""
+    path = Path(directory) / META_FILE
+    if not path.is_file():
+        return {}
+    try:
+        return dict(json.loads(path.read_text(encoding="utf-8")))
+    except (json.JSONDecodeError, TypeError, ValueError) as exc:
+        raise CheckpointError(f"{path} is not valid JSON ({exc})") from None
+
+
+def recorded_job(uri: str | Path) -> str | None:
+    """The training job (name, else id) a checkpoint records in ``checkpoint.json``, read without
+    downloading the weights; None when the checkpoint records none."""
+    if not is_remote_uri(uri):
+        meta = read_meta(uri)
+    else:
+        store, key = resolve_uri(str(uri).rstrip("/") + "/" + META_FILE)
+        try:
+            meta = json.loads(store.get_bytes(key))
+        except ObjectNotFoundError:
+            return None
+        except json.JSONDecodeError as exc:
+            raise CheckpointError(f"{store.uri(key)} is not valid JSON ({exc})") from None
+    return meta.get("job_name") or meta.get("job_id")
+
+
