@@ -107,7 +107,7 @@ def bench_export(args: argparse.Namespace) -> dict:
         tiny = _environment(
             root / "tiny", "layoutlm-bench-tiny", init.model.eval(), init.tokenizer, labels, 128
         )
-        options = ExportWorkerOptions(
+        options = ExportWorkerOptions.of(
             formats=("coreml",), seq_length=64, parity_receipts=3, parity_data=parity,
             thresholds=measure_only, make_zip=False,
         )  # fmt: skip
@@ -129,7 +129,7 @@ def bench_export(args: argparse.Namespace) -> dict:
                 root / "minilm", "layoutlm-bench-minilm", init.model.eval(), init.tokenizer,
                 labels, args.minilm_seq,
             )  # fmt: skip
-            options = ExportWorkerOptions(
+            options = ExportWorkerOptions.of(
                 formats=tuple(args.minilm_formats.split(",")), seq_length=args.minilm_seq,
                 parity_receipts=3, parity_data=parity, thresholds=measure_only, make_zip=False,
             )  # fmt: skip
@@ -137,7 +137,7 @@ def bench_export(args: argparse.Namespace) -> dict:
             out["minilm"] = {
                 "parameters": sum(p.numel() for p in init.model.parameters()),
                 "seq_length": args.minilm_seq,
-                "formats": options.formats,
+                "formats": options.template.formats,
                 "wall_s": round(wall, 1),
                 "modes": {
                     e.quantize.value: {

@@ -15,11 +15,16 @@ A bundle directory::
     vocab.txt  tokenizer_config.json  config.json  label_map.json  encoding.json
     [total_picker.json]                                     (copied from the checkpoint)
     manifest.json                                           (written, and uploaded, last)
+
+The artifact formats a bundle can carry are registered here (:data:`ARTIFACT_FORMATS`), torch-free,
+so that the exporters, the CLI help, ``--json``, the manifest readers and the workers all ask
+one registry instead of naming a format by hand.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 from receipt_layoutlm.errors import CheckpointError
@@ -55,9 +60,59 @@ MLPACKAGE_SUFFIX = ".mlpackage"
 ONNX_FILE = "model.onnx"
 ONNX_INT8_FILE = "model.int8.onnx"
 
-MODEL_SIZE_KEYS = ("mlpackage_bytes", "onnx_bytes")
-"""Manifest ``sizes`` keys, in order of preference, that give a bundle's model size: the Core ML
-package the device runs, else the ONNX model."""
+
+
+# -- artifact formats --------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ArtifactFormat:
+    """One artifact format a bundle can carry (a ``--formats`` value)."""
+
+    name: str
+    """The registry name: the ``--formats`` value, the key of its timings and artifacts."""
+    exporter: str
+    """``module:Class`` of its exporter (``receipt_layoutlm.export.exporter.Exporter``), imported
+    on first use: exporter modules load torch, coremltools or onnx."""
+    size_key: str
+    """The manifest ``sizes`` key of its primary artifact (the file a device or worker loads)."""
+    uri_key: str
+    """The ``export-coreml --json`` key of its primary artifact's URI."""
+    model_size_rank: int | None = None
+    """Whether its primary artifact can stand for the bundle's model size, and before which
+    others (lower first); None: never."""
+
+
+ARTIFACT_FORMATS: dict[str, ArtifactFormat] = {
+    "onnx": ArtifactFormat(
+        "onnx", "receipt_layoutlm.export.onnx_export:OnnxExporter",
+        size_key="onnx_bytes", uri_key="onnx_uri", model_size_rank=1,
+    ),
+    "coreml": ArtifactFormat(
+        "coreml", "receipt_layoutlm.export.coreml:CoreMLExporter",
+        size_key="mlpackage_bytes", uri_key="mlpackage_uri", model_size_rank=0,
+    ),
+}  # fmt: skip
+"""Registered formats by name. Their order is the build and parity-gate order (the fast ONNX
+runtimes first); a new format is one line here plus its runtime's line in
+``receipt_layoutlm.runtime.registry``."""
+DEFAULT_FORMATS: tuple[str, ...] = ("coreml", "onnx")
+"""Formats built when none are asked for; a new format is opt-in (``--formats``) until added."""
+
+
+def format_names() -> tuple[str, ...]:
+    """Every registered format, in build order."""
+    return tuple(ARTIFACT_FORMATS)
+
+
+def artifact_format(name: str) -> ArtifactFormat:
+    """The format registered as ``name``; ``KeyError`` when none is (exporters check names)."""
+    return ARTIFACT_FORMATS[name]
+
+
+def model_size_keys() -> tuple[str, ...]:
+    """Manifest ``sizes`` keys, in order of preference, that give a bundle's model size: the
+    Core ML package the device runs, else the ONNX model."""
+    ranked = [f for f in ARTIFACT_FORMATS.values() if f.model_size_rank is not None]
+    return tuple(f.size_key for f in sorted(ranked, key=lambda f: f.model_size_rank or 0))
 
 
 def mlpackage_name(model_name: str = DEFAULT_MODEL_NAME) -> str:
@@ -79,7 +134,7 @@ def find_mlpackage(bundle_dir: str | Path) -> Path:
 
 def model_size_bytes(sizes: Mapping[str, int]) -> int:
     """The bundle's model size from a manifest's ``sizes`` table (0 when none is recorded)."""
-    for key in MODEL_SIZE_KEYS:
+    for key in model_size_keys():
         if key in sizes:
             return int(sizes[key])
     return 0

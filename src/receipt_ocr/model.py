@@ -3,21 +3,25 @@ run it with, and the version string its label proposals are signed with."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from receipt_layoutlm.bundle_format import MANIFEST_FILE, ONNX_FILE, ONNX_INT8_FILE
+from receipt_layoutlm.bundle_format import MANIFEST_FILE
 from receipt_layoutlm.errors import CheckpointError
+from receipt_layoutlm.runtime.registry import (
+    ranked_runtimes,
+    runnable_runtimes,
+    runtime_class,
+    runtime_needs,
+)
 
 if TYPE_CHECKING:
     from receipt_layoutlm.runtime import Runtime
 
-RUNTIME_CHOICES = ("onnx-int8", "onnx", "torch", "coreml")
-"""What ``--runtime`` accepts, fastest first."""
+RUNTIME_CHOICES = ranked_runtimes()
+"""What ``--runtime`` accepts, fastest first: the registry's ranked runtimes."""
 DEFAULT_CACHE_PATH = "~/.models/layoutlm"
 """Where the model cache keeps downloaded bundles (the seed's location, in the home folder, not
 the current one) unless ``--layoutlm-cache-path`` or ``$LAYOUTLM_CACHE_PATH`` says."""
@@ -45,7 +49,7 @@ class LoadedModel:
     path: Path
     """The local directory the model was loaded from."""
     runtime_name: str
-    """The runtime's registry name (``onnx-int8``, ``onnx``, ``torch``, ``coreml``)."""
+    """The runtime's registry name (``onnx-int8``, ``onnx``, ``coreml``, ``torch``)."""
     manifest_sha256: str | None = None
     """sha256 of the bundle's manifest.json (None for a checkpoint)."""
 
@@ -55,25 +59,17 @@ class LoadedModel:
 
 
 def available_runtimes(model_dir: Path) -> list[str]:
-    """Runtimes that can run ``model_dir`` on this machine, fastest first."""
-    found = []
-    has_ort = importlib.util.find_spec("onnxruntime") is not None
-    if has_ort and (model_dir / ONNX_INT8_FILE).is_file():
-        found.append("onnx-int8")
-    if has_ort and (model_dir / ONNX_FILE).is_file():
-        found.append("onnx")
-    if sys.platform == "darwin" and any(model_dir.glob("*.mlpackage")):
-        found.append("coreml")
-    if (model_dir / "model.safetensors").is_file() or (model_dir / "pytorch_model.bin").is_file():
-        found.append("torch")
-    return found
+    """Runtimes that can run ``model_dir`` on this machine, fastest first (the registry's
+    ``can_run`` and speed rank of each)."""
+    return runnable_runtimes(model_dir)
 
 
 def choose_runtime(model_dir: Path, requested: str | None = None) -> str:
     """``requested`` when given (checked), else the fastest runtime the directory supports."""
-    if requested is not None and requested not in RUNTIME_CHOICES:
+    choices = ranked_runtimes()
+    if requested is not None and requested not in choices:
         raise CheckpointError(
-            f"unknown runtime {requested!r}; choose one of {', '.join(RUNTIME_CHOICES)}"
+            f"unknown runtime {requested!r}; choose one of {', '.join(choices)}"
         )
     options = available_runtimes(model_dir)
     if requested is not None:
@@ -85,9 +81,10 @@ def choose_runtime(model_dir: Path, requested: str | None = None) -> str:
             )
         return requested
     if not options:
+        *most, last = runtime_needs()
         raise CheckpointError(
-            f"{model_dir} holds no model this machine can run (no model.onnx, "
-            "model.int8.onnx, .mlpackage on macOS, or PyTorch checkpoint)"
+            f"{model_dir} holds no model this machine can run (no {', '.join(most)}, "
+            f"or {last})"
         )
     return options[0]
 
@@ -108,9 +105,10 @@ def model_version(model_dir: Path) -> str:
     return f"{job}/checkpoint" if job else f"{model_dir.name}/checkpoint"
 
 
-ONNX_THREADS = 1
-"""ONNX Runtime threads per worker process: throughput comes from more processes, and one
-process's model must not take the cores its neighbours' Tesseract needs."""
+RUNTIME_THREADS = 1
+"""Threads per worker process for runtimes that take a thread count (ONNX Runtime): throughput
+comes from more processes, and one process's model must not take the cores its neighbours'
+Tesseract needs."""
 
 
 def load_model(
@@ -119,16 +117,14 @@ def load_model(
     """Load ``model_dir`` with ``runtime`` (default: the fastest available) and register its
     labels with the record vocabulary, so its proposals can be stored."""
     from receipt_dynamo import register_labels
-    from receipt_layoutlm.runtime import load_runtime
 
     model_dir = Path(model_dir)
     if not model_dir.is_dir():
         raise CheckpointError(f"model directory {model_dir} does not exist")
     name = choose_runtime(model_dir, runtime)
+    cls = runtime_class(name)
     loaded = LoadedModel(
-        runtime=load_runtime(name, model_dir, **(
-            {"threads": ONNX_THREADS} if name.startswith("onnx") else {}
-        )),
+        runtime=cls(model_dir, **({"threads": RUNTIME_THREADS} if cls.threaded else {})),
         version=model_version(model_dir),
         path=model_dir,
         runtime_name=name,

@@ -47,3 +47,39 @@ def test_library_versions_leave_out_what_is_not_installed(monkeypatch) -> None:
     assert {"receipt-labeler", "torch"} <= set(library_versions()) <= set(LIBRARIES)
     monkeypatch.setattr(versions, "LIBRARIES", ("pytest", "no-such-distribution-r8"))
     assert library_versions() == {"pytest": pytest.__version__}
+
+
+def test_the_worker_ranks_runtimes_by_what_each_declares(tmp_path: Path) -> None:
+    import importlib.util
+    import sys
+
+    from receipt_layoutlm.runtime import ranked_runtimes, runnable_runtimes
+    from receipt_ocr.model import RUNTIME_CHOICES, choose_runtime
+
+    # coreml-mil has no speed rank: a worker never picks the op-by-op interpreter by itself.
+    assert ranked_runtimes() == RUNTIME_CHOICES == ("onnx-int8", "onnx", "coreml", "torch")
+    assert runnable_runtimes(tmp_path) == []
+    with pytest.raises(CheckpointError, match=r"no model.int8.onnx, model.onnx, .*PyTorch"):
+        choose_runtime(tmp_path)
+    (tmp_path / bundle_format.WEIGHT_FILES[0]).write_bytes(b"")
+    (tmp_path / bundle_format.ONNX_FILE).write_bytes(b"")
+    (tmp_path / bundle_format.mlpackage_name()).mkdir()
+    expected = [
+        *(["onnx"] if importlib.util.find_spec("onnxruntime") else []),
+        *(["coreml"] if sys.platform == "darwin" else []),
+        "torch",
+    ]
+    assert runnable_runtimes(tmp_path) == expected
+    assert choose_runtime(tmp_path) == expected[0]
+    with pytest.raises(CheckpointError, match="runtime onnx-int8 cannot run"):
+        choose_runtime(tmp_path, "onnx-int8")
+
+
+def test_model_size_keys_and_formats_come_from_the_registry() -> None:
+    assert bundle_format.model_size_keys() == ("mlpackage_bytes", "onnx_bytes")
+    assert bundle_format.format_names() == ("onnx", "coreml")
+    assert set(bundle_format.DEFAULT_FORMATS) <= set(bundle_format.format_names())
+    assert {f.uri_key for f in bundle_format.ARTIFACT_FORMATS.values()} == {
+        "mlpackage_uri",
+        "onnx_uri",
+    }

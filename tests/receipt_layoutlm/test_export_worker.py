@@ -103,7 +103,7 @@ def _options(parity_jsonl: Path, **changes) -> ExportWorkerOptions:
         "make_zip": False,
         "thresholds": ParityThresholds(float16=TINY_FLOAT16_AGREEMENT),
     }
-    return ExportWorkerOptions(**(fields | changes))
+    return ExportWorkerOptions.of(**(fields | changes))
 
 
 def _worker(**changes) -> WorkerConfig:

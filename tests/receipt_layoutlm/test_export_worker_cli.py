@@ -36,6 +36,26 @@ def test_the_seed_command_line_names_the_queues() -> None:
     assert settings.coreml_export_results_queue_url.endswith("/1/results")
 
 
+def test_worker_export_flags_fill_an_export_options_template() -> None:
+    from receipt_layoutlm.cli.dataclass_flags import flag_values
+    from receipt_layoutlm.cli.worker_commands import EXPORT_FLAGS, ROLLOUT_FLAGS
+    from receipt_layoutlm.export import ExportOptions
+    from receipt_layoutlm.export_worker import ExportWorkerOptions
+
+    flags = (*EXPORT_FLAGS, *ROLLOUT_FLAGS)
+    args = build_parser().parse_args(["export-worker"])
+    left_off = ExportWorkerOptions.of(**flag_values(args, flags))
+    assert left_off == ExportWorkerOptions() and left_off.template == ExportOptions("", "")
+    args = build_parser().parse_args(
+        ["export-worker", "--formats", "onnx", "--seq-length", "128", "--model-name", "Receipts",
+         "--rollout", "never"]
+    )  # fmt: skip
+    given = ExportWorkerOptions.of(**flag_values(args, flags))
+    assert given.rollout == "never"
+    assert given.template == ExportOptions("", "", formats=("onnx",), seq_length=128,
+                                           model_name="Receipts")  # fmt: skip
+
+
 def test_queue_urls_also_come_from_the_long_flags_and_variables() -> None:
     args = build_parser().parse_args(
         ["export-worker", "--serve", "--coreml-export-job-queue-url", "local:///q.db#a"]

@@ -72,7 +72,7 @@ def _train_and_export(settings, parity_jsonl: Path, name: str, dev_f1: float, se
 
     _add_trained_job(settings, name, dev_f1, seed)
     message = start_export_for_job(job_name=name, settings=settings, quantize="float32")
-    options = ExportWorkerOptions(
+    options = ExportWorkerOptions.of(
         formats=("onnx",), seq_length=64, parity_receipts=3, parity_data=str(parity_jsonl),
         make_zip=False, thresholds=ParityThresholds(float32=0.97),
     )  # the default rollout: if-better

@@ -8,14 +8,11 @@ import sys
 from typing import Any
 
 from receipt_layoutlm.cli.dataclass_flags import Flag, add_flags, flag_values
+from receipt_layoutlm.cli.format_flags import parse_formats, with_formats_help
 from receipt_layoutlm.cli.parity_flags import add_threshold_flags, thresholds_from_args
 from receipt_layoutlm.export import ExportOptions
 from receipt_layoutlm.export.int4_recipe import DEFAULT_INT4_INT8_LAYERS, parse_layers
 from receipt_layoutlm.export.quantize import QUANTIZE_MODES
-
-
-def _formats(text: str) -> tuple[str, ...]:
-    return tuple(part.strip() for part in text.split(",") if part.strip())
 
 
 def _add_settings(parser: argparse.ArgumentParser) -> None:
@@ -26,11 +23,7 @@ def _add_settings(parser: argparse.ArgumentParser) -> None:
 
 _FLAGS_BEFORE_THRESHOLDS = (
     Flag("quantize", help=f"{'|'.join(QUANTIZE_MODES)} (default {{default}})"),
-    Flag(
-        "formats",
-        help="comma-separated: coreml,onnx (default both)",
-        kwargs={"type": _formats},
-    ),
+    Flag("formats", kwargs={"type": parse_formats}),  # help: the registry's, at build time
     Flag("seq_length", help="fixed sequence length"),
     Flag("model_name", help="name of the .mlpackage"),
     Flag(
@@ -84,7 +77,7 @@ def register(subparsers: Any) -> None:
         help="where the bundle goes (must be new/empty); default: "
         "bundles/<job>/<export_id>/ in the environment's bundles store",
     )
-    add_flags(export, ExportOptions, _FLAGS_BEFORE_THRESHOLDS)
+    add_flags(export, ExportOptions, with_formats_help(_FLAGS_BEFORE_THRESHOLDS))
     add_threshold_flags(export)
     add_flags(export, ExportOptions, _FLAGS_AFTER_THRESHOLDS)
     export.add_argument("--json", action="store_true", help="print the result as JSON")
@@ -173,8 +166,7 @@ def run_export(args: argparse.Namespace) -> int:
                 {
                     "export_id": result.export_id,
                     "bundle_uri": result.bundle_uri,
-                    "mlpackage_uri": result.artifact_uri("coreml"),
-                    "onnx_uri": result.artifact_uri("onnx"),
+                    **result.artifact_uris(),
                     "zip_uri": result.zip_uri,
                     "model_size_bytes": result.model_size_bytes,
                     "export_duration_seconds": result.export_duration_seconds,

@@ -9,14 +9,11 @@ from typing import TYPE_CHECKING, Any
 
 from receipt_cloud.dataclass_flags import Flag, add_flags, flag_values
 from receipt_cloud.worker.mode_flags import ModeFlag, add_mode_flags
+from receipt_layoutlm.cli.format_flags import parse_formats, with_formats_help
 from receipt_layoutlm.cli.parity_flags import add_threshold_flags, thresholds_from_args
 
 if TYPE_CHECKING:
     from receipt_cloud.settings import Settings
-
-
-def _formats(text: str) -> tuple[str, ...]:
-    return tuple(part.strip() for part in text.split(",") if part.strip())
 
 
 MODE_FLAGS = (
@@ -43,19 +40,21 @@ LOOP_FLAGS = (
     "retry_attempts",
 )
 EXPORT_FLAGS = (
+    # help: the registry's, when the parser is built
+    Flag("formats", default=None, convert=parse_formats),
+    Flag("seq_length", help="Fixed sequence length of the exported model."),
+    Flag("model_name", help="Name of the .mlpackage (the seed's consumers expect LayoutLM)."),
+    Flag("parity_receipts", help="Receipts the parity gate runs."),
     Flag(
-        "formats",
-        help="comma-separated: coreml,onnx (default coreml,onnx)",
-        default=None,
-        convert=_formats,
+        "parity_data",
+        help="JSONL parity receipts; None: the environment's store, else the training dataset "
+        "file.",
+        kwargs={"metavar": "PATH.jsonl"},
     ),
-    "seq_length",
-    "model_name",
-    "parity_receipts",
-    Flag("parity_data", kwargs={"metavar": "PATH.jsonl"}),
     "weight_threshold",
-    Flag("rollout", kwargs={"choices": ("never", "on-pass", "if-better")}),
 )
+"""ExportOptions fields of the worker's template (the rest each message sets)."""
+ROLLOUT_FLAGS = (Flag("rollout", kwargs={"choices": ("never", "on-pass", "if-better")}),)
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -67,6 +66,7 @@ def _settings(args: argparse.Namespace) -> Settings:
 def _register_worker(subparsers: Any) -> None:
     from receipt_cloud.settings import add_settings_arguments
     from receipt_cloud.worker import WorkerConfig
+    from receipt_layoutlm.export import ExportOptions
     from receipt_layoutlm.export_worker import ExportWorkerOptions
 
     worker = subparsers.add_parser(
@@ -81,7 +81,8 @@ def _register_worker(subparsers: Any) -> None:
     add_mode_flags(worker, MODE_FLAGS, default="once")
     add_flags(worker.add_argument_group("queue handling"), WorkerConfig, LOOP_FLAGS)
     export = worker.add_argument_group("export (the same for every message)")
-    add_flags(export, ExportWorkerOptions, EXPORT_FLAGS)
+    add_flags(export, ExportOptions, with_formats_help(EXPORT_FLAGS))
+    add_flags(export, ExportWorkerOptions, ROLLOUT_FLAGS)
     add_threshold_flags(export)
     export.add_argument("--no-zip", action="store_true", help="do not publish <bundle>.zip")
     add_settings_arguments(worker)
@@ -135,8 +136,8 @@ def run_export_worker_command(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    options = ExportWorkerOptions(
-        **flag_values(args, EXPORT_FLAGS),
+    options = ExportWorkerOptions.of(
+        **flag_values(args, (*EXPORT_FLAGS, *ROLLOUT_FLAGS)),
         thresholds=thresholds_from_args(args),
         make_zip=not args.no_zip,
     )

@@ -7,7 +7,7 @@ package stays cheap)::
     export_bundle(ExportOptions(checkpoint=..., output=...), documents=None, settings=None)
         -> ExportResult                                 # .artifacts: format -> Artifact
     run_parity(reference, candidates, documents, thresholds=..., source=...) -> ParityReport
-    get_exporter(name) -> Exporter; EXPORTERS / FORMATS  # the format plug-ins
+    get_exporter(name) -> Exporter; bundle_format.ARTIFACT_FORMATS  # the format plug-ins
     convert_to_coreml(model, path, spec, CoreMLOptions(...)); export_onnx(model, path)
     QUANTIZE_MODES / get_quantize_mode(name) -> QuantizeSpec
 
@@ -23,11 +23,10 @@ from typing import Any
 
 from receipt_layoutlm.bundle_format import DEFAULT_MODEL_NAME, find_mlpackage, mlpackage_name
 from receipt_layoutlm.export.exporter import (
-    EXPORTERS,
-    FORMATS,
     BuildContext,
     BundleFile,
     Exporter,
+    exporter_class,
     get_exporter,
 )
 from receipt_layoutlm.export.quantize import (
@@ -68,13 +67,12 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "DEFAULT_MODEL_NAME",
     "DEFAULT_QUANTIZE",
-    "EXPORTERS",
-    "FORMATS",
     "QUANTIZE_MODES",
     "BuildContext",
     "BundleFile",
     "Exporter",
     "QuantizeSpec",
+    "exporter_class",
     "find_mlpackage",
     "get_exporter",
     "get_quantize_mode",

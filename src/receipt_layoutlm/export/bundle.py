@@ -26,11 +26,11 @@ from receipt_layoutlm.checkpoint import Checkpoint, load_checkpoint
 from receipt_layoutlm.document import ReceiptDocument
 from receipt_layoutlm.encoding import ENCODING_VERSION
 from receipt_layoutlm.export.exporter import (
-    FORMATS,
     BuildContext,
     Exporter,
     check_formats,
     get_exporter,
+    manifest_defaults,
 )
 from receipt_layoutlm.export.options import Artifact, ExportOptions, ExportResult
 from receipt_layoutlm.export.parity import ParityReport, run_parity
@@ -45,7 +45,7 @@ from receipt_layoutlm.versions import library_versions
 if TYPE_CHECKING:
     from receipt_cloud.settings import Settings
 
-__all__ = ["FORMATS", "ExportOptions", "ExportResult", "export_bundle"]
+__all__ = ["ExportOptions", "ExportResult", "export_bundle"]
 
 log = logging.getLogger(__name__)
 
@@ -125,10 +125,8 @@ def _export_info(
         "seq_length": options.seq_length,
         "formats": list(options.formats),
         "model_name": options.model_name,
-        # Manifest format 1 always carries these keys; the Core ML exporter fills them.
-        "mlpackage": None,
-        "weight_quantization": None,
         "minimum_deployment_target": spec.deployment_target(),
+        **manifest_defaults(),
     }
     for exporter in exporters:
         info.update(exporter.export_info(options))
@@ -190,8 +188,7 @@ def _manifest_fields(
         "minimum_deployment_target": spec.deployment_target(),
         "seq_length": options.seq_length,
         "formats": list(options.formats),
-        "mlpackage": export_info["mlpackage"],
-        "weight_quantization": export_info["weight_quantization"],
+        **{key: export_info[key] for key in manifest_defaults()},
         "encoding_version": ENCODING_VERSION,
         "labels": list(checkpoint.labels),
         "num_parameters": _num_parameters(checkpoint),

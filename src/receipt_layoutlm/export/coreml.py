@@ -196,11 +196,12 @@ class CoreMLExporter:
     """``<model_name>.mlpackage``: the fixed-shape ML program the device runs."""
 
     name: ClassVar[str] = "coreml"
+    manifest_keys: ClassVar[tuple[str, ...]] = ("mlpackage", "weight_quantization")
     trace_wrapper: ClassVar[TraceWrapper] = staticmethod(exportable)
     """The module traced for conversion; a test replaces it to prove the gate catches a bad one."""
 
     def files(self, options: ExportOptions) -> tuple[BundleFile, ...]:
-        return (BundleFile(mlpackage_name(options.model_name), "mlpackage_bytes"),)
+        return (BundleFile.primary(self.name, mlpackage_name(options.model_name)),)
 
     def export_info(self, options: ExportOptions) -> dict[str, Any]:
         weight_dtype = get_quantize_mode(options.quantize).weight_dtype

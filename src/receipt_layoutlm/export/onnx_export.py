@@ -104,9 +104,13 @@ class OnnxExporter:
     """``model.onnx`` (float32, dynamic sequence axis) and its int8 twin ``model.int8.onnx``."""
 
     name: ClassVar[str] = "onnx"
+    manifest_keys: ClassVar[tuple[str, ...]] = ()
 
     def files(self, options: ExportOptions) -> tuple[BundleFile, ...]:
-        return (BundleFile(ONNX_FILE, "onnx_bytes"), BundleFile(ONNX_INT8_FILE, "onnx_int8_bytes"))
+        return (
+            BundleFile.primary(self.name, ONNX_FILE),
+            BundleFile(ONNX_INT8_FILE, "onnx_int8_bytes"),
+        )
 
     def export_info(self, options: ExportOptions) -> dict[str, Any]:
         return {}

@@ -6,15 +6,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from receipt_layoutlm.bundle_format import DEFAULT_MODEL_NAME
+from receipt_layoutlm.bundle_format import (
+    DEFAULT_FORMATS,
+    DEFAULT_MODEL_NAME,
+    artifact_format,
+    format_names,
+)
 from receipt_layoutlm.errors import ExportError
 from receipt_layoutlm.export.exporter import check_formats
 from receipt_layoutlm.export.int4_recipe import DEFAULT_INT4_BLOCK_SIZE, DEFAULT_INT4_INT8_LAYERS
 from receipt_layoutlm.export.parity import ParityReport, ParityThresholds
 from receipt_layoutlm.export.quantize import DEFAULT_QUANTIZE, QuantizeSpec, get_quantize_mode
 
-DEFAULT_FORMATS = ("coreml", "onnx")
-"""Formats built when none are asked for (a new exporter is opt-in until added here)."""
 MIN_SEQ_LENGTH = 8
 
 
@@ -30,7 +33,8 @@ class ExportOptions:
     quantize: str = DEFAULT_QUANTIZE
     """``float32``, ``float16``, ``int8`` or ``int4`` (Core ML weights)."""
     formats: tuple[str, ...] = DEFAULT_FORMATS
-    """Which artefacts to build: ``coreml`` and/or ``onnx`` (ONNX adds ``model.int8.onnx``)."""
+    """Which artifacts to build: registered format names (``bundle_format.ARTIFACT_FORMATS``:
+    ``coreml``, ``onnx``, which adds ``model.int8.onnx``); default ``DEFAULT_FORMATS``."""
     seq_length: int = 512
     """Fixed Core ML sequence length; also the bundle's encoding ``max_seq_length``."""
     model_name: str = DEFAULT_MODEL_NAME
@@ -95,7 +99,7 @@ class ExportResult:
     bundle_uri: str
     """Where the bundle directory now lives (local path or ``s3://`` prefix)."""
     artifacts: dict[str, Artifact]
-    """Format name (``coreml``, ``onnx``) -> its primary artefact, for every format built."""
+    """Format name (``coreml``, ``onnx``) -> its primary artifact, for every format built."""
     zip_uri: str | None
     manifest: dict[str, Any]
     parity: ParityReport
@@ -107,3 +111,11 @@ class ExportResult:
         """URI of format ``name``'s primary artefact; None when that format was not built."""
         artifact = self.artifacts.get(name)
         return artifact.uri if artifact is not None else None
+
+    def artifact_uris(self) -> dict[str, str | None]:
+        """``{uri_key: URI}`` of every registered format, by format name (None: not built):
+        the artifact keys ``export-coreml --json`` prints (``mlpackage_uri``, ``onnx_uri``)."""
+        return {
+            artifact_format(name).uri_key: self.artifact_uri(name)
+            for name in sorted(format_names())
+        }

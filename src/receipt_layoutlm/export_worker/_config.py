@@ -3,31 +3,25 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from receipt_layoutlm.bundles.rollout import DEFAULT_ROLLOUT, ROLLOUT_POLICIES
-from receipt_layoutlm.export.parity import ParityThresholds
+from receipt_layoutlm.export.options import ExportOptions
+
+
+def _template(**fields: Any) -> ExportOptions:
+    # Checkpoint and destination come with each message (dataclasses.replace in the handler).
+    return ExportOptions(checkpoint="", output="", **fields)
 
 
 @dataclass(frozen=True)
 class ExportWorkerOptions:
-    """Export settings a message does not carry; defaults match ``export-coreml``'s."""
+    """Export settings a message does not carry; defaults are ``export-coreml``'s."""
 
-    formats: tuple[str, ...] = ("coreml", "onnx")
-    """Artefacts each bundle carries (``coreml`` and/or ``onnx``)."""
-    seq_length: int = 512
-    """Fixed sequence length of the exported model."""
-    model_name: str = "LayoutLM"
-    """Name of the ``.mlpackage`` (the seed's consumers expect ``LayoutLM``)."""
-    parity_receipts: int = 20
-    """Receipts the parity gate runs."""
-    parity_data: str | None = None
-    """JSONL parity receipts; None: the environment's store, else the training dataset file."""
-    thresholds: ParityThresholds = field(default_factory=ParityThresholds)
-    """Minimum word-label agreement per quantize mode (the gate refuses below it)."""
-    weight_threshold: int = 2048
-    """Weights with fewer elements are not quantized (biases, norms)."""
-    make_zip: bool = True
-    """Also publish ``<bundle>.zip``."""
+    template: ExportOptions = field(default_factory=_template)
+    """The ``ExportOptions`` every export starts from (formats, sequence length, model name,
+    parity gate, quantization knobs, zip); each message replaces its checkpoint, destination,
+    quantize mode, export id and training job."""
     rollout: str = DEFAULT_ROLLOUT
     """After a bundle passes: ``never`` (wait for ``promote``), ``on-pass`` (promote it) or
     ``if-better`` (promote it when its job's dev F1 is no worse than the active bundle's on the
@@ -38,3 +32,8 @@ class ExportWorkerOptions:
             raise ValueError(
                 f"rollout must be one of {', '.join(ROLLOUT_POLICIES)}, got {self.rollout!r}"
             )
+
+    @classmethod
+    def of(cls, *, rollout: str = DEFAULT_ROLLOUT, **export: Any) -> ExportWorkerOptions:
+        """Options from ``ExportOptions`` field values (those a message sets left out)."""
+        return cls(template=_template(**export), rollout=rollout)

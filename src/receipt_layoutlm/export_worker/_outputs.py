@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from receipt_layoutlm.bundle_format import MODEL_SIZE_KEYS
+from receipt_layoutlm.bundle_format import model_size_bytes
 
 
 @dataclass(frozen=True)
@@ -46,11 +46,10 @@ def outputs_of_manifest(bundle_uri: str, manifest: dict[str, Any]) -> ExportOutp
     sizes = manifest.get("sizes") or {}
     mlpackage = manifest.get("mlpackage")
     timings = manifest.get("timings") or {}
-    size = next((sizes[key] for key in MODEL_SIZE_KEYS if key in sizes), 0)
     return ExportOutputs(
         bundle_uri=bundle_uri.rstrip("/"),
         mlpackage_uri=f"{bundle_uri.rstrip('/')}/{mlpackage}" if mlpackage else None,
-        model_size_bytes=int(size),
+        model_size_bytes=model_size_bytes(sizes),
         export_duration_seconds=float(
             sum(v for v in timings.values() if isinstance(v, int | float))
         ),

@@ -220,32 +220,25 @@ class ExportMessageHandler:
     def _export(self, request: ExportRequest) -> ExportOutputs:
         with export_workdir(request.export_id) as workdir:
             manifest = adoptable(request.output_s3_prefix, request.export_id, workdir,
-                                 make_zip=self.options.make_zip)
+                                 make_zip=self.options.template.make_zip)
             if manifest is not None:
                 return outputs_of_manifest(request.output_s3_prefix, manifest)
             return self._build(request, workdir)
 
     def _build(self, request: ExportRequest, workdir: Path) -> ExportOutputs:
         """Export into ``workdir`` (the worker's own scratch folder, swept: workspace.py)."""
-        from receipt_layoutlm.export import ExportOptions, export_bundle
+        from receipt_layoutlm.export import export_bundle
 
         checkpoint = complete_checkpoint(
             request.model_s3_uri, workdir, root=self.settings.runs_uri
         )
-        options = ExportOptions(
+        options = dataclasses.replace(
+            self.options.template,
             checkpoint=checkpoint,
             output=request.output_s3_prefix,
             quantize=request.quantize,
-            formats=self.options.formats,
-            seq_length=self.options.seq_length,
-            model_name=self.options.model_name,
-            parity_receipts=self.options.parity_receipts,
-            parity_data=self.options.parity_data,
-            thresholds=self.options.thresholds,
-            weight_threshold=self.options.weight_threshold,
             export_id=request.export_id,
             job_id=request.job_id,
-            make_zip=self.options.make_zip,
             work_dir=str(workdir),
         )
         return outputs_of(

@@ -38,6 +38,19 @@ class Runtime(ABC):
 
     name: ClassVar[str]
     """The registry name (``torch``, ``onnx``, ``onnx-int8``, ``coreml``, ``coreml-mil``)."""
+    speed_rank: ClassVar[int | None] = None
+    """Lower is faster: a worker picks the runnable runtime with the lowest rank. None: never
+    picked by itself (a runtime for tests or the parity gate only)."""
+    needs: ClassVar[str] = ""
+    """What it needs to find in a directory, as an error message names it (``model.onnx``)."""
+    threaded: ClassVar[bool] = False
+    """Its constructor takes ``threads=`` (how many cores one model may use)."""
+
+    @classmethod
+    def can_run(cls, model_dir: Path) -> bool:
+        """Whether ``model_dir`` holds what this runtime loads and this machine has what it
+        runs on (library, platform), without loading either."""
+        return False
 
     def __init__(
         self,

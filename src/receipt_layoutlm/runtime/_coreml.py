@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from receipt_layoutlm.bundle_format import find_mlpackage
+from receipt_layoutlm.bundle_format import MLPACKAGE_SUFFIX, find_mlpackage
 from receipt_layoutlm.errors import RuntimeUnavailableError
 from receipt_layoutlm.runtime._base import Runtime, load_bundle_text_side, read_bundle_config
 from receipt_layoutlm.runtime.mil_interpreter import MILInterpreter
@@ -40,6 +40,12 @@ class CoreMLRuntime(_CoreMLBase):
     """Apple's Core ML framework (macOS only)."""
 
     name = "coreml"
+    speed_rank = 2
+    needs = f"{MLPACKAGE_SUFFIX} on macOS"
+
+    @classmethod
+    def can_run(cls, model_dir: Path) -> bool:
+        return sys.platform == "darwin" and any(model_dir.glob(f"*{MLPACKAGE_SUFFIX}"))
 
     def __init__(self, bundle_dir: str | Path) -> None:
         if sys.platform != "darwin":
@@ -61,6 +67,12 @@ class CoreMLMILRuntime(_CoreMLBase):
     """The ML program run op by op by :class:`~receipt_layoutlm.runtime.MILInterpreter`."""
 
     name = "coreml-mil"
+    needs = MLPACKAGE_SUFFIX
+
+    @classmethod
+    def can_run(cls, model_dir: Path) -> bool:
+        # Slow (op by op in numpy): never picked by a worker, so it has no speed rank.
+        return any(model_dir.glob(f"*{MLPACKAGE_SUFFIX}"))
 
     def __init__(self, bundle_dir: str | Path) -> None:
         super().__init__(bundle_dir)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
 import numpy as np
@@ -13,8 +14,18 @@ from receipt_layoutlm.runtime._base import Runtime, load_bundle_text_side
 
 class OnnxRuntime(Runtime):
     name = "onnx"
+    speed_rank = 1
+    needs = ONNX_FILE
+    threaded = True
     model_file = ONNX_FILE
     weights = "float32"
+
+    @classmethod
+    def can_run(cls, model_dir: Path) -> bool:
+        return (
+            importlib.util.find_spec("onnxruntime") is not None
+            and (model_dir / cls.model_file).is_file()
+        )
 
     def __init__(self, bundle_dir: str | Path, *, threads: int | None = None) -> None:
         import onnxruntime as ort
@@ -61,5 +72,7 @@ class OnnxRuntime(Runtime):
 
 class OnnxInt8Runtime(OnnxRuntime):
     name = "onnx-int8"
+    speed_rank = 0
+    needs = ONNX_INT8_FILE
     model_file = ONNX_INT8_FILE
     weights = "int8"

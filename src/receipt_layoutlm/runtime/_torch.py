@@ -6,12 +6,19 @@ from pathlib import Path
 
 import numpy as np
 
+from receipt_layoutlm.bundle_format import WEIGHT_FILES
 from receipt_layoutlm.checkpoint import Checkpoint, load_checkpoint
 from receipt_layoutlm.runtime._base import Runtime
 
 
 class TorchRuntime(Runtime):
     name = "torch"
+    speed_rank = 3
+    needs = "PyTorch checkpoint"
+
+    @classmethod
+    def can_run(cls, model_dir: Path) -> bool:
+        return any((model_dir / name).is_file() for name in WEIGHT_FILES)
 
     def __init__(self, checkpoint: str | Path | Checkpoint) -> None:
         """``checkpoint``: a checkpoint directory or an already loaded ``Checkpoint``."""

@@ -1,0 +1,33 @@
+"""``--formats``: the artifact formats of a bundle, shared by ``export-coreml`` and
+``export-worker``. Its help lists the formats registered when the parser is built
+(``bundle_format.ARTIFACT_FORMATS``), so a newly registered format shows without a CLI edit."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+
+from receipt_layoutlm.bundle_format import DEFAULT_FORMATS, format_names
+from receipt_layoutlm.cli.dataclass_flags import Flag
+
+
+def parse_formats(text: str) -> tuple[str, ...]:
+    """``"coreml, onnx"`` -> ``("coreml", "onnx")``; the names are checked by the export."""
+    return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+def formats_help() -> str:
+    return (
+        f"comma-separated: {','.join(sorted(format_names()))} "
+        f"(default {','.join(DEFAULT_FORMATS)})"
+    )
+
+
+def with_formats_help(flags: Iterable[Flag | str]) -> tuple[Flag | str, ...]:
+    """``flags`` with the ``formats`` flag's help read from the registry now."""
+    return tuple(
+        dataclasses.replace(spec, help=formats_help())
+        if isinstance(spec, Flag) and spec.field == "formats"
+        else spec
+        for spec in flags
+    )
