@@ -34,6 +34,13 @@ DATASET_FLAGS = (
         help="JSONL dataset instead of the store",
         kwargs={"metavar": "FILE.jsonl"},
     ),
+    Flag(
+        "mix",
+        default=None,
+        help="train one model on several datasets, each NAME=FILE.jsonl (repeatable): a label "
+        "a dataset does not annotate is ignored in its receipts' loss; instead of --dataset",
+        kwargs={"action": "append", "metavar": "NAME=FILE.jsonl"},
+    ),
     Flag("merge_preset", default=None, kwargs={"choices": sorted(MERGE_PRESETS)}),
     Flag(
         "label_merges",
@@ -107,7 +114,7 @@ def check_something_to_train(settings: Any, dataset_config: Any) -> None:
     from receipt_layoutlm.errors import DatasetError
 
     check_dataset_source(dataset_config)
-    if settings.is_local and not dataset_config.dataset_file and not Path(
+    if settings.is_local and not dataset_config.reads_files and not Path(
         settings.table_name
     ).is_file():
         raise DatasetError(
@@ -178,6 +185,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         return settings_from_args(args).open_store()
 
     with fetched_checkpoint(args.model) as model_dir:
+        label_set = _label_set(model_dir, args.label_set)
         truth = checkpoint_truth(
             model_dir,
             flag_values(args, DATASET_FLAGS),
@@ -185,14 +193,37 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             split_side=args.split_side,
             trained_on=args.model,
         )
-        return _evaluate(args, model_dir, truth.docs, truth.merges)
+        docs = truth.docs
+        if label_set is not None:
+            from receipt_layoutlm.data import receipts_of
+
+            docs = receipts_of(docs, truth.dataset_of, args.label_set)
+        return _evaluate(args, model_dir, docs, truth.merges, label_set)
 
 
-def _evaluate(args: argparse.Namespace, model_dir: Path, docs: list[Any], merges: Any) -> int:
+def _label_set(model_dir: Path, name: str | None) -> list[str] | None:
+    if name is None:
+        return None
+    from receipt_layoutlm.training.label_masks import recorded_label_set
+
+    return recorded_label_set(model_dir, name)
+
+
+def _evaluate(
+    args: argparse.Namespace,
+    model_dir: Path,
+    docs: list[Any],
+    merges: Any,
+    label_set: list[str] | None = None,
+) -> int:
     from receipt_layoutlm.runtime import load_runtime
     from receipt_layoutlm.training.evaluate import evaluate_documents
 
     runtime = load_runtime(args.runtime, model_dir)
+    if label_set is not None:
+        from receipt_layoutlm.training.label_masks import LabelSetRuntime
+
+        runtime = LabelSetRuntime(runtime, label_set)
     out_dir = Path(args.output_dir)
     result = evaluate_documents(
         runtime, docs, merges=merges, out_dir=out_dir, task3_whitespace=args.task3_whitespace
@@ -359,6 +390,12 @@ def register(subparsers: Any) -> None:
         default="collapse",
         help="SROIE task-3 string comparison: collapse runs of whitespace (default) or remove "
         "all of it (OCR spacing such as 'NO.2&4,JALAN' vs 'NO.2&4, JALAN' then matches)",
+    )
+    evaluate.add_argument(
+        "--label-set",
+        metavar="NAME",
+        help="a model trained with --mix: score it with the labels dataset NAME annotates (the "
+        "others' probability counts as O); with --mix, on NAME's receipts only",
     )
     _settings_args(evaluate)
     _dataset_args(evaluate)

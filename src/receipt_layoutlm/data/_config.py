@@ -79,6 +79,11 @@ class DatasetConfig:
     downsampled."""
     dataset_file: str | None = None
     """A JSONL dataset file (``importers.jsonl`` format) to read instead of the store."""
+    mix: tuple[str, ...] = ()
+    """Several JSONL datasets trained as one model, each ``NAME=FILE.jsonl``: the label list is
+    the union, and a word labelled O in dataset NAME counts as O *or any label NAME does not
+    annotate* in its loss (``training.label_masks``); the checkpoint records each dataset's
+    labels. Instead of ``dataset_file``."""
 
     def __post_init__(self) -> None:
         if self.unverified not in ("o", "mask"):
@@ -104,6 +109,22 @@ class DatasetConfig:
         object.__setattr__(self, "statuses", tuple(s.upper() for s in self.statuses))
         object.__setattr__(self, "allowed_labels", tuple(self.allowed_labels))
         object.__setattr__(self, "label_merges", dict(self.label_merges))
+        object.__setattr__(self, "mix", tuple(self.mix))
+        if self.mix:
+            if self.dataset_file:
+                raise DatasetError(
+                    "--dataset and --mix both name training data; pass every dataset of the mix "
+                    "as --mix NAME=FILE.jsonl"
+                )
+            from receipt_layoutlm.data._mix import parse_mix
+
+            parse_mix(self.mix)
+
+    @property
+    def reads_files(self) -> bool:
+        """Whether the receipts come from dataset files (``dataset_file`` or ``mix``), not the
+        store."""
+        return bool(self.dataset_file or self.mix)
 
     @property
     def merges(self) -> dict[str, str]:
@@ -163,6 +184,7 @@ class DatasetConfig:
         d = asdict(self)
         d["statuses"] = list(self.statuses)
         d["allowed_labels"] = list(self.allowed_labels)
+        d["mix"] = list(self.mix)
         d["effective_merges"] = self.merges
         return d
 
@@ -170,7 +192,7 @@ class DatasetConfig:
     def from_dict(cls, d: Mapping[str, Any]) -> DatasetConfig:
         known = {f for f in cls.__dataclass_fields__}
         values = {k: v for k, v in d.items() if k in known}
-        for key in ("statuses", "allowed_labels"):
+        for key in ("statuses", "allowed_labels", "mix"):
             if key in values:
                 values[key] = tuple(values[key])
         return cls(**values)

@@ -27,6 +27,7 @@ class DocumentSet(list[ReceiptDocument]):
         source: str = "",
         conflicts: int = 0,
         unverified: dict[str, set[WordKey]] | None = None,
+        datasets: dict[str, str] | None = None,
     ) -> None:
         super().__init__(docs)
         self.source = source
@@ -36,6 +37,9 @@ class DocumentSet(list[ReceiptDocument]):
         ``records.document_from_details`` picked one)."""
         self.unverified: dict[str, set[WordKey]] = unverified or {}
         """Per receipt key: words with label rows but none of the accepted statuses."""
+        self.datasets: dict[str, str] = datasets or {}
+        """Per receipt key: the name of the ``--mix`` dataset it came from (empty outside a
+        mix)."""
 
     def subset(self, keys: Iterable[str]) -> DocumentSet:
         wanted = set(keys)
@@ -44,6 +48,7 @@ class DocumentSet(list[ReceiptDocument]):
             source=self.source,
             conflicts=self.conflicts,
             unverified={k: v for k, v in self.unverified.items() if k in wanted},
+            datasets={k: v for k, v in self.datasets.items() if k in wanted},
         )
 
 
@@ -75,6 +80,10 @@ def load_documents(store: Any, config: DatasetConfig = DatasetConfig()) -> Docum
     """
     if config.dataset_file:
         return load_dataset_file(config.dataset_file)
+    if config.mix:
+        from receipt_layoutlm.data._mix import load_mix
+
+        return load_mix(config)
     from receipt_layoutlm.records import document_from_details, resolve_word_labels
 
     receipts: set[tuple[str, int]] = set()
@@ -112,6 +121,11 @@ def check_dataset_source(config: DatasetConfig) -> None:
     training run creates anything)."""
     if config.dataset_file:
         _existing_dataset(Path(config.dataset_file))
+    if config.mix:
+        from receipt_layoutlm.data._mix import parse_mix
+
+        for path in parse_mix(config.mix).values():
+            _existing_dataset(Path(path))
 
 
 def _existing_dataset(path: Path) -> Path:

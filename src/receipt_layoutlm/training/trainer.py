@@ -55,6 +55,13 @@ def train(
     from receipt_layoutlm.training.callbacks import InterruptFlag
 
     validate_job_name(job_name)
+    if dataset_config.mix and config.label_smoothing:
+        from receipt_layoutlm.errors import TrainingError
+
+        raise TrainingError(
+            "--label-smoothing is not applied by the per-dataset label-mask loss of --mix; "
+            "train a mix with --label-smoothing 0"
+        )
     documents = _trainable_documents(store, dataset_config, documents)
     started = time.monotonic()
     main = is_main_process()
