@@ -126,7 +126,8 @@ def _doc(key: str, labels: list[str | None]) -> ReceiptDocument:
     words = [
         DocWord(
             text=f"w{i}",
-            corners=((10.0 * i, 10.0), (10.0 * i + 8, 10.0), (10.0 * i + 8, 20.0), (10.0 * i, 20.0)),
+            corners=((10.0 * i, 10.0), (10.0 * i + 8, 10.0), (10.0 * i + 8, 20.0),
+                     (10.0 * i, 20.0)),
             line_id=1,
             word_id=i + 1,
             label=label,
@@ -156,6 +157,31 @@ def test_mix_tags_receipts_and_finds_each_datasets_labels(tmp_path: Path) -> Non
     assert dataset_label_sets(docs, merged)["b"] == ["DATE"]
     # The round trip a checkpoint's dataset_config makes.
     assert DatasetConfig.from_dict(json.loads(json.dumps(config.to_dict()))).mix == config.mix
+
+
+def test_mix_windows_carry_their_dataset_to_the_loss(tmp_path: Path) -> None:
+    pytest.importorskip("torch")
+    from receipt_layoutlm.data import encode_documents, rows_to_dataset, window_rows
+    from receipt_layoutlm.encoding import EncodingConfig, label_list, load_tokenizer
+    from receipt_layoutlm.pretrained import minilm_dir
+    from receipt_layoutlm.training.collator import LayoutLMCollator
+
+    a = _write(tmp_path / "a.jsonl", [_doc("a:1", ["DATE", None])])
+    b = _write(tmp_path / "b.jsonl", [_doc("b:1", ["PHONE_NUMBER", None]), _doc("b:2", [None])])
+    config = DatasetConfig(mix=(f"b={b}", f"a={a}"))  # indices follow the sorted names
+    docs = load_documents(None, config)
+    tokenizer = load_tokenizer(minilm_dir())
+    encoded = encode_documents(docs, tokenizer, EncodingConfig(64, 16),
+                               label_list(["DATE", "PHONE_NUMBER"]), config)
+    assert encoded.datasets == [1, 1, 0]
+    rows = window_rows(encoded)
+    assert [r["dataset"] for r in rows] == [1, 1, 0]
+    assert rows_to_dataset(rows)["dataset"] == [1, 1, 0]
+    batch = LayoutLMCollator(pad_token_id=0)(rows)
+    assert batch["dataset"].tolist() == [1, 1, 0]
+    single = encode_documents(docs, tokenizer, EncodingConfig(64, 16),
+                              label_list(["DATE", "PHONE_NUMBER"]), DatasetConfig())
+    assert single.datasets is None and "dataset" not in window_rows(single)[0]
 
 
 def test_mix_refuses_a_dataset_without_labels_and_a_receipt_in_two(tmp_path: Path) -> None:
