@@ -37,8 +37,9 @@ DATASET_FLAGS = (
     Flag(
         "mix",
         default=None,
-        help="train one model on several datasets, each NAME=FILE.jsonl (repeatable): a label "
-        "a dataset does not annotate is ignored in its receipts' loss; instead of --dataset",
+        help="several named datasets instead of --dataset, each NAME=FILE.jsonl (repeatable): "
+        "train trains one model on all of them, a label a dataset does not annotate ignored in "
+        "its receipts' loss",
         kwargs={"action": "append", "metavar": "NAME=FILE.jsonl"},
     ),
     Flag("merge_preset", default=None, kwargs={"choices": sorted(MERGE_PRESETS)}),
