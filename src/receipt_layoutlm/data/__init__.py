@@ -22,6 +22,7 @@ from receipt_layoutlm.data._config import (
     SPLIT_FIELDS,
     DatasetConfig,
     parse_label_merges,
+    parse_mix,
 )
 from receipt_layoutlm.data._folds import Fold, kfold
 from receipt_layoutlm.data._load import (
@@ -29,8 +30,9 @@ from receipt_layoutlm.data._load import (
     check_dataset_source,
     load_dataset_file,
     load_documents,
+    load_mix,
 )
-from receipt_layoutlm.data._mix import dataset_label_sets, load_mix, parse_mix, receipts_of
+from receipt_layoutlm.data._mix import dataset_label_sets, receipts_of
 from receipt_layoutlm.data._split import Split, keys_hash, split_documents
 
 __all__ = [

@@ -9,9 +9,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from receipt_layoutlm.data._config import DatasetConfig
+from receipt_layoutlm.data._config import DatasetConfig, parse_mix
 from receipt_layoutlm.data._load import WordKey
-from receipt_layoutlm.data._mix import parse_mix
 from receipt_layoutlm.data._split import Split
 from receipt_layoutlm.document import ReceiptDocument
 from receipt_layoutlm.encoding import (

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+from receipt_dynamo.names import check_name
 from receipt_dynamo.vocabulary import is_label_name
 from receipt_layoutlm.errors import DatasetError
 
@@ -34,6 +35,32 @@ SPLIT_FIELDS = ("dev_ratio", "split_seed", "split_file")
 """DatasetConfig fields that decide the split."""
 MERGE_FIELDS = ("merge_preset", "label_merges", "merge_amounts", "allowed_labels")
 """DatasetConfig fields that decide the label set."""
+
+
+def parse_mix_entry(entry: str) -> tuple[str, str]:
+    """``NAME=FILE.jsonl`` → ``(name, file)``; the name follows the CLI's name rule (it is
+    recorded in the checkpoint and named again by ``evaluate --label-set``)."""
+    name, sep, path = str(entry).partition("=")
+    if not sep or not path:
+        raise DatasetError(f"--mix takes NAME=FILE.jsonl, got {entry!r}")
+    try:
+        check_name("dataset name", name, where="--mix")
+    except ValueError as exc:
+        raise DatasetError(str(exc)) from None
+    return name, path
+
+
+
+def parse_mix(entries: Iterable[str]) -> dict[str, str]:
+    """``{name: file}`` of ``--mix`` entries in order; a name given twice is refused."""
+    mix: dict[str, str] = {}
+    for entry in entries:
+        name, path = parse_mix_entry(entry)
+        if name in mix:
+            raise DatasetError(f"--mix names dataset {name!r} twice; give each dataset one name")
+        mix[name] = path
+    return mix
+
 
 
 def parse_label_merges(text: str) -> dict[str, str]:
@@ -116,8 +143,6 @@ class DatasetConfig:
                     "--dataset and --mix both name training data; pass every dataset of the mix "
                     "as --mix NAME=FILE.jsonl"
                 )
-            from receipt_layoutlm.data._mix import parse_mix
-
             parse_mix(self.mix)
 
     @property

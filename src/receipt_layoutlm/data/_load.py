@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from receipt_layoutlm.data._config import DatasetConfig
+from receipt_layoutlm.data._config import DatasetConfig, parse_mix
 from receipt_layoutlm.document import ReceiptDocument
 from receipt_layoutlm.errors import DatasetError
 
@@ -81,8 +81,6 @@ def load_documents(store: Any, config: DatasetConfig = DatasetConfig()) -> Docum
     if config.dataset_file:
         return load_dataset_file(config.dataset_file)
     if config.mix:
-        from receipt_layoutlm.data._mix import load_mix
-
         return load_mix(config)
     from receipt_layoutlm.records import document_from_details, resolve_word_labels
 
@@ -122,8 +120,6 @@ def check_dataset_source(config: DatasetConfig) -> None:
     if config.dataset_file:
         _existing_dataset(Path(config.dataset_file))
     if config.mix:
-        from receipt_layoutlm.data._mix import parse_mix
-
         for path in parse_mix(config.mix).values():
             _existing_dataset(Path(path))
 
@@ -148,3 +144,22 @@ def load_dataset_file(path: str | Path) -> DocumentSet:
     if not docs:
         raise DatasetError(f"dataset file {path} holds no receipts")
     return DocumentSet(docs, source=str(path))
+
+
+def load_mix(config: DatasetConfig) -> DocumentSet:
+    """The receipts of every ``--mix`` dataset, each tagged with its dataset's name
+    (``DocumentSet.datasets``); a receipt key found in two datasets is refused (the split and
+    the masks go by key)."""
+    docs = DocumentSet(source="mix:" + ",".join(parse_mix(config.mix)))
+    for name, path in parse_mix(config.mix).items():
+        part = load_dataset_file(Path(path))
+        for doc in part:
+            if doc.key in docs.datasets:
+                raise DatasetError(
+                    f"receipt {doc.key!r} is in dataset {docs.datasets[doc.key]!r} and in "
+                    f"{name!r} of --mix; a receipt belongs to one dataset"
+                )
+            docs.datasets[doc.key] = name
+            docs.append(doc)
+        log.info("mix: %d receipts from dataset %s (%s)", len(part), name, path)
+    return docs

@@ -55,13 +55,7 @@ def train(
     from receipt_layoutlm.training.callbacks import InterruptFlag
 
     validate_job_name(job_name)
-    if dataset_config.mix and config.label_smoothing:
-        from receipt_layoutlm.errors import TrainingError
-
-        raise TrainingError(
-            "--label-smoothing is not applied by the per-dataset label-mask loss of --mix; "
-            "train a mix with --label-smoothing 0"
-        )
+    _refuse_smoothed_mix(config, dataset_config)
     documents = _trainable_documents(store, dataset_config, documents)
     started = time.monotonic()
     main = is_main_process()
@@ -109,6 +103,16 @@ def train(
         raise
     finally:
         ctx.flag.restore()
+
+
+def _refuse_smoothed_mix(config: TrainingConfig, dataset_config: DatasetConfig) -> None:
+    if dataset_config.mix and config.label_smoothing:
+        from receipt_layoutlm.errors import TrainingError
+
+        raise TrainingError(
+            "--label-smoothing is not applied by the per-dataset label-mask loss of --mix; "
+            "train a mix with --label-smoothing 0"
+        )
 
 
 def _trainable_documents(
