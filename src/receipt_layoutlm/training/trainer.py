@@ -43,8 +43,8 @@ def train(
 ) -> TrainResult:
     """Train a LayoutLM token classifier and record it as Job ``job_name``.
 
-    ``store`` holds the receipts (unless ``documents`` or ``dataset_config.dataset_file`` is
-    given) and the Job/JobMetric records; ``objects`` is the runs object store (artifacts under
+    ``store`` holds the receipts (unless ``documents``, ``dataset_config.dataset_file`` or its
+    ``mix`` is given) and the Job/JobMetric records; ``objects`` is the runs object store (artifacts under
     ``runs/<job_name>/``). Training an existing, unfinished job name resumes it from its newest
     checkpoint (local ``output_dir`` first, else downloaded). On SIGTERM/SIGINT the run stops
     after the current step with a checkpoint and returns with status ``INTERRUPTED``; any error
