@@ -44,12 +44,12 @@ def train(
     """Train a LayoutLM token classifier and record it as Job ``job_name``.
 
     ``store`` holds the receipts (unless ``documents``, ``dataset_config.dataset_file`` or its
-    ``mix`` is given) and the Job/JobMetric records; ``objects`` is the runs object store (artifacts under
-    ``runs/<job_name>/``). Training an existing, unfinished job name resumes it from its newest
-    checkpoint (local ``output_dir`` first, else downloaded). On SIGTERM/SIGINT the run stops
-    after the current step with a checkpoint and returns with status ``INTERRUPTED``; any error
-    marks the Job failed with the reason and re-raises. ``best_model_dir`` gets a copy of
-    ``best/`` (SageMaker's ``SM_MODEL_DIR``).
+    ``mix`` is given) and the Job/JobMetric records; ``objects`` is the runs object store
+    (artifacts under ``runs/<job_name>/``). Training an existing, unfinished job name resumes it
+    from its newest checkpoint (local ``output_dir`` first, else downloaded). On SIGTERM/SIGINT
+    the run stops after the current step with a checkpoint and returns with status
+    ``INTERRUPTED``; any error marks the Job failed with the reason and re-raises.
+    ``best_model_dir`` gets a copy of ``best/`` (SageMaker's ``SM_MODEL_DIR``).
     """
     from receipt_dynamo.names import validate_job_name
     from receipt_layoutlm.training.callbacks import InterruptFlag
