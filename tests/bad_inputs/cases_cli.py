@@ -121,6 +121,19 @@ def round_trip(ws: Workspace) -> str:
     return out.strip()
 
 
+def mix_with_an_unlabelled_dataset(ws: Workspace) -> None:
+    ws.write_jsonl("a.jsonl", [record(k) for k in ("a1", "a2", "a3")])
+    unlabelled = record("e1")
+    unlabelled["words"][0].pop("label")
+    ws.write_jsonl("e.jsonl", [unlabelled])
+
+
+def mix_checkpoint(ws: Workspace) -> None:
+    """Only the checkpoint.json of a --mix model: --label-set is checked before anything loads."""
+    ws.write("ckpt/checkpoint.json",
+             '{"dataset_labels": {"sroie": ["DATE"], "wild": ["DATE", "TIME"]}}')
+
+
 def refused(name: str, argv: list[str], message: str, **kwargs: Any) -> Case:
     return Case(name=name, group=G, command=argv, exit_code=2, message=message, **kwargs)
 
@@ -146,6 +159,30 @@ CASES = [
     refused("train_missing_dataset", ["train", "--job-name", "j1", "--dataset", "{root}/no.jsonl"],
             r"error: dataset file \S*no\.jsonl does not exist; pass an existing \.jsonl file",
             check=nothing_trained),
+    # Issue 18: a mix of datasets names each one; each must annotate something to mask by.
+    refused("train_mix_without_a_name", ["train", "--job-name", "j1", "--mix", "{root}/a.jsonl"],
+            r"error: --mix takes NAME=FILE\.jsonl, got '\S*a\.jsonl'", check=nothing_trained),
+    refused("train_mix_name_escapes",
+            ["train", "--job-name", "j1", "--mix", "../x={root}/a.jsonl"],
+            r"error: dataset name '\.\./x' is not allowed \(--mix\): .*", check=nothing_trained),
+    refused("train_mix_and_dataset", ["train", "--job-name", "j1", "--dataset", "{root}/a.jsonl",
+                                      "--mix", "a={root}/a.jsonl"],
+            r"error: --dataset and --mix both name training data; pass every dataset of the mix "
+            r"as --mix NAME=FILE\.jsonl", check=nothing_trained),
+    refused("train_mix_missing_file",
+            ["train", "--job-name", "j1", "--mix", "a={root}/no.jsonl"],
+            r"error: dataset file \S*no\.jsonl does not exist; pass an existing \.jsonl file",
+            check=nothing_trained),
+    refused("train_mix_dataset_without_labels",
+            ["train", "--job-name", "j1", "--mix", "a={root}/a.jsonl", "--mix", "e={root}/e.jsonl"],
+            r"error: dataset 'e' of --mix annotates no label in the training receipts \(after "
+            r"merges and --allowed-label\); a mix needs each dataset's labels to mask by",
+            setup=mix_with_an_unlabelled_dataset, check=nothing_trained),
+    refused("evaluate_unknown_label_set",
+            ["evaluate", "--model", "{root}/ckpt", "--dataset", "{root}/a.jsonl",
+             "--label-set", "cord"],
+            r"error: --label-set 'cord': unknown dataset; the model was trained on sroie, wild",
+            setup=mix_checkpoint),
     # Defect 8: export-dataset refuses an unknown status and never truncates the old file.
     refused("export_dataset_unknown_status",
             ["export-dataset", "{root}/out.jsonl", "--status", "VALIDATED"],

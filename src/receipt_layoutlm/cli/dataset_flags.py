@@ -18,6 +18,14 @@ DATASET_FLAGS = (
         help="JSONL dataset instead of the store",
         kwargs={"metavar": "FILE.jsonl"},
     ),
+    Flag(
+        "mix",
+        default=None,
+        help="several named datasets instead of --dataset, each NAME=FILE.jsonl (repeatable): "
+        "train trains one model on all of them, a label a dataset does not annotate ignored in "
+        "its receipts' loss",
+        kwargs={"action": "append", "metavar": "NAME=FILE.jsonl"},
+    ),
     Flag("merge_preset", default=None, kwargs={"choices": sorted(MERGE_PRESETS)}),
     Flag(
         "label_merges",

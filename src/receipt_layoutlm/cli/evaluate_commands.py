@@ -23,6 +23,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         return settings_from_args(args).open_store()
 
     with fetched_checkpoint(args.model) as model_dir:
+        label_set = _label_set(model_dir, args.label_set)
         truth = checkpoint_truth(
             model_dir,
             flag_values(args, DATASET_FLAGS),
@@ -30,15 +31,30 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             split_side=args.split_side,
             trained_on=args.model,
         )
+        docs, runtime = truth.docs, load_runtime(args.runtime, model_dir)
+        if label_set is not None:
+            from receipt_layoutlm.data import receipts_of
+            from receipt_layoutlm.training.label_masks import LabelSetRuntime
+
+            docs = receipts_of(docs, truth.dataset_of, args.label_set)
+            runtime = LabelSetRuntime(runtime, label_set)
         result = evaluate_documents(
-            load_runtime(args.runtime, model_dir),
-            truth.docs,
+            runtime,
+            docs,
             merges=truth.merges,
             out_dir=Path(args.output_dir),
             task3_whitespace=args.task3_whitespace,
         )
     print(json.dumps(result.summary(), indent=2))
     return 0
+
+
+def _label_set(model_dir: Path, name: str | None) -> list[str] | None:
+    if name is None:
+        return None
+    from receipt_layoutlm.training.label_masks import recorded_label_set
+
+    return recorded_label_set(model_dir, name)
 
 
 def register(subparsers: Any) -> None:
@@ -62,6 +78,12 @@ def register(subparsers: Any) -> None:
         default="collapse",
         help="SROIE task-3 string comparison: collapse runs of whitespace (default) or remove "
         "all of it (OCR spacing such as 'NO.2&4,JALAN' vs 'NO.2&4, JALAN' then matches)",
+    )
+    evaluate.add_argument(
+        "--label-set",
+        metavar="NAME",
+        help="a model trained with --mix: score it with the labels dataset NAME annotates (the "
+        "others' probability counts as O); with --mix, on NAME's receipts only",
     )
     add_settings_arguments(evaluate)
     add_dataset_flags(evaluate)

@@ -61,7 +61,7 @@ def check_something_to_train(settings: Any, dataset_config: Any) -> None:
     from receipt_layoutlm.errors import DatasetError
 
     check_dataset_source(dataset_config)
-    if settings.is_local and not dataset_config.dataset_file and not Path(
+    if settings.is_local and not dataset_config.reads_files and not Path(
         settings.table_name
     ).is_file():
         raise DatasetError(

@@ -1,6 +1,7 @@
 """Training data: labelled receipts → merged, split, encoded windows (``datasets.Dataset``).
 
-Label merges, the allowed-labels filter, the unverified-word rule and the split are configured by
+Label merges, the allowed-labels filter, the unverified-word rule, the split and a mix of named
+datasets (``--mix``, each receipt tagged with its dataset) are configured by
 :class:`DatasetConfig`; encoding (boxes, reading order, BIO, windows) is the encoding spec's.
 """
 
@@ -21,6 +22,7 @@ from receipt_layoutlm.data._config import (
     SPLIT_FIELDS,
     DatasetConfig,
     parse_label_merges,
+    parse_mix,
 )
 from receipt_layoutlm.data._folds import Fold, kfold
 from receipt_layoutlm.data._load import (
@@ -28,7 +30,9 @@ from receipt_layoutlm.data._load import (
     check_dataset_source,
     load_dataset_file,
     load_documents,
+    load_mix,
 )
+from receipt_layoutlm.data._mix import dataset_label_sets, receipts_of
 from receipt_layoutlm.data._split import Split, keys_hash, split_documents
 
 __all__ = [
@@ -43,13 +47,17 @@ __all__ = [
     "Split",
     "build_datasets",
     "check_dataset_source",
+    "dataset_label_sets",
     "encode_documents",
     "entity_labels",
     "keys_hash",
     "kfold",
     "load_dataset_file",
     "load_documents",
+    "load_mix",
     "parse_label_merges",
+    "parse_mix",
+    "receipts_of",
     "rows_to_dataset",
     "split_documents",
     "window_rows",

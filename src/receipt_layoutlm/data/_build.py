@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from receipt_layoutlm.data._config import DatasetConfig
+from receipt_layoutlm.data._config import DatasetConfig, parse_mix
 from receipt_layoutlm.data._load import WordKey
 from receipt_layoutlm.data._split import Split
 from receipt_layoutlm.document import ReceiptDocument
@@ -62,6 +62,9 @@ class EncodedSet:
     masked: list[set[int]]
     """Per receipt: indices (into ``EncodedReceipt.words``) of unverified words under
     ``unverified=mask``; empty sets otherwise."""
+    datasets: list[int] | None = None
+    """Per receipt: the index of its ``--mix`` dataset in the sorted dataset names (the
+    ``dataset`` column of its windows, which selects its loss mask); None outside a mix."""
 
 
 def encode_documents(
@@ -76,6 +79,8 @@ def encode_documents(
     merges = config.merges
     label2id = {name: i for i, name in enumerate(label_list)}
     unverified: dict[str, set[WordKey]] = getattr(docs, "unverified", {}) or {}
+    names = sorted(parse_mix(config.mix)) if config.mix else []
+    dataset_of: dict[str, str] = getattr(docs, "datasets", {}) or {}
     receipts: list[EncodedReceipt] = []
     masked: list[set[int]] = []
     for doc in docs:
@@ -98,7 +103,9 @@ def encode_documents(
                         window.labels[pos] = IGNORE_INDEX
         receipts.append(encoded)
         masked.append(hidden)
-    return EncodedSet(receipts=receipts, masked=masked)
+    tagged = names and all(d.key in dataset_of for d in docs)
+    datasets = [names.index(dataset_of[d.key]) for d in docs] if tagged else None
+    return EncodedSet(receipts=receipts, masked=masked, datasets=datasets)
 
 
 def window_rows(
@@ -108,12 +115,13 @@ def window_rows(
     outside_id: int = 0,
     seed: int = 42,
 ) -> list[dict[str, Any]]:
-    """One row per window (model columns + ``key``, ``window``, ``length``); windows whose labels
-    hold no entity are kept with probability ``downsample_empty`` (seeded)."""
+    """One row per window (model columns + ``key``, ``window``, ``length``, and ``dataset`` in a
+    mix); windows whose labels hold no entity are kept with probability ``downsample_empty``
+    (seeded)."""
     rng = random.Random(seed)
     rows: list[dict[str, Any]] = []
     dropped = 0
-    for receipt in encoded.receipts:
+    for number, receipt in enumerate(encoded.receipts):
         for index, window in enumerate(receipt.windows):
             labels = list(window.labels or [])
             empty = all(v in (outside_id, IGNORE_INDEX) for v in labels)
@@ -130,6 +138,7 @@ def window_rows(
                     "key": receipt.key,
                     "window": index,
                     "length": len(window.input_ids),
+                    **({} if encoded.datasets is None else {"dataset": encoded.datasets[number]}),
                 }
             )
     if dropped:
@@ -138,11 +147,14 @@ def window_rows(
 
 
 def rows_to_dataset(rows: list[dict[str, Any]]) -> Any:
-    """A ``datasets.Dataset`` of window rows (empty-safe)."""
+    """A ``datasets.Dataset`` of window rows (empty-safe); rows of a mix also carry the
+    ``dataset`` column."""
     import datasets
 
+    mixed = {"dataset": datasets.Value("int32")} if rows and "dataset" in rows[0] else {}
     features = datasets.Features(
         {
+            **mixed,
             "input_ids": datasets.Sequence(datasets.Value("int32")),
             "attention_mask": datasets.Sequence(datasets.Value("int8")),
             "token_type_ids": datasets.Sequence(datasets.Value("int8")),

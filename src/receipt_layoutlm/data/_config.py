@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+from receipt_dynamo.names import check_name
 from receipt_dynamo.vocabulary import is_label_name
 from receipt_layoutlm.errors import DatasetError
 
@@ -34,6 +35,32 @@ SPLIT_FIELDS = ("dev_ratio", "split_seed", "split_file")
 """DatasetConfig fields that decide the split."""
 MERGE_FIELDS = ("merge_preset", "label_merges", "merge_amounts", "allowed_labels")
 """DatasetConfig fields that decide the label set."""
+
+
+def parse_mix_entry(entry: str) -> tuple[str, str]:
+    """``NAME=FILE.jsonl`` → ``(name, file)``; the name follows the CLI's name rule (it is
+    recorded in the checkpoint and named again by ``evaluate --label-set``)."""
+    name, sep, path = str(entry).partition("=")
+    if not sep or not path:
+        raise DatasetError(f"--mix takes NAME=FILE.jsonl, got {entry!r}")
+    try:
+        check_name("dataset name", name, where="--mix")
+    except ValueError as exc:
+        raise DatasetError(str(exc)) from None
+    return name, path
+
+
+
+def parse_mix(entries: Iterable[str]) -> dict[str, str]:
+    """``{name: file}`` of ``--mix`` entries in order; a name given twice is refused."""
+    mix: dict[str, str] = {}
+    for entry in entries:
+        name, path = parse_mix_entry(entry)
+        if name in mix:
+            raise DatasetError(f"--mix names dataset {name!r} twice; give each dataset one name")
+        mix[name] = path
+    return mix
+
 
 
 def parse_label_merges(text: str) -> dict[str, str]:
@@ -79,6 +106,11 @@ class DatasetConfig:
     downsampled."""
     dataset_file: str | None = None
     """A JSONL dataset file (``importers.jsonl`` format) to read instead of the store."""
+    mix: tuple[str, ...] = ()
+    """Several JSONL datasets trained as one model, each ``NAME=FILE.jsonl``: the label list is
+    the union, and a word labelled O in dataset NAME counts as O *or any label NAME does not
+    annotate* in its loss (``training.label_masks``); the checkpoint records each dataset's
+    labels. Instead of ``dataset_file``."""
 
     def __post_init__(self) -> None:
         if self.unverified not in ("o", "mask"):
@@ -104,6 +136,20 @@ class DatasetConfig:
         object.__setattr__(self, "statuses", tuple(s.upper() for s in self.statuses))
         object.__setattr__(self, "allowed_labels", tuple(self.allowed_labels))
         object.__setattr__(self, "label_merges", dict(self.label_merges))
+        object.__setattr__(self, "mix", tuple(self.mix))
+        if self.mix:
+            if self.dataset_file:
+                raise DatasetError(
+                    "--dataset and --mix both name training data; pass every dataset of the mix "
+                    "as --mix NAME=FILE.jsonl"
+                )
+            parse_mix(self.mix)
+
+    @property
+    def reads_files(self) -> bool:
+        """Whether the receipts come from dataset files (``dataset_file`` or ``mix``), not the
+        store."""
+        return bool(self.dataset_file or self.mix)
 
     @property
     def merges(self) -> dict[str, str]:
@@ -163,6 +209,7 @@ class DatasetConfig:
         d = asdict(self)
         d["statuses"] = list(self.statuses)
         d["allowed_labels"] = list(self.allowed_labels)
+        d["mix"] = list(self.mix)
         d["effective_merges"] = self.merges
         return d
 
@@ -170,7 +217,7 @@ class DatasetConfig:
     def from_dict(cls, d: Mapping[str, Any]) -> DatasetConfig:
         known = {f for f in cls.__dataclass_fields__}
         values = {k: v for k, v in d.items() if k in known}
-        for key in ("statuses", "allowed_labels"):
+        for key in ("statuses", "allowed_labels", "mix"):
             if key in values:
                 values[key] = tuple(values[key])
         return cls(**values)

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from receipt_layoutlm.data._config import DatasetConfig
+from receipt_layoutlm.data._config import DatasetConfig, parse_mix
 from receipt_layoutlm.document import ReceiptDocument
 from receipt_layoutlm.errors import DatasetError
 
@@ -27,6 +27,7 @@ class DocumentSet(list[ReceiptDocument]):
         source: str = "",
         conflicts: int = 0,
         unverified: dict[str, set[WordKey]] | None = None,
+        datasets: dict[str, str] | None = None,
     ) -> None:
         super().__init__(docs)
         self.source = source
@@ -36,6 +37,9 @@ class DocumentSet(list[ReceiptDocument]):
         ``records.document_from_details`` picked one)."""
         self.unverified: dict[str, set[WordKey]] = unverified or {}
         """Per receipt key: words with label rows but none of the accepted statuses."""
+        self.datasets: dict[str, str] = datasets or {}
+        """Per receipt key: the name of the ``--mix`` dataset it came from (empty outside a
+        mix)."""
 
     def subset(self, keys: Iterable[str]) -> DocumentSet:
         wanted = set(keys)
@@ -44,6 +48,7 @@ class DocumentSet(list[ReceiptDocument]):
             source=self.source,
             conflicts=self.conflicts,
             unverified={k: v for k, v in self.unverified.items() if k in wanted},
+            datasets={k: v for k, v in self.datasets.items() if k in wanted},
         )
 
 
@@ -75,6 +80,8 @@ def load_documents(store: Any, config: DatasetConfig = DatasetConfig()) -> Docum
     """
     if config.dataset_file:
         return load_dataset_file(config.dataset_file)
+    if config.mix:
+        return load_mix(config)
     from receipt_layoutlm.records import document_from_details, resolve_word_labels
 
     receipts: set[tuple[str, int]] = set()
@@ -112,6 +119,9 @@ def check_dataset_source(config: DatasetConfig) -> None:
     training run creates anything)."""
     if config.dataset_file:
         _existing_dataset(Path(config.dataset_file))
+    if config.mix:
+        for path in parse_mix(config.mix).values():
+            _existing_dataset(Path(path))
 
 
 def _existing_dataset(path: Path) -> Path:
@@ -134,3 +144,22 @@ def load_dataset_file(path: str | Path) -> DocumentSet:
     if not docs:
         raise DatasetError(f"dataset file {path} holds no receipts")
     return DocumentSet(docs, source=str(path))
+
+
+def load_mix(config: DatasetConfig) -> DocumentSet:
+    """The receipts of every ``--mix`` dataset, each tagged with its dataset's name
+    (``DocumentSet.datasets``); a receipt key found in two datasets is refused (the split and
+    the masks go by key)."""
+    docs = DocumentSet(source="mix:" + ",".join(parse_mix(config.mix)))
+    for name, path in parse_mix(config.mix).items():
+        part = load_dataset_file(Path(path))
+        for doc in part:
+            if doc.key in docs.datasets:
+                raise DatasetError(
+                    f"receipt {doc.key!r} is in dataset {docs.datasets[doc.key]!r} and in "
+                    f"{name!r} of --mix; a receipt belongs to one dataset"
+                )
+            docs.datasets[doc.key] = name
+            docs.append(doc)
+        log.info("mix: %d receipts from dataset %s (%s)", len(part), name, path)
+    return docs

@@ -137,6 +137,8 @@ class CheckpointTruth:
     merges: dict[str, str]
     dataset_config: Any
     """The :class:`~receipt_layoutlm.data.DatasetConfig` the receipts were selected with."""
+    dataset_of: dict[str, str] = field(default_factory=dict)
+    """Per receipt key, its ``--mix`` dataset (empty unless the receipts came from a mix)."""
 
 
 def checkpoint_truth(
@@ -167,7 +169,8 @@ def checkpoint_truth(
     # The checkpoint's training split and merges are the defaults, so the truth matches what
     # it learned and split_side="dev" is the run's dev set.
     config = DatasetConfig.inherit(given, recorded)
-    docs = load_documents(None if config.dataset_file else open_store(), config)
+    docs = load_documents(None if config.reads_files else open_store(), config)
+    dataset_of = dict(getattr(docs, "datasets", {}))
     if split_side:
         split = split_documents(docs, config)
         try:
@@ -187,4 +190,6 @@ def checkpoint_truth(
         merges = config.evaluation_merges(w.label for d in docs for w in d.words)
     else:
         merges = dict(meta.get("merges") or {})  # checkpoints that record only the map
-    return CheckpointTruth(docs=docs, merges=merges, dataset_config=config)
+    return CheckpointTruth(
+        docs=docs, merges=merges, dataset_config=config, dataset_of=dataset_of
+    )

@@ -12,7 +12,8 @@ from receipt_layoutlm.encoding import IGNORE_INDEX, PAD_BOX
 @dataclass
 class LayoutLMCollator:
     """Pads ``input_ids`` with the tokenizer's pad id, ``attention_mask``/``token_type_ids`` with
-    0, ``bbox`` with :data:`PAD_BOX` and ``labels`` with -100; drops bookkeeping columns."""
+    0, ``bbox`` with :data:`PAD_BOX` and ``labels`` with -100; keeps a mix's ``dataset`` column,
+    drops the other bookkeeping columns."""
 
     pad_token_id: int
     """Id of [PAD] in the tokenizer's vocabulary."""
@@ -49,4 +50,7 @@ class LayoutLMCollator:
             ],
             dtype=torch.long,
         )
+        if "dataset" in features[0]:
+            # A --mix window's dataset picks its label mask in the loss (training.label_masks).
+            batch["dataset"] = torch.tensor([f["dataset"] for f in features], dtype=torch.long)
         return batch

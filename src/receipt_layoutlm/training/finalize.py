@@ -98,6 +98,8 @@ def _save_best(
             "merges": ctx.dataset_config.merges,
             # evaluate --split-side and the export parity gate read the split and data back.
             "dataset_config": ctx.dataset_config.to_dict(),
+            # evaluate --label-set reads a mix's per-dataset labels back.
+            **({"dataset_labels": data.dataset_labels} if data.dataset_labels else {}),
         },
     )
 

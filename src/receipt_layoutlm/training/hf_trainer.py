@@ -1,5 +1,6 @@
 """The Hugging Face Trainer this package trains with: its arguments and a subclass with a
-learning-rate multiplier for fresh tensors and dataset-ordered evaluation."""
+learning-rate multiplier for fresh tensors, dataset-ordered evaluation and, for a mix of
+datasets, the per-dataset label-mask loss (``training.label_masks``)."""
 
 from __future__ import annotations
 
@@ -72,6 +73,38 @@ def make_trainer_class() -> type:
 
         new_param_names: frozenset[str] = frozenset()
         new_param_lr_multiplier: float = 1.0
+        label_masks: Any = None
+        """``DatasetLabelMasks`` of a ``--mix`` run (windows carry a ``dataset`` column)."""
+
+        def compute_loss(
+            self,
+            model: Any,
+            inputs: dict[str, Any],
+            return_outputs: bool = False,
+            num_items_in_batch: Any = None,
+        ) -> Any:
+            if "dataset" not in inputs:
+                return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
+            import torch
+
+            from receipt_layoutlm.training.label_masks import masked_token_loss
+
+            inputs = dict(inputs)
+            dataset = inputs.pop("dataset")
+            labels = inputs.pop("labels")
+            outputs = model(**inputs)
+            masks = self.label_masks
+            rows = torch.tensor(masks.unannotated, device=labels.device)[dataset]
+            # The Trainer divides a per-batch mean by the accumulation steps itself, unless it
+            # believes the loss was already normalised over the accumulated batch.
+            scaled = self.model_accepts_loss_kwargs and num_items_in_batch is not None
+            loss = masked_token_loss(
+                outputs.logits, labels, rows, masks.outside_id,
+                reduction="sum" if scaled else "mean",
+            )
+            if scaled:
+                loss = loss / num_items_in_batch
+            return (loss, outputs) if return_outputs else loss
 
         def _get_eval_sampler(self, eval_dataset: Any) -> Any:
             # transformers groups EVAL batches by length too under group_by_length; word-level

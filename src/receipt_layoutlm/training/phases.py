@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +16,7 @@ from receipt_dynamo.vocabulary import JobStatus
 from receipt_layoutlm.data import (
     DocumentSet,
     Split,
+    dataset_label_sets,
     encode_documents,
     entity_labels,
     load_documents,
@@ -40,6 +41,8 @@ class PreparedData:
     """``O`` plus B-/I- tags of every entity label of the training side."""
     info: dict[str, Any]
     """Summary for the Job and run.json (source, counts, merges, labels, windows)."""
+    dataset_labels: dict[str, list[str]] = field(default_factory=dict)
+    """A ``--mix`` run's ``{dataset: entity labels it annotates}`` (empty otherwise)."""
 
 
 @dataclass
@@ -88,6 +91,8 @@ def check_trainable(docs: Sequence[Any], dataset_config: Any) -> tuple[Split, li
             "the training receipts carry no entity label (after merges and --allowed-label); "
             "nothing to learn"
         )
+    if dataset_config.mix:
+        dataset_label_sets(split.train, dataset_config)  # each dataset must annotate a label
     return split, labels
 
 
@@ -124,6 +129,13 @@ def prepare_data(ctx: RunContext, store: Any, documents: Sequence[Any] | None) -
         "labels": labels,
     }
     _check_resumed_job(ctx, split, labels)
+    dataset_labels = dataset_label_sets(split.train, dataset_config) if dataset_config.mix else {}
+    if dataset_labels:
+        info["dataset_labels"] = dataset_labels
+        info["dataset_receipts"] = {
+            name: sum(1 for d in docs if docs.datasets.get(d.key) == name)
+            for name in dataset_labels
+        }
     job_config = {
         **ctx.recorder.job.job_config,
         "split": split.to_dict(),
@@ -131,7 +143,9 @@ def prepare_data(ctx: RunContext, store: Any, documents: Sequence[Any] | None) -
         "dataset_summary": info,
     }
     ctx.recorder.update(status=JobStatus.RUNNING, status_message=None, job_config=job_config)
-    return PreparedData(docs=docs, split=split, labels=labels, info=info)
+    return PreparedData(
+        docs=docs, split=split, labels=labels, info=info, dataset_labels=dataset_labels
+    )
 
 
 def encode_data(ctx: RunContext, data: PreparedData) -> EncodedData:
@@ -200,7 +214,13 @@ def build_trainer(ctx: RunContext, data: PreparedData, encoded: EncodedData) -> 
     from receipt_layoutlm.training.hf_trainer import make_trainer_class, training_arguments
 
     config, run_dir = ctx.config, ctx.run_dir
-    metrics_fn = WordLevelMetrics(encoded.dev_set, data.labels)
+    metrics_fn: Any = WordLevelMetrics(encoded.dev_set, data.labels)
+    masks = None
+    if data.dataset_labels:
+        from receipt_layoutlm.training.label_masks import DatasetLabelMasks, FoldedWordMetrics
+
+        masks = DatasetLabelMasks.from_label_sets(data.labels, data.dataset_labels)
+        metrics_fn = FoldedWordMetrics(metrics_fn, masks, encoded.dev_ds["dataset"])
 
     def per_label() -> dict[str, Any]:
         if metrics_fn.last is None:
@@ -222,6 +242,7 @@ def build_trainer(ctx: RunContext, data: PreparedData, encoded: EncodedData) -> 
     trainer_cls = make_trainer_class()
     trainer_cls.new_param_names = frozenset(encoded.init.new_tensors)
     trainer_cls.new_param_lr_multiplier = config.new_param_lr_multiplier
+    trainer_cls.label_masks = masks
     collator = LayoutLMCollator(
         pad_token_id=int(encoded.init.tokenizer.pad_token_id or 0),
         pad_to_multiple_of=8 if torch.cuda.is_available() else None,

@@ -43,18 +43,19 @@ def train(
 ) -> TrainResult:
     """Train a LayoutLM token classifier and record it as Job ``job_name``.
 
-    ``store`` holds the receipts (unless ``documents`` or ``dataset_config.dataset_file`` is
-    given) and the Job/JobMetric records; ``objects`` is the runs object store (artifacts under
-    ``runs/<job_name>/``). Training an existing, unfinished job name resumes it from its newest
-    checkpoint (local ``output_dir`` first, else downloaded). On SIGTERM/SIGINT the run stops
-    after the current step with a checkpoint and returns with status ``INTERRUPTED``; any error
-    marks the Job failed with the reason and re-raises. ``best_model_dir`` gets a copy of
-    ``best/`` (SageMaker's ``SM_MODEL_DIR``).
+    ``store`` holds the receipts (unless ``documents``, ``dataset_config.dataset_file`` or its
+    ``mix`` is given) and the Job/JobMetric records; ``objects`` is the runs object store
+    (artifacts under ``runs/<job_name>/``). Training an existing, unfinished job name resumes it
+    from its newest checkpoint (local ``output_dir`` first, else downloaded). On SIGTERM/SIGINT
+    the run stops after the current step with a checkpoint and returns with status
+    ``INTERRUPTED``; any error marks the Job failed with the reason and re-raises.
+    ``best_model_dir`` gets a copy of ``best/`` (SageMaker's ``SM_MODEL_DIR``).
     """
     from receipt_dynamo.names import validate_job_name
     from receipt_layoutlm.training.callbacks import InterruptFlag
 
     validate_job_name(job_name)
+    _refuse_smoothed_mix(config, dataset_config)
     documents = _trainable_documents(store, dataset_config, documents)
     started = time.monotonic()
     main = is_main_process()
@@ -102,6 +103,16 @@ def train(
         raise
     finally:
         ctx.interrupt_flag.restore()
+
+
+def _refuse_smoothed_mix(config: TrainingConfig, dataset_config: DatasetConfig) -> None:
+    if dataset_config.mix and config.label_smoothing:
+        from receipt_layoutlm.errors import TrainingError
+
+        raise TrainingError(
+            "--label-smoothing is not applied by the per-dataset label-mask loss of --mix; "
+            "train a mix with --label-smoothing 0"
+        )
 
 
 def _trainable_documents(
