@@ -235,12 +235,14 @@ def _fallback_one(
     if parser is None or not receipt.known.intersection(labels):
         return None  # no word has a probability for these labels: every one would be 0.0
     columns = [receipt.column(label) for label in labels]
+    # Per word the highest of its labels' probabilities, in one C-level pass over the columns.
+    probabilities = columns[0] if len(columns) == 1 else list(map(max, *columns))
     best_rank: tuple | None = None
     best: tuple[Word, Any, float] | None = None
-    for n, word in enumerate(receipt.words):
-        probability = max(column[n] for column in columns)
+    for n, probability in enumerate(probabilities):
         if probability < min_probability:
             continue
+        word = receipt.words[n]
         value = receipt.parse(parser, word.text)
         if value is None:
             continue
