@@ -317,7 +317,7 @@ def _line_block_value(
     if len(columns) == 1:
         gains = [float(p) - 0.5 for p in columns[0]]
     else:
-        gains = [sum(float(c[n]) for c in columns) - 0.5 for n in range(len(words))]
+        gains = [sum(map(float, word)) - 0.5 for word in zip(*columns, strict=True)]
     block = best_block(gains)
     return None if block is None else _field_value(field, words[block[0] : block[1] + 1], None)
 

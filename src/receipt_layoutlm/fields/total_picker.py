@@ -312,14 +312,12 @@ class TotalPicker:
 
     def pick(self, candidates: Sequence[Candidate]) -> tuple[Candidate, float] | None:
         """The best candidate and its probability; ties go to the lower one on the receipt."""
-        best: tuple[float, int, Candidate] | None = None
-        for n, (candidate, p) in enumerate(
-            zip(candidates, self.probabilities(candidates), strict=True)
-        ):
-            key = (round(p, 9), n, candidate)
-            if best is None or key[:2] > best[:2]:
-                best = key
-        return None if best is None else (best[2], best[0])
+        if not candidates:
+            return None
+        rounded = [round(p, 9) for p in self.probabilities(candidates)]
+        # The last of the highest (rounded) probabilities: the lowest such candidate.
+        n = len(rounded) - 1 - rounded[::-1].index(max(rounded))
+        return candidates[n], rounded[n]
 
     def to_dict(self) -> dict[str, Any]:
         return {
