@@ -37,9 +37,9 @@ class ReceiptWords:
         self.positions: dict[str | None, list[int]] = {}
         for position, word in enumerate(words):
             self.positions.setdefault(word.label, []).append(position)
-        self.known: set[str] = set()
-        for word in words:
-            self.known.update(word.probabilities)
+        self.known: set[str] = set().union(*(word.probabilities for word in words))
+        self.has_lines = all(word.line is not None for word in words)
+        """Every word has a line id."""
         self._columns: dict[str, list[float]] = {}
         self._parsed: dict[tuple[Callable[[str], Any], str], Any] = {}
 
@@ -82,7 +82,7 @@ def normalise_words(
     out = []
     split_tags: dict[str | None, tuple[str | None, bool]] = {}  # a receipt has few tags
     for position, word in enumerate(words):
-        if isinstance(word, tuple | list):
+        if isinstance(word, (tuple, list)):  # a tuple of types checks faster than a union
             text, label, confidence = word
             index, tag = position, label
             line = None

@@ -307,7 +307,7 @@ def _line_block_value(
     field: str, labels: Sequence[str], receipt: ReceiptWords
 ) -> FieldValue | None:
     words = receipt.words
-    if not words or any(w.line is None for w in words) or not receipt.known:
+    if not words or not receipt.has_lines or not receipt.known:
         return None  # what line_block answers for such words
     # line_block's gain per word, summed the way it sums (label by label; a label no word has
     # adds 0.0, which changes no sum of probabilities).
