@@ -202,8 +202,11 @@ def _keyword_rows(
         row: _row_classes(" ".join(words[i].text for i in by_row[row] if parsed[i] is None))
         for row in wanted | {a for a in above.values() if a is not None}
     }
-    flags = {row: [float(c in found) for c in KEYWORDS] for row, found in classes.items()}
     no_flags = [0.0] * len(KEYWORDS)
+    flags = {  # most rows have no keyword
+        row: [float(c in found) for c in KEYWORDS] if found else no_flags
+        for row, found in classes.items()
+    }
     pairs = {r: flags[r] + (no_flags if a is None else flags[a]) for r, a in above.items()}
     return classes, pairs
 
