@@ -91,13 +91,17 @@ class WordPieceTokenizer:
             encodings = self.backend_tokenizer.encode_batch(list(texts), add_special_tokens=True)
             return {"input_ids": [e.ids for e in encodings]}
         known = self._word_ids
-        new = [text for text in dict.fromkeys(texts) if text not in known]
+        # Read from a local map: another thread may clear the shared one meanwhile.
+        found = {text: known.get(text) for text in texts}
+        new = [text for text, ids in found.items() if ids is None]
         if new:
-            if len(known) + len(new) > WORD_CACHE_SIZE:
-                known.clear()  # a long-lived worker's memory stays bounded
             encodings = self.backend_tokenizer.encode_batch(new, add_special_tokens=False)
-            known.update(zip(new, (tuple(e.ids) for e in encodings), strict=True))
-        return {"input_ids": [list(known[text]) for text in texts]}
+            fresh = {text: tuple(e.ids) for text, e in zip(new, encodings, strict=True)}
+            found.update(fresh)
+            if len(known) + len(fresh) > WORD_CACHE_SIZE:
+                known.clear()  # a long-lived worker's memory stays bounded
+            known.update(fresh)
+        return {"input_ids": [list(found[text]) for text in texts]}
 
     def __len__(self) -> int:
         return int(self.backend_tokenizer.get_vocab_size(with_added_tokens=True))
