@@ -89,7 +89,6 @@ def convert_to_coreml(
 ) -> Path:
     """Convert ``model`` and save the ``.mlpackage``; ``wrap`` builds the module that is traced
     (the float16-safe :func:`exportable` wrapper)."""
-
     with _quiet():
         import coremltools as ct
 
@@ -105,7 +104,10 @@ def convert_to_coreml(
     with torch.no_grad(), _quiet():
         traced = torch.jit.trace(wrapper, sample, strict=False, check_trace=False)
     inputs = _conversion_inputs(ct, lengths)
-    target = mode.ios_target if len(lengths) == 1 else max(mode.ios_target, "iOS18")
+    # coremltools takes several enumerated inputs only from iOS18 on.
+    target = mode.ios_target if len(lengths) == 1 else max(
+        mode.ios_target, "iOS18", key=lambda name: int(name.removeprefix("iOS"))
+    )
     precision = (
         ct.precision.FLOAT32 if mode.compute_precision == "float32" else ct.precision.FLOAT16
     )
