@@ -76,6 +76,11 @@ def test_every_sequence_input_takes_each_enumerated_length(enumerated) -> None:
         (1, n) for n in LENGTHS
     )
     assert shapes["bbox"] == tuple((1, n, 4) for n in LENGTHS)
+    import coremltools as ct
+
+    model = ct.models.MLModel(str(runtime.mlpackage), skip_model_load=True)
+    assert model.get_spec().specificationVersion >= 9  # iOS18/macOS15: several enumerated inputs
+    assert model.user_defined_metadata["seq_lengths"] == "128,256,512"
     assert [runtime.window_length(n) for n in (1, 128, 129, 256, 257, 512)] == [
         128, 128, 256, 256, 512, 512
     ]
