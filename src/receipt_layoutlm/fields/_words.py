@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -42,6 +43,12 @@ class ReceiptWords:
         """Every word has a line id."""
         self._columns: dict[str, list[float]] = {}
         self._parsed: dict[tuple[Callable[[str], Any], str], Any] = {}
+
+    @functools.cached_property
+    def by_index(self) -> dict[int, Word]:
+        """Each word by its ``index`` (the last word with that index, as a dict built in order
+        keeps)."""
+        return {word.index: word for word in self.words}
 
     def column(self, label: str) -> list[float]:
         """Per word, its probability of ``label`` (0.0 where it has none)."""

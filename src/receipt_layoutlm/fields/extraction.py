@@ -378,17 +378,17 @@ def extract_fields(
         if value is None and fallback_min_probability is not None:
             value = _fallback_one(field, tuple(labels), receipt, fallback_min_probability)
         if value is not None and cleanup.trim_edges and field not in _PARSERS:
-            value = _trimmed(field, value, receipt.words, cleanup)
+            value = _trimmed(field, value, receipt, cleanup)
         if value is not None:
             out[field] = value
     return out
 
 
 def _trimmed(
-    field: str, value: FieldValue, words: list[Word], cleanup: FieldCleanup
+    field: str, value: FieldValue, receipt: ReceiptWords, cleanup: FieldCleanup
 ) -> FieldValue:
     """``value`` without debris words at its edges (``fields.ocr_cleanup.trim_edges``)."""
-    by_index = {w.index: w for w in words}
+    by_index = receipt.by_index
     span = [by_index[i] for i in value.word_indices if i in by_index]
     kept = trim_edges(span, cleanup)
     if len(kept) == len(span):
