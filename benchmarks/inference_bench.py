@@ -5,21 +5,22 @@ this CPU, fields under 1 ms), and a sequence-length sweep of the model alone.
     .venv/bin/python benchmarks/inference_bench.py [--checkpoint RUN/best] \
         [--dataset sroie_train.jsonl] [--split-file FOLD/split.json] [--receipts 100] \
         [--runtimes onnx-int8,onnx] [--threads 1,2] [--repeats 3] [--fit-picker 120] \
-        [--lengths 128,256,384,512] [--bundle NAME=DIR ...] [--quick]
+        [--lengths 128,256,384,512] [--bundle NAME=DIR ...] [--ort-config KEY=VALUE ...] [--quick]
 
 Without ``--checkpoint`` the model is MiniLM-sized with an untrained head (the warm start of
 ``train``): the same shapes and so the same timings as a trained one. Without ``--dataset``
 the receipts are SROIE's (``../shared/data/sroie/train``). The checkpoint is exported to an
 ONNX bundle (``export_bundle`` with its parity gate, seq 512) in a temporary directory;
-``--bundle NAME=DIR`` (repeatable) times existing bundles instead, side by side in one run
-(e.g. a graph before and after a change). A checkpoint without ``total_picker.json`` gets one
-fitted first on ``--fit-picker`` training receipts (``training.total_picker_fit``, what
-``train`` does), so the fields step includes the picker as it runs in production (an untrained
-model may give no picker: the table says). Measured receipts are the split file's held-out
-receipts (its ``test`` side, or every receipt in neither ``train`` nor ``dev``: a
-``quality_bench.py`` fold), else the dataset's last ``--receipts``; never the picker's. Each
-receipt is timed ``--repeats`` times after one warm-up pass, runtimes and thread counts
-interleaved receipt by receipt so they share the machine's load; a receipt's time is its
+``--bundle NAME=DIR`` (repeatable) times existing bundles instead, side by side in one run (e.g.
+a graph before and after a change); ``--ort-config KEY=VALUE`` (repeatable) adds, beside every
+ONNX setup, the same one with these session config entries (variant ``NAME+cfg``). A checkpoint
+without ``total_picker.json`` gets one fitted first on ``--fit-picker`` training receipts
+(``training.total_picker_fit``, what ``train`` does), so the fields step includes the picker as
+it runs in production (an untrained model may give no picker: the table says). Measured receipts
+are the split file's held-out receipts (its ``test`` side, or every receipt in neither ``train``
+nor ``dev``: a ``quality_bench.py`` fold), else the dataset's last ``--receipts``; never the
+picker's. Each receipt is timed ``--repeats`` times after one warm-up pass, runtimes and thread
+counts interleaved receipt by receipt so they share the machine's load; a receipt's time is its
 fastest repeat (the machine is shared), and the table gives the median and p95 over receipts,
 split into encode (``runtime.encode``), model (``predict_windows``) and fields (the rest of
 ``prediction.predict_document``: decoding, printed rows, ``extract_fields`` with the picker).
@@ -145,7 +146,8 @@ def _time_receipt(runtime, doc) -> dict[str, float]:
             "total_cpu": c2 - c0}
 
 
-def _load(runtime_name: str, bundle: Path, checkpoint: Path | None, threads: int):
+def _load(runtime_name: str, bundle: Path, checkpoint: Path | None, threads: int,
+          session_config: dict[str, str] | None = None):
     from receipt_layoutlm.runtime import load_runtime
 
     if runtime_name == "torch":
@@ -153,7 +155,7 @@ def _load(runtime_name: str, bundle: Path, checkpoint: Path | None, threads: int
 
         torch.set_num_threads(threads)
         return load_runtime("torch", checkpoint)
-    return load_runtime(runtime_name, bundle, threads=threads)
+    return load_runtime(runtime_name, bundle, threads=threads, session_config=session_config)
 
 
 def _summary(best: list[dict[str, float]]) -> dict[str, float]:
@@ -226,6 +228,9 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--lengths", default="128,256,384,512", help="sweep lengths ('' none)")
     parser.add_argument("--bundle", action="append", default=[], metavar="NAME=DIR",
                         help="time this existing bundle (repeatable) instead of exporting")
+    parser.add_argument("--ort-config", action="append", default=[], metavar="KEY=VALUE",
+                        help="also time every ONNX setup with this session config entry "
+                             "(repeatable; e.g. session.intra_op.allow_spinning=0)")
     parser.add_argument("--quick", action="store_true",
                         help="20 receipts, 1 repeat, a 60-receipt picker (make bench)")
     args = parser.parse_args()
@@ -247,18 +252,20 @@ def main() -> int:
             checkpoint = _prepare_checkpoint(source, root, picker_docs)
             if not variants:
                 variants = {"exported": str(_export(checkpoint, root))}
+        config = dict(entry.split("=", 1) for entry in args.ort_config)
         setups = [
-            {"variant": variant, "name": name, "threads": int(n),
-             "runtime": _load(name, Path(bundle), checkpoint, int(n))}
+            {"variant": variant + ("+cfg" if cfg else ""), "name": name, "threads": int(n),
+             "runtime": _load(name, Path(bundle), checkpoint, int(n), cfg)}
             for variant, bundle in variants.items()
             for name in args.runtimes.split(",")
             for n in args.threads.split(",")
+            for cfg in ([None, config] if config and name != "torch" else [None])
         ]
         runs = _measure(setups, measured, args.repeats)
         sweep = _sweep(setups, measured[0], lengths, args.repeats) if lengths else []
     result = {"bench": "inference", "machine": f"{platform.machine()} {os.cpu_count()} cpu",
               "checkpoint": str(args.checkpoint or "minilm-untrained-head"),
-              "bundles": variants if args.bundle else "exported",
+              "bundles": variants if args.bundle else "exported", "ort_config": config,
               "load_avg_1min": round(os.getloadavg()[0], 2), "runs": runs, "sweep": sweep}
     print(json.dumps(result))
     _print_tables(runs, sweep, lengths, result["load_avg_1min"])

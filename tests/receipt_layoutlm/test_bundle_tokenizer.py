@@ -83,3 +83,30 @@ def test_a_tokenizer_that_is_not_bert_wordpiece_loads_through_transformers(
     tokenizer = load_bundle_tokenizer(tmp_path)
     assert not isinstance(tokenizer, WordPieceTokenizer)
     assert special_ids(tokenizer)["cls"] == 101
+
+
+def test_remembered_words_give_the_ids_of_a_fresh_batch(
+    bundle_text_side: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import receipt_layoutlm.encoding._tokenizer as tokenizer_module
+
+    words = _words()
+    fresh = load_bundle_tokenizer(bundle_text_side).backend_tokenizer.encode_batch(
+        words, add_special_tokens=False
+    )
+    want = [e.ids for e in fresh]
+    light = load_bundle_tokenizer(bundle_text_side)
+    monkeypatch.setattr(tokenizer_module, "WORD_CACHE_SIZE", len(words) // 3)
+    receipt = words[:50] + words[:50] + EDGE_WORDS  # repeats, within a call and across calls
+    got = light(receipt, add_special_tokens=False)["input_ids"]
+    assert got == [want[words.index(w)] for w in receipt]
+    got[0].append(-1)  # a caller changing its list changes nothing remembered
+    for start in range(0, len(words), 997):  # more words than the cache holds: it is cleared
+        chunk = words[start : start + 997]
+        assert light(chunk, add_special_tokens=False)["input_ids"] == want[start : start + 997]
+    assert len(light._word_ids) <= len(words) // 3
+    assert light(receipt, add_special_tokens=False)["input_ids"] == [
+        want[words.index(w)] for w in receipt
+    ]
+    direct = light.backend_tokenizer.encode("TOTAL", add_special_tokens=True).ids
+    assert light(["TOTAL"], add_special_tokens=True)["input_ids"] == [direct]  # not remembered

@@ -146,3 +146,13 @@ def test_predict_document_gives_words_in_reading_order_and_fields(dirs) -> None:
     for p in torch_result.predictions:
         assert set(p.label_probabilities) == {"DATE", "GRAND_TOTAL", "MERCHANT_NAME"}
         assert 0.0 <= sum(p.label_probabilities.values()) <= 1.0 + 1e-6
+
+
+def test_onnx_session_config_entries_reach_the_session(dirs) -> None:
+    _, bundle = dirs
+    entry = "session.intra_op.allow_spinning"
+    runtime = load_runtime("onnx-int8", bundle, threads=2, session_config={entry: "0"})
+    assert runtime.session.get_session_options().get_session_config_entry(entry) == "0"
+    plain = load_runtime("onnx-int8", bundle, threads=2)
+    doc = _doc("spin", 12)
+    assert [p.tag for p in runtime.predict(doc)] == [p.tag for p in plain.predict(doc)]

@@ -154,12 +154,29 @@ def decode_word_labels(
         i: None if tag == OUTSIDE else tag.split("-", 1)[1] if tag[:2] in ("B-", "I-") else tag
         for i, tag in names.items()
     }
-    # Positional arguments, and rows that are entity-long by construction: a receipt makes
-    # ~100 of these per call, and keywords and zip's length check were a third of their cost.
     return [
-        WordPrediction(w, word.text, names[best], labels[best], confidence,
-                       dict(zip(entities, row)))  # noqa: B905
+        _prediction(w, word.text, names[best], labels[best], confidence,
+                    dict(zip(entities, row)))  # noqa: B905 (rows are entity-long by construction)
         for w, (word, best, confidence, row) in enumerate(
             zip(encoded.words, best_ids.tolist(), confidences, entity_probs, strict=True)
         )
     ]
+
+
+_new = object.__new__
+
+
+def _prediction(
+    word_index: int, text: str, tag: str, label: str | None, confidence: float,
+    label_probabilities: dict[str, float],
+) -> WordPrediction:
+    # A receipt makes ~100 predictions per call, and a frozen dataclass's __init__ sets each
+    # field through object.__setattr__: filling the instance dict directly halves the cost of
+    # the decode loop. The instance is the same as WordPrediction(...) would make (a test
+    # compares them).
+    prediction = _new(WordPrediction)
+    prediction.__dict__.update(
+        word_index=word_index, text=text, tag=tag, label=label, confidence=confidence,
+        label_probabilities=label_probabilities,
+    )
+    return prediction

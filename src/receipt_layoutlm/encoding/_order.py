@@ -23,11 +23,13 @@ def _group_indices(extents: Sequence[Extent], line_overlap: float) -> list[list[
     # the visited centre (which only grows) it can never be joined again. That keeps the work
     # per word to the few lines around it, in plain floats (numpy per word cost more than the
     # arithmetic).
-    visit = sorted(
-        range(len(extents)),
-        key=lambda i: ((extents[i][1] + extents[i][3]) / 2, extents[i][0], i),
-    )
-    tallest = max((float(e[3]) - float(e[1]) for e in extents), default=0.0)
+    tops = [float(e[1]) for e in extents]
+    bottoms = [float(e[3]) for e in extents]
+    lefts = [e[0] for e in extents]
+    centres = [(e[1] + e[3]) / 2 for e in extents]
+    # Sort keys as tuples built once (zip), not by a Python key function per comparison.
+    visit = [i for _, _, i in sorted(zip(centres, lefts, range(len(extents)), strict=True))]
+    tallest = max((b - t for t, b in zip(tops, bottoms, strict=True)), default=0.0)
     lines: list[list[int]] = []
     sum_top: list[float] = []
     sum_bottom: list[float] = []
@@ -35,7 +37,7 @@ def _group_indices(extents: Sequence[Extent], line_overlap: float) -> list[list[
     mean_bottom: list[float] = []
     active: dict[int, float] = {}  # line → centre of its last word; insertion order = line order
     for i in visit:
-        top, bottom = float(extents[i][1]), float(extents[i][3])
+        top, bottom = tops[i], bottoms[i]
         centre = (top + bottom) / 2
         horizon = centre - tallest - 1e-9 * (abs(centre) + tallest + 1.0)
         height = bottom - top
@@ -44,12 +46,18 @@ def _group_indices(extents: Sequence[Extent], line_overlap: float) -> list[list[
             if last < horizon:
                 dead.append(k)
                 continue
-            overlap = min(bottom, mean_bottom[k]) - max(top, mean_top[k])
-            smaller = min(height, mean_bottom[k] - mean_top[k])
+            # min/max written out: builtin calls were half the cost of this inner loop.
+            line_top, line_bottom = mean_top[k], mean_bottom[k]
+            overlap = (bottom if bottom <= line_bottom else line_bottom) - (
+                top if top >= line_top else line_top
+            )
+            smaller = line_bottom - line_top
+            if height <= smaller:
+                smaller = height
             if smaller <= 0:
                 ratio = 1.0 if overlap >= 0 else 0.0
             else:
-                ratio = max(0.0, overlap) / smaller
+                ratio = (overlap if overlap > 0.0 else 0.0) / smaller
             if ratio > best_ratio:
                 best, best_ratio = k, ratio
         for k in dead:
@@ -69,8 +77,9 @@ def _group_indices(extents: Sequence[Extent], line_overlap: float) -> list[list[
             mean_top[best] = sum_top[best] / count
             mean_bottom[best] = sum_bottom[best] / count
         active[best] = centre
+    within = list(zip(lefts, [e[1] for e in extents], range(len(extents)), strict=True))
     for line in lines:
-        line.sort(key=lambda i: (extents[i][0], extents[i][1], i))
+        line.sort(key=within.__getitem__)
     lines.sort(key=lambda line: (min(extents[i][1] for i in line), extents[line[0]][0], line[0]))
     return lines
 

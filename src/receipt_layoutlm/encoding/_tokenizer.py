@@ -63,6 +63,9 @@ def special_ids(tokenizer: Any) -> dict[str, int]:
     return {name: int(value) for name, value in ids.items()}
 
 
+WORD_CACHE_SIZE = 200_000
+"""Words whose ids a bundle tokenizer keeps (about 30 MB at most); cleared when full."""
+
 _SPECIAL_KEYS = ("unk_token", "sep_token", "pad_token", "cls_token", "mask_token")
 
 
@@ -75,15 +78,30 @@ class WordPieceTokenizer:
 
     def __init__(self, backend: Any) -> None:
         self.backend_tokenizer = backend
+        # Word → its ids (no special tokens). Receipts repeat their words (RM, TOTAL, prices,
+        # the store's name), and a word's ids depend on the word alone: a dict lookup is a
+        # fraction of a batch call into the Rust tokenizer (docs/export.md, issue 21).
+        self._word_ids: dict[str, tuple[int, ...]] = {}
 
     def _id(self, token: str | None) -> int | None:
         return None if token is None else self.backend_tokenizer.token_to_id(token)
 
     def __call__(self, texts: list[str], *, add_special_tokens: bool = False) -> dict[str, Any]:
-        encodings = self.backend_tokenizer.encode_batch(
-            list(texts), add_special_tokens=add_special_tokens
-        )
-        return {"input_ids": [e.ids for e in encodings]}
+        if add_special_tokens:
+            encodings = self.backend_tokenizer.encode_batch(list(texts), add_special_tokens=True)
+            return {"input_ids": [e.ids for e in encodings]}
+        known = self._word_ids
+        # Read from a local map: another thread may clear the shared one meanwhile.
+        found = {text: known.get(text) for text in texts}
+        new = [text for text, ids in found.items() if ids is None]
+        if new:
+            encodings = self.backend_tokenizer.encode_batch(new, add_special_tokens=False)
+            fresh = {text: tuple(e.ids) for text, e in zip(new, encodings, strict=True)}
+            found.update(fresh)
+            if len(known) + len(fresh) > WORD_CACHE_SIZE:
+                known.clear()  # a long-lived worker's memory stays bounded
+            known.update(fresh)
+        return {"input_ids": [list(found[text]) for text in texts]}
 
     def __len__(self) -> int:
         return int(self.backend_tokenizer.get_vocab_size(with_added_tokens=True))

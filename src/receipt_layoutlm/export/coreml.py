@@ -49,7 +49,13 @@ class CoreMLOptions:
     """Knobs of the Core ML conversion."""
 
     seq_length: int = 512
-    """Fixed sequence length of every input."""
+    """Sequence length of every input (the largest, with ``seq_lengths``)."""
+    seq_lengths: tuple[int, ...] = ()
+    """Enumerated sequence lengths (e.g. 128, 256): with any, every sequence input takes
+    ``ct.EnumeratedShapes`` of these and ``seq_length``, so the device runs a window at the
+    smallest that fits it (a fixed shape keeps short receipts eligible for the Neural Engine, a
+    range would not). Several enumerated inputs need iOS18/macOS15 (coremltools). Empty: one
+    fixed ``seq_length``."""
     int4_block_size: int = DEFAULT_INT4_BLOCK_SIZE
     """Block size (input channels per scale) of int4 per-block quantization; 0 = per channel."""
     int4_int8_layers: tuple[str, ...] = DEFAULT_INT4_INT8_LAYERS
@@ -83,13 +89,12 @@ def convert_to_coreml(
 ) -> Path:
     """Convert ``model`` and save the ``.mlpackage``; ``wrap`` builds the module that is traced
     (the float16-safe :func:`exportable` wrapper)."""
-    import numpy as np
-
     with _quiet():
         import coremltools as ct
 
     output_path = Path(output_path)
-    seq = options.seq_length
+    lengths = _sequence_lengths(options)
+    seq = lengths[-1]
     # Before any work: a recipe naming no layer of this model is a typo, not "all int4".
     int8_modules = (
         match_layers(model, options.int4_int8_layers) if mode.weight_dtype == "int4" else []
@@ -98,10 +103,11 @@ def convert_to_coreml(
     sample = example_inputs(seq, dtype=torch.int32)
     with torch.no_grad(), _quiet():
         traced = torch.jit.trace(wrapper, sample, strict=False, check_trace=False)
-    inputs = [
-        ct.TensorType(name=name, shape=(1, seq, 4) if name == "bbox" else (1, seq), dtype=np.int32)
-        for name in INPUT_NAMES
-    ]
+    inputs = _conversion_inputs(ct, lengths)
+    # coremltools takes several enumerated inputs only from iOS18 on.
+    target = mode.ios_target if len(lengths) == 1 else max(
+        mode.ios_target, "iOS18", key=lambda name: int(name.removeprefix("iOS"))
+    )
     precision = (
         ct.precision.FLOAT32 if mode.compute_precision == "float32" else ct.precision.FLOAT16
     )
@@ -113,7 +119,7 @@ def convert_to_coreml(
                 outputs=[ct.TensorType(name=OUTPUT_NAME)],
                 convert_to="mlprogram",
                 compute_precision=precision,
-                minimum_deployment_target=getattr(ct.target, mode.ios_target),
+                minimum_deployment_target=getattr(ct.target, target),
                 skip_model_load=True,
             )
             if mode.weight_dtype is not None:
@@ -127,12 +133,48 @@ def convert_to_coreml(
     mlmodel.short_description = "LayoutLM receipt token classifier"
     mlmodel.user_defined_metadata["quantize"] = mode.name
     mlmodel.user_defined_metadata["seq_length"] = str(seq)
+    if len(lengths) > 1:
+        mlmodel.user_defined_metadata["seq_lengths"] = ",".join(map(str, lengths))
     if mode.weight_dtype == "int4":
         mlmodel.user_defined_metadata["int4_block_size"] = str(options.int4_block_size)
         mlmodel.user_defined_metadata["int4_int8_layers"] = ",".join(int8_modules)
     with _quiet():
         mlmodel.save(str(output_path))
     return output_path
+
+
+def _sequence_lengths(options: CoreMLOptions) -> tuple[int, ...]:
+    """The program's sequence lengths, ascending; ``seq_length`` (the encoding's window) last."""
+    longer = [n for n in options.seq_lengths if n > options.seq_length or n < 1]
+    if longer:
+        raise ExportError(
+            f"enumerated sequence lengths {longer} are outside 1..{options.seq_length} (the "
+            "sequence length windows are encoded at)"
+        )
+    return tuple(sorted({*options.seq_lengths, options.seq_length}))
+
+
+def _conversion_inputs(ct: Any, lengths: tuple[int, ...]) -> list[Any]:
+    """The four int32 inputs, ``[1, S]`` (``bbox`` ``[1, S, 4]``): one fixed S, or every length
+    in ``lengths`` as enumerated shapes (the largest the default)."""
+    import numpy as np
+
+    def shape(name: str, n: int) -> tuple[int, ...]:
+        return (1, n, 4) if name == "bbox" else (1, n)
+
+    if len(lengths) == 1:
+        return [ct.TensorType(name=n, shape=shape(n, lengths[0]), dtype=np.int32)
+                for n in INPUT_NAMES]
+    return [
+        ct.TensorType(
+            name=n,
+            shape=ct.EnumeratedShapes(
+                shapes=[shape(n, k) for k in lengths], default=shape(n, lengths[-1])
+            ),
+            dtype=np.int32,
+        )
+        for n in INPUT_NAMES
+    ]
 
 
 def _quantize_weights(

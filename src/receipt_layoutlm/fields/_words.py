@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -37,11 +38,17 @@ class ReceiptWords:
         self.positions: dict[str | None, list[int]] = {}
         for position, word in enumerate(words):
             self.positions.setdefault(word.label, []).append(position)
-        self.known: set[str] = set()
-        for word in words:
-            self.known.update(word.probabilities)
+        self.known: set[str] = set().union(*(word.probabilities for word in words))
+        self.has_lines = all(word.line is not None for word in words)
+        """Every word has a line id."""
         self._columns: dict[str, list[float]] = {}
         self._parsed: dict[tuple[Callable[[str], Any], str], Any] = {}
+
+    @functools.cached_property
+    def by_index(self) -> dict[int, Word]:
+        """Each word by its ``index`` (the last word with that index, as a dict built in order
+        keeps)."""
+        return {word.index: word for word in self.words}
 
     def column(self, label: str) -> list[float]:
         """Per word, its probability of ``label`` (0.0 where it has none)."""
@@ -82,7 +89,7 @@ def normalise_words(
     out = []
     split_tags: dict[str | None, tuple[str | None, bool]] = {}  # a receipt has few tags
     for position, word in enumerate(words):
-        if isinstance(word, tuple | list):
+        if isinstance(word, (tuple, list)):  # a tuple of types checks faster than a union
             text, label, confidence = word
             index, tag = position, label
             line = None

@@ -235,12 +235,14 @@ def _fallback_one(
     if parser is None or not receipt.known.intersection(labels):
         return None  # no word has a probability for these labels: every one would be 0.0
     columns = [receipt.column(label) for label in labels]
+    # Per word the highest of its labels' probabilities, in one C-level pass over the columns.
+    probabilities = columns[0] if len(columns) == 1 else list(map(max, *columns))
     best_rank: tuple | None = None
     best: tuple[Word, Any, float] | None = None
-    for n, word in enumerate(receipt.words):
-        probability = max(column[n] for column in columns)
+    for n, probability in enumerate(probabilities):
         if probability < min_probability:
             continue
+        word = receipt.words[n]
         value = receipt.parse(parser, word.text)
         if value is None:
             continue
@@ -305,7 +307,7 @@ def _line_block_value(
     field: str, labels: Sequence[str], receipt: ReceiptWords
 ) -> FieldValue | None:
     words = receipt.words
-    if not words or any(w.line is None for w in words) or not receipt.known:
+    if not words or not receipt.has_lines or not receipt.known:
         return None  # what line_block answers for such words
     # line_block's gain per word, summed the way it sums (label by label; a label no word has
     # adds 0.0, which changes no sum of probabilities).
@@ -315,7 +317,7 @@ def _line_block_value(
     if len(columns) == 1:
         gains = [float(p) - 0.5 for p in columns[0]]
     else:
-        gains = [sum(float(c[n]) for c in columns) - 0.5 for n in range(len(words))]
+        gains = [sum(map(float, word)) - 0.5 for word in zip(*columns, strict=True)]
     block = best_block(gains)
     return None if block is None else _field_value(field, words[block[0] : block[1] + 1], None)
 
@@ -376,17 +378,17 @@ def extract_fields(
         if value is None and fallback_min_probability is not None:
             value = _fallback_one(field, tuple(labels), receipt, fallback_min_probability)
         if value is not None and cleanup.trim_edges and field not in _PARSERS:
-            value = _trimmed(field, value, receipt.words, cleanup)
+            value = _trimmed(field, value, receipt, cleanup)
         if value is not None:
             out[field] = value
     return out
 
 
 def _trimmed(
-    field: str, value: FieldValue, words: list[Word], cleanup: FieldCleanup
+    field: str, value: FieldValue, receipt: ReceiptWords, cleanup: FieldCleanup
 ) -> FieldValue:
     """``value`` without debris words at its edges (``fields.ocr_cleanup.trim_edges``)."""
-    by_index = {w.index: w for w in words}
+    by_index = receipt.by_index
     span = [by_index[i] for i in value.word_indices if i in by_index]
     kept = trim_edges(span, cleanup)
     if len(kept) == len(span):

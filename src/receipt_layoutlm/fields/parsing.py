@@ -96,6 +96,20 @@ def parse_amount(text: object) -> float | None:
         return None
     if _PLAIN_AMOUNT.fullmatch(text):
         return float(text)  # "9.00": what the steps below give, without them (most amounts)
+    if text.isascii() and text.isdigit():  # "12": what the steps below give, without them
+        return float(text) if len(text) <= _MAX_BARE_DIGITS else None
+    if _NOT_AMOUNT_CHARACTER.search(text):
+        return None  # a date, a phone number, a word: no step below removes such a character
+    return _parse_amount_steps(text)
+
+
+_NOT_AMOUNT_CHARACTER = re.compile(r"[^\d.,\s():;\-$€£¥RMYUSDGEBP]", re.IGNORECASE)
+"""A character no amount can hold: the steps of :func:`_parse_amount_steps` remove only
+whitespace, wrapping ``()``, ``:;``, a sign and a currency (these letters, case-insensitively as
+``_CURRENCY`` reads them) before the rest must be digits and separators."""
+
+
+def _parse_amount_steps(text: str) -> float | None:
     raw = _SPACES.sub(" ", text).strip()
     negative = False
     if raw.startswith("(") and raw.endswith(")"):

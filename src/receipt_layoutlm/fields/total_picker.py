@@ -81,6 +81,14 @@ checks each branch of each pattern): a row without any of them skips that patter
 substring tests cost a tenth of a regex search, and the picker reads ~18 rows a receipt."""
 
 
+_LITERAL_PATTERNS: dict[str, re.Pattern[str]] = {
+    name: re.compile("|".join(re.escape(part) for part in parts))
+    for name, parts in KEYWORD_LITERALS.items()
+}
+"""Per keyword class, its literals as one alternation: the substring prefilter in one C call
+(a generator of ``in`` tests per class was most of what a row's classes cost)."""
+
+
 def _row_classes(text: str) -> set[str]:
     upper = text.upper()
     found: set[str] = set()
@@ -88,7 +96,7 @@ def _row_classes(text: str) -> set[str]:
         found.add("subtotal")
         upper = KEYWORDS["subtotal"].sub(" ", upper)
     for name, pattern in KEYWORDS.items():
-        if name == "subtotal" or not any(part in upper for part in KEYWORD_LITERALS[name]):
+        if name == "subtotal" or not _LITERAL_PATTERNS[name].search(upper):
             continue
         if pattern.search(upper):
             found.add(name)
@@ -134,17 +142,73 @@ class Candidate:
     """Values of :func:`feature_names`, in order."""
 
 
-def _sums(amounts: dict[str, list[float]]) -> tuple[set[float], set[float]]:
-    cash_minus_change = {
-        round(c - h, 2) for c in amounts["cash"] for h in amounts["change"] if h >= 0
+@dataclass(frozen=True)
+class _Arithmetic:
+    """What a candidate's value is compared with: sums of the amounts on keyword rows."""
+
+    cash_minus_change: set[float]
+    subtotal_sums: set[float]
+    pair_sums: set[float]
+    largest_total: float | None
+    last_total: int | None
+
+
+def _arithmetic(
+    found: list[tuple[int, float]], rows: Sequence[int], classes: Mapping[int, set[str]]
+) -> _Arithmetic:
+    amounts: dict[str, list[float]] = {c: [] for c in KEYWORDS}
+    for i, value in found:
+        for c in classes[rows[i]]:
+            amounts[c].append(value)
+    keyword_amounts = sorted(
+        {round(v, 2) for c in ("total", "grand", "subtotal", "tax") for v in amounts[c]}
+    )
+    on_total_rows = [(i, v) for i, v in found if classes[rows[i]] & {"total", "grand"}]
+    return _Arithmetic(
+        cash_minus_change={
+            round(c - h, 2) for c in amounts["cash"] for h in amounts["change"] if h >= 0
+        },
+        subtotal_sums={
+            round(s + t + r, 2)
+            for s in amounts["subtotal"]
+            for t in [0.0, *amounts["tax"]]
+            for r in [0.0, *amounts["rounding"]]
+        },
+        pair_sums={
+            round(a + b, 2)
+            for n, a in enumerate(keyword_amounts)
+            for b in keyword_amounts[n + 1 :]
+        },
+        largest_total=max((v for _, v in on_total_rows), default=None),
+        last_total=on_total_rows[-1][0] if on_total_rows else None,
+    )
+
+
+def _keyword_rows(
+    words: Sequence[Any], rows: Sequence[int], parsed: list[float | None], wanted: set[int]
+) -> tuple[dict[int, set[str]], dict[int, list[float]]]:
+    """The keyword classes of each row in ``wanted`` and of the row above it (read from the
+    row's words that are not amounts), and per row in ``wanted`` its features' flags: its own
+    classes then those of the row above (all 0 on the first row)."""
+    by_row: dict[int, list[int]] = {}
+    for position, row in enumerate(rows):
+        by_row.setdefault(row, []).append(position)
+    ordered_rows = sorted(by_row)
+    rank = {row: n for n, row in enumerate(ordered_rows)}
+    above = {r: ordered_rows[rank[r] - 1] if rank[r] > 0 else None for r in wanted}
+    # Keyword classes are read only on the rows a feature looks at: a candidate's and the one
+    # above it (the regexes over every row were most of the picker's cost).
+    classes = {
+        row: _row_classes(" ".join(words[i].text for i in by_row[row] if parsed[i] is None))
+        for row in wanted | {a for a in above.values() if a is not None}
     }
-    totals = {
-        round(s + t + r, 2)
-        for s in amounts["subtotal"]
-        for t in [0.0, *amounts["tax"]]
-        for r in [0.0, *amounts["rounding"]]
+    no_flags = [0.0] * len(KEYWORDS)
+    flags = {  # most rows have no keyword
+        row: [float(c in found) for c in KEYWORDS] if found else no_flags
+        for row, found in classes.items()
     }
-    return cash_minus_change, totals
+    pairs = {r: flags[r] + (no_flags if a is None else flags[a]) for r, a in above.items()}
+    return classes, pairs
 
 
 def total_candidates(
@@ -158,38 +222,13 @@ def total_candidates(
     in reading order (``index``, ``text``, ``label``, ``probabilities``); ``rows`` their printed
     rows (``encoding.printed_rows``); ``labels`` the total's feeding labels; ``parse`` is
     ``parse_amount`` or a memo of it (field extraction parses the same words again)."""
-    by_row: dict[int, list[int]] = {}
-    for position, row in enumerate(rows):
-        by_row.setdefault(row, []).append(position)
     # Only words with a digit can be amounts; the rest skip the parser (most of a receipt).
     parsed = [parse(w.text) if _DIGIT.search(w.text) else None for w in words]
     found = [(i, v) for i, v in enumerate(parsed) if v is not None]
     if not found:
         return []
-    ordered_rows = sorted(by_row)
-    row_rank = {row: n for n, row in enumerate(ordered_rows)}
-    # Keyword classes are read only on the rows a feature looks at: a candidate's and the one
-    # above it (the regexes over every row were most of the picker's cost).
-    wanted = {rows[i] for i, _ in found}
-    wanted |= {ordered_rows[row_rank[r] - 1] for r in wanted if row_rank[r] > 0}
-    classes = {
-        row: _row_classes(" ".join(words[i].text for i in by_row[row] if parsed[i] is None))
-        for row in wanted
-    }
-    amounts: dict[str, list[float]] = {c: [] for c in KEYWORDS}
-    for i, value in found:
-        for c in classes[rows[i]]:
-            amounts[c].append(value)
-    cash_minus_change, subtotal_sums = _sums(amounts)
-    keyword_amounts = sorted(
-        {round(v, 2) for c in ("total", "grand", "subtotal", "tax") for v in amounts[c]}
-    )
-    pair_sums = {
-        round(a + b, 2) for n, a in enumerate(keyword_amounts) for b in keyword_amounts[n + 1 :]
-    }
-    on_total_rows = [(i, v) for i, v in found if classes[rows[i]] & {"total", "grand"}]
-    largest_total = max((v for _, v in on_total_rows), default=None)
-    last_total = on_total_rows[-1][0] if on_total_rows else None
+    classes, row_flags = _keyword_rows(words, rows, parsed, {rows[i] for i, _ in found})
+    sums = _arithmetic(found, rows, classes)
     probability = [
         max((float(words[i].probabilities.get(lab, 0.0)) for lab in labels), default=0.0)
         for i, _ in found
@@ -197,13 +236,9 @@ def total_candidates(
     top = max(probability)
     largest = max(abs(v) for _, v in found) or 1.0
     repeats = Counter(round(v, 2) for _, v in found)
-    flags = {row: [float(c in found_classes) for c in KEYWORDS]
-             for row, found_classes in classes.items()}  # once per row, not per candidate
-    no_flags = [0.0] * len(KEYWORDS)
+    last_word, last_candidate = max(len(words) - 1, 1), max(len(found) - 1, 1)
     out = []
     for n, ((i, value), p) in enumerate(zip(found, probability, strict=True)):
-        row = rows[i]
-        above = ordered_rows[row_rank[row] - 1] if row_rank[row] > 0 else None
         cents = round(value, 2)
         text = words[i].text
         features = [
@@ -212,17 +247,16 @@ def total_candidates(
             float(p == top),
             p / top if top > 0 else 0.0,
             float(words[i].label in labels),
-            *flags[row],
-            *(flags[above] if above is not None else no_flags),
-            i / max(len(words) - 1, 1),
-            (len(found) - 1 - n) / max(len(found) - 1, 1),
+            *row_flags[rows[i]],
+            i / last_word,
+            (len(found) - 1 - n) / last_candidate,
             float(abs(value) >= largest - _CENT),
             abs(value) / largest,
-            float(cents in cash_minus_change),
-            float(cents in subtotal_sums and "subtotal" not in classes[row]),
-            float(cents in pair_sums),
-            float(largest_total is not None and abs(value - largest_total) < _CENT),
-            float(i == last_total),
+            float(cents in sums.cash_minus_change),
+            float(cents in sums.subtotal_sums and "subtotal" not in classes[rows[i]]),
+            float(cents in sums.pair_sums),
+            float(sums.largest_total is not None and abs(value - sums.largest_total) < _CENT),
+            float(i == sums.last_total),
             math.log1p(repeats[cents] - 1),
             float(bool(_DECIMALS.search(text))),
             float(value < 0),
@@ -281,14 +315,12 @@ class TotalPicker:
 
     def pick(self, candidates: Sequence[Candidate]) -> tuple[Candidate, float] | None:
         """The best candidate and its probability; ties go to the lower one on the receipt."""
-        best: tuple[float, int, Candidate] | None = None
-        for n, (candidate, p) in enumerate(
-            zip(candidates, self.probabilities(candidates), strict=True)
-        ):
-            key = (round(p, 9), n, candidate)
-            if best is None or key[:2] > best[:2]:
-                best = key
-        return None if best is None else (best[2], best[0])
+        if not candidates:
+            return None
+        rounded = [round(p, 9) for p in self.probabilities(candidates)]
+        # The last of the highest (rounded) probabilities: the lowest such candidate.
+        n = len(rounded) - 1 - rounded[::-1].index(max(rounded))
+        return candidates[n], rounded[n]
 
     def to_dict(self) -> dict[str, Any]:
         return {

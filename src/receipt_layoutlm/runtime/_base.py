@@ -88,19 +88,25 @@ class Runtime(ABC):
         outputs: list[np.ndarray] = []
         for window in encoded.windows:
             n = len(window)
-            if self.seq_length is not None:
-                if n > self.seq_length:
+            length = self.window_length(n)
+            if length is not None:
+                if n > length:
                     raise EncodingError(
                         f"receipt {encoded.key}: a window of {n} tokens does not fit the "
-                        f"{self.name} model's fixed length {self.seq_length}; encode with "
-                        f"max_seq_length <= {self.seq_length}"
+                        f"{self.name} model's fixed length {length}; encode with "
+                        f"max_seq_length <= {length}"
                     )
-                window = window.padded(self.seq_length, self._pad_id)
+                window = window.padded(length, self._pad_id)
             logits = np.asarray(self.run_window(window.as_arrays()), dtype=np.float32)
             if logits.ndim == 3:
                 logits = logits[0]
             outputs.append(logits[:n])
         return outputs
+
+    def window_length(self, tokens: int) -> int | None:
+        """The length a window of ``tokens`` tokens is padded to: ``seq_length`` for a
+        fixed-shape model, None (no padding) for one with a dynamic sequence axis."""
+        return self.seq_length
 
     def predict(self, doc: ReceiptDocument) -> list[WordPrediction]:
         """One prediction per word, in reading order, through the spec's decoding."""

@@ -11,7 +11,7 @@ import numpy as np
 from receipt_layoutlm.bundle_format import MLPACKAGE_SUFFIX, find_mlpackage
 from receipt_layoutlm.errors import RuntimeUnavailableError
 from receipt_layoutlm.runtime._base import Runtime, load_bundle_text_side, read_bundle_config
-from receipt_layoutlm.runtime.mil_interpreter import MILInterpreter
+from receipt_layoutlm.runtime.mil_interpreter import MILInterpreter, input_shapes
 
 
 def _feeds(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -20,6 +20,10 @@ def _feeds(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
 
 
 class _CoreMLBase(Runtime):
+    seq_lengths: tuple[int, ...] = ()
+    """The program's sequence lengths, ascending (several when exported with enumerated
+    lengths); a window runs at the smallest that holds it."""
+
     def __init__(self, bundle_dir: str | Path) -> None:
         bundle_dir = Path(bundle_dir)
         tokenizer, labels, encoding_config = load_bundle_text_side(bundle_dir)
@@ -34,6 +38,14 @@ class _CoreMLBase(Runtime):
             quantize=str(export.get("quantize", "unknown")),
             seq_length=int(export.get("seq_length", encoding_config.max_seq_length)),
         )
+
+
+    def _set_lengths(self, shapes: dict[str, tuple[tuple[int, ...], ...]]) -> None:
+        self.seq_lengths = tuple(shape[1] for shape in shapes["input_ids"])
+        self.seq_length = self.seq_lengths[-1]
+
+    def window_length(self, tokens: int) -> int | None:
+        return next((n for n in self.seq_lengths if n >= tokens), self.seq_length)
 
 
 class CoreMLRuntime(_CoreMLBase):
@@ -58,6 +70,7 @@ class CoreMLRuntime(_CoreMLBase):
         import coremltools as ct
 
         self.model = ct.models.MLModel(str(self.mlpackage), compute_units=ct.ComputeUnit.ALL)
+        self._set_lengths(input_shapes(self.model.get_spec()))
 
     def run_window(self, arrays: dict[str, np.ndarray]) -> np.ndarray:
         return np.asarray(self.model.predict(_feeds(arrays))["logits"])[0]
@@ -77,8 +90,7 @@ class CoreMLMILRuntime(_CoreMLBase):
     def __init__(self, bundle_dir: str | Path) -> None:
         super().__init__(bundle_dir)
         self.interpreter = MILInterpreter(self.mlpackage)
-        shape, _ = self.interpreter.input_specs["input_ids"]
-        self.seq_length = int(shape[1])
+        self._set_lengths(self.interpreter.input_shapes)
 
     def run_window(self, arrays: dict[str, np.ndarray]) -> np.ndarray:
         return self.interpreter.predict(_feeds(arrays))["logits"][0]

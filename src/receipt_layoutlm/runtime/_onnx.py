@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +28,17 @@ class OnnxRuntime(Runtime):
             and (model_dir / cls.model_file).is_file()
         )
 
-    def __init__(self, bundle_dir: str | Path, *, threads: int | None = None) -> None:
+    def __init__(
+        self,
+        bundle_dir: str | Path,
+        *,
+        threads: int | None = None,
+        session_config: Mapping[str, str] | None = None,
+    ) -> None:
+        """``threads``: intra-op threads (ONNX Runtime's default when None). ``session_config``:
+        ONNX Runtime session config entries, e.g. ``{"session.intra_op.allow_spinning": "0"}``
+        (docs/export.md measures it: with every core busy, spin-waiting threads cost the time
+        the other thread needs)."""
         import onnxruntime as ort
 
         bundle_dir = Path(bundle_dir)
@@ -41,6 +52,8 @@ class OnnxRuntime(Runtime):
         options = ort.SessionOptions()
         if threads:
             options.intra_op_num_threads = threads
+        for key, value in (session_config or {}).items():
+            options.add_session_config_entry(str(key), str(value))
         self.session = ort.InferenceSession(
             str(self.model_path), options, providers=["CPUExecutionProvider"]
         )

@@ -66,7 +66,46 @@ def _fast_matmul(op: Any) -> np.ndarray:
     return np.matmul(x, y)
 
 
-_FAST_OPS = {"linear": _fast_linear, "matmul": _fast_matmul}
+def _shape(op: Any) -> np.ndarray:
+    # The op's reference reads the declared (symbolic, with enumerated shapes) type; the value
+    # being run has the real one.
+    return np.array(np.shape(op.x.val), dtype=np.int32)
+
+
+def _expand_dims(op: Any) -> np.ndarray:
+    # As _shape: the reference builds the result's shape from the declared type.
+    x = op.x.val
+    rank = np.ndim(x) + np.size(op.axes.val)
+    axes = tuple(int(a) + rank if a < 0 else int(a) for a in np.atleast_1d(op.axes.val))
+    return np.expand_dims(x, axes)
+
+
+def _reshape(op: Any) -> np.ndarray:
+    # As _shape. A 0 in the target shape copies the input's dimension, -1 is inferred.
+    x = op.x.val
+    shape = [int(d) for d in np.atleast_1d(op.shape.val)]
+    return np.reshape(x, [x.shape[i] if d == 0 else d for i, d in enumerate(shape)])
+
+
+_FAST_OPS = {
+    "linear": _fast_linear,
+    "matmul": _fast_matmul,
+    # Ops whose reference reads the declared shape: with enumerated shapes it is symbolic.
+    "shape": _shape,
+    "expand_dims": _expand_dims,
+    "reshape": _reshape,
+}
+
+
+def input_shapes(spec: Any) -> dict[str, tuple[tuple[int, ...], ...]]:
+    """Per input of a Core ML model spec, the shapes it accepts: its enumerated shapes
+    (``ct.EnumeratedShapes``, sorted) or its one fixed shape."""
+    out: dict[str, tuple[tuple[int, ...], ...]] = {}
+    for feature in spec.description.input:
+        array = feature.type.multiArrayType
+        enumerated = [tuple(int(d) for d in s.shape) for s in array.enumeratedShapes.shapes]
+        out[feature.name] = tuple(sorted(set(enumerated))) or (tuple(int(d) for d in array.shape),)
+    return out
 
 
 class MILInterpreter:
@@ -97,10 +136,13 @@ class MILInterpreter:
         self.path = path
         self._np_dtype = nptype_from_builtin
         self._function = program.functions[function]
+        self.input_shapes = input_shapes(spec)
+        """Per input, every shape the program accepts (several with enumerated lengths)."""
         self.input_specs: dict[str, tuple[tuple[int, ...], np.dtype]] = {
-            name: (tuple(int(d) for d in var.shape), np.dtype(nptype_from_builtin(var.dtype)))
+            name: (self.input_shapes[name][-1], np.dtype(nptype_from_builtin(var.dtype)))
             for name, var in self._function.inputs.items()
         }
+        """Per input, its largest accepted shape and its dtype."""
         self.output_names = [var.name for var in self._function.outputs]
         self.op_counts = Counter(op.op_type for op in self._function.operations)
         self._ops: list[Any] = []
@@ -137,12 +179,13 @@ class MILInterpreter:
         if missing:
             raise ExportError(f"missing inputs {sorted(missing)} for {self.path.name}")
         for name, var in self._function.inputs.items():
-            shape, dtype = self.input_specs[name]
+            _, dtype = self.input_specs[name]
             value = np.asarray(feeds[name])
-            if tuple(value.shape) != shape:
+            if tuple(value.shape) not in self.input_shapes[name]:
+                expected = " or ".join(str(shape) for shape in self.input_shapes[name])
                 raise ExportError(
-                    f"input {name} has shape {tuple(value.shape)}, the program expects {shape} "
-                    "(pad windows to the bundle's seq_length)"
+                    f"input {name} has shape {tuple(value.shape)}, the program expects "
+                    f"{expected} (pad windows to one of the bundle's sequence lengths)"
                 )
             var._sym_val = _Value(value.astype(dtype, copy=False))
         try:
