@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from receipt_layoutlm.cli.dataclass_flags import flag_values
+from receipt_cloud.dataclass_flags import flag_values
 from receipt_layoutlm.cli.dataset_flags import DATASET_FLAGS, add_dataset_flags
 
 
@@ -22,16 +22,16 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
         return settings_from_args(args).open_store()
 
-    with fetched_checkpoint(args.model) as model_dir:
+    with fetched_checkpoint(args.checkpoint) as checkpoint_dir:
         truth = checkpoint_truth(
-            model_dir,
+            checkpoint_dir,
             flag_values(args, DATASET_FLAGS),
             open_store=open_store,
             split_side=args.split_side,
-            trained_on=args.model,
+            trained_on=args.checkpoint,
         )
         result = evaluate_documents(
-            load_runtime(args.runtime, model_dir),
+            load_runtime(args.runtime, checkpoint_dir),
             truth.docs,
             merges=truth.merges,
             out_dir=Path(args.output_dir),
@@ -45,7 +45,10 @@ def register(subparsers: Any) -> None:
     from receipt_cloud.settings import add_settings_arguments
 
     evaluate = subparsers.add_parser("evaluate", help="entity/field metrics of a model")
-    evaluate.add_argument("--model", required=True, metavar="DIR_OR_URI")
+    evaluate.add_argument(
+        "--checkpoint", "--model", dest="checkpoint", required=True, metavar="DIR_OR_URI",
+        help="checkpoint directory or URI (--model is the old spelling)",
+    )
     evaluate.add_argument("--runtime", default="torch")
     evaluate.add_argument("--output-dir", default="evaluation", help="report directory")
     evaluate.add_argument(

@@ -7,7 +7,7 @@ import json
 import sys
 from typing import Any
 
-from receipt_layoutlm.cli.dataclass_flags import Flag, add_flags, flag_values
+from receipt_cloud.dataclass_flags import Flag, add_flags, flag_values
 from receipt_layoutlm.cli.format_flags import parse_formats, with_formats_help
 from receipt_layoutlm.cli.parity_flags import add_threshold_flags, thresholds_from_args
 from receipt_layoutlm.export import ExportOptions
@@ -44,7 +44,11 @@ _FLAGS_AFTER_THRESHOLDS = (
     ),
     Flag("weight_threshold", help="weights with fewer elements stay float (default {default})"),
     Flag("export_id", help="export id (default: a new uuid)"),
-    Flag("job_id", help="training job id/name (default: from checkpoint.json)"),
+    Flag(
+        "job_name",
+        help="training Job name (an id is accepted); default: from checkpoint.json",
+        aliases=("--job-id",),
+    ),
     Flag(
         "make_zip",
         "--no-zip",
@@ -148,8 +152,8 @@ def run_export(args: argparse.Namespace) -> int:
     if not output:
         from receipt_layoutlm.bundles.registry import BundleRegistry
 
-        job = args.job_id or recorded_job(checkpoint) or "unknown-job"
-        output = BundleRegistry.from_settings(settings).bundle_uri(job, export_id)
+        job_name = args.job_name or recorded_job(checkpoint) or "unknown-job"
+        output = BundleRegistry.from_settings(settings).bundle_uri(job_name, export_id)
     options = ExportOptions(
         **{
             **flag_values(args, EXPORT_FLAGS),

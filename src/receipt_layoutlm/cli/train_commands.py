@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from receipt_layoutlm.cli.dataclass_flags import Flag, add_flags, flag_values
+from receipt_cloud.dataclass_flags import Flag, add_flags, flag_values
 from receipt_layoutlm.cli.dataset_flags import add_dataset_flags, dataset_config_from_args
 from receipt_layoutlm.training import TrainingConfig
 
