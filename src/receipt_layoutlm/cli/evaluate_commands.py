@@ -47,7 +47,8 @@ def register(subparsers: Any) -> None:
     evaluate = subparsers.add_parser("evaluate", help="entity/field metrics of a model")
     evaluate.add_argument(
         "--checkpoint", "--model", dest="checkpoint", required=True, metavar="DIR_OR_URI",
-        help="checkpoint directory or URI (--model is the old spelling)",
+        help="checkpoint directory or URI (a bundle's for a runtime other than torch); --model "
+        "is the old spelling",
     )
     evaluate.add_argument("--runtime", default="torch")
     evaluate.add_argument("--output-dir", default="evaluation", help="report directory")

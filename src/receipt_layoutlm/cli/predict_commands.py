@@ -35,7 +35,8 @@ def register(subparsers: Any) -> None:
     predict = subparsers.add_parser("predict", help="word labels + fields for one receipt")
     predict.add_argument(
         "--checkpoint", "--model", dest="checkpoint", required=True, metavar="DIR_OR_URI",
-        help="checkpoint directory or URI (--model is the old spelling)",
+        help="checkpoint directory or URI (a bundle's for a runtime other than torch); --model "
+        "is the old spelling",
     )
     predict.add_argument("--runtime", default="torch", help="torch | onnx | coreml")
     predict.add_argument("--image-id", required=True)
