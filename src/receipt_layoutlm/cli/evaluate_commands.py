@@ -6,10 +6,13 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from receipt_cloud.dataclass_flags import flag_values
 from receipt_layoutlm.cli.dataset_flags import DATASET_FLAGS, add_dataset_flags
+
+if TYPE_CHECKING:
+    from receipt_dynamo import ReceiptStore
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
@@ -17,7 +20,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from receipt_layoutlm.remote_dirs import fetched_checkpoint
     from receipt_layoutlm.runtime import load_runtime
 
-    def open_store() -> Any:
+    def open_store() -> ReceiptStore:
         from receipt_cloud.settings import settings_from_args
 
         return settings_from_args(args).open_store()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from receipt_cloud.dataclass_flags import Flag, add_flags, flag_values
 from receipt_layoutlm.cli.format_flags import parse_formats, with_formats_help
@@ -13,6 +13,10 @@ from receipt_layoutlm.cli.parity_flags import add_threshold_flags, thresholds_fr
 from receipt_layoutlm.export import ExportOptions
 from receipt_layoutlm.export.int4_recipe import DEFAULT_INT4_INT8_LAYERS, parse_layers
 from receipt_layoutlm.export.quantize import QUANTIZE_MODES
+
+if TYPE_CHECKING:
+    from receipt_cloud.settings import Settings
+    from receipt_layoutlm.bundles.registry import BundleRegistry
 
 
 def _add_settings(parser: argparse.ArgumentParser) -> None:
@@ -118,13 +122,13 @@ def register(subparsers: Any) -> None:
     listing.set_defaults(handler=run_bundles_list)
 
 
-def _settings(args: argparse.Namespace) -> Any:
+def _settings(args: argparse.Namespace) -> Settings:
     from receipt_cloud.settings import settings_from_args
 
     return settings_from_args(args)
 
 
-def _registry(args: argparse.Namespace) -> Any:
+def _registry(args: argparse.Namespace) -> BundleRegistry:
     """The bundles store of the environment (``--bundles-uri`` overrides it)."""
     from receipt_layoutlm.bundles.registry import BundleRegistry
 

@@ -6,11 +6,16 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from receipt_layoutlm.document import ReceiptDocument
 from receipt_layoutlm.evaluation.dataset_metric import DatasetMetric, MetricOptions
 from receipt_layoutlm.evaluation.metric_registry import dataset_metrics as make_metrics
+
+if TYPE_CHECKING:
+    from receipt_dynamo import ReceiptStore
+    from receipt_layoutlm.data import DatasetConfig
+    from receipt_layoutlm.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +53,7 @@ class Evaluation:
 
 
 def evaluate_documents(
-    runtime: Any,
+    runtime: Runtime,
     docs: Sequence[ReceiptDocument],
     *,
     merges: Mapping[str, str] | None = None,
@@ -135,7 +140,7 @@ class CheckpointTruth:
 
     docs: list[ReceiptDocument]
     merges: dict[str, str]
-    dataset_config: Any
+    dataset_config: DatasetConfig
     """The :class:`~receipt_layoutlm.data.DatasetConfig` the receipts were selected with."""
 
 
@@ -143,7 +148,7 @@ def checkpoint_truth(
     model_dir: Path,
     given: Mapping[str, Any],
     *,
-    open_store: Callable[[], Any],
+    open_store: Callable[[], ReceiptStore],
     split_side: str | None = None,
     trained_on: str = "the checkpoint",
 ) -> CheckpointTruth:
