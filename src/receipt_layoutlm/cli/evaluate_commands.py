@@ -46,13 +46,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 def register(subparsers: Any) -> None:
     from receipt_cloud.settings import add_settings_arguments
+    from receipt_layoutlm.cli.checkpoint_flags import add_checkpoint_flag
 
     evaluate = subparsers.add_parser("evaluate", help="entity/field metrics of a model")
-    evaluate.add_argument(
-        "--checkpoint", "--model", dest="checkpoint", required=True, metavar="DIR_OR_URI",
-        help="checkpoint directory or URI (a bundle's for a runtime other than torch); --model "
-        "is the old spelling",
-    )
+    add_checkpoint_flag(evaluate)
     evaluate.add_argument("--runtime", default="torch")
     evaluate.add_argument("--output-dir", default="evaluation", help="report directory")
     evaluate.add_argument(

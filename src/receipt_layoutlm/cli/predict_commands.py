@@ -31,13 +31,10 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 def register(subparsers: Any) -> None:
     from receipt_cloud.settings import add_settings_arguments
+    from receipt_layoutlm.cli.checkpoint_flags import add_checkpoint_flag
 
     predict = subparsers.add_parser("predict", help="word labels + fields for one receipt")
-    predict.add_argument(
-        "--checkpoint", "--model", dest="checkpoint", required=True, metavar="DIR_OR_URI",
-        help="checkpoint directory or URI (a bundle's for a runtime other than torch); --model "
-        "is the old spelling",
-    )
+    add_checkpoint_flag(predict)
     predict.add_argument("--runtime", default="torch", help="torch | onnx | coreml")
     predict.add_argument("--image-id", required=True)
     predict.add_argument("--receipt-id", type=int, default=1)
