@@ -129,6 +129,7 @@ class ExportMessageHandler:
         names, that it is its record's (when one exists), then the one URI rule: the
         checkpoint inside the runs store, the bundle inside the bundles store."""
         request = ExportRequest.parse(message.body)
+        # Resolved once: from here on job_ref is the Job's name, whatever the message gave.
         request = dataclasses.replace(request, job_ref=job_name_of(self.store, request.job_ref))
         self._check_record(request.export_id, request.to_message())
         return confine_request(
