@@ -13,6 +13,8 @@ from receipt_layoutlm.evaluation.dataset_metric import DatasetMetric, MetricOpti
 from receipt_layoutlm.evaluation.metric_registry import dataset_metrics as make_metrics
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from receipt_dynamo import ReceiptStore
     from receipt_layoutlm.data import DatasetConfig
     from receipt_layoutlm.runtime import Runtime
@@ -119,7 +121,7 @@ def evaluate_documents(
 def _write(
     out_dir: Path,
     metrics: dict[str, Any],
-    confusion: Any,
+    confusion: np.ndarray,
     labels: list[str],
     applied: Sequence[DatasetMetric],
 ) -> list[Path]:
