@@ -44,6 +44,8 @@ class Flag:
     library's own (one readable line), unlike an argparse ``type=``."""
     kwargs: dict[str, Any] = field(default_factory=dict)
     """Other add_argument keywords (metavar, action, choices, type)."""
+    aliases: tuple[str, ...] = ()
+    """Other option strings for the same flag (an old spelling users still type)."""
 
     @property
     def option(self) -> str:
@@ -141,7 +143,9 @@ def add_flags(
             raise ValueError(f"{cls.__name__} has no field {spec.field!r}")
         field_ = fields[spec.field]
         kwargs = _argument(spec, field_, hints[spec.field], docs.get(spec.field, ""), defaults)
-        parser.add_argument(spec.option, **kwargs)
+        if spec.aliases:
+            kwargs.setdefault("dest", spec.dest)  # the new spelling names it, not the first
+        parser.add_argument(spec.option, *spec.aliases, **kwargs)
     return specs
 
 

@@ -233,9 +233,9 @@ def register_uploaded_image(
                   original_filename=original_filename)
     with contextlib.suppress(EntityAlreadyExistsError):
         store.add_image(image)  # exists: the same key uploaded again, new job for new bytes
-    job = OCRJob(image_id=image_id, job_id=job_id, s3_bucket=bucket, s3_key=key, sha256=sha256)
+    ocr_job = OCRJob(image_id=image_id, job_id=job_id, s3_bucket=bucket, s3_key=key, sha256=sha256)
     try:
-        store.add_ocr_job(job)
+        store.add_ocr_job(ocr_job)
     except EntityAlreadyExistsError:
         logger.info("OCR job %s for %s/%s exists already; not sent again", job_id, bucket, key)
         return Submission(image_id, job_id, bucket, key, created=False)

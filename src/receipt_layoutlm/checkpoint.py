@@ -192,7 +192,7 @@ def check_checkpoint_dir(directory: str | Path) -> Path:
     if not directory.is_dir():
         raise CheckpointError(
             f"checkpoint directory {directory} does not exist; pass the training run's best/ "
-            "directory (or --s3-uri for a remote one)"
+            "directory (or --checkpoint-uri for a remote one)"
         )
     refuse_outside_links(directory)
     if not any((directory / name).is_file() for name in WEIGHT_FILES):

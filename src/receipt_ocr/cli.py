@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from collections.abc import Sequence
@@ -22,9 +23,9 @@ from receipt_cloud.log_levels import add_log_level_option, configure_logging
 from receipt_cloud.worker import WorkerConfig
 from receipt_cloud.worker.mode_flags import ModeFlag, add_mode_flags
 from receipt_layoutlm.cli.exit_codes import run_command
+from receipt_layoutlm.runtime.registry import ranked_runtimes
 from receipt_ocr.engines import ENGINE_NAMES
 from receipt_ocr.errors import ReceiptOcrError
-from receipt_ocr.model import RUNTIME_CHOICES
 from receipt_ocr.options import OCR_LOOP, OcrWorkerOptions, ocr_loop
 
 
@@ -51,7 +52,7 @@ MODE_FLAGS = (
 MODEL_FLAGS = (
     Flag("model_dir", flag="--layoutlm-model", kwargs={"metavar": "DIR"}),
     Flag("cache_path", flag="--layoutlm-cache-path", kwargs={"metavar": "DIR"}),
-    Flag("runtime", kwargs={"choices": RUNTIME_CHOICES}),
+    Flag("runtime"),  # choices: the registry's, when the parser is built (_model_flags)
 )
 OCR_FLAGS = (
     Flag("engine", flag="--ocr-engine", kwargs={"choices": ENGINE_NAMES}),
@@ -64,6 +65,17 @@ LOOP_FLAGS = (
 )
 
 
+def _model_flags() -> tuple[Flag, ...]:
+    """MODEL_FLAGS with ``--runtime``'s choices read from the runtime registry now, fastest
+    first, so a runtime registered after import (a plug-in format) is accepted and shown."""
+    choices = {"choices": ranked_runtimes()}
+    return tuple(
+        dataclasses.replace(spec, kwargs=spec.kwargs | choices) if spec.field == "runtime"
+        else spec
+        for spec in MODEL_FLAGS
+    )  # fmt: skip
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="receipt-ocr",
@@ -73,7 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_log_level_option(parser)
     add_mode_flags(parser, MODE_FLAGS, default=OCR_LOOP.mode)
-    add_flags(parser, OcrWorkerOptions, (*MODEL_FLAGS, *OCR_FLAGS))
+    add_flags(parser, OcrWorkerOptions, (*_model_flags(), *OCR_FLAGS))
     parser.add_argument("--stub-ocr", action="store_true",
                         help="deterministic stub OCR (queue-flow tests); same as --ocr-engine stub")
     parser.add_argument("--process-local-image", metavar="PATH",

@@ -20,8 +20,6 @@ from receipt_layoutlm.runtime.registry import (
 if TYPE_CHECKING:
     from receipt_layoutlm.runtime import Runtime
 
-RUNTIME_CHOICES = ranked_runtimes()
-"""What ``--runtime`` accepts, fastest first: the registry's ranked runtimes."""
 DEFAULT_CACHE_PATH = "~/.models/layoutlm"
 """Where the model cache keeps downloaded bundles (the seed's location, in the home folder, not
 the current one) unless ``--layoutlm-cache-path`` or ``$LAYOUTLM_CACHE_PATH`` says."""

@@ -189,7 +189,7 @@ def _pending_record(ws: Workspace) -> None:
 
     _make_outside(ws)
     body = _filled(ws, MESSAGE)
-    create_pending_export(_settings(ws).open_store(), ExportRequest(**body))
+    create_pending_export(_settings(ws).open_store(), ExportRequest.parse(body))
 
 
 def _finished_record(status: str) -> Callable[[Workspace], None]:
@@ -200,9 +200,9 @@ def _finished_record(status: str) -> Callable[[Workspace], None]:
         store = _settings(ws).open_store()
         store.add_job(Job(job_id=str(uuid.uuid4()), name="layoutlm-a",
                           status=JobStatus.SUCCEEDED, results={}))
-        request = ExportRequest(**_filled(ws, MESSAGE))
+        request = ExportRequest.parse(_filled(ws, MESSAGE))
         claim_export(store, request, stale_after=60)
-        fields = ({"bundle_s3_uri": request.output_s3_prefix, "model_size_bytes": 1000}
+        fields = ({"bundle_s3_uri": request.bundle_uri, "model_size_bytes": 1000}
                   if status == "SUCCEEDED" else {"error_message": "parity refused"})
         finish_export(store, EXPORT_ID, status=status, **fields)
 

@@ -63,7 +63,7 @@ def _request(job: str = "layoutlm-a", **changes) -> ExportRequest:
         "quantize": "float16",
         "output_s3_prefix": "s3://bundles/bundles/layoutlm-a/x",
     }
-    return ExportRequest(**(fields | changes))
+    return ExportRequest.parse(fields | changes)
 
 
 # -- messages ---------------------------------------------------------------------------------
@@ -186,7 +186,7 @@ def test_a_succeeded_export_is_never_turned_failed(settings) -> None:
 def _finished(store, status: str):
     request = _request()
     claim_export(store, request, stale_after=60)
-    fields = {"bundle_s3_uri": request.output_s3_prefix, "model_size_bytes": 7}
+    fields = {"bundle_s3_uri": request.bundle_uri, "model_size_bytes": 7}
     if status == "FAILED":
         fields = {"error_message": "parity refused"}
     return finish_export(store, request.export_id, status=status, **fields)
@@ -229,10 +229,10 @@ def test_results_follow_the_state_machine(settings) -> None:
         apply_export_result(store, elsewhere)
     assert store.get_export_job(running.export_id) == running
     # A result that finishes a RUNNING export (a worker that only reports) is applied once.
-    own = {"status": "SUCCEEDED", "bundle_s3_uri": request.output_s3_prefix}
+    own = {"status": "SUCCEEDED", "bundle_s3_uri": request.bundle_uri}
     done = apply_export_result(store, result_of(running) | own)
     assert done.status == ExportStatus.SUCCEEDED
-    assert done.bundle_s3_uri == request.output_s3_prefix
+    assert done.bundle_s3_uri == request.bundle_uri
 
 
 def test_concurrent_results_finish_an_export_once(settings) -> None:
@@ -241,7 +241,7 @@ def test_concurrent_results_finish_an_export_once(settings) -> None:
     request = _request()
     _, running = claim_export(store, request, stale_after=60)
     results = [
-        result_of(running) | {"status": "SUCCEEDED", "bundle_s3_uri": request.output_s3_prefix},
+        result_of(running) | {"status": "SUCCEEDED", "bundle_s3_uri": request.bundle_uri},
         result_of(running) | {"status": "FAILED", "error_message": "a forged failure"},
     ] * 3
     outcomes: list[str] = []

@@ -3,14 +3,15 @@ defaults are the config dataclasses', --log-level names, and command groups that
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import logging
 from pathlib import Path
 
 import pytest
 
+from receipt_cloud.dataclass_flags import Flag, add_flags, field_docs, flag_values
 from receipt_layoutlm.cli import build_parser, main
-from receipt_layoutlm.cli.dataclass_flags import Flag, add_flags, field_docs, flag_values
 from receipt_layoutlm.cli.log_levels import TRACE, configure_logging, log_level
 from receipt_layoutlm.data import DatasetConfig
 from receipt_layoutlm.training import TrainingConfig
@@ -150,6 +151,35 @@ def test_export_checkpoint_uri_keeps_its_old_spelling(flag) -> None:
     # against the old spelling keep working.
     args = build_parser().parse_args(["export-coreml", flag, "file:///runs/x/best"])
     assert args.checkpoint_uri == "file:///runs/x/best" and args.checkpoint_dir is None
+
+
+@pytest.mark.parametrize("flag", ["--job-name", "--job-id"])
+def test_export_job_name_keeps_its_old_spelling(flag) -> None:
+    from receipt_layoutlm.cli.export_commands import EXPORT_FLAGS
+
+    args = build_parser().parse_args(["export-coreml", "--checkpoint-dir", "c", flag, "run-a"])
+    assert flag_values(args, EXPORT_FLAGS)["job_name"] == "run-a"
+
+
+@pytest.mark.parametrize("command", ["evaluate", "predict"])
+@pytest.mark.parametrize("flag", ["--checkpoint", "--model"])
+def test_evaluate_and_predict_take_a_checkpoint_under_either_spelling(command, flag) -> None:
+    extra = ["--image-id", "img"] if command == "predict" else []
+    args = build_parser().parse_args([command, flag, "file:///runs/x/best", *extra])
+    assert args.checkpoint == "file:///runs/x/best" and not hasattr(args, "model")
+
+
+def test_a_flag_alias_sets_the_same_field() -> None:
+    parser = argparse.ArgumentParser()
+
+    @dataclasses.dataclass
+    class Config:
+        new_name: str = "a"
+        """The value."""
+
+    specs = add_flags(parser, Config, [Flag("new_name", aliases=("--old-name",))])
+    assert flag_values(parser.parse_args(["--old-name", "b"]), specs) == {"new_name": "b"}
+    assert "--new-name NEW_NAME, --old-name NEW_NAME" in parser.format_help()
 
 
 def test_export_takes_a_checkpoint_dir_or_a_checkpoint_uri_not_both(capsys) -> None:

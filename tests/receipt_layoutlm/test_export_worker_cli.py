@@ -37,7 +37,7 @@ def test_the_seed_command_line_names_the_queues() -> None:
 
 
 def test_worker_export_flags_fill_an_export_options_template() -> None:
-    from receipt_layoutlm.cli.dataclass_flags import flag_values
+    from receipt_cloud.dataclass_flags import flag_values
     from receipt_layoutlm.cli.worker_commands import EXPORT_FLAGS, ROLLOUT_FLAGS
     from receipt_layoutlm.export import ExportOptions
     from receipt_layoutlm.export_worker import ExportWorkerOptions
@@ -106,8 +106,8 @@ def test_unparseable_and_incomplete_messages_through_the_cli(tmp_path, home, cap
 
 def _export(store, job: str, status: str | None = None, **fields) -> str:
     request = ExportRequest(
-        export_id=str(uuid.uuid4()), job_id=job, model_s3_uri="file:///r/best",
-        quantize="int8", output_s3_prefix="file:///b",
+        export_id=str(uuid.uuid4()), job_ref=job, checkpoint_uri="file:///r/best",
+        quantize="int8", bundle_uri="file:///b",
     )  # fmt: skip
     create_pending_export(store, request)
     if status:
@@ -191,9 +191,9 @@ def test_a_duplicate_of_an_export_running_on_a_live_worker_is_left_alone(tmp_pat
     export_id = str(uuid.uuid4())
     out = f"{settings.bundles_uri}/bundles/layoutlm-a/{export_id}"
     request = ExportRequest(
-        export_id=export_id, job_id="layoutlm-a",
-        model_s3_uri=f"{settings.runs_uri}/runs/layoutlm-a/best", quantize="float16",
-        output_s3_prefix=out,
+        export_id=export_id, job_ref="layoutlm-a",
+        checkpoint_uri=f"{settings.runs_uri}/runs/layoutlm-a/best", quantize="float16",
+        bundle_uri=out,
     )  # fmt: skip
     _, running = claim_export(store, request, stale_after=60)  # "another worker" holds it
     jobs = settings.open_queue("coreml_export_jobs")

@@ -1,6 +1,7 @@
 """A new artifact format is one exporter + one runtime + two registry lines: a dummy format,
-registered for one test, shows in the CLI help, the bundle (manifest and file), ``--json`` and
-the labelling worker's runtime choice, and is gone again after it."""
+registered for one test, shows in the CLI help (``layoutlm-cli`` and ``receipt-ocr``), the
+bundle (manifest and file), ``--json`` and the labelling worker's runtime choice, and is gone
+again after it."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from receipt_layoutlm.encoding import EncodingConfig, label_list
 from receipt_layoutlm.errors import CheckpointError, UnknownExporterError
 from receipt_layoutlm.export import get_exporter
 from receipt_layoutlm.runtime import registry
+from receipt_ocr.cli import build_parser as ocr_parser
 
 pytest.importorskip("torch")
 
@@ -51,6 +53,11 @@ def _help(command: str, capsys, monkeypatch) -> str:
     return capsys.readouterr().out
 
 
+def _ocr_help(monkeypatch) -> str:
+    monkeypatch.setenv("COLUMNS", "200")  # the choices on one line
+    return ocr_parser().format_help()
+
+
 def test_a_registered_format_is_everywhere(checkpoint_dir, tmp_path, capsys, monkeypatch) -> None:
     from receipt_layoutlm.importers.jsonl import write_jsonl
     from receipt_ocr.model import choose_runtime, load_model
@@ -61,6 +68,9 @@ def test_a_registered_format_is_everywhere(checkpoint_dir, tmp_path, capsys, mon
     with registered_dummy_format():
         for command in ("export-coreml", "export-worker"):
             assert "comma-separated: coreml,dummy,onnx" in _help(command, capsys, monkeypatch)
+        # receipt-ocr reads its --runtime choices from the registry when its parser is built.
+        assert "--runtime {dummy,onnx-int8,onnx,coreml,torch}" in _ocr_help(monkeypatch)
+        assert ocr_parser().parse_args(["--runtime", "dummy"]).runtime == "dummy"
         code = main(["export-coreml", "--checkpoint-dir", str(checkpoint_dir),
                      "--output-dir", str(out), "--formats", "dummy", "--parity-data", str(parity),
                      "--parity-receipts", "2", "--no-zip", "--data-dir", str(tmp_path / "home"),
@@ -92,5 +102,6 @@ def test_a_registered_format_is_everywhere(checkpoint_dir, tmp_path, capsys, mon
     with pytest.raises(UnknownExporterError, match="choose from onnx, coreml"):
         get_exporter("dummy")
     assert "dummy" not in _help("export-coreml", capsys, monkeypatch)
+    assert "--runtime {onnx-int8,onnx,coreml,torch}" in _ocr_help(monkeypatch)
     with pytest.raises(CheckpointError, match="holds no model this machine can run"):
         choose_runtime(out)

@@ -184,8 +184,8 @@ def test_default_recipe_and_pattern_parsing(model) -> None:
 
 
 def test_cli_flag_reaches_the_export_options() -> None:
+    from receipt_cloud.dataclass_flags import flag_values
     from receipt_layoutlm.cli import build_parser
-    from receipt_layoutlm.cli.dataclass_flags import flag_values
     from receipt_layoutlm.cli.export_commands import EXPORT_FLAGS
 
     def options(*argv: str) -> ExportOptions:

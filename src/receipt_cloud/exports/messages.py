@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 from receipt_cloud.errors import ReceiptCloudError, UntrustedUriError
@@ -73,23 +73,30 @@ def _json_object(body: str | bytes | dict[str, Any], what: str) -> dict[str, Any
 @dataclass(frozen=True)
 class ExportRequest:
     """One export queue message: ``{export_id, job_id, model_s3_uri, quantize,
-    output_s3_prefix}``; ``job_id`` is the training Job's name (an id is resolved by the
-    worker)."""
+    output_s3_prefix}`` on the wire (ARCHITECTURE.md), held under names that say what each
+    field holds: ``job_ref`` (the wire's ``job_id``), ``checkpoint_uri`` (``model_s3_uri``) and
+    ``bundle_uri`` (``output_s3_prefix``); :meth:`parse` and :meth:`to_message` map them."""
 
     export_id: str
     """UUID of the export; the idempotency key."""
-    job_id: str
-    """Training Job name (or id)."""
-    model_s3_uri: str
+    job_ref: str
+    """The message's ``job_id``: a training Job name, or an id the worker resolves."""
+    checkpoint_uri: str
     """Checkpoint to export: a run's ``best/`` or any ``checkpoint-<step>/``."""
     quantize: str
     """float32, float16, int8 or int4."""
-    output_s3_prefix: str
+    bundle_uri: str
     """Where the bundle goes (``bundles/<job>/<export_id>`` in the bundles store)."""
 
     def to_message(self) -> dict[str, str]:
-        """The JSON body to send."""
-        return asdict(self)
+        """The JSON body to send, under the wire's field names."""
+        return {
+            "export_id": self.export_id,
+            "job_id": self.job_ref,
+            "model_s3_uri": self.checkpoint_uri,
+            "quantize": self.quantize,
+            "output_s3_prefix": self.bundle_uri,
+        }
 
     @classmethod
     def parse(cls, body: str | bytes | dict[str, Any]) -> ExportRequest:
@@ -108,9 +115,9 @@ class ExportRequest:
             problems.append(
                 f"quantize {shown(quantize)} is not one of {', '.join(QUANTIZE_NAMES)}"
             )
-        job_id = data.get("job_id")
-        if isinstance(job_id, str) and job_id.strip() and not is_name(job_id):
-            problems.append(f"job_id {shown(job_id)} is not a Job name or id: {_NAME_HINT}")
+        job_ref = data.get("job_id")
+        if isinstance(job_ref, str) and job_ref.strip() and not is_name(job_ref):
+            problems.append(f"job_id {shown(job_ref)} is not a Job name or id: {_NAME_HINT}")
         if problems:
             raise BadExportMessageError(
                 "bad export message: " + "; ".join(problems), export_id=export_id, body=data
@@ -118,10 +125,10 @@ class ExportRequest:
         assert export_id is not None
         return cls(
             export_id=export_id,
-            job_id=data["job_id"].strip(),
-            model_s3_uri=data["model_s3_uri"].strip(),
+            job_ref=data["job_id"].strip(),
+            checkpoint_uri=data["model_s3_uri"].strip(),
             quantize=data["quantize"],
-            output_s3_prefix=data["output_s3_prefix"].strip(),
+            bundle_uri=data["output_s3_prefix"].strip(),
         )
 
 
@@ -177,16 +184,16 @@ def _output_folder_problem(key: str, request: ExportRequest) -> str | None:
                     "(bundles/<job>/<export_id>)")
         return None
     if parts[0] == "coreml":
-        if len(parts) != 2 or parts[1] != request.job_id or parts[1].endswith(".mlpackage"):
-            return f"under coreml/ only the job's own folder coreml/{request.job_id}/ is written"
+        if len(parts) != 2 or parts[1] != request.job_ref or parts[1].endswith(".mlpackage"):
+            return f"under coreml/ only the job's own folder coreml/{request.job_ref}/ is written"
         return None
     return "it is not under bundles/ or the seed's coreml/<job>/ in that store"
 
 
 def confine_request(request: ExportRequest, *, runs_uri: str, bundles_uri: str) -> ExportRequest:
     """``request`` when its URIs stay in the environment's stores (the one rule of
-    ``receipt_cloud.objects.confine``): ``model_s3_uri`` inside ``runs_uri``;
-    ``output_s3_prefix`` inside ``bundles_uri``, in a folder this export may write
+    ``receipt_cloud.objects.confine``): ``checkpoint_uri`` inside ``runs_uri``;
+    ``bundle_uri`` inside ``bundles_uri``, in a folder this export may write
     (``_output_folder_problem``). Otherwise :class:`BadExportMessageError` with the one-line
     reason, before anything is read or written.
 
@@ -196,18 +203,18 @@ def confine_request(request: ExportRequest, *, runs_uri: str, bundles_uri: str) 
     from receipt_cloud.objects.confine import SHOWN_URI_CHARS, confine_uri
 
     try:
-        confine_uri(request.model_s3_uri, runs_uri, what="model_s3_uri")
-        output = confine_uri(request.output_s3_prefix, bundles_uri, what="output_s3_prefix")
+        confine_uri(request.checkpoint_uri, runs_uri, what="model_s3_uri")
+        output = confine_uri(request.bundle_uri, bundles_uri, what="output_s3_prefix")
     except UntrustedUriError as exc:
         raise BadExportMessageError(
-            f"bad export message: {exc}", export_id=request.export_id, body=asdict(request)
+            f"bad export message: {exc}", export_id=request.export_id, body=request.to_message()
         ) from None
     problem = _output_folder_problem(output.key, request)
     if problem is not None:
         raise BadExportMessageError(
             f"bad export message: output_s3_prefix "
-            f"{shown(request.output_s3_prefix, SHOWN_URI_CHARS)} is refused: {problem}",
+            f"{shown(request.bundle_uri, SHOWN_URI_CHARS)} is refused: {problem}",
             export_id=request.export_id,
-            body=asdict(request),
+            body=request.to_message(),
         )
     return request

@@ -135,15 +135,21 @@ def _cas_update(store: ReceiptStore, read: Callable[[], E], change: Callable[[E]
     raise LostClaimError(f"record kept changing under {_CAS_ATTEMPTS} updates; try again")
 
 
+def _record_of(request: ExportRequest, status: ExportStatus) -> CoreMLExportJob:
+    """The record of ``request``: its attributes keep the message's wire names."""
+    return CoreMLExportJob(
+        export_id=request.export_id,
+        job_id=request.job_ref,
+        model_s3_uri=request.checkpoint_uri,
+        quantize=request.quantize,
+        output_s3_prefix=request.bundle_uri,
+        status=status,
+    )
+
+
 def create_pending_export(store: ReceiptStore, request: ExportRequest) -> CoreMLExportJob:
     """Write the PENDING CoreMLExportJob of ``request`` (refused when the id exists)."""
-    export = CoreMLExportJob(
-        export_id=request.export_id,
-        job_id=request.job_id,
-        model_s3_uri=request.model_s3_uri,
-        quantize=request.quantize,
-        output_s3_prefix=request.output_s3_prefix,
-    )
+    export = _record_of(request, ExportStatus.PENDING)
     store.add_export_job(export)
     return export
 
@@ -161,9 +167,7 @@ def claim_export(
         try:
             current = store.get_export_job(request.export_id)
         except EntityNotFoundError:
-            running = dataclasses.replace(
-                CoreMLExportJob(**dataclasses.asdict(request)), status=ExportStatus.RUNNING
-            )
+            running = _record_of(request, ExportStatus.RUNNING)
             try:
                 store.add_export_job(running)
             except EntityAlreadyExistsError:

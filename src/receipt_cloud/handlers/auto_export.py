@@ -75,10 +75,10 @@ def start_export_for_job(
     export_id = str(uuid.uuid4())
     request = ExportRequest(
         export_id=export_id,
-        job_id=job.name,
-        model_s3_uri=resolve_checkpoint_uri(str(checkpoint)),
+        job_ref=job.name,
+        checkpoint_uri=resolve_checkpoint_uri(str(checkpoint)),
         quantize=_quantize_for(job.tags or {}, quantize),
-        output_s3_prefix=bundle_output_prefix(settings.bundles_uri, job.name, export_id),
+        bundle_uri=bundle_output_prefix(settings.bundles_uri, job.name, export_id),
     )
     create_pending_export(store, request)
     try:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 
-from receipt_layoutlm.cli.dataclass_flags import Flag, add_flags, flag_values
+from receipt_cloud.dataclass_flags import Flag, add_flags, flag_values
 from receipt_layoutlm.data import MERGE_PRESETS, DatasetConfig, parse_label_merges
 
 DATASET_FLAGS = (

@@ -6,10 +6,13 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from receipt_layoutlm.cli.dataclass_flags import flag_values
+from receipt_cloud.dataclass_flags import flag_values
 from receipt_layoutlm.cli.dataset_flags import DATASET_FLAGS, add_dataset_flags
+
+if TYPE_CHECKING:
+    from receipt_dynamo import ReceiptStore
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
@@ -17,21 +20,21 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from receipt_layoutlm.remote_dirs import fetched_checkpoint
     from receipt_layoutlm.runtime import load_runtime
 
-    def open_store() -> Any:
+    def open_store() -> ReceiptStore:
         from receipt_cloud.settings import settings_from_args
 
         return settings_from_args(args).open_store()
 
-    with fetched_checkpoint(args.model) as model_dir:
-        label_set = _label_set(model_dir, args.label_set)
+    with fetched_checkpoint(args.checkpoint) as checkpoint_dir:
+        label_set = _label_set(checkpoint_dir, args.label_set)
         truth = checkpoint_truth(
-            model_dir,
+            checkpoint_dir,
             flag_values(args, DATASET_FLAGS),
             open_store=open_store,
             split_side=args.split_side,
-            trained_on=args.model,
+            trained_on=args.checkpoint,
         )
-        docs, runtime = truth.docs, load_runtime(args.runtime, model_dir)
+        docs, runtime = truth.docs, load_runtime(args.runtime, checkpoint_dir)
         if label_set is not None:
             from receipt_layoutlm.data import receipts_of
             from receipt_layoutlm.training.label_masks import LabelSetRuntime
@@ -49,19 +52,20 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _label_set(model_dir: Path, name: str | None) -> list[str] | None:
+def _label_set(checkpoint_dir: Path, name: str | None) -> list[str] | None:
     if name is None:
         return None
     from receipt_layoutlm.training.label_masks import recorded_label_set
 
-    return recorded_label_set(model_dir, name)
+    return recorded_label_set(checkpoint_dir, name)
 
 
 def register(subparsers: Any) -> None:
     from receipt_cloud.settings import add_settings_arguments
+    from receipt_layoutlm.cli.checkpoint_flags import add_checkpoint_flag
 
     evaluate = subparsers.add_parser("evaluate", help="entity/field metrics of a model")
-    evaluate.add_argument("--model", required=True, metavar="DIR_OR_URI")
+    add_checkpoint_flag(evaluate)
     evaluate.add_argument("--runtime", default="torch")
     evaluate.add_argument("--output-dir", default="evaluation", help="report directory")
     evaluate.add_argument(

@@ -5,14 +5,18 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from receipt_layoutlm.cli.dataclass_flags import Flag, add_flags, flag_values
+from receipt_cloud.dataclass_flags import Flag, add_flags, flag_values
 from receipt_layoutlm.cli.format_flags import parse_formats, with_formats_help
 from receipt_layoutlm.cli.parity_flags import add_threshold_flags, thresholds_from_args
 from receipt_layoutlm.export import ExportOptions
 from receipt_layoutlm.export.int4_recipe import DEFAULT_INT4_INT8_LAYERS, parse_layers
 from receipt_layoutlm.export.quantize import QUANTIZE_MODES
+
+if TYPE_CHECKING:
+    from receipt_cloud.settings import Settings
+    from receipt_layoutlm.bundles.registry import BundleRegistry
 
 
 def _add_settings(parser: argparse.ArgumentParser) -> None:
@@ -44,7 +48,11 @@ _FLAGS_AFTER_THRESHOLDS = (
     ),
     Flag("weight_threshold", help="weights with fewer elements stay float (default {default})"),
     Flag("export_id", help="export id (default: a new uuid)"),
-    Flag("job_id", help="training job id/name (default: from checkpoint.json)"),
+    Flag(
+        "job_name",
+        help="training Job name (an id is accepted); default: from checkpoint.json",
+        aliases=("--job-id",),
+    ),
     Flag(
         "make_zip",
         "--no-zip",
@@ -114,13 +122,13 @@ def register(subparsers: Any) -> None:
     listing.set_defaults(handler=run_bundles_list)
 
 
-def _settings(args: argparse.Namespace) -> Any:
+def _settings(args: argparse.Namespace) -> Settings:
     from receipt_cloud.settings import settings_from_args
 
     return settings_from_args(args)
 
 
-def _registry(args: argparse.Namespace) -> Any:
+def _registry(args: argparse.Namespace) -> BundleRegistry:
     """The bundles store of the environment (``--bundles-uri`` overrides it)."""
     from receipt_layoutlm.bundles.registry import BundleRegistry
 
@@ -148,8 +156,8 @@ def run_export(args: argparse.Namespace) -> int:
     if not output:
         from receipt_layoutlm.bundles.registry import BundleRegistry
 
-        job = args.job_id or recorded_job(checkpoint) or "unknown-job"
-        output = BundleRegistry.from_settings(settings).bundle_uri(job, export_id)
+        job_name = args.job_name or recorded_job(checkpoint) or "unknown-job"
+        output = BundleRegistry.from_settings(settings).bundle_uri(job_name, export_id)
     options = ExportOptions(
         **{
             **flag_values(args, EXPORT_FLAGS),

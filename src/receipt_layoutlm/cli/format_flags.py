@@ -7,8 +7,8 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable
 
+from receipt_cloud.dataclass_flags import Flag
 from receipt_layoutlm.bundle_format import DEFAULT_FORMATS, format_names
-from receipt_layoutlm.cli.dataclass_flags import Flag
 
 
 def parse_formats(text: str) -> tuple[str, ...]:

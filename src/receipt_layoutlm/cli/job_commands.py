@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from receipt_dynamo import JobMetric
 
 
 def cmd_jobs_list(args: argparse.Namespace) -> int:
@@ -24,7 +27,7 @@ def cmd_jobs_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def _epoch_table(metrics: list[Any]) -> list[str]:
+def _epoch_table(metrics: list[JobMetric]) -> list[str]:
     columns = ["loss", "learning_rate", "eval_loss", "eval_precision", "eval_recall", "eval_f1"]
     by_epoch: dict[int, dict[str, float]] = {}
     for m in metrics:

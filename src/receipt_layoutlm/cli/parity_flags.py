@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from receipt_layoutlm.export.parity import ALL_WORDS_FLOOR, MARGIN_NOISE_FLOOR
+from receipt_layoutlm.export.parity import ALL_WORDS_FLOOR, MARGIN_NOISE_FLOOR, ParityThresholds
 from receipt_layoutlm.export.quantize import QUANTIZE_MODES
 
 
@@ -44,10 +44,8 @@ def add_threshold_flags(parser: Any) -> None:
     )
 
 
-def thresholds_from_args(args: argparse.Namespace) -> Any:
+def thresholds_from_args(args: argparse.Namespace) -> ParityThresholds:
     """``ParityThresholds`` with the values given on the command line, defaults for the rest."""
-    from receipt_layoutlm.export.parity import ParityThresholds
-
     given = {mode: getattr(args, f"min_agreement_{mode}") for mode in QUANTIZE_MODES}
     given["margin_floor"] = args.agreement_margin_floor
     given["all_words_floor"] = args.min_agreement_all_words

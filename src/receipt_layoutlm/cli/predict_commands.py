@@ -17,8 +17,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
     store = settings_from_args(args).open_store()
     details = store.get_receipt_details(args.image_id, args.receipt_id)
     doc = document_from_details(details, statuses=())
-    with fetched_checkpoint(args.model) as model_dir:
-        prediction = predict_document(load_runtime(args.runtime, model_dir), doc)
+    with fetched_checkpoint(args.checkpoint) as checkpoint_dir:
+        prediction = predict_document(load_runtime(args.runtime, checkpoint_dir), doc)
     out = {
         "image_id": args.image_id,
         "receipt_id": args.receipt_id,
@@ -31,9 +31,10 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 def register(subparsers: Any) -> None:
     from receipt_cloud.settings import add_settings_arguments
+    from receipt_layoutlm.cli.checkpoint_flags import add_checkpoint_flag
 
     predict = subparsers.add_parser("predict", help="word labels + fields for one receipt")
-    predict.add_argument("--model", required=True, metavar="DIR_OR_URI")
+    add_checkpoint_flag(predict)
     predict.add_argument("--runtime", default="torch", help="torch | onnx | coreml")
     predict.add_argument("--image-id", required=True)
     predict.add_argument("--receipt-id", type=int, default=1)

@@ -11,11 +11,15 @@ import logging
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from receipt_layoutlm.cli.dataclass_flags import Flag, add_flags, flag_values
+from receipt_cloud.dataclass_flags import Flag, add_flags, flag_values
 from receipt_layoutlm.cli.dataset_flags import add_dataset_flags, dataset_config_from_args
 from receipt_layoutlm.training import TrainingConfig
+
+if TYPE_CHECKING:
+    from receipt_cloud.settings import Settings
+    from receipt_layoutlm.data import DatasetConfig
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +58,7 @@ def _training_config(args: argparse.Namespace) -> TrainingConfig:
     return TrainingConfig(**flag_values(args, TRAINING_FLAGS))
 
 
-def check_something_to_train(settings: Any, dataset_config: Any) -> None:
+def check_something_to_train(settings: Settings, dataset_config: DatasetConfig) -> None:
     """Refuse a run with nothing to read before opening the store, which would create the data
     directory (and its table file) as a side effect."""
     from receipt_layoutlm.data import check_dataset_source

@@ -14,6 +14,7 @@ from receipt_layoutlm.cli.parity_flags import add_threshold_flags, thresholds_fr
 
 if TYPE_CHECKING:
     from receipt_cloud.settings import Settings
+    from receipt_dynamo import CoreMLExportJob
 
 
 MODE_FLAGS = (
@@ -146,7 +147,7 @@ def run_export_worker_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def export_lines(exports: list[Any]) -> list[str]:
+def export_lines(exports: list[CoreMLExportJob]) -> list[str]:
     """Table rows of export records (``exports list``, ``jobs show``)."""
     if not exports:
         return ["(no exports)"]

@@ -5,11 +5,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from receipt_layoutlm.data._config import DatasetConfig, parse_mix
 from receipt_layoutlm.document import ReceiptDocument
 from receipt_layoutlm.errors import DatasetError
+
+if TYPE_CHECKING:
+    from receipt_dynamo import ReceiptStore, ReceiptWordLabel
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +63,9 @@ def _word_key(obj: Any) -> WordKey:
     return (getattr(obj, "line_id", None), getattr(obj, "word_id", None))
 
 
-def _unverified_words(labels: Iterable[Any], statuses: tuple[str, ...]) -> set[WordKey]:
+def _unverified_words(
+    labels: Iterable[ReceiptWordLabel], statuses: tuple[str, ...]
+) -> set[WordKey]:
     accepted: set[WordKey] = set()
     labelled: set[WordKey] = set()
     for label in labels:
@@ -71,12 +76,15 @@ def _unverified_words(labels: Iterable[Any], statuses: tuple[str, ...]) -> set[W
     return labelled - accepted
 
 
-def load_documents(store: Any, config: DatasetConfig = DatasetConfig()) -> DocumentSet:
+def load_documents(
+    store: ReceiptStore | None, config: DatasetConfig = DatasetConfig()
+) -> DocumentSet:
     """Receipts with at least one label of ``config.statuses``, one document each.
 
     One index query per status (``list_labels_by_status``) finds the receipts, then one details
     query per receipt (``get_receipt_details``); ``records.document_from_details`` is the only
-    records → document mapping. With ``config.dataset_file`` the store is not used.
+    records → document mapping. With ``config.dataset_file`` the store is not used (None may
+    be passed).
     """
     if config.dataset_file:
         return load_dataset_file(config.dataset_file)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from receipt_layoutlm.document import ReceiptDocument
 from receipt_layoutlm.evaluation import SROIE_KEYS, Task3Result
@@ -18,9 +18,12 @@ from receipt_layoutlm.evaluation.dataset_metric import MetricOptions
 from receipt_layoutlm.evaluation.mismatches import kind_counts, mismatch_rows
 from receipt_layoutlm.evaluation.task3_metric import SroieTask3Metric
 
+if TYPE_CHECKING:
+    from receipt_layoutlm.runtime import Runtime
+
 
 def score_fold(
-    runtime: Any,
+    runtime: Runtime,
     docs: Sequence[ReceiptDocument],
     *,
     multiline: str | None = None,

@@ -6,11 +6,18 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from receipt_layoutlm.document import ReceiptDocument
 from receipt_layoutlm.evaluation.dataset_metric import DatasetMetric, MetricOptions
 from receipt_layoutlm.evaluation.metric_registry import dataset_metrics as make_metrics
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from receipt_dynamo import ReceiptStore
+    from receipt_layoutlm.data import DatasetConfig
+    from receipt_layoutlm.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +55,7 @@ class Evaluation:
 
 
 def evaluate_documents(
-    runtime: Any,
+    runtime: Runtime,
     docs: Sequence[ReceiptDocument],
     *,
     merges: Mapping[str, str] | None = None,
@@ -114,7 +121,7 @@ def evaluate_documents(
 def _write(
     out_dir: Path,
     metrics: dict[str, Any],
-    confusion: Any,
+    confusion: np.ndarray,
     labels: list[str],
     applied: Sequence[DatasetMetric],
 ) -> list[Path]:
@@ -135,7 +142,7 @@ class CheckpointTruth:
 
     docs: list[ReceiptDocument]
     merges: dict[str, str]
-    dataset_config: Any
+    dataset_config: DatasetConfig
     """The :class:`~receipt_layoutlm.data.DatasetConfig` the receipts were selected with."""
     dataset_of: dict[str, str] = field(default_factory=dict)
     """Per receipt key, its ``--mix`` dataset (empty unless the receipts came from a mix)."""
@@ -145,7 +152,7 @@ def checkpoint_truth(
     model_dir: Path,
     given: Mapping[str, Any],
     *,
-    open_store: Callable[[], Any],
+    open_store: Callable[[], ReceiptStore],
     split_side: str | None = None,
     trained_on: str = "the checkpoint",
 ) -> CheckpointTruth:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -21,11 +21,19 @@ from receipt_layoutlm.document import ReceiptDocument
 from receipt_layoutlm.encoding import EncodedReceipt, EncodingConfig, encode_receipt
 from receipt_layoutlm.errors import EvaluationError
 
+if TYPE_CHECKING:
+    from transformers import PreTrainedTokenizerBase
+
+    from receipt_layoutlm.fields.total_picker import TotalPicker
+    from receipt_layoutlm.runtime import Runtime
+
 INDEX_FILE = "index.json"
 LOGITS_FILE = "logits.npz"
 
 
-def write_fold_cache(runtime: Any, docs: Iterable[ReceiptDocument], out_dir: str | Path) -> Path:
+def write_fold_cache(
+    runtime: Runtime, docs: Iterable[ReceiptDocument], out_dir: str | Path
+) -> Path:
     """Run ``runtime`` on every window of ``docs`` and store the logits under ``out_dir``."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -51,7 +59,12 @@ class CachedRuntime:
 
     name = "cached"
 
-    def __init__(self, cache_dir: str | Path, tokenizer: Any, total_picker: Any = None) -> None:
+    def __init__(
+        self,
+        cache_dir: str | Path,
+        tokenizer: PreTrainedTokenizerBase,
+        total_picker: TotalPicker | None = None,
+    ) -> None:
         cache = Path(cache_dir)
         try:
             index = json.loads((cache / INDEX_FILE).read_text(encoding="utf-8"))

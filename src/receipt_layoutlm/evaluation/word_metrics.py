@@ -5,11 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from receipt_layoutlm.data import EncodedSet
+
+if TYPE_CHECKING:
+    from receipt_layoutlm.encoding import WordPrediction
+    from receipt_layoutlm.evaluation.metrics import EntityMetrics
 
 
 @dataclass
@@ -20,9 +24,9 @@ class WordLevelResult:
     """Ground-truth BIO tags per receipt."""
     pred_tags: list[list[str]]
     """Predicted BIO tags per receipt."""
-    metrics: Any
-    """``evaluation.EntityMetrics``."""
-    predictions: list[list[Any]] = field(default_factory=list)
+    metrics: EntityMetrics
+    """Entity metrics of ``pred_tags`` against ``true_tags``."""
+    predictions: list[list[WordPrediction]] = field(default_factory=list)
     """``WordPrediction`` lists per receipt (all words, masked ones included)."""
 
 
@@ -36,7 +40,7 @@ def decode_windows(
 
     true_tags: list[list[str]] = []
     pred_tags: list[list[str]] = []
-    predictions: list[list[Any]] = []
+    predictions: list[list[WordPrediction]] = []
     cursor = 0
     for receipt, masked in zip(encoded.receipts, encoded.masked, strict=True):
         logits = []

@@ -179,7 +179,7 @@ def _manifest_fields(
         "model_name": options.model_name,
         "source_checkpoint": str(options.checkpoint),
         "training_job": {
-            "job_id": options.job_id or meta.get("job_id"),
+            "job_id": options.job_name or meta.get("job_id"),
             "job_name": meta.get("job_name"),
             "best_epoch": meta.get("best_epoch"),
             "best_f1": meta.get("best_f1"),

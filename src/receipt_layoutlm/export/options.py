@@ -56,8 +56,8 @@ class ExportOptions:
     """Weights with fewer elements are not quantized (biases, norms)."""
     export_id: str | None = None
     """Export id (a new uuid4 when None); the export worker passes the queue message's."""
-    job_id: str | None = None
-    """Training job id or name; read from the checkpoint's metadata when None."""
+    job_name: str | None = None
+    """Training Job name; read from the checkpoint's metadata when None."""
     make_zip: bool = True
     """Write ``<output>.zip`` beside the bundle."""
     work_dir: str | None = None

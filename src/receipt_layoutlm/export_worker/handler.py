@@ -129,8 +129,9 @@ class ExportMessageHandler:
         names, that it is its record's (when one exists), then the one URI rule: the
         checkpoint inside the runs store, the bundle inside the bundles store."""
         request = ExportRequest.parse(message.body)
-        request = dataclasses.replace(request, job_id=job_name_of(self.store, request.job_id))
-        self._check_record(request.export_id, dataclasses.asdict(request))
+        # Resolved once: from here on job_ref is the Job's name, whatever the message gave.
+        request = dataclasses.replace(request, job_ref=job_name_of(self.store, request.job_ref))
+        self._check_record(request.export_id, request.to_message())
         return confine_request(
             request, runs_uri=self.settings.runs_uri, bundles_uri=self.settings.bundles_uri
         )
@@ -185,7 +186,7 @@ class ExportMessageHandler:
             with RecordLease(self.store, export, interval=self.worker.heartbeat_seconds):
                 outputs = self._export(request)
                 rollout = rollout_export(
-                    self.settings, self.store, job_name=request.job_id,
+                    self.settings, self.store, job_name=request.job_ref,
                     bundle_uri=outputs.bundle_uri, default=self.options.rollout,
                 )  # fmt: skip
         except WorkerStopped:
@@ -219,10 +220,10 @@ class ExportMessageHandler:
 
     def _export(self, request: ExportRequest) -> ExportOutputs:
         with export_workdir(request.export_id) as workdir:
-            manifest = adoptable(request.output_s3_prefix, request.export_id, workdir,
+            manifest = adoptable(request.bundle_uri, request.export_id, workdir,
                                  make_zip=self.options.template.make_zip)
             if manifest is not None:
-                return outputs_of_manifest(request.output_s3_prefix, manifest)
+                return outputs_of_manifest(request.bundle_uri, manifest)
             return self._build(request, workdir)
 
     def _build(self, request: ExportRequest, workdir: Path) -> ExportOutputs:
@@ -230,17 +231,17 @@ class ExportMessageHandler:
         from receipt_layoutlm.export import export_bundle
 
         checkpoint = complete_checkpoint(
-            request.model_s3_uri, workdir, root=self.settings.runs_uri
+            request.checkpoint_uri, workdir, root=self.settings.runs_uri
         )
         options = dataclasses.replace(
             self.options.template,
             checkpoint=checkpoint,
-            output=request.output_s3_prefix,
+            output=request.bundle_uri,
             quantize=request.quantize,
             export_id=request.export_id,
-            job_id=request.job_id,
+            job_name=request.job_ref,
             work_dir=str(workdir),
         )
         return outputs_of(
-            export_bundle(options, settings=self.settings), request.output_s3_prefix
+            export_bundle(options, settings=self.settings), request.bundle_uri
         )

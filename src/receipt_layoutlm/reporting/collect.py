@@ -11,10 +11,16 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from receipt_layoutlm.errors import CheckpointError
 from receipt_layoutlm.reporting.model import BundleSummary, ReportData
+
+if TYPE_CHECKING:
+    from receipt_cloud.objects import ObjectStore
+    from receipt_cloud.settings import Settings
+    from receipt_dynamo import Job, JobMetric
+    from receipt_layoutlm.reporting.inputs import BundleManifest
 
 log = logging.getLogger(__name__)
 
@@ -23,11 +29,11 @@ WORST_MISMATCHES = 15
 """Mismatches shown in the report."""
 
 
-def _status(job: Any) -> str:
+def _status(job: Job) -> str:
     return str(getattr(job.status, "value", job.status))
 
 
-def job_summary(job: Any) -> dict[str, Any]:
+def job_summary(job: Job) -> dict[str, Any]:
     results = job.results or {}
     return {
         "job_id": job.job_id,
@@ -41,7 +47,7 @@ def job_summary(job: Any) -> dict[str, Any]:
     }
 
 
-def epoch_rows(metrics: list[Any]) -> tuple[list[dict[str, Any]], dict[int, dict[str, Any]]]:
+def epoch_rows(metrics: list[JobMetric]) -> tuple[list[dict[str, Any]], dict[int, dict[str, Any]]]:
     """JobMetric rows → one scalar row per epoch, and the per-label dicts by epoch."""
     rows: dict[int, dict[str, Any]] = {}
     per_label: dict[int, dict[str, Any]] = {}
@@ -55,7 +61,7 @@ def epoch_rows(metrics: list[Any]) -> tuple[list[dict[str, Any]], dict[int, dict
     return [rows[e] for e in sorted(rows)], per_label
 
 
-def _read_json(objects: Any, key: str, problems: list[str]) -> Any:
+def _read_json(objects: ObjectStore, key: str, problems: list[str]) -> Any:
     try:
         if not objects.exists(key):
             return None
@@ -103,7 +109,7 @@ def read_evaluation(data: ReportData, directory: Path) -> None:
         data.mismatches = [vars(m).copy() for m in ranked]
 
 
-def read_training_report(data: ReportData, runs: Any) -> None:
+def read_training_report(data: ReportData, runs: ObjectStore) -> None:
     """The confusion matrix of the training's dev set (``runs/<job>/report.json``)."""
     from receipt_layoutlm.reporting.inputs import TrainingReport, parse
 
@@ -117,7 +123,7 @@ def read_training_report(data: ReportData, runs: Any) -> None:
         data.confusion = (list(matrix.labels), [list(r) for r in matrix.matrix])
 
 
-def _bundle(uri: str, manifest: Any, active_uri: str | None) -> BundleSummary:
+def _bundle(uri: str, manifest: BundleManifest, active_uri: str | None) -> BundleSummary:
     from receipt_layoutlm.bundles.locations import canonical_uri
 
     return BundleSummary(
@@ -134,7 +140,7 @@ def _bundle(uri: str, manifest: Any, active_uri: str | None) -> BundleSummary:
     )
 
 
-def read_bundles(data: ReportData, settings: Any) -> None:
+def read_bundles(data: ReportData, settings: Settings) -> None:
     """Every bundle exported from this job, newest first, via the registry's object store."""
     from receipt_layoutlm.bundle_format import MANIFEST_FILE
     from receipt_layoutlm.bundles.registry import BUNDLES_PREFIX, BundleRegistry
@@ -161,7 +167,7 @@ def read_bundles(data: ReportData, settings: Any) -> None:
     data.bundles.sort(key=lambda b: b.export_time, reverse=True)
 
 
-def collect_report(job_name: str, settings: Any, *, evaluation_dir: str | Path | None = None,
+def collect_report(job_name: str, settings: Settings, *, evaluation_dir: str | Path | None = None,
                    max_photos: int = 12) -> ReportData:
     """Gather :class:`ReportData` for ``job_name`` (EntityNotFoundError when no such Job).
 

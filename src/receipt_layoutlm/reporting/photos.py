@@ -25,12 +25,15 @@ from __future__ import annotations
 import io
 import json
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PIL import Image, ImageDraw
 
 from receipt_layoutlm.reporting.inputs import FieldValue, ReceiptResults, Word, parse
 from receipt_layoutlm.reporting.model import LabelledPhoto, ReportData
+
+if TYPE_CHECKING:
+    from receipt_cloud.objects import ObjectStore
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +104,7 @@ def _fields(receipt: ReceiptResults) -> list[tuple[str, str, float | None]]:
     return out
 
 
-def _load_image(raw: Any, keys: list[str]) -> tuple[Image.Image, str] | None:
+def _load_image(raw: ObjectStore, keys: list[str]) -> tuple[Image.Image, str] | None:
     for key in keys:
         if key and raw.exists(key):
             image = Image.open(io.BytesIO(raw.get_bytes(key)))
@@ -161,7 +164,7 @@ def _blank_page(words: list[Word], normalized: bool) -> Image.Image:
     return Image.new("RGB", (side[0], side[1]), "white")
 
 
-def photo_from_results(name: str, raw_receipt: dict[str, Any], raw: Any,
+def photo_from_results(name: str, raw_receipt: dict[str, Any], raw: ObjectStore,
                        problems: list[str] | None = None) -> LabelledPhoto | None:
     """One labelled photo (see the module docstring for what is read); None, with one line in
     ``problems``, when the receipt does not validate."""
@@ -202,7 +205,7 @@ def photo_from_results(name: str, raw_receipt: dict[str, Any], raw: Any,
                          model=_model(raw_receipt), results_key=name)
 
 
-def read_labelled_photos(data: ReportData, raw: Any, *, limit: int) -> None:
+def read_labelled_photos(data: ReportData, raw: ObjectStore, *, limit: int) -> None:
     """Up to ``limit`` receipts from the results JSON under ``ocr_results/`` (newest names last
     in key order); unreadable files become problems, not failures."""
     keys = sorted(k for k in raw.list(RESULTS_PREFIX) if k.endswith(".json"))
