@@ -148,6 +148,20 @@ CASES = [
          message=r"error: --int4-int8-layers: 'classifer' matches no Linear/Embedding layer of "
                  r"the model \(e\.g\. .*\)",
          check=nothing_exported),
+    Case(name="coreml_seq_lengths_longer_than_the_windows", group=G,
+         setup=lambda ws: tiny_checkpoint(ws),
+         command=["export-coreml", "--checkpoint-dir", "{root}/ckpt", "--output-dir", "{root}/out",
+                  "--formats", "coreml", "--seq-length", "16", "--coreml-seq-lengths", "8,32"],
+         exit_code=2,
+         message=r"error: --coreml-seq-lengths \[32\] must lie in 8\.\.16 \(--seq-length, the "
+                 r"longest window\)",
+         check=nothing_exported),
+    Case(name="coreml_seq_lengths_not_numbers", group=G,
+         command=["export-coreml", "--checkpoint-dir", "{root}/ckpt", "--output-dir", "{root}/out",
+                  "--coreml-seq-lengths", "128,short"],
+         exit_code=2,
+         message=r".*error: argument --coreml-seq-lengths: '128,short' is not a comma-separated "
+                 r"list of whole numbers"),
     promote_refused("promote_manifest_path_escapes_bundle", manifest_lists("../secret.txt"),
                     r"error: \S+manifest\.json lists '\.\./secret\.txt', which points outside "
                     r"the bundle; the bundle is refused"),

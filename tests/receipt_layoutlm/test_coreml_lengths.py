@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-import shutil
+import json
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +14,6 @@ from tiny_layoutlm import tiny_layoutlm
 torch = pytest.importorskip("torch")
 pytest.importorskip("coremltools")
 
-from receipt_layoutlm.bundle_format import mlpackage_name  # noqa: E402
 from receipt_layoutlm.checkpoint import save_checkpoint  # noqa: E402
 from receipt_layoutlm.document import DocWord, ReceiptDocument  # noqa: E402
 from receipt_layoutlm.encoding import EncodingConfig, label_list  # noqa: E402
@@ -58,13 +57,25 @@ def enumerated(tmp_path_factory, tokenizer) -> tuple[Path, Path, list[ReceiptDoc
         documents=docs,
     )
     flexible = root / "enumerated"
-    shutil.copytree(fixed, flexible)
-    package = flexible / mlpackage_name("LayoutLM")
-    convert_to_coreml(
-        model, package, get_quantize_mode("float16"),
-        CoreMLOptions(seq_length=512, seq_lengths=LENGTHS[:-1], weight_threshold=256),
+    export_bundle(
+        ExportOptions(checkpoint=str(checkpoint), output=str(flexible), formats=("coreml",),
+                      seq_length=512, coreml_seq_lengths=LENGTHS[:-1], weight_threshold=256,
+                      make_zip=False),
+        documents=docs,
     )
     return fixed, flexible, docs, checkpoint
+
+
+def test_the_bundle_says_where_an_enumerated_program_runs(enumerated) -> None:
+    fixed, flexible, _, _ = enumerated
+    manifest = json.loads((flexible / "manifest.json").read_text())
+    assert manifest["minimum_deployment_target"] == {"iOS": "iOS18", "macOS": "macOS15"}
+    assert json.loads((flexible / "config.json").read_text())["export"]["seq_lengths"] == list(
+        LENGTHS
+    )
+    fixed_manifest = json.loads((fixed / "manifest.json").read_text())
+    assert fixed_manifest["minimum_deployment_target"] == {"iOS": "iOS17", "macOS": "macOS14"}
+    assert "seq_lengths" not in json.loads((fixed / "config.json").read_text())["export"]
 
 
 def test_every_sequence_input_takes_each_enumerated_length(enumerated) -> None:

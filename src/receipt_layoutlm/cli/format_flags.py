@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 from collections.abc import Iterable
 
@@ -14,6 +15,16 @@ from receipt_layoutlm.bundle_format import DEFAULT_FORMATS, format_names
 def parse_formats(text: str) -> tuple[str, ...]:
     """``"coreml, onnx"`` -> ``("coreml", "onnx")``; the names are checked by the export."""
     return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+def parse_lengths(text: str) -> tuple[int, ...]:
+    """``"128,256"`` -> ``(128, 256)``; the export checks the range."""
+    try:
+        return tuple(int(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a comma-separated list of whole numbers"
+        ) from None
 
 
 def formats_help() -> str:

@@ -125,7 +125,7 @@ def _export_info(
         "seq_length": options.seq_length,
         "formats": list(options.formats),
         "model_name": options.model_name,
-        "minimum_deployment_target": spec.deployment_target(),
+        "minimum_deployment_target": spec.deployment_target(bool(options.coreml_seq_lengths)),
         **manifest_defaults(),
     }
     for exporter in exporters:
@@ -185,7 +185,7 @@ def _manifest_fields(
             "best_f1": meta.get("best_f1"),
         },
         "quantize": spec.name,
-        "minimum_deployment_target": spec.deployment_target(),
+        "minimum_deployment_target": spec.deployment_target(bool(options.coreml_seq_lengths)),
         "seq_length": options.seq_length,
         "formats": list(options.formats),
         **{key: export_info[key] for key in manifest_defaults()},

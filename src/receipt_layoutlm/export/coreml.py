@@ -104,10 +104,7 @@ def convert_to_coreml(
     with torch.no_grad(), _quiet():
         traced = torch.jit.trace(wrapper, sample, strict=False, check_trace=False)
     inputs = _conversion_inputs(ct, lengths)
-    # coremltools takes several enumerated inputs only from iOS18 on.
-    target = mode.ios_target if len(lengths) == 1 else max(
-        mode.ios_target, "iOS18", key=lambda name: int(name.removeprefix("iOS"))
-    )
+    target = mode.deployment_target(enumerated_lengths=len(lengths) > 1)["iOS"]
     precision = (
         ct.precision.FLOAT32 if mode.compute_precision == "float32" else ct.precision.FLOAT16
     )
@@ -152,6 +149,10 @@ def _sequence_lengths(options: CoreMLOptions) -> tuple[int, ...]:
             "sequence length windows are encoded at)"
         )
     return tuple(sorted({*options.seq_lengths, options.seq_length}))
+
+
+def _lengths_of(options: ExportOptions) -> CoreMLOptions:
+    return CoreMLOptions(seq_length=options.seq_length, seq_lengths=options.coreml_seq_lengths)
 
 
 def _conversion_inputs(ct: Any, lengths: tuple[int, ...]) -> list[Any]:
@@ -247,8 +248,10 @@ class CoreMLExporter:
 
     def export_info(self, options: ExportOptions) -> dict[str, Any]:
         weight_dtype = get_quantize_mode(options.quantize).weight_dtype
+        lengths = {"seq_lengths": list(_sequence_lengths(_lengths_of(options)))}
         return {
             "mlpackage": mlpackage_name(options.model_name),
+            **(lengths if options.coreml_seq_lengths else {}),
             "weight_quantization": recipe_info(
                 weight_dtype,
                 options.int4_block_size,
@@ -265,6 +268,7 @@ class CoreMLExporter:
             context.quantize,
             CoreMLOptions(
                 seq_length=options.seq_length,
+                seq_lengths=options.coreml_seq_lengths,
                 int4_block_size=options.int4_block_size,
                 int4_int8_layers=options.int4_int8_layers,
                 weight_threshold=options.weight_threshold,

@@ -37,6 +37,11 @@ class ExportOptions:
     ``coreml``, ``onnx``, which adds ``model.int8.onnx``); default ``DEFAULT_FORMATS``."""
     seq_length: int = 512
     """Fixed Core ML sequence length; also the bundle's encoding ``max_seq_length``."""
+    coreml_seq_lengths: tuple[int, ...] = ()
+    """Shorter sequence lengths the Core ML program also takes (e.g. ``(128, 256)``), as
+    enumerated shapes beside ``seq_length``: the device runs each window at the smallest that
+    holds it, so a short receipt does not pay for 512 positions and stays eligible for the
+    Neural Engine. Needs iOS18/macOS15. Empty: one fixed ``seq_length``."""
     model_name: str = DEFAULT_MODEL_NAME
     """Name of the ``.mlpackage`` (``<model_name>.mlpackage``)."""
     parity_receipts: int = 20
@@ -70,6 +75,12 @@ class ExportOptions:
         check_formats(self.formats)
         if self.seq_length < MIN_SEQ_LENGTH:
             raise ExportError(f"--seq-length {self.seq_length} is too small (>= {MIN_SEQ_LENGTH})")
+        outside = [n for n in self.coreml_seq_lengths if not MIN_SEQ_LENGTH <= n <= self.seq_length]
+        if outside:
+            raise ExportError(
+                f"--coreml-seq-lengths {outside} must lie in {MIN_SEQ_LENGTH}..{self.seq_length} "
+                "(--seq-length, the longest window)"
+            )
         if self.parity_receipts < 1:
             raise ExportError("--parity-receipts must be >= 1: every export runs the parity gate")
         if not self.model_name or "/" in self.model_name:

@@ -29,8 +29,20 @@ class QuantizeSpec:
     max_bytes_per_parameter: float
     """Ceiling on the ML program's size per model parameter (checked by the benchmark)."""
 
-    def deployment_target(self) -> dict[str, str]:
-        return {"iOS": self.ios_target, "macOS": self.macos_target}
+    def deployment_target(self, enumerated_lengths: bool = False) -> dict[str, str]:
+        """Where the program runs. Enumerated sequence lengths on several inputs need
+        iOS18/macOS15 (coremltools refuses them below), whatever the weights need."""
+        if not enumerated_lengths:
+            return {"iOS": self.ios_target, "macOS": self.macos_target}
+        return {
+            "iOS": _later(self.ios_target, "iOS18"),
+            "macOS": _later(self.macos_target, "macOS15"),
+        }
+
+
+def _later(a: str, b: str) -> str:
+    """The later of two ``iOS17``/``macOS15``-style targets of one platform."""
+    return max(a, b, key=lambda name: int(name.lstrip("iOSmac")))
 
 
 # float32/float16/int8 (constexpr_affine_dequantize) exist since iOS16; iOS17 is the floor we
