@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from receipt_layoutlm.bundle_format import LINE_CLASSIFIER_FILE
+from receipt_layoutlm.document import DocWord, ReceiptDocument
 from receipt_layoutlm.encoding import WordPrediction
 from receipt_layoutlm.errors import CheckpointError
 from receipt_layoutlm.fields import (
@@ -141,3 +142,66 @@ def test_classifier_round_trip_and_refusals(tmp_path: Path) -> None:
     path.write_text("{not json")
     with pytest.raises(CheckpointError, match="unreadable line classifier"):
         load_line_classifier(tmp_path)
+
+
+def _labelled_receipt(key: str, rng: random.Random) -> ReceiptDocument:
+    rows = [
+        [(rng.choice(PEOPLE).split()[0], None)],
+        [("KEDAI", LABEL), ("MAJU", LABEL), ("SDN", LABEL), ("BHD", LABEL)],
+        [("NO", "ADDRESS_LINE"), ("5,", "ADDRESS_LINE"), ("JALAN", "ADDRESS_LINE")],
+        [("TOTAL", None), (f"{rng.uniform(5, 90):.2f}", "GRAND_TOTAL")],
+    ]
+    words = []
+    for row_no, row in enumerate(rows):
+        for word_no, (text, label) in enumerate(row):
+            x, y = 10.0 + 80 * word_no, 30.0 * row_no
+            corners = ((x, y), (x + 60, y), (x + 60, y + 20), (x, y + 20))
+            words.append(DocWord(text, corners, line_id=row_no, label=label))
+    return ReceiptDocument(key, 400.0, 200.0, words, fields={"company": "KEDAI MAJU SDN BHD"})
+
+
+@pytest.mark.slow
+def test_fit_fields_fits_onto_a_checkpoint_and_the_bundle_carries_it(tokenizer, tmp_path) -> None:
+    """``layoutlm-cli fit-fields`` → line_classifier.json in the checkpoint → the export copies
+    it and lists it in the manifest → the ONNX runtime applies the same classifier."""
+    pytest.importorskip("torch")
+    from tiny_layoutlm import tiny_layoutlm
+
+    from receipt_layoutlm.bundles import verify_bundle
+    from receipt_layoutlm.checkpoint import save_checkpoint
+    from receipt_layoutlm.cli import main
+    from receipt_layoutlm.encoding import EncodingConfig, label_list
+    from receipt_layoutlm.export import ExportOptions, export_bundle
+    from receipt_layoutlm.importers import write_jsonl
+    from receipt_layoutlm.prediction import predict_document
+    from receipt_layoutlm.runtime import load_runtime
+
+    labels = label_list(["ADDRESS_LINE", "GRAND_TOTAL", LABEL])
+    checkpoint = tmp_path / "best"
+    save_checkpoint(checkpoint, tiny_layoutlm(len(labels), len(tokenizer), seed=3, layers=1),
+                    tokenizer, labels, EncodingConfig(max_seq_length=32, stride=8))
+    rng = random.Random(7)
+    docs = [_labelled_receipt(f"t:{i}", rng) for i in range(6)]
+    write_jsonl(docs, tmp_path / "d.jsonl")
+    assert load_runtime("torch", checkpoint).line_classifier is None
+
+    assert main(["fit-fields", str(checkpoint), "--dataset", str(tmp_path / "d.jsonl")]) == 0
+    fitted = load_line_classifier(checkpoint)
+    assert fitted is not None and set(fitted.models) == {"merchant", "address"}
+    assert fitted.fitted_on["merchant"]["receipts"] == 6
+    torch_runtime = load_runtime("torch", checkpoint)
+    assert torch_runtime.line_classifier == fitted
+
+    result = export_bundle(
+        ExportOptions(checkpoint=str(checkpoint), output=str(tmp_path / "bundle"),
+                      formats=("onnx",), seq_length=32, parity_receipts=2,
+                      weight_threshold=256, make_zip=False),
+        documents=docs,
+    )
+    assert LINE_CLASSIFIER_FILE in result.manifest["files"]
+    assert verify_bundle(tmp_path / "bundle").ok
+    onnx = load_runtime("onnx", tmp_path / "bundle")
+    assert onnx.line_classifier == fitted
+    # The tiny model's words are noise; the classifier's lines decide, the same in both.
+    assert predict_document(onnx, docs[0]).fields["merchant"].text == predict_document(
+        torch_runtime, docs[0]).fields["merchant"].text

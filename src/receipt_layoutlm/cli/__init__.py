@@ -24,6 +24,7 @@ from receipt_layoutlm.cli.log_levels import (
 _COMMAND_MODULES = (
     "receipt_layoutlm.cli.dataset_commands",
     "receipt_layoutlm.cli.train_commands",
+    "receipt_layoutlm.cli.field_commands",
     "receipt_layoutlm.cli.export_commands",
     "receipt_layoutlm.cli.worker_commands",
     "receipt_layoutlm.cli.synth_commands",

@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from receipt_layoutlm.document import ReceiptDocument
@@ -123,3 +124,30 @@ def fit_line_classifier(
     if not models:
         return None
     return LineClassifier(features=tuple(feature_names()), models=models, fitted_on=fitted_on)
+
+
+def fit_onto_checkpoint(
+    checkpoint: str | Path, datasets: Sequence[str | Path], *, runtime: str = "torch"
+) -> LineClassifier:
+    """Fit a classifier on the checkpoint's predictions over the receipts of ``datasets``
+    (JSONL files: its training receipts, OCR'd re-renders of them) and save it into the
+    checkpoint (:data:`fields.line_classifier.LINE_CLASSIFIER_FILE`), replacing any there: a
+    trained model gets one without retraining. Raises ``DatasetError`` when the receipts hold
+    no line of a field and no line outside one."""
+    from receipt_layoutlm.data import DatasetConfig, load_documents
+    from receipt_layoutlm.errors import DatasetError
+    from receipt_layoutlm.runtime import load_runtime
+
+    model = load_runtime(runtime, checkpoint)
+    examples: list[LineExample] = []
+    for dataset in datasets:
+        docs = load_documents(None, DatasetConfig(dataset_file=str(dataset)))
+        examples += runtime_line_examples(model, docs)
+    classifier = fit_line_classifier(examples)
+    if classifier is None:
+        raise DatasetError(
+            f"fit-fields: no labelled {' or '.join(LINE_FIELDS)} lines in "
+            f"{', '.join(str(d) for d in datasets)}; nothing to fit"
+        )
+    classifier.save(checkpoint)
+    return classifier
