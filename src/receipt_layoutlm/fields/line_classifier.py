@@ -89,7 +89,10 @@ class LineClassifier:
         chosen = best_block([p - 0.5 for p in probabilities])
         if chosen is None:
             return None
-        return [words[p] for line in lines[chosen[0] : chosen[1] + 1] for p in line]
+        block = [list(line) for line in lines[chosen[0] : chosen[1] + 1]]
+        block[0] = _cut(block[0], words, labels, from_end=False)
+        block[-1] = _cut(block[-1], words, labels, from_end=True)
+        return [words[p] for line in block for p in line]
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -143,6 +146,21 @@ class LineClassifier:
         path = Path(directory) / LINE_CLASSIFIER_FILE
         path.write_text(json.dumps(self.to_json(), indent=1) + "\n", encoding="utf-8")
         return path
+
+
+def _cut(
+    line: list[int], words: Sequence[Word], labels: Sequence[str], *, from_end: bool
+) -> list[int]:
+    """The block's first (or last) line without its outer words that the word model finds more
+    likely out of the field than in: the rule ``fields.lines`` applies to a block's edge lines
+    (a registration number after the name, ``TEL:`` after the last address line). A line with
+    no word more likely in stays whole: the classifier, not the word model, put it in."""
+    inside = [sum(words[p].probabilities.get(label, 0.0) for label in labels) >= 0.5 for p in line]
+    if not any(inside):
+        return line
+    if from_end:
+        return line[: len(inside) - inside[::-1].index(True)]
+    return line[inside.index(True) :]
 
 
 def load_line_classifier(directory: str | Path) -> LineClassifier | None:
