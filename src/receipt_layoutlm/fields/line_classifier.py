@@ -27,10 +27,16 @@ from typing import Any
 from receipt_layoutlm.bundle_format import LINE_CLASSIFIER_FILE
 from receipt_layoutlm.errors import CheckpointError
 from receipt_layoutlm.fields._words import Word
-from receipt_layoutlm.fields.line_features import feature_names, line_features, receipt_lines
+from receipt_layoutlm.fields.line_features import (
+    PATTERNS,
+    feature_names,
+    line_features,
+    receipt_lines,
+)
 from receipt_layoutlm.fields.lines import best_block
 
 CLASSIFIER_VERSION = 1
+_SUFFIX = PATTERNS["company_suffix"]
 
 
 @dataclass(frozen=True)
@@ -153,10 +159,17 @@ def _cut(
 ) -> list[int]:
     """The block's first (or last) line without its outer words that the word model finds more
     likely out of the field than in: the rule ``fields.lines`` applies to a block's edge lines
-    (a registration number after the name, ``TEL:`` after the last address line). A line with
-    no word more likely in stays whole: the classifier, not the word model, put it in."""
-    inside = [sum(words[p].probabilities.get(label, 0.0) for label in labels) >= 0.5 for p in line]
-    if not any(inside):
+    (a registration number after the name, ``TEL:`` after the last address line). Only where
+    the word model finds most of the line in the field: a photo's name line the model half
+    misreads (``Broadview[0.15] Marketing[0.03] Sdn[0.91] Bhd[0.90]``) was put in by the
+    classifier and stays whole. A company suffix (``COMPANY``, ``SDN BHD``) counts as in: it
+    ends the name it follows."""
+    inside = [
+        sum(words[p].probabilities.get(label, 0.0) for label in labels) >= 0.5
+        or bool(_SUFFIX.search(words[p].text.upper()))
+        for p in line
+    ]
+    if 2 * sum(inside) <= len(inside):
         return line
     if from_end:
         return line[: len(inside) - inside[::-1].index(True)]
