@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +38,7 @@ from receipt_layoutlm.fields.lines import best_block
 
 CLASSIFIER_VERSION = 1
 _SUFFIX = PATTERNS["company_suffix"]
+_REGISTRATION = re.compile(r"\(\d{4,8}(-?[A-Z])?\)|\d{4,8}-[A-Z]")
 
 
 @dataclass(frozen=True)
@@ -162,15 +164,18 @@ def _cut(
     (a registration number after the name, ``TEL:`` after the last address line). Only where
     the word model finds most of the line in the field: a photo's name line the model half
     misreads (``Broadview[0.15] Marketing[0.03] Sdn[0.91] Bhd[0.90]``) was put in by the
-    classifier and stays whole. A company suffix (``COMPANY``, ``SDN BHD``) counts as in: it
-    ends the name it follows."""
+    classifier and stays whole but for a registration number at its end (``(169669-A)``,
+    never part of a name or an address). A company suffix (``COMPANY``, ``SDN BHD``) counts as
+    in: it ends the name it follows."""
     inside = [
         sum(words[p].probabilities.get(label, 0.0) for label in labels) >= 0.5
         or bool(_SUFFIX.search(words[p].text.upper()))
         for p in line
     ]
     if 2 * sum(inside) <= len(inside):
-        return line
+        inside = [not _REGISTRATION.fullmatch(words[p].text.upper()) for p in line]
+        if all(inside) or not any(inside):
+            return line
     if from_end:
         return line[: len(inside) - inside[::-1].index(True)]
     return line[inside.index(True) :]
