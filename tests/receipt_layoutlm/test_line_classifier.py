@@ -84,7 +84,7 @@ def test_line_features_read_patterns_position_and_neighbours() -> None:
     lines = receipt_lines(words)
     assert [len(line) for line in lines] == [3, 4, 1, 2]
     rows = [dict(zip(feature_names(), row, strict=True))
-            for row in line_features(words, lines, (LABEL,))]
+            for row in line_features(words, lines, (LABEL,))[1]]
     assert [r["company_suffix"] for r in rows] == [0.0, 1.0, 0.0, 0.0]
     assert [r["registration"] for r in rows] == [0.0, 0.0, 1.0, 0.0]
     assert rows[3]["phone"] == 1.0 and rows[3]["digits"] > 0.5

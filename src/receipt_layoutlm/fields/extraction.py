@@ -374,7 +374,8 @@ def extract_fields(
         if field == "total" and total_picker is not None:
             value = _picked_total(tuple(labels), receipt, rows, total_picker)
         if value is None and line_classifier is not None and field in MULTILINE_FIELDS:
-            block = line_classifier.block(field, receipt.words, tuple(labels))
+            known = tuple(label for label in labels if label in receipt.known)
+            block = line_classifier.block(field, receipt.words, known) if known else None
             value = None if block is None else _field_value(field, block, None)
         if value is None and multiline == "lines" and field in MULTILINE_FIELDS:
             value = _line_block_value(field, tuple(labels), receipt)

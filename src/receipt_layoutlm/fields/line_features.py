@@ -91,54 +91,71 @@ def receipt_lines(words: Sequence[Word]) -> list[list[int]]:
 def _text_figures(words: Sequence[Word]) -> dict[str, float]:
     text = " ".join(w.text for w in words)
     upper = text.upper()
-    chars = [c for c in text if not c.isspace()]
-    letters = [c for c in chars if c.isalpha()]
-    figures = {name: float(bool(p.search(upper))) for name, p in PATTERNS.items()}
+    chars = len(text) - text.count(" ")
+    letters = sum(map(str.isalpha, text))
+    figures = {name: float(p.search(upper) is not None) for name, p in PATTERNS.items()}
     figures.update(
-        digits=sum(c.isdigit() for c in chars) / max(1, len(chars)),
-        upper=sum(c.isupper() for c in letters) / max(1, len(letters)),
-        letters=len(letters) / max(1, len(chars)),
-        log_chars=math.log1p(len(chars)),
+        digits=sum(map(str.isdigit, text)) / max(1, chars),
+        upper=sum(map(str.isupper, text)) / max(1, letters),
+        letters=letters / max(1, chars),
+        log_chars=math.log1p(chars),
         log_words=math.log1p(len(words)),
         ocr_mean=sum(w.ocr_confidence for w in words) / max(1, len(words)),
     )
     return figures
 
 
-def _model_figures(words: Sequence[Word], labels: Sequence[str]) -> dict[str, float]:
-    own = [sum(w.probabilities.get(label, 0.0) for label in labels) for w in words]
-    every = [sum(w.probabilities.values()) for w in words]
+def _model_figures(
+    words: Sequence[Word], own: Sequence[float], labels: Sequence[str]
+) -> dict[str, float]:
+    every = sum(sum(w.probabilities.values()) for w in words)
     return {
         "p_mean": sum(own) / len(own),
         "p_max": max(own),
         "p_share": sum(w.label in labels for w in words) / len(words),
-        "p_other": sum(e - o for e, o in zip(every, own, strict=True)) / len(own),
+        "p_other": (every - sum(own)) / len(own),
     }
 
 
 def line_features(
-    words: Sequence[Word], lines: Sequence[Sequence[int]], labels: Sequence[str]
-) -> list[list[float]]:
-    """One feature row per line (:func:`feature_names`) for the field fed by ``labels``."""
-    own: list[dict[str, float]] = []
-    for line in lines:
-        line_words = [words[p] for p in line]
-        figures = _model_figures(line_words, labels)
-        figures.update(_text_figures(line_words))
-        own.append(figures)
-    best = max((f["p_mean"] for f in own), default=0.0)
+    words: Sequence[Word],
+    lines: Sequence[Sequence[int]],
+    labels: Sequence[str],
+    min_probability: float | None = None,
+) -> tuple[list[int], list[list[float]]]:
+    """Feature rows (:func:`feature_names`) for the field fed by ``labels``: the numbers of the
+    lines described and one row each — every line, or with ``min_probability`` only the lines
+    with a word the model gives at least that probability of the field (their neighbours'
+    figures still count)."""
+    if len(labels) == 1:  # the usual case, and this is the step's hot loop
+        own = [w.probabilities.get(labels[0], 0.0) for w in words]
+    else:
+        own = [sum(w.probabilities.get(label, 0.0) for label in labels) for w in words]
+    means = [sum(own[line[0] : line[-1] + 1]) / len(line) for line in lines]
+    best = max(means, default=0.0)
     count = len(lines)
+    wanted = [
+        n for n, line in enumerate(lines)
+        if min_probability is None or max(own[line[0] : line[-1] + 1]) >= min_probability
+    ]
+    text: dict[int, dict[str, float]] = {}
+    for n in wanted:
+        for m in (n - 1, n, n + 1):
+            if 0 <= m < count and m not in text:
+                text[m] = _text_figures([words[p] for p in lines[m]])
     rows: list[list[float]] = []
-    for n, figures in enumerate(own):
-        figures["p_gap_best"] = best - figures["p_mean"]
+    for n in wanted:
+        line_words = [words[p] for p in lines[n]]
+        figures = {**_model_figures(line_words, [own[p] for p in lines[n]], labels), **text[n]}
+        figures["p_gap_best"] = best - means[n]
         row = [figures[name] for name in _MODEL]
         row += [float(n), math.log1p(n), n / max(1, count - 1), float(n == 0)]
         row += [figures[name] for name in _TEXT]
-        for neighbour in (n - 1, n + 1):
-            if 0 <= neighbour < count:
-                other = own[neighbour]
+        for m in (n - 1, n + 1):
+            if 0 <= m < count:
+                other = {"p_mean": means[m], **text[m]}
                 row += [other[name] for name in _NEIGHBOUR[:-1]] + [1.0]
             else:
                 row += [0.0] * len(_NEIGHBOUR)
         rows.append(row)
-    return rows
+    return wanted, rows

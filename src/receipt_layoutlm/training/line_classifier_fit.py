@@ -71,7 +71,7 @@ def receipt_line_examples(
         labels = tuple(mapping.get(field, ()))
         if not lines or not any(label in labels for label in gold_labels):
             continue
-        rows = line_features(words, lines, labels)
+        _, rows = line_features(words, lines, labels)
         targets = [int(_in_field([words[p] for p in line], gold_labels, labels)) for line in lines]
         examples.append(LineExample(field, rows, targets))
     return examples
