@@ -5,9 +5,12 @@ it — a person's name above the shop name, a registration number, a branch line
 Here each line gets a probability of belonging to the field from a logistic model over its
 features (``fields.line_features``: the word model's probabilities, position, text patterns,
 neighbours), and the field is the contiguous run of lines with the largest ``Σ (p - ½)``
-(``fields.lines.best_block``, the rule the word-level block uses), every line taken whole;
-the edge repairs of ``fields.ocr_cleanup`` apply afterwards as for any text field. When no line
-is more likely in than out, the field is read as without the classifier.
+(``fields.lines.best_block``, the rule the word-level block uses). Inner lines are taken whole;
+the first and last lose outer words the word model finds more likely out (``_cut``), and the
+edge repairs of ``fields.ocr_cleanup`` apply afterwards as for any text field. Only lines with a
+word the word model gives some probability of the field are scored
+(:data:`MIN_WORD_PROBABILITY`). When no line is more likely in than out, the field is read as
+without the classifier.
 
 The weights are fitted on training receipts' predictions (``training.line_classifier_fit``,
 scikit-learn) and stored as plain JSON (:data:`LINE_CLASSIFIER_FILE`) next to the model, like
