@@ -19,10 +19,12 @@ Figures (one JSON line, then tables):
 - SROIE: task-3 F1 overall and per key, strict (the official comparison) and case-insensitive
   (``evaluation.sroie``: the annotators upper-cased mixed-case prints), for the photos and the
   transcripts, each with the fields as the worker reads them (``fields.ocr_cleanup`` on) and
-  without the OCR repairs (``FieldCleanup.off()``, same model, same words); the photo figure
+  without the OCR repairs (``FieldCleanup.off()``, same model, same words) and without the
+  model's line classifier (``fields.line_classifier``, when it has one); the photo figure
   under the "excluding OCR mismatch" convention; and the reachable share: per key, how often the
   truth occurs in the photo's OCR text (case-insensitive, and strict), the ceiling of any
-  extractor reading that text.
+  extractor reading that text. And the fields step's median milliseconds a photo, with the
+  line classifier and without.
 - transcripts: the same task-3 figures with and without the OCR repairs on a dataset's
   transcripts (by default the checkpoint's own dev split), so a field change that helps photos
   is seen not to hurt transcripts.
@@ -33,10 +35,13 @@ Figures (one JSON line, then tables):
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import statistics
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +58,41 @@ def _read_photo(path: Path, engine: Any, model: Any, key: str) -> Any:
     from receipt_ocr.labelling import label_image
 
     return label_image(load_image(path.read_bytes(), name=str(path)), engine, model, key=key)
+
+
+@contextlib.contextmanager
+def _without_line_classifier(runtime: Any) -> Iterator[None]:
+    """The runtime reading fields as a model without ``line_classifier.json`` does."""
+    kept, runtime.line_classifier = getattr(runtime, "line_classifier", None), None
+    try:
+        yield
+    finally:
+        runtime.line_classifier = kept
+
+
+def _fields_ms(runtime: Any, document: Any, repeats: int = 20) -> dict[str, float]:
+    """Median milliseconds of the fields step (``extract_fields``, as ``predict_document``
+    calls it) on one receipt's predictions, with the model's line classifier and without."""
+    from receipt_layoutlm.encoding import decode_word_labels, printed_rows
+    from receipt_layoutlm.fields import extract_fields
+    from receipt_layoutlm.prediction import encoded_overlap
+
+    encoded = runtime.encode(document)
+    predictions = decode_word_labels(encoded, runtime.predict_windows(encoded), runtime.labels)
+    rows = printed_rows(encoded.boxes, line_overlap=encoded_overlap(runtime))
+    confidences = [w.confidence for w in encoded.words]
+    out = {}
+    for name, classifier in (("with_line_classifier", runtime.line_classifier),
+                             ("without_line_classifier", None)):
+        times = []
+        for _ in range(repeats):
+            started = time.perf_counter()
+            extract_fields(predictions, line_ids=encoded.line_index, rows=rows,
+                           total_picker=runtime.total_picker, ocr_confidences=confidences,
+                           line_classifier=classifier)
+            times.append((time.perf_counter() - started) * 1000)
+        out[name] = statistics.median(times)
+    return out
 
 
 def _scores(result: Any) -> dict[str, Any]:
@@ -81,8 +121,10 @@ def run_sroie(args: argparse.Namespace, engine: Any, model: Any) -> dict[str, An
     docs = parse_sroie(SROIE_SAMPLE, limit=args.limit).documents
     truth = {d.key: dict(d.fields) for d in docs}
     preds: dict[str, dict[str, dict[str, str]]] = {
-        "photo": {}, "photo_no_cleanup": {}, "transcript": {}, "transcript_no_cleanup": {}}
+        "photo": {}, "photo_no_cleanup": {}, "photo_no_line_classifier": {}, "transcript": {},
+        "transcript_no_cleanup": {}, "transcript_no_line_classifier": {}}
     texts: dict[str, str] = {}
+    fields_ms: list[dict[str, float]] = []
     for doc in docs:
         path = SROIE_SAMPLE / "img" / f"{doc.key.split(':', 1)[1]}.jpg"
         labelled = _read_photo(path, engine, model, doc.key)
@@ -90,11 +132,21 @@ def run_sroie(args: argparse.Namespace, engine: Any, model: Any) -> dict[str, An
         preds["photo"][doc.key] = sroie_prediction(labelled.prediction.fields)
         raw = predict_document(model.runtime, labelled.document, cleanup=FieldCleanup.off())
         preds["photo_no_cleanup"][doc.key] = sroie_prediction(raw.fields)
+        with _without_line_classifier(model.runtime):
+            plain = predict_document(model.runtime, labelled.document)
+        preds["photo_no_line_classifier"][doc.key] = sroie_prediction(plain.fields)
+        fields_ms.append(_fields_ms(model.runtime, labelled.document))
         preds["transcript"][doc.key] = sroie_prediction(
             predict_document(model.runtime, doc).fields)
         preds["transcript_no_cleanup"][doc.key] = sroie_prediction(
             predict_document(model.runtime, doc, cleanup=FieldCleanup.off()).fields)
+        with _without_line_classifier(model.runtime):
+            plain = predict_document(model.runtime, doc)
+        preds["transcript_no_line_classifier"][doc.key] = sroie_prediction(plain.fields)
     out: dict[str, Any] = {"receipts": len(docs)}
+    out["fields_ms_median"] = {
+        name: round(statistics.median(m[name] for m in fields_ms), 3) for name in fields_ms[0]
+    } if fields_ms else {}
     out.update({name: _task3(p, truth) for name, p in preds.items()})
     dropped = ocr_mismatch_pairs(truth, texts)
     out["photo_excluding_ocr_mismatch"] = _task3(preds["photo"], truth, exclude=dropped)
@@ -220,8 +272,9 @@ def _print_tables(dataset: str, out: dict[str, Any]) -> None:
     if dataset == "sroie":
         keys = ["company", "date", "address", "total"]
         print(f"\n{'setting':46} {'F1':>6}  " + "  ".join(f"{k:>8}" for k in keys))
-        for name in ("photo", "photo_no_cleanup", "photo_excluding_ocr_mismatch",
-                     "transcript", "transcript_no_cleanup"):
+        for name in ("photo", "photo_no_cleanup", "photo_no_line_classifier",
+                     "photo_excluding_ocr_mismatch", "transcript", "transcript_no_cleanup",
+                     "transcript_no_line_classifier"):
             for mode in ("strict", "case_insensitive"):
                 s = out[name][mode]
                 print(f"{name + ' ' + mode:46} {s['f1']:6.3f}  "
@@ -229,6 +282,8 @@ def _print_tables(dataset: str, out: dict[str, Any]) -> None:
         for mode, shares in out["reachable"].items():
             print(f"{'reachable ' + mode:46} {shares['all']:6.3f}  "
                   + "  ".join(f"{shares[k]:8.3f}" for k in keys))
+        for name, ms in out.get("fields_ms_median", {}).items():
+            print(f"{'fields step ms (median) ' + name:46} {ms:6.3f}")
         return
     fields = list(out["reachable"])
     print(f"\n{'setting':12} {'F1':>6}  " + "  ".join(f"{f:>9}" for f in fields))

@@ -7,13 +7,13 @@ A checkpoint directory::
 
     model.safetensors + config.json          Hugging Face save_pretrained
     tokenizer.json + tokenizer_config.json + vocab.txt
-    label_map.json  encoding.json  checkpoint.json  [total_picker.json]
+    label_map.json  encoding.json  checkpoint.json  [total_picker.json]  [line_classifier.json]
 
 A bundle directory::
 
     <model_name>.mlpackage/  model.onnx  model.int8.onnx   (the formats built)
     vocab.txt  tokenizer_config.json  config.json  label_map.json  encoding.json
-    [total_picker.json]                                     (copied from the checkpoint)
+    [total_picker.json]  [line_classifier.json]             (copied from the checkpoint)
     manifest.json                                           (written, and uploaded, last)
 
 The artifact formats a bundle can carry are registered here (:data:`ARTIFACT_FORMATS`), torch-free,
@@ -42,6 +42,9 @@ ENCODING_FILE = "encoding.json"
 TOTAL_PICKER_FILE = "total_picker.json"
 """The learned total picker's weights (``fields.total_picker``); optional — a model without it
 extracts fields without the picker."""
+LINE_CLASSIFIER_FILE = "line_classifier.json"
+"""The learned line classifier's weights (``fields.line_classifier``: which whole lines make the
+company/address block); optional — a model without it reads those fields as before."""
 
 # -- checkpoint only ---------------------------------------------------------------------------
 META_FILE = "checkpoint.json"

@@ -64,7 +64,8 @@ def predict_document(
 ) -> ReceiptPrediction:
     """Encode ``doc`` (unless ``encoded`` is given, e.g. with labels for evaluation), run
     ``runtime`` on every window, decode per word and extract fields — with the runtime's
-    ``total_picker`` (the model's ``total_picker.json``) when it has one. ``multiline``
+    ``total_picker`` (the model's ``total_picker.json``) and ``line_classifier``
+    (``line_classifier.json``) when it has them. ``multiline``
     overrides how multi-line fields are read (``extract_fields``' default when None);
     ``cleanup`` the OCR repairs of the fields (``fields.ocr_cleanup``), with the words' OCR
     confidences."""
@@ -81,6 +82,7 @@ def predict_document(
         total_picker=picker,
         ocr_confidences=[w.confidence for w in encoded.words],
         cleanup=cleanup,
+        line_classifier=getattr(runtime, "line_classifier", None),
         **({} if multiline is None else {"multiline": multiline}),
     )
     return ReceiptPrediction(words=list(encoded.words), predictions=predictions, fields=fields)

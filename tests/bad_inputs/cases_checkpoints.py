@@ -69,6 +69,33 @@ def no_code_ran(ws: Workspace, before: Any) -> None:
     assert ws.items() == before
 
 
+def totals_only_receipts(ws: Workspace) -> None:
+    """The tiny checkpoint and receipts whose only labelled word is a total."""
+    tiny_checkpoint(ws)
+    words = [{"text": t, "corners": [[x, 10], [x + 40, 10], [x + 40, 20], [x, 20]],
+              **({"label": "GRAND_TOTAL"} if t == "9.00" else {})}
+             for t, x in (("TOTAL", 10), ("9.00", 60))]
+    ws.write_jsonl("in.jsonl", [{"key": "a", "width": 200, "height": 100, "words": words}])
+
+
+def no_line_classifier_written(ws: Workspace, before: Any) -> None:
+    assert not ws.path("ckpt/line_classifier.json").exists()
+    assert ws.items() == before
+
+
+def fit_fields(ws: Workspace) -> str:
+    """What ``layoutlm-cli fit-fields {root}/ckpt --dataset {root}/in.jsonl`` calls."""
+    from receipt_layoutlm.training.line_classifier_fit import fit_onto_checkpoint
+
+    return str(fit_onto_checkpoint(ws.path("ckpt"), [ws.path("in.jsonl")]).fitted_on)
+
+
+def load_runtime_of(ws: Workspace) -> str:
+    from receipt_layoutlm.runtime import load_runtime
+
+    return f"loaded {load_runtime('torch', ws.path('ckpt')).name}"
+
+
 # -- bundles --------------------------------------------------------------------------------
 
 
@@ -137,6 +164,22 @@ CASES = [
          setup=lambda ws: [p.unlink() for p in tiny_checkpoint(ws).glob("model.safetensors")],
          command=load, exit_code=2,
          message=r"error: checkpoint directory \S+ckpt has no weights file .*"),
+    Case(name="fit_fields_without_company_or_address_labels", group=G,
+         setup=totals_only_receipts,
+         command=fit_fields, exit_code=2,
+         message=r"error: fit-fields: no labelled merchant or address lines in \S+in\.jsonl; "
+                 r"nothing to fit", check=no_line_classifier_written),
+    Case(name="corrupt_line_classifier_json_blamed_on_it", group=G,
+         setup=lambda ws: (tiny_checkpoint(ws), ws.write("ckpt/line_classifier.json", "{oops")),
+         command=load_runtime_of, exit_code=2,
+         message=r"error: \S+ckpt/line_classifier\.json: unreadable line classifier \(.*\)"),
+    Case(name="line_classifier_of_other_features_refused", group=G,
+         setup=lambda ws: (tiny_checkpoint(ws), ws.write(
+             "ckpt/line_classifier.json",
+             '{"version": 1, "features": ["p_mean"], "models": {}}')),
+         command=load_runtime_of, exit_code=2,
+         message=r"error: \S+ckpt/line_classifier\.json: fitted on other features than this "
+                 r"code computes; refit it \(layoutlm-cli fit-fields\)"),
     Case(name="checkpoint_dir_missing", group=G, command=load, exit_code=2,
          message=r"error: checkpoint directory \S+ckpt does not exist; .*"),
     Case(name="int4_recipe_layer_pattern_matches_nothing", group=G,

@@ -27,6 +27,7 @@ _COMMAND_MODULES = (
     "receipt_layoutlm.cli.evaluate_commands",
     "receipt_layoutlm.cli.predict_commands",
     "receipt_layoutlm.cli.job_commands",
+    "receipt_layoutlm.cli.field_commands",
     "receipt_layoutlm.cli.export_commands",
     "receipt_layoutlm.cli.worker_commands",
     "receipt_layoutlm.cli.synth_commands",

@@ -39,6 +39,7 @@ HYPERPARAMETER_FLAGS = (
     "new_param_lr_multiplier",
     "box_embedding_init",
     "total_picker",
+    "line_classifier",
     Flag("max_steps", help="stop after N steps (smoke runs)"),
 )
 MODEL_FLAGS = (

@@ -14,6 +14,7 @@ from receipt_layoutlm.bundle_format import (
     CONFIG_FILE,
     ENCODING_FILE,
     LABEL_MAP_FILE,
+    LINE_CLASSIFIER_FILE,
     TOKENIZER_CONFIG_FILE,
     TOTAL_PICKER_FILE,
     VOCAB_FILE,
@@ -73,11 +74,11 @@ def write_text_side(
     model_config["encoding"] = encoding.to_dict()
     model_config["export"] = export_info
     _write_json(staging / CONFIG_FILE, model_config, sort_keys=True)
-    # The learned total picker travels with the model (and so into the manifest's file list):
-    # every runtime applies it in prediction.predict_document.
-    picker = checkpoint.path / TOTAL_PICKER_FILE
-    if picker.is_file():
-        shutil.copyfile(picker, staging / TOTAL_PICKER_FILE)
+    # The learned field models travel with the model (and so into the manifest's file list):
+    # every runtime applies them in prediction.predict_document.
+    for name in (TOTAL_PICKER_FILE, LINE_CLASSIFIER_FILE):
+        if (checkpoint.path / name).is_file():
+            shutil.copyfile(checkpoint.path / name, staging / name)
 
 
 def _write_json(path: Path, data: dict[str, Any], *, sort_keys: bool) -> None:

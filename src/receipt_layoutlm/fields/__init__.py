@@ -13,6 +13,11 @@ from receipt_layoutlm.fields.extraction import (
     candidates_for_total,
     extract_fields,
 )
+from receipt_layoutlm.fields.line_classifier import (
+    LineClassifier,
+    LineModel,
+    load_line_classifier,
+)
 from receipt_layoutlm.fields.lines import line_block
 from receipt_layoutlm.fields.ocr_cleanup import DEFAULT_CLEANUP, FieldCleanup
 from receipt_layoutlm.fields.parsing import parse_amount, parse_date, parse_phone, parse_time
@@ -34,11 +39,14 @@ __all__ = [
     "Candidate",
     "FieldCleanup",
     "FieldValue",
+    "LineClassifier",
+    "LineModel",
     "TotalPicker",
     "candidates_for_total",
     "extract_fields",
     "feature_names",
     "line_block",
+    "load_line_classifier",
     "load_total_picker",
     "parse_amount",
     "parse_date",

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from receipt_layoutlm.fields._words import ReceiptWords, Word, WordLike, normalise_words
+from receipt_layoutlm.fields.line_classifier import LineClassifier
 from receipt_layoutlm.fields.lines import best_block
 from receipt_layoutlm.fields.ocr_cleanup import (
     DEFAULT_CLEANUP,
@@ -333,6 +334,7 @@ def extract_fields(
     multiline: MultilineMode = "lines",
     ocr_confidences: Sequence[float] | None = None,
     cleanup: FieldCleanup = DEFAULT_CLEANUP,
+    line_classifier: LineClassifier | None = None,
 ) -> dict[str, FieldValue]:
     """One value per field from words in reading order.
 
@@ -359,7 +361,9 @@ def extract_fields(
     at training) picks the total among every amount on the receipt, using ``rows`` (one
     printed row per word,
     ``encoding.printed_rows``; line ids when None); without it the total is read like any
-    amount field.
+    amount field. ``line_classifier`` (``fields.line_classifier``, fitted at training) picks
+    the whole lines of the multi-line fields it has a model for; where it finds none, the
+    rules above apply.
     """
     normalised = normalise_words(words, line_ids, ocr_confidences)
     if cleanup.rejoin_amounts:
@@ -371,6 +375,10 @@ def extract_fields(
         value = None
         if field == "total" and total_picker is not None:
             value = _picked_total(tuple(labels), receipt, rows, total_picker)
+        if value is None and line_classifier is not None and field in MULTILINE_FIELDS:
+            known = tuple(label for label in labels if label in receipt.known)
+            block = line_classifier.block(field, receipt.words, known) if known else None
+            value = None if block is None else _field_value(field, block, None)
         if value is None and multiline == "lines" and field in MULTILINE_FIELDS:
             value = _line_block_value(field, tuple(labels), receipt)
         if value is None:

@@ -22,7 +22,7 @@ from receipt_layoutlm.encoding import (
     special_ids,
 )
 from receipt_layoutlm.errors import CheckpointError, EncodingError
-from receipt_layoutlm.fields import load_total_picker
+from receipt_layoutlm.fields import load_line_classifier, load_total_picker
 
 if TYPE_CHECKING:
     from transformers import PreTrainedTokenizerBase
@@ -71,6 +71,9 @@ class Runtime(ABC):
         self._pad_id = special_ids(tokenizer)["pad"]
         # A checkpoint/bundle from before the picker has none: fields are read as before.
         self.total_picker = load_total_picker(self.source) if self.source.is_dir() else None
+        self.line_classifier = (
+            load_line_classifier(self.source) if self.source.is_dir() else None
+        )
 
     @property
     def id2label(self) -> dict[int, str]:

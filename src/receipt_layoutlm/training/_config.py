@@ -60,6 +60,11 @@ class TrainingConfig:
     (receipts with ground-truth fields, e.g. SROIE) and store it in best/; ``fit-dev`` fits it
     on the dev receipts' predictions instead (better after longer training, whose training-set
     probabilities are overconfident: docs/training.md); ``none`` skips it."""
+    line_classifier: Literal["fit", "fit-dev", "none"] = "none"
+    """After training, ``fit`` the company/address line classifier (``fields.line_classifier``)
+    on the training receipts' predictions and store it in best/; ``fit-dev`` fits it on the dev
+    receipts' instead; ``none`` (the default) skips it. ``layoutlm-cli fit-fields`` fits one onto
+    a trained checkpoint, OCR'd re-renders included."""
     max_steps: int | None = None
     """Stop after this many optimizer steps (smoke runs); evaluates and saves once at the end."""
     logging_steps: int = 10
@@ -95,6 +100,10 @@ class TrainingConfig:
             (
                 self.total_picker in ("fit", "fit-dev", "none"),
                 "total_picker must be fit, fit-dev or none",
+            ),
+            (
+                self.line_classifier in ("fit", "fit-dev", "none"),
+                "line_classifier must be fit, fit-dev or none",
             ),
             (self.max_steps is None or self.max_steps >= 1, "max_steps must be >= 1"),
             (

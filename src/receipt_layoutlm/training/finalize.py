@@ -104,6 +104,30 @@ def _save_best(
     )
 
 
+def _fit_line_classifier(ctx: RunContext, data: PreparedData) -> dict[str, Any] | None:
+    """Fit the line classifier on the best model's predictions for the training (``fit``) or
+    dev (``fit-dev``) receipts and store it in best/; None when the run does not fit one or
+    nothing could be fitted."""
+    if ctx.config.line_classifier == "none":
+        return None
+    from receipt_layoutlm.runtime import load_runtime
+    from receipt_layoutlm.training.line_classifier_fit import (
+        fit_line_classifier,
+        runtime_line_examples,
+    )
+
+    source = data.split.dev if ctx.config.line_classifier == "fit-dev" else data.split.train
+    started = time.monotonic()
+    runtime = load_runtime("torch", ctx.run_dir.best)
+    classifier = fit_line_classifier(runtime_line_examples(runtime, source))
+    if classifier is None:
+        return None
+    classifier.save(ctx.run_dir.best)
+    ctx.timings["line_classifier_s"] = time.monotonic() - started
+    log.info("line classifier fitted on %s", dict(classifier.fitted_on))
+    return dict(classifier.fitted_on)
+
+
 def _fit_picker(ctx: RunContext, data: PreparedData) -> dict[str, Any] | None:
     """Fit the total picker on the best model's predictions for the training receipts
     (``fit``) or the dev receipts (``fit-dev``: predictions the model was not trained on, so
@@ -181,6 +205,7 @@ def finalize(
     run = _run_record(ctx, data, encoded, fit, resume_from)
     _save_best(ctx, data, encoded, fit, results)
     run["total_picker"] = _fit_picker(ctx, data)
+    run["line_classifier"] = _fit_line_classifier(ctx, data)
     report_files = _write_report(ctx, data.labels, fit, rows, results)
     fit.sync.sync()  # the last checkpoints and metrics.jsonl
     best_uri = run_dir.upload_best()
