@@ -8,7 +8,11 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from receipt_cloud.dataclass_flags import Flag, add_flags, flag_values
-from receipt_layoutlm.cli.format_flags import parse_formats, parse_lengths, with_formats_help
+from receipt_layoutlm.cli.format_flags import (
+    COREML_SEQ_LENGTHS,
+    parse_formats,
+    with_formats_help,
+)
 from receipt_layoutlm.cli.parity_flags import add_threshold_flags, thresholds_from_args
 from receipt_layoutlm.export import ExportOptions
 from receipt_layoutlm.export.int4_recipe import DEFAULT_INT4_INT8_LAYERS, parse_layers
@@ -29,12 +33,7 @@ _FLAGS_BEFORE_THRESHOLDS = (
     Flag("quantize", help=f"{'|'.join(QUANTIZE_MODES)} (default {{default}})"),
     Flag("formats", kwargs={"type": parse_formats}),  # help: the registry's, at build time
     Flag("seq_length", help="fixed sequence length"),
-    Flag(
-        "coreml_seq_lengths",
-        help="Core ML: shorter sequence lengths the program also takes, e.g. 128,256 (enumerated "
-        "shapes; needs iOS18/macOS15)",
-        kwargs={"type": parse_lengths, "metavar": "N,N"},
-    ),
+    COREML_SEQ_LENGTHS,
     Flag("model_name", help="name of the .mlpackage"),
     Flag(
         "parity_data",

@@ -27,6 +27,15 @@ def parse_lengths(text: str) -> tuple[int, ...]:
         ) from None
 
 
+COREML_SEQ_LENGTHS = Flag(
+    "coreml_seq_lengths",
+    help="Core ML: shorter sequence lengths the program also takes, e.g. 128,256 (enumerated "
+    "shapes; needs iOS18/macOS15)",
+    kwargs={"type": parse_lengths, "metavar": "N,N"},
+)
+"""``--coreml-seq-lengths`` of ``ExportOptions``, for export-coreml and the export worker."""
+
+
 def formats_help() -> str:
     return (
         f"comma-separated: {','.join(sorted(format_names()))} "

@@ -9,7 +9,11 @@ from typing import TYPE_CHECKING, Any
 
 from receipt_cloud.dataclass_flags import Flag, add_flags, flag_values
 from receipt_cloud.worker.mode_flags import ModeFlag, add_mode_flags
-from receipt_layoutlm.cli.format_flags import parse_formats, parse_lengths, with_formats_help
+from receipt_layoutlm.cli.format_flags import (
+    COREML_SEQ_LENGTHS,
+    parse_formats,
+    with_formats_help,
+)
 from receipt_layoutlm.cli.parity_flags import add_threshold_flags, thresholds_from_args
 
 if TYPE_CHECKING:
@@ -44,12 +48,7 @@ EXPORT_FLAGS = (
     # help: the registry's, when the parser is built
     Flag("formats", default=None, convert=parse_formats),
     Flag("seq_length", help="Fixed sequence length of the exported model."),
-    Flag(
-        "coreml_seq_lengths",
-        help="Core ML: shorter sequence lengths the program also takes, e.g. 128,256 (enumerated "
-        "shapes; needs iOS18/macOS15)",
-        kwargs={"type": parse_lengths, "metavar": "N,N"},
-    ),
+    COREML_SEQ_LENGTHS,
     Flag("model_name", help="Name of the .mlpackage (the seed's consumers expect LayoutLM)."),
     Flag("parity_receipts", help="Receipts the parity gate runs."),
     Flag(

@@ -7,8 +7,9 @@ import logging
 import platform
 import shutil
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from receipt_dynamo.vocabulary import JobStatus
 from receipt_layoutlm.encoding import ENCODING_VERSION
@@ -16,6 +17,9 @@ from receipt_layoutlm.errors import TrainingError
 from receipt_layoutlm.training.phases import EncodedData, Fitting, PreparedData
 from receipt_layoutlm.training.run_context import RunContext, TrainResult
 from receipt_layoutlm.versions import library_versions
+
+if TYPE_CHECKING:
+    from receipt_layoutlm.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -110,22 +114,17 @@ def _fit_line_classifier(ctx: RunContext, data: PreparedData) -> dict[str, Any] 
     nothing could be fitted."""
     if ctx.config.line_classifier == "none":
         return None
-    from receipt_layoutlm.runtime import load_runtime
     from receipt_layoutlm.training.line_classifier_fit import (
         fit_line_classifier,
         runtime_line_examples,
     )
 
     source = data.split.dev if ctx.config.line_classifier == "fit-dev" else data.split.train
-    started = time.monotonic()
-    runtime = load_runtime("torch", ctx.run_dir.best)
-    classifier = fit_line_classifier(runtime_line_examples(runtime, source))
-    if classifier is None:
-        return None
-    classifier.save(ctx.run_dir.best)
-    ctx.timings["line_classifier_s"] = time.monotonic() - started
-    log.info("line classifier fitted on %s", dict(classifier.fitted_on))
-    return dict(classifier.fitted_on)
+    return _fit_on_best(
+        ctx, "line_classifier", lambda runtime: fit_line_classifier(
+            runtime_line_examples(runtime, source)
+        )
+    )
 
 
 def _fit_picker(ctx: RunContext, data: PreparedData) -> dict[str, Any] | None:
@@ -141,17 +140,26 @@ def _fit_picker(ctx: RunContext, data: PreparedData) -> dict[str, Any] | None:
     fit_docs = [d for d in source if (d.fields or {}).get("total")]
     if ctx.config.total_picker == "none" or not has_total_label or not fit_docs:
         return None
-    from receipt_layoutlm.runtime import load_runtime
     from receipt_layoutlm.training.total_picker_fit import fit_total_picker, runtime_examples
 
+    return _fit_on_best(
+        ctx, "total_picker", lambda runtime: fit_total_picker(runtime_examples(runtime, fit_docs))
+    )
+
+
+def _fit_on_best(ctx: RunContext, what: str, fit: Callable[[Runtime], Any]) -> dict | None:
+    """Run ``fit`` on the best model's runtime and store what it fitted in best/ (``save``),
+    timed as ``<what>_s``; its ``fitted_on`` counts, or None when nothing could be fitted."""
+    from receipt_layoutlm.runtime import load_runtime
+
     started = time.monotonic()
-    picker = fit_total_picker(runtime_examples(load_runtime("torch", ctx.run_dir.best), fit_docs))
-    if picker is None:
+    fitted = fit(load_runtime("torch", ctx.run_dir.best))
+    if fitted is None:
         return None
-    picker.save(ctx.run_dir.best)
-    ctx.timings["total_picker_s"] = time.monotonic() - started
-    log.info("total picker fitted on %s", dict(picker.fitted_on))
-    return dict(picker.fitted_on)
+    fitted.save(ctx.run_dir.best)
+    ctx.timings[f"{what}_s"] = time.monotonic() - started
+    log.info("%s fitted on %s", what.replace("_", " "), dict(fitted.fitted_on))
+    return dict(fitted.fitted_on)
 
 
 def _write_report(
