@@ -28,11 +28,14 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from receipt_layoutlm.bundle_format import TOTAL_PICKER_FILE
 from receipt_layoutlm.errors import CheckpointError
 from receipt_layoutlm.fields.parsing import parse_amount
+
+if TYPE_CHECKING:
+    from receipt_layoutlm.fields._words import Word
 
 PICKER_FILE = TOTAL_PICKER_FILE
 """File name of a fitted picker in a checkpoint directory and a bundle."""
@@ -134,7 +137,7 @@ def feature_names() -> list[str]:
 class Candidate:
     """One amount on the receipt that could be the total."""
 
-    word: Any
+    word: Word
     """The word (``fields.extraction`` normalised word: index, text, line, probabilities)."""
     value: float
     """Its parsed amount."""
@@ -212,7 +215,7 @@ def _keyword_rows(
 
 
 def total_candidates(
-    words: Sequence[Any],
+    words: Sequence[Word],
     rows: Sequence[int],
     labels: Sequence[str],
     *,

@@ -5,10 +5,13 @@ from __future__ import annotations
 import dataclasses
 import logging
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from receipt_dynamo.vocabulary import JobStatus
 from receipt_layoutlm.errors import TrainingError
+
+if TYPE_CHECKING:
+    from receipt_dynamo import Job, ReceiptStore
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +27,7 @@ def _now() -> str:
     return utc_now()
 
 
-def find_job(store: Any, name: str) -> Any | None:
+def find_job(store: ReceiptStore, name: str) -> Job | None:
     from receipt_dynamo.errors import EntityNotFoundError
 
     try:
@@ -36,7 +39,7 @@ def find_job(store: Any, name: str) -> Any | None:
 class JobRecorder:
     """Writes the Job and its JobMetric rows; a no-op on ranks other than 0."""
 
-    def __init__(self, store: Any, job: Any, *, enabled: bool = True) -> None:
+    def __init__(self, store: ReceiptStore, job: Job, *, enabled: bool = True) -> None:
         self.store = store
         self.job = job
         self.enabled = enabled
@@ -44,7 +47,7 @@ class JobRecorder:
     @classmethod
     def open(
         cls,
-        store: Any,
+        store: ReceiptStore,
         name: str,
         *,
         job_config: dict[str, Any],
@@ -83,7 +86,7 @@ class JobRecorder:
             store.add_job(job)
         return cls(store, job, enabled=enabled), False
 
-    def update(self, **changes: Any) -> Any:
+    def update(self, **changes: Any) -> Job:
         if "status" in changes:
             changes["status"] = JobStatus(changes["status"])
         self.job = dataclasses.replace(self.job, updated_at=_now(), **changes)

@@ -6,7 +6,11 @@ from __future__ import annotations
 
 import importlib
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from receipt_cloud.settings import Settings
+    from receipt_dynamo import Job
 
 log = logging.getLogger(__name__)
 
@@ -17,13 +21,13 @@ AUTO_EXPORT_MODULE = "receipt_cloud.handlers.auto_export"
 AUTO_EXPORT_FUNCTION = "start_export_for_job"
 
 
-def wants_auto_export(job: Any) -> bool:
+def wants_auto_export(job: Job) -> bool:
     """Job name starts with ``layoutlm-`` and the job is not tagged ``skip-coreml-export: true``."""
     skip = str((getattr(job, "tags", None) or {}).get("skip-coreml-export", "")).lower()
     return job.name.startswith(AUTO_EXPORT_PREFIX) and skip != "true"
 
 
-def run_auto_export(job: Any, settings: Any) -> Any | None:
+def run_auto_export(job: Job, settings: Settings) -> dict[str, Any] | None:
     """Call ``receipt_cloud.handlers.auto_export`` for ``job`` when that handler is installed;
     otherwise log that auto-export is not available and return None. Failures of the handler are
     logged, never raised: training already succeeded and the export can be started by hand."""

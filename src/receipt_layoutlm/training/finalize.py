@@ -54,7 +54,11 @@ def _results(ctx: RunContext, rows: list[dict[str, Any]], final: dict[str, Any])
 
 
 def _run_record(
-    ctx: RunContext, data: PreparedData, encoded: EncodedData, fit: Fitting, resume_from: Any
+    ctx: RunContext,
+    data: PreparedData,
+    encoded: EncodedData,
+    fit: Fitting,
+    resume_from: Path | None,
 ) -> dict[str, Any]:
     init = encoded.init
     return {

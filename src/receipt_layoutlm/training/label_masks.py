@@ -22,11 +22,16 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from receipt_layoutlm.errors import DatasetError
+
+if TYPE_CHECKING:
+    from receipt_layoutlm.encoding import EncodedReceipt
+    from receipt_layoutlm.evaluation.word_metrics import WordLevelMetrics, WordLevelResult
+    from receipt_layoutlm.runtime import Runtime
 
 MASKED_LOGIT = -1.0e4
 """Logit of a label folded into O: finite (no NaN in a softmax of a row that is all masked),
@@ -116,14 +121,16 @@ class FoldedWordMetrics:
     receipt is not charged for a phone number SROIE never marks. Wraps
     ``evaluation.word_metrics.WordLevelMetrics`` (``last`` reads through)."""
 
-    def __init__(self, inner: Any, masks: DatasetLabelMasks, window_datasets: Sequence[int]):
+    def __init__(
+        self, inner: WordLevelMetrics, masks: DatasetLabelMasks, window_datasets: Sequence[int]
+    ):
         self.inner = inner
         self.masks = masks
         self.window_datasets = list(window_datasets)
         """Dataset index of each dev window, in the eval dataset's order."""
 
     @property
-    def last(self) -> Any:
+    def last(self) -> WordLevelResult | None:
         return self.inner.last
 
     def __call__(self, eval_prediction: Any) -> dict[str, float]:
@@ -167,7 +174,7 @@ class LabelSetRuntime:
     (:func:`fold_unannotated`), everything else (encoding, labels, total picker) the wrapped
     runtime's, so ``prediction.predict_document`` and evaluation run unchanged."""
 
-    def __init__(self, runtime: Any, annotated: Sequence[str]) -> None:
+    def __init__(self, runtime: Runtime, annotated: Sequence[str]) -> None:
         self._runtime = runtime
         self.annotated = list(annotated)
         self._mask = unannotated_tags(runtime.labels, self.annotated)
@@ -176,7 +183,7 @@ class LabelSetRuntime:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._runtime, name)
 
-    def predict_windows(self, encoded: Any) -> list[np.ndarray]:
+    def predict_windows(self, encoded: EncodedReceipt) -> list[np.ndarray]:
         return [
             fold_unannotated(w, self._mask, self._outside)
             for w in self._runtime.predict_windows(encoded)

@@ -18,7 +18,7 @@ import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from receipt_layoutlm.document import ReceiptDocument
 from receipt_layoutlm.fields import DEFAULT_CLEANUP, FIELD_LABELS
@@ -26,6 +26,9 @@ from receipt_layoutlm.fields._words import Word, normalise_words
 from receipt_layoutlm.fields.line_classifier import LineClassifier, LineModel
 from receipt_layoutlm.fields.line_features import feature_names, line_features, receipt_lines
 from receipt_layoutlm.fields.ocr_cleanup import rejoin_amounts, trim_edges
+
+if TYPE_CHECKING:
+    from receipt_layoutlm.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +80,7 @@ def receipt_line_examples(
     return examples
 
 
-def runtime_line_examples(runtime: Any, docs: Iterable[ReceiptDocument]) -> list[LineExample]:
+def runtime_line_examples(runtime: Runtime, docs: Iterable[ReceiptDocument]) -> list[LineExample]:
     """Examples from ``runtime``'s predictions on ``docs`` (those with labelled words)."""
     from receipt_layoutlm.encoding import decode_word_labels
 

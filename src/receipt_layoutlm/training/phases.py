@@ -10,7 +10,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from receipt_dynamo.vocabulary import JobStatus
 from receipt_layoutlm.data import (
@@ -27,6 +27,15 @@ from receipt_layoutlm.data import (
 from receipt_layoutlm.encoding import label_list
 from receipt_layoutlm.errors import TrainingError
 from receipt_layoutlm.training.run_context import RunContext
+
+if TYPE_CHECKING:
+    from receipt_dynamo import ReceiptStore
+    from receipt_layoutlm.data import DatasetConfig, EncodedSet
+    from receipt_layoutlm.document import ReceiptDocument
+    from receipt_layoutlm.evaluation.word_metrics import WordLevelMetrics
+    from receipt_layoutlm.training.callbacks import CheckpointSync, EpochRecorder
+    from receipt_layoutlm.training.label_masks import FoldedWordMetrics
+    from receipt_layoutlm.training.model_init import ModelInit
 
 log = logging.getLogger(__name__)
 
@@ -49,9 +58,9 @@ class PreparedData:
 class EncodedData:
     """The model to train and the windows it trains and evaluates on."""
 
-    init: Any
+    init: ModelInit
     """The :class:`~receipt_layoutlm.training.model_init.ModelInit`."""
-    dev_set: Any
+    dev_set: EncodedSet
     """Encoded dev receipts (word-level metrics decode against them)."""
     train_ds: Any
     dev_ds: Any
@@ -62,21 +71,25 @@ class Fitting:
     """The Trainer and the callbacks that :func:`finalize` reads back."""
 
     trainer: Any
-    metrics_fn: Any
+    metrics_fn: WordLevelMetrics | FoldedWordMetrics
     """The :class:`~receipt_layoutlm.evaluation.word_metrics.WordLevelMetrics` of the dev set."""
-    recorder_cb: Any
+    recorder_cb: EpochRecorder
     """The :class:`~receipt_layoutlm.training.callbacks.EpochRecorder`."""
-    sync: Any
+    sync: CheckpointSync | None
     """The :class:`~receipt_layoutlm.training.callbacks.CheckpointSync` (rank 0), else None."""
 
 
-def _documents(ctx: RunContext, store: Any, documents: Sequence[Any] | None) -> DocumentSet:
+def _documents(
+    ctx: RunContext, store: ReceiptStore, documents: Sequence[ReceiptDocument] | None
+) -> DocumentSet:
     if documents is not None:
         return documents if isinstance(documents, DocumentSet) else DocumentSet(documents)
     return load_documents(store, ctx.dataset_config)
 
 
-def check_trainable(docs: Sequence[Any], dataset_config: Any) -> tuple[Split, list[str]]:
+def check_trainable(
+    docs: Sequence[ReceiptDocument], dataset_config: DatasetConfig
+) -> tuple[Split, list[str]]:
     """The split and label list of ``docs``; :class:`TrainingError` when there is nothing to
     train on. ``train`` runs it before a Job record or a run folder exists."""
     split = split_documents(docs, dataset_config)
@@ -113,7 +126,9 @@ def _check_resumed_job(ctx: RunContext, split: Split, labels: list[str]) -> None
         )
 
 
-def prepare_data(ctx: RunContext, store: Any, documents: Sequence[Any] | None) -> PreparedData:
+def prepare_data(
+    ctx: RunContext, store: ReceiptStore, documents: Sequence[ReceiptDocument] | None
+) -> PreparedData:
     """Load and split the receipts, derive the labels, record both in the Job (now running)."""
     t0 = time.monotonic()
     dataset_config = ctx.dataset_config
@@ -214,7 +229,9 @@ def build_trainer(ctx: RunContext, data: PreparedData, encoded: EncodedData) -> 
     from receipt_layoutlm.training.hf_trainer import make_trainer_class, training_arguments
 
     config, run_dir = ctx.config, ctx.run_dir
-    metrics_fn: Any = WordLevelMetrics(encoded.dev_set, data.labels)
+    metrics_fn: WordLevelMetrics | FoldedWordMetrics = WordLevelMetrics(
+        encoded.dev_set, data.labels
+    )
     masks = None
     if data.dataset_labels:
         from receipt_layoutlm.training.label_masks import DatasetLabelMasks, FoldedWordMetrics

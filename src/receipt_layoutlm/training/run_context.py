@@ -17,6 +17,7 @@ from receipt_layoutlm.training._jobs import JobRecorder
 from receipt_layoutlm.training.run_dir import RunDir
 
 if TYPE_CHECKING:  # callbacks imports transformers; the context must not
+    from receipt_dynamo import Job
     from receipt_layoutlm.training.callbacks import InterruptFlag
 
 
@@ -29,7 +30,7 @@ def is_main_process() -> bool:
 class TrainResult:
     """What a call to :func:`train` produced."""
 
-    job: Any
+    job: Job
     """The Job record as last written."""
     status: JobStatus
     """``SUCCEEDED`` or ``INTERRUPTED`` (failures raise after the Job is marked failed)."""

@@ -62,7 +62,7 @@ def upload_checkpoint(objects: ObjectStore, local_dir: Path, prefix: str) -> lis
     return objects.upload_dir(local_dir, prefix, commit_last=TRAINER_STATE_FILE)
 
 
-def upload_verified(objects: Any, local_dir: Path, prefix: str) -> str:
+def upload_verified(objects: ObjectStore, local_dir: Path, prefix: str) -> str:
     """Upload ``local_dir`` to ``prefix`` and check every file exists remotely with the same size;
     returns the prefix's URI. Raises :class:`TrainingError` on any mismatch."""
     objects.upload_dir(local_dir, prefix)
@@ -86,13 +86,13 @@ class RunDir:
 
     root: Path
     """Local work directory (``--output-dir``)."""
-    objects: Any
+    objects: ObjectStore
     """The runs object store."""
     prefix: str
     """``runs/<job>`` in ``objects``."""
 
     @classmethod
-    def for_job(cls, job_name: str, objects: Any, root: str | Path | None = None) -> RunDir:
+    def for_job(cls, job_name: str, objects: ObjectStore, root: str | Path | None = None) -> RunDir:
         local = Path(root) if root else Path(".layoutlm-runs") / job_name
         local.mkdir(parents=True, exist_ok=True)
         return cls(root=local, objects=objects, prefix=run_prefix(job_name))

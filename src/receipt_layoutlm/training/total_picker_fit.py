@@ -12,10 +12,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from receipt_layoutlm.document import ReceiptDocument
 from receipt_layoutlm.fields import Candidate, TotalPicker, candidates_for_total, feature_names
+
+if TYPE_CHECKING:
+    from receipt_layoutlm.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +39,7 @@ def receipt_example(
     return PickerExample(candidates_for_total(predictions, line_ids=line_ids, rows=rows), truth)
 
 
-def runtime_examples(runtime: Any, docs: Iterable[ReceiptDocument]) -> list[PickerExample]:
+def runtime_examples(runtime: Runtime, docs: Iterable[ReceiptDocument]) -> list[PickerExample]:
     """Examples from ``runtime``'s predictions on ``docs`` (those with a ground-truth total)."""
     from receipt_layoutlm.encoding import decode_word_labels, printed_rows
 

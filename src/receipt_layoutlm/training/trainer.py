@@ -11,7 +11,7 @@ import logging
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from receipt_dynamo.vocabulary import JobStatus
 from receipt_layoutlm.data import DatasetConfig
@@ -20,6 +20,11 @@ from receipt_layoutlm.training._config import TrainingConfig
 from receipt_layoutlm.training._jobs import JobRecorder
 from receipt_layoutlm.training.run_context import RunContext, TrainResult, is_main_process
 from receipt_layoutlm.training.run_dir import RunDir, step_of
+
+if TYPE_CHECKING:
+    from receipt_cloud.objects import ObjectStore
+    from receipt_dynamo import ReceiptStore
+    from receipt_layoutlm.document import ReceiptDocument
 
 log = logging.getLogger(__name__)
 
@@ -30,12 +35,12 @@ def train(
     config: TrainingConfig,
     dataset_config: DatasetConfig = DatasetConfig(),
     *,
-    store: Any,
-    objects: Any,
+    store: ReceiptStore,
+    objects: ObjectStore,
     job_name: str,
     output_dir: str | Path | None = None,
     resume: bool = False,
-    documents: Sequence[Any] | None = None,
+    documents: Sequence[ReceiptDocument] | None = None,
     callbacks: Sequence[Any] = (),
     created_by: str | None = None,
     tags: dict[str, str] | None = None,
@@ -116,8 +121,8 @@ def _refuse_smoothed_mix(config: TrainingConfig, dataset_config: DatasetConfig) 
 
 
 def _trainable_documents(
-    store: Any, dataset_config: DatasetConfig, documents: Sequence[Any] | None
-) -> Sequence[Any]:
+    store: ReceiptStore, dataset_config: DatasetConfig, documents: Sequence[ReceiptDocument] | None
+) -> Sequence[ReceiptDocument]:
     """The receipts to train on, checked before a Job record or a run folder exists: nothing to
     train on is refused here, not left behind as a FAILED Job with an empty run folder."""
     from receipt_layoutlm.data import check_dataset_source, load_documents
@@ -130,7 +135,9 @@ def _trainable_documents(
     return documents
 
 
-def _run(ctx: RunContext, store: Any, documents: Sequence[Any] | None) -> TrainResult:
+def _run(
+    ctx: RunContext, store: ReceiptStore, documents: Sequence[ReceiptDocument] | None
+) -> TrainResult:
     from receipt_layoutlm.training.finalize import finalize
     from receipt_layoutlm.training.phases import (
         build_trainer,
