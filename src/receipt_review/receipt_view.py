@@ -10,7 +10,7 @@ from typing import Any
 from receipt_dynamo import CORE_LABELS, ReceiptDetails, ReceiptWordLabel, ValidationStatus
 from receipt_dynamo.label_colours import label_colour_hex
 from receipt_dynamo.store import version_of
-from receipt_layoutlm.encoding import normalize_box
+from receipt_layoutlm.encoding import normalize_box, reading_order
 from receipt_layoutlm.fields import extract_fields
 from receipt_layoutlm.records import document_from_details
 
@@ -87,7 +87,8 @@ def rows_by_word(labels: list[ReceiptWordLabel]) -> dict[tuple[int, int], list[R
 
 
 def build_view(details: ReceiptDetails, extra_labels: tuple[str, ...] = ()) -> ReceiptView:
-    """The page of one receipt (words in (line, word) order, as training reads them)."""
+    """The page of one receipt: words in the stored (line, word) order, fields read from them in
+    the encoding spec's reading order."""
     doc = document_from_details(details)
     rows = rows_by_word(details.labels)
     words = []
@@ -104,8 +105,11 @@ def build_view(details: ReceiptDetails, extra_labels: tuple[str, ...] = ()) -> R
             confidence=decision.confidence if decision and decision.is_proposal else None,
             colour=label_colour_hex(label),
         ))
-    fields = extract_fields([(w.text, w.label, w.confidence or 1.0) for w in words],
-                            line_ids=[w.line_id for w in words], fallback_min_probability=None)
+    # Fields read the words in the encoding spec's reading order, as prediction does; the
+    # table keeps the stored (line, word) order.
+    ordered = [words[i] for i in reading_order(doc)]
+    fields = extract_fields([(w.text, w.label, w.confidence or 1.0) for w in ordered],
+                            line_ids=[w.line_id for w in ordered], fallback_min_probability=None)
     on_receipt = {lab.label for lab in details.labels}
     vocabulary = list(CORE_LABELS) + sorted((on_receipt | set(extra_labels)) - set(CORE_LABELS))
     return ReceiptView(

@@ -221,3 +221,30 @@ def test_a_token_guards_every_request(stocked) -> None:
         check_bind(ReviewConfig(host="0.0.0.0"))
     check_bind(ReviewConfig(host="0.0.0.0", token=secret))
     check_bind(ReviewConfig())
+
+
+def test_fields_read_the_words_in_reading_order_not_stored_id_order(review_settings) -> None:
+    from receipt_layoutlm.document import DocWord, ReceiptDocument
+    from receipt_layoutlm.records import records_from_document
+    from receipt_review.decisions import load_details
+    from receipt_review.receipt_view import build_view
+
+    def box(x: int) -> tuple[tuple[int, int], ...]:
+        return ((x, 20), (x + 80, 20), (x + 80, 40), (x, 40))
+
+    # OCR numbered the right-hand word first: (line, word) order reads "MART ACME".
+    doc = ReceiptDocument(key="order", width=400, height=80, words=[
+        DocWord("MART", box(120), line_id=1, word_id=1, label="MERCHANT_NAME"),
+        DocWord("ACME", box(20), line_id=1, word_id=2, label="MERCHANT_NAME"),
+    ])
+    records = records_from_document(doc, source="test", validation_status="PENDING",
+                                     label_proposed_by="model:v1", pixel_size=(400, 80))
+    store = review_settings.open_store()
+    try:
+        store.add_image(records.image)
+        store.write_receipt(records.receipt, records.lines, records.words, records.labels)
+        view = build_view(load_details(store, records.receipt.image_id, 1))
+    finally:
+        store.close()
+    assert [w.text for w in view.words] == ["MART", "ACME"]
+    assert ("merchant", "ACME MART") in [(f, t) for f, t, _ in view.fields]

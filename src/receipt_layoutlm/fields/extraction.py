@@ -41,6 +41,13 @@ from receipt_layoutlm.fields.ocr_cleanup import (
     trim_edges,
 )
 from receipt_layoutlm.fields.parsing import parse_amount, parse_date, parse_phone, parse_time
+from receipt_layoutlm.fields.spans import (
+    best_parsed_subspan,
+    extend_to_parse,
+    join_text,
+    mean_confidence,
+    runs,
+)
 from receipt_layoutlm.fields.total_picker import Candidate, TotalPicker, total_candidates
 
 FIELD_LABELS: dict[str, tuple[str, ...]] = {
@@ -79,7 +86,6 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "date": parse_date,
     "time": parse_time,
 }
-_MAX_SUBSPAN = 8  # words; a printed amount/date/time is never longer
 
 FALLBACK_MIN_PROBABILITY = 0.1
 """A field no word was labelled for is taken from the single parsing word with the highest
@@ -106,68 +112,15 @@ class FieldValue:
     """Indices of the span's words (``WordPrediction.word_index``, else position in ``words``)."""
 
 
-def _runs(
-    words: list[Word], label: str, multiline: bool, positions: Sequence[int] | None = None
-) -> list[list[Word]]:
-    """Maximal runs of ``label``; ``positions`` (the words carrying it, when known) saves
-    walking the other words."""
-    runs: list[list[Word]] = []
-    current: list[Word] = []
-    previous = -2
-    for position in range(len(words)) if positions is None else positions:
-        word = words[position]
-        if word.label != label:
-            current = []
-            continue
-        if position != previous + 1:
-            current = []
-        previous = position
-        breaks = (
-            bool(current)
-            and not multiline
-            and (word.begins or (word.line is not None and word.line != current[-1].line))
-        )
-        if not current or breaks:
-            current = [word]
-            runs.append(current)
-        else:
-            current.append(word)
-    return runs
-
-
-def _join(span: Sequence[Word]) -> str:
-    return " ".join(" ".join(w.text.split()) for w in span if w.text.strip())
-
-
-def _mean(span: Sequence[Word]) -> float:
-    return sum(w.confidence for w in span) / len(span)
-
-
-def _best_parsed_subspan(
-    run: list[Word], parser: Callable[[str], Any], receipt: ReceiptWords
-) -> tuple[list[Word], Any] | None:
-    best: tuple[tuple[int, float, int], list[Word], Any] | None = None
-    for start in range(len(run)):
-        for stop in range(start + 1, min(len(run), start + _MAX_SUBSPAN) + 1):
-            span = run[start:stop]
-            value = receipt.parse(parser, _join(span))
-            if value is None:
-                continue
-            rank = (len(span), _mean(span), -start)
-            if best is None or rank > best[0]:
-                best = (rank, span, value)
-    return None if best is None else (best[1], best[2])
-
-
 def _field_value(field: str, span: list[Word], value: Any) -> FieldValue:
-    text = _join(span)
+    text = join_text(span)
     if field not in _PARSERS:
         value = parse_phone(text) if field == "phone" else text
     return FieldValue(
         field=field,
         text=text,
         value=value,
-        confidence=_mean(span),
+        confidence=mean_confidence(span),
         word_indices=tuple(i for w in span for i in (w.index, *w.joined)),
     )
 
@@ -183,17 +136,17 @@ def _extract_one(field: str, labels: Sequence[str], receipt: ReceiptWords) -> Fi
         positions = receipt.positions.get(label)
         if not positions:
             continue
-        for run in _runs(words, label, multiline, positions):
+        for run in runs(words, label, multiline, positions):
             span, value = run, None
             if parser is not None:
-                parsed = _best_parsed_subspan(run, parser, receipt)
+                parsed = best_parsed_subspan(run, parser, receipt)
                 if parsed is not None:
                     span, value = parsed
                 elif tier > 0:
                     # A later feeding label only stands in for the field's own label when its
                     # text reads as the field: a DATE span that is no time is not the time.
                     continue
-                score = _mean(span)
+                score = mean_confidence(span)
             else:
                 score = sum(w.confidence for w in span)
             position = span[0].index if lowest_wins else -span[0].index
@@ -202,30 +155,8 @@ def _extract_one(field: str, labels: Sequence[str], receipt: ReceiptWords) -> Fi
             if best_rank is None or rank > best_rank:
                 best_rank, best = rank, (span, value)
     if best is not None and best[1] is None and parser is not None:
-        best = _extend_to_parse(best[0], receipt, parser) or best
+        best = extend_to_parse(best[0], receipt, parser) or best
     return None if best is None else _field_value(field, *best)
-
-
-def _extend_to_parse(
-    span: list[Word], receipt: ReceiptWords, parser: Callable[[str], Any]
-) -> tuple[list[Word], Any] | None:
-    """The smallest widening of ``span`` along its line that parses (``25`` labelled DATE on a
-    line reading ``25 MAR 2018``), at most ``_MAX_SUBSPAN`` words in all; None when none does."""
-    words = receipt.words
-    start = next(i for i, w in enumerate(words) if w is span[0])
-    stop = start + len(span)
-    line = span[0].line
-    if line is None or any(w.line != line for w in span):
-        return None
-    for extra in range(1, _MAX_SUBSPAN - len(span) + 1):
-        for left in range(extra, -1, -1):
-            a, b = start - left, stop + extra - left
-            if a < 0 or b > len(words) or any(w.line != line for w in words[a:b]):
-                continue
-            value = receipt.parse(parser, _join(words[a:b]))
-            if value is not None:
-                return words[a:b], value
-    return None
 
 
 def _fallback_one(
