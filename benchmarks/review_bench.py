@@ -12,6 +12,7 @@ Prints one JSON line and a table of median / p95 milliseconds.
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import random
 import re
@@ -64,13 +65,11 @@ def build(raw_bucket: str, n_words: int, rng: random.Random) -> tuple[Any, ...]:
 def fill(settings: Any, n_receipts: int, n_words: int) -> tuple[list[str], float]:
     from PIL import Image
 
-    from receipt_cloud.ocr_submit import location
-
     raw = settings.open_objects("raw")
-    buffer = __import__("io").BytesIO()
+    buffer = io.BytesIO()
     Image.new("RGB", (600, 1800), "white").save(buffer, format="PNG")
     raw.put_bytes(PHOTO_KEY, buffer.getvalue(), content_type="image/png")
-    bucket, _ = location(raw, PHOTO_KEY)
+    bucket, _ = raw.location(PHOTO_KEY)
     rng = random.Random(7)
     ids = []
     started = time.perf_counter()
