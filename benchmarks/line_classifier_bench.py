@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import random
 import time
 from pathlib import Path
 from typing import Any
@@ -53,19 +52,18 @@ def _predict(runtime: Any, docs: list[Any], dev: set[str]) -> list[dict[str, Any
 
 
 def _cross_fitted(receipts: list[dict[str, Any]], runtime: Any, folds: int) -> dict[str, dict]:
+    from receipt_layoutlm.data import kfold
     from receipt_layoutlm.evaluation import sroie_prediction
     from receipt_layoutlm.fields import extract_fields
     from receipt_layoutlm.training.line_classifier_fit import fit_line_classifier
 
-    bases = sorted({r["base"] for r in receipts})
-    random.Random(0).shuffle(bases)
-    fold_of = {b: n % folds for n, b in enumerate(bases)}
     preds: dict[str, dict] = {"without": {}, "with": {}}
-    for fold in range(folds):
+    for fold in kfold((r["base"] for r in receipts), folds, seed=0):
+        held_out = set(fold.held_out)
         fitted = fit_line_classifier(
-            [e for r in receipts if fold_of[r["base"]] != fold for e in r["examples"]])
+            [e for r in receipts if r["base"] not in held_out for e in r["examples"]])
         for r in receipts:
-            if fold_of[r["base"]] != fold:
+            if r["base"] not in held_out:
                 continue
             for name, classifier in (("without", None), ("with", fitted)):
                 fields = extract_fields(

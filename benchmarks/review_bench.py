@@ -12,65 +12,32 @@ Prints one JSON line and a table of median / p95 milliseconds.
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import random
 import re
 import statistics
 import tempfile
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
+from _synthetic_receipt import synthetic_receipt
+
 from receipt_cloud.settings import resolve_settings
-from receipt_dynamo import (
-    CORE_LABELS,
-    BoundingBox,
-    Receipt,
-    ReceiptLine,
-    ReceiptWord,
-    ReceiptWordLabel,
-    ValidationStatus,
-)
 
 LINES = 10
 PHOTO_KEY = "raw/bench.png"
 
 
-def build(raw_bucket: str, n_words: int, rng: random.Random) -> tuple[Any, ...]:
-    image_id = str(uuid.uuid4())
-    receipt = Receipt(image_id=image_id, receipt_id=1, width=600, height=1800,
-                      raw_s3_bucket=raw_bucket, raw_s3_key=PHOTO_KEY)
-    per_line = -(-n_words // LINES)
-    words, labels = [], []
-    for i in range(n_words):
-        line_id, word_id = i // per_line + 1, i % per_line + 1
-        box = BoundingBox(word_id / (per_line + 2), line_id / 12, 0.5 / (per_line + 2), 0.04)
-        words.append(ReceiptWord(image_id=image_id, receipt_id=1, line_id=line_id,
-                                 word_id=word_id, text=f"w{i}", bounding_box=box,
-                                 origin="top-left", normalized=True, confidence=0.9))
-        if i % 3 == 0:
-            labels.append(ReceiptWordLabel(
-                image_id=image_id, receipt_id=1, line_id=line_id, word_id=word_id,
-                label=CORE_LABELS[i % len(CORE_LABELS)], label_proposed_by="bench",
-                validation_status=ValidationStatus.PENDING,
-                confidence=round(rng.uniform(0.05, 1.0), 4)))
-    lines = [ReceiptLine(image_id=image_id, receipt_id=1, line_id=n, text=f"line {n}",
-                         bounding_box=BoundingBox(0, n / 12, 1, 0.04), origin="top-left",
-                         normalized=True) for n in sorted({w.line_id for w in words})]
-    return receipt, lines, words, labels
-
-
 def fill(settings: Any, n_receipts: int, n_words: int) -> tuple[list[str], float]:
     from PIL import Image
 
-    from receipt_cloud.ocr_submit import location
-
     raw = settings.open_objects("raw")
-    buffer = __import__("io").BytesIO()
+    buffer = io.BytesIO()
     Image.new("RGB", (600, 1800), "white").save(buffer, format="PNG")
     raw.put_bytes(PHOTO_KEY, buffer.getvalue(), content_type="image/png")
-    bucket, _ = location(raw, PHOTO_KEY)
+    bucket, _ = raw.location(PHOTO_KEY)
     rng = random.Random(7)
     ids = []
     started = time.perf_counter()
@@ -78,7 +45,9 @@ def fill(settings: Any, n_receipts: int, n_words: int) -> tuple[list[str], float
         for start in range(0, n_receipts, 500):
             with store.table.atomic():  # SQLite: one transaction per 500 receipts
                 for _ in range(start, min(n_receipts, start + 500)):
-                    parts = build(bucket, n_words, rng)
+                    parts = synthetic_receipt(
+                        n_words, n_lines=LINES, bucket=bucket, key=PHOTO_KEY, label_every=3,
+                        confidence=lambda: round(rng.uniform(0.05, 1.0), 4))
                     store.write_receipt(*parts)
                     ids.append(parts[0].image_id)
     return ids, time.perf_counter() - started

@@ -22,18 +22,9 @@ from pathlib import Path
 from urllib.error import URLError
 from urllib.request import urlopen
 
-from receipt_dynamo import (
-    CORE_LABELS,
-    BoundingBox,
-    Receipt,
-    ReceiptLine,
-    ReceiptStore,
-    ReceiptWord,
-    ReceiptWordLabel,
-    ValidationStatus,
-    create_table,
-    open_store,
-)
+from _synthetic_receipt import synthetic_receipt
+
+from receipt_dynamo import ReceiptStore, ValidationStatus, create_table, open_store
 
 LINES_PER_RECEIPT = 5
 
@@ -66,33 +57,10 @@ def moto_server() -> Iterator[str]:
             proc.wait()
 
 
-def build_receipt(n_words: int):
-    image_id = str(uuid.uuid4())
-    receipt = Receipt(image_id=image_id, receipt_id=1, width=600, height=1800,
-                      raw_s3_bucket="bench", raw_s3_key=f"{image_id}.png")
-    per_line = -(-n_words // LINES_PER_RECEIPT)
-    lines, words, labels = [], [], []
-    for i in range(n_words):
-        line_id, word_id = i // per_line + 1, i % per_line + 1
-        box = BoundingBox(word_id / (per_line + 2), line_id / 10, 0.5 / (per_line + 2), 0.05)
-        words.append(ReceiptWord(image_id=image_id, receipt_id=1, line_id=line_id,
-                                 word_id=word_id, text=f"word{i}", bounding_box=box,
-                                 origin="top-left", normalized=True, confidence=0.9))
-        labels.append(ReceiptWordLabel(image_id=image_id, receipt_id=1, line_id=line_id,
-                                       word_id=word_id, label=CORE_LABELS[i % len(CORE_LABELS)],
-                                       label_proposed_by="bench",
-                                       validation_status=ValidationStatus.PENDING,
-                                       confidence=0.8))
-    for line_id in sorted({w.line_id for w in words}):
-        lines.append(ReceiptLine(image_id=image_id, receipt_id=1, line_id=line_id,
-                                 text=f"line {line_id}", bounding_box=BoundingBox(0, line_id / 10,
-                                                                                  1, 0.05),
-                                 origin="top-left", normalized=True))
-    return receipt, lines, words, labels
-
-
 def run(store: ReceiptStore, n_receipts: int, n_words: int) -> dict[str, float]:
-    receipts = [build_receipt(n_words) for _ in range(n_receipts)]
+    receipts = [synthetic_receipt(n_words, n_lines=LINES_PER_RECEIPT, bucket="bench",
+                                  key="{image_id}.png", confidence=lambda: 0.8)
+                for _ in range(n_receipts)]
     items = sum(1 + len(lines) + len(words) + len(labels)
                 for _, lines, words, labels in receipts)
     start = time.perf_counter()

@@ -72,6 +72,13 @@ class Workspace:
             relative, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
         )
 
+    def settings(self, **overrides: Any) -> Any:
+        """The case's local environment on the data dir, blind to the caller's environment
+        variables (``overrides`` as flags would give them)."""
+        from receipt_cloud.settings import resolve_settings
+
+        return resolve_settings("local", data_dir=self.data_dir, environ={}, overrides=overrides)
+
     def open_store(self) -> Any:
         if self.store_factory is not None:
             return self.store_factory()

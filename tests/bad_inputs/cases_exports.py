@@ -23,23 +23,17 @@ GOOD = {
 WORKER = ["export-worker", "--drain", "--max-receives", "1", "--wait-seconds", "0.2"]
 
 
-def _settings(ws: Workspace) -> Any:
-    from receipt_cloud.settings import resolve_settings
-
-    return resolve_settings("local", data_dir=ws.data_dir, environ={})
-
-
 def in_stores(ws: Workspace, body: Any) -> Any:
     """``body`` with ``{objects}`` in its strings made the case's object store directory."""
     if not isinstance(body, dict):
         return body
-    objects = _settings(ws).runs_uri
+    objects = ws.settings().runs_uri
     return {k: v.replace("{objects}", objects) if isinstance(v, str) else v
             for k, v in body.items()}
 
 
 def queued(body: Any):
-    return lambda ws: _settings(ws).open_queue("coreml_export_jobs").send(in_stores(ws, body))
+    return lambda ws: ws.settings().open_queue("coreml_export_jobs").send(in_stores(ws, body))
 
 
 def stats(**counts: int) -> str:
@@ -50,7 +44,7 @@ def stats(**counts: int) -> str:
 def dead_lettered(body: str):
     def check(ws: Workspace, before: Any) -> None:
         assert ws.items() == before, "a message without a usable export_id changed the store"
-        jobs = _settings(ws).open_queue("coreml_export_jobs")
+        jobs = ws.settings().open_queue("coreml_export_jobs")
         assert [m.body for m in jobs.dead_letter_queue().receive(wait_seconds=0.5)] == [body]
 
     return check
@@ -58,7 +52,7 @@ def dead_lettered(body: str):
 
 def failed_with(reason: str):
     def check(ws: Workspace, _before: Any) -> None:
-        settings = _settings(ws)
+        settings = ws.settings()
         export = settings.open_store().get_export_job(EXPORT_ID)
         assert export.status.value == "FAILED" and reason in export.error_message
         [result] = settings.open_queue("coreml_export_results").receive(wait_seconds=0.5)
@@ -76,7 +70,7 @@ def results_batch(ws: Workspace) -> str:
         {"messageId": "m-status", "body": json.dumps({**GOOD, "status": "DONE"})},
         {"messageId": "m-orphan", "body": json.dumps({**GOOD, "status": "SUCCEEDED"})},
     ]}  # fmt: skip
-    failures = export_results.handler(event, None, settings=_settings(ws))["batchItemFailures"]
+    failures = export_results.handler(event, None, settings=ws.settings())["batchItemFailures"]
     return "batchItemFailures: " + ",".join(f["itemIdentifier"] for f in failures)
 
 
@@ -85,7 +79,7 @@ def auto_export(name: str, status: str = "Completed"):
         from receipt_cloud.handlers import auto_export as handler
 
         event = {"detail": {"TrainingJobName": name, "TrainingJobStatus": status}}
-        return json.dumps(handler.handler(event, None, settings=_settings(ws)))
+        return json.dumps(handler.handler(event, None, settings=ws.settings()))
 
     return command
 
@@ -93,7 +87,7 @@ def auto_export(name: str, status: str = "Completed"):
 def job_without_checkpoint(ws: Workspace) -> None:
     from receipt_dynamo import Job
 
-    _settings(ws).open_store().add_job(Job(job_id=str(uuid.uuid4()), name="layoutlm-nockpt"))
+    ws.settings().open_store().add_job(Job(job_id=str(uuid.uuid4()), name="layoutlm-nockpt"))
 
 
 CASES = [

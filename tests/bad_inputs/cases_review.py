@@ -15,18 +15,12 @@ from receipt_review import ReviewError
 G = "review"
 
 
-def _settings(ws: Workspace) -> Any:
-    from receipt_cloud.settings import resolve_settings
-
-    return resolve_settings("local", data_dir=ws.data_dir, environ={})
-
-
 def _receipt(ws: Workspace, key: str, words: list, *, photo: bool = True) -> str:
     from review_support import write_receipt
 
     store = ws.open_store()
     try:
-        return write_receipt(store, _settings(ws).open_objects("raw"), key, words,
+        return write_receipt(store, ws.settings().open_objects("raw"), key, words,
                              photo=photo)[0]
     finally:
         store.close()
@@ -64,13 +58,13 @@ def photo(ws: Workspace) -> str:
         receipt = store.get_receipt(ws.state["a"], 1)
     finally:
         store.close()
-    data, media = photo_bytes(_settings(ws).open_objects("raw"), receipt)
+    data, media = photo_bytes(ws.settings().open_objects("raw"), receipt)
     return f"{media} {len(data)} bytes"
 
 
 def photo_removed(ws: Workspace) -> None:
     two_receipts(ws)
-    _settings(ws).open_objects("raw").delete("raw/a.png")
+    ws.settings().open_objects("raw").delete("raw/a.png")
 
 
 def photo_recorded_outside(ws: Workspace) -> None:
@@ -92,7 +86,7 @@ def http(method: str, path: str, **kwargs: Any) -> Any:
         from receipt_review.app import create_app
         from receipt_review.state import ReviewState
 
-        state = ReviewState(open_store=ws.open_store, raw=_settings(ws).open_objects("raw"),
+        state = ReviewState(open_store=ws.open_store, raw=ws.settings().open_objects("raw"),
                             config=ReviewConfig(reviewer="corpus"))
         try:
             client = TestClient(create_app(state))

@@ -14,9 +14,7 @@ OUTSIDE = "outside_before"
 
 def settings(ws: Workspace, **overrides: Any) -> Any:
     """The case's local environment (``overrides`` as flags would give them)."""
-    from receipt_cloud.settings import resolve_settings
-
-    return resolve_settings("local", data_dir=ws.data_dir, environ={}, overrides=overrides)
+    return ws.settings(**overrides)
 
 
 def _outside(ws: Workspace) -> set[str]:
