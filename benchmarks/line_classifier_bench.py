@@ -28,8 +28,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
 def _predict(runtime: Any, docs: list[Any], dev: set[str]) -> list[dict[str, Any]]:
-    from receipt_layoutlm.encoding import decode_word_labels, printed_rows
-    from receipt_layoutlm.prediction import encoded_overlap
+    from receipt_layoutlm.prediction import field_inputs
     from receipt_layoutlm.training.line_classifier_fit import receipt_line_examples
 
     out = []
@@ -37,21 +36,20 @@ def _predict(runtime: Any, docs: list[Any], dev: set[str]) -> list[dict[str, Any
         if not doc.fields:
             continue
         encoded = runtime.encode(doc)
-        predictions = decode_word_labels(encoded, runtime.predict_windows(encoded), runtime.labels)
-        confidences = [w.confidence for w in encoded.words]
+        predictions, inputs = field_inputs(runtime, encoded)
         base = doc.key.split("#", 1)[0]
         out.append({
             "key": doc.key, "base": base, "render": "#" in doc.key, "dev": base in dev,
             "truth": dict(doc.fields), "predictions": predictions,
-            "line_ids": encoded.line_index, "confidences": confidences,
-            "rows": printed_rows(encoded.boxes, line_overlap=encoded_overlap(runtime)),
-            "examples": receipt_line_examples(predictions, encoded.line_index, confidences,
+            "inputs": inputs,
+            "examples": receipt_line_examples(predictions, encoded.line_index,
+                                              inputs["ocr_confidences"],
                                               [w.label for w in encoded.words]),
         })
     return out
 
 
-def _cross_fitted(receipts: list[dict[str, Any]], runtime: Any, folds: int) -> dict[str, dict]:
+def _cross_fitted(receipts: list[dict[str, Any]], folds: int) -> dict[str, dict]:
     from receipt_layoutlm.data import kfold
     from receipt_layoutlm.evaluation import sroie_prediction
     from receipt_layoutlm.fields import extract_fields
@@ -67,9 +65,7 @@ def _cross_fitted(receipts: list[dict[str, Any]], runtime: Any, folds: int) -> d
                 continue
             for name, classifier in (("without", None), ("with", fitted)):
                 fields = extract_fields(
-                    r["predictions"], line_ids=r["line_ids"], rows=r["rows"],
-                    total_picker=runtime.total_picker, ocr_confidences=r["confidences"],
-                    line_classifier=classifier)
+                    r["predictions"], **{**r["inputs"], "line_classifier": classifier})
                 preds[name][r["key"]] = sroie_prediction(fields)
     return preds
 
@@ -116,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
             for d in load_documents(None, DatasetConfig(dataset_file=str(f)))[: args.limit]]
     receipts = _predict(runtime, docs, dev)
     predicted = time.perf_counter() - started
-    scores = _scores(receipts, _cross_fitted(receipts, runtime, args.folds))
+    scores = _scores(receipts, _cross_fitted(receipts, args.folds))
     print(json.dumps({"bench": "line_classifier", "model": str(args.model),
                       "datasets": [str(f) for f in args.dataset], "folds": args.folds,
                       "predict_s": round(predicted, 1),

@@ -73,23 +73,17 @@ def _without_line_classifier(runtime: Any) -> Iterator[None]:
 def _fields_ms(runtime: Any, document: Any, repeats: int = 20) -> dict[str, float]:
     """Median milliseconds of the fields step (``extract_fields``, as ``predict_document``
     calls it) on one receipt's predictions, with the model's line classifier and without."""
-    from receipt_layoutlm.encoding import decode_word_labels, printed_rows
     from receipt_layoutlm.fields import extract_fields
-    from receipt_layoutlm.prediction import encoded_overlap
+    from receipt_layoutlm.prediction import field_inputs
 
-    encoded = runtime.encode(document)
-    predictions = decode_word_labels(encoded, runtime.predict_windows(encoded), runtime.labels)
-    rows = printed_rows(encoded.boxes, line_overlap=encoded_overlap(runtime))
-    confidences = [w.confidence for w in encoded.words]
+    predictions, inputs = field_inputs(runtime, runtime.encode(document))
     out = {}
     for name, classifier in (("with_line_classifier", runtime.line_classifier),
                              ("without_line_classifier", None)):
         times = []
         for _ in range(repeats):
             started = time.perf_counter()
-            extract_fields(predictions, line_ids=encoded.line_index, rows=rows,
-                           total_picker=runtime.total_picker, ocr_confidences=confidences,
-                           line_classifier=classifier)
+            extract_fields(predictions, **{**inputs, "line_classifier": classifier})
             times.append((time.perf_counter() - started) * 1000)
         out[name] = statistics.median(times)
     return out

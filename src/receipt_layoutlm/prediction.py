@@ -71,21 +71,34 @@ def predict_document(
     confidences."""
     if encoded is None:
         encoded = runtime.encode(doc)
-    predictions = decode_word_labels(encoded, runtime.predict_windows(encoded), runtime.labels)
-    picker = getattr(runtime, "total_picker", None)
+    predictions, inputs = field_inputs(runtime, encoded)
     fields = extract_fields(
         predictions,
-        line_ids=encoded.line_index,
-        rows=printed_rows(encoded.boxes, line_overlap=encoded_overlap(runtime))
-        if picker is not None
-        else None,
-        total_picker=picker,
-        ocr_confidences=[w.confidence for w in encoded.words],
+        **inputs,
         cleanup=cleanup,
-        line_classifier=getattr(runtime, "line_classifier", None),
         **({} if multiline is None else {"multiline": multiline}),
     )
     return ReceiptPrediction(words=list(encoded.words), predictions=predictions, fields=fields)
+
+
+def field_inputs(
+    runtime: Runtime, encoded: EncodedReceipt
+) -> tuple[list[WordPrediction], dict[str, Any]]:
+    """Run ``runtime`` on an encoded receipt's windows and decode per word; with the other
+    keyword arguments ``extract_fields`` takes from the runtime and the encoding (line ids,
+    printed rows when a total picker needs them, OCR confidences, the fitted total picker and
+    line classifier). ``predict_document`` reads fields with them; benchmarks that time or
+    re-fit the fields step start from the same inputs."""
+    predictions = decode_word_labels(encoded, runtime.predict_windows(encoded), runtime.labels)
+    picker = getattr(runtime, "total_picker", None)
+    rows = printed_rows(encoded.boxes, line_overlap=encoded_overlap(runtime)) if picker else None
+    return predictions, {
+        "line_ids": encoded.line_index,
+        "rows": rows,
+        "total_picker": picker,
+        "ocr_confidences": [w.confidence for w in encoded.words],
+        "line_classifier": getattr(runtime, "line_classifier", None),
+    }
 
 
 def encoded_overlap(runtime: Runtime) -> float:
