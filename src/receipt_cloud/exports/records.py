@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from receipt_cloud.errors import ReceiptCloudError
 from receipt_cloud.exports.messages import MAX_ERROR_MESSAGE_CHARS, QUANTIZE_NAMES, ExportRequest
+from receipt_cloud.objects.confine import MAX_URI_CHARS
 from receipt_dynamo import (
     ConditionFailedError,
     CoreMLExportJob,
@@ -276,14 +277,11 @@ def record_failure(
     return finish_export(store, export_id, status=ExportStatus.FAILED, error_message=reason)
 
 
-_MAX_STORED_URI = 1024
-
-
 def _text(value: Any, default: str) -> str:
     if not isinstance(value, str) or not value.strip():
         return default
     text = value.strip()
-    if len(text) > _MAX_STORED_URI or not text.isprintable():
+    if len(text) > MAX_URI_CHARS or not text.isprintable():
         return "(refused)"
     return text
 
