@@ -20,7 +20,8 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from receipt_cloud.errors import ReceiptCloudError
-from receipt_cloud.exports.messages import MAX_ERROR_MESSAGE_CHARS, ExportRequest
+from receipt_cloud.exports.messages import MAX_ERROR_MESSAGE_CHARS, QUANTIZE_NAMES, ExportRequest
+from receipt_cloud.objects.confine import MAX_URI_CHARS
 from receipt_dynamo import (
     ConditionFailedError,
     CoreMLExportJob,
@@ -263,7 +264,7 @@ def record_failure(
             # A refused message's values are not stored as given: a hostile id is no name.
             job_id=job_id if is_name(job_id) else "unknown-job",
             model_s3_uri=_text(body.get("model_s3_uri"), "(missing)"),
-            quantize=quantize if quantize in ("float32", "float16", "int8", "int4") else "float16",
+            quantize=quantize if quantize in QUANTIZE_NAMES else "float16",
             output_s3_prefix=_text(body.get("output_s3_prefix"), "(missing)"),
             status=ExportStatus.FAILED,
             error_message=reason,
@@ -276,14 +277,11 @@ def record_failure(
     return finish_export(store, export_id, status=ExportStatus.FAILED, error_message=reason)
 
 
-_MAX_STORED_URI = 1024
-
-
 def _text(value: Any, default: str) -> str:
     if not isinstance(value, str) or not value.strip():
         return default
     text = value.strip()
-    if len(text) > _MAX_STORED_URI or not text.isprintable():
+    if len(text) > MAX_URI_CHARS or not text.isprintable():
         return "(refused)"
     return text
 

@@ -20,7 +20,7 @@ from urllib.parse import unquote_plus
 
 from receipt_cloud.errors import ObjectNotFoundError, UntrustedUriError
 from receipt_cloud.handlers._lambda_env import settings_from_environment
-from receipt_cloud.objects.confine import confine_object
+from receipt_cloud.objects.confine import MAX_URI_CHARS, confine_object
 from receipt_cloud.ocr_submit import (
     RAW_PREFIX,
     InvalidImageUploadError,
@@ -97,7 +97,7 @@ def _where(record: Any) -> dict[str, str]:
         bucket, key = _bucket_and_key(record)
     except _Skip:
         return {}
-    return {"s3_bucket": bucket[:200], "s3_key": key if len(key) <= 1024 else shown(key)}
+    return {"s3_bucket": bucket[:200], "s3_key": key if len(key) <= MAX_URI_CHARS else shown(key)}
 
 
 def handler(

@@ -15,9 +15,8 @@ from receipt_cloud.errors import MissingSettingError, StackOutputsError
 from receipt_cloud.queues.local import local_queue_url
 from receipt_cloud.settings._fields import FIELD_SOURCES, FieldSource, missing_line
 from receipt_cloud.settings._model import Settings
-from receipt_cloud.settings._select import AWS_ENV
+from receipt_cloud.settings._select import AWS_ENV, LOCAL_ENV
 
-LOCAL_ENV = "local"
 DEFAULT_DATA_DIR = ".receipts"
 LOCAL_QUEUE_NAMES: dict[str, str] = {
     "coreml_export_job_queue_url": "coreml-export-jobs",

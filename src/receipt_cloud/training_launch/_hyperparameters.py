@@ -17,6 +17,7 @@ from typing import Any
 
 from receipt_cloud.errors import ReceiptCloudError
 from receipt_dynamo.names import shown
+from receipt_dynamo.vocabulary import ValidationStatus
 
 
 class HyperparameterError(ReceiptCloudError, ValueError):
@@ -25,7 +26,6 @@ class HyperparameterError(ReceiptCloudError, ValueError):
 
 _LABEL = re.compile(r"[A-Z][A-Z0-9_]{0,63}\Z")
 _METRIC = re.compile(r"eval_[a-z0-9_]{1,60}\Z")
-VALIDATION_STATUSES = ("NONE", "PENDING", "VALID", "INVALID", "NEEDS_REVIEW")
 MAX_TEXT = 256
 
 
@@ -71,7 +71,7 @@ RULES: dict[str, Rule] = {
     "unverified": Rule("choice", choices=("o", "mask")),
     "label_merges": Rule("merges"),
     "allowed_labels": Rule("labels"),
-    "statuses": Rule("labels", choices=VALIDATION_STATUSES),
+    "statuses": Rule("labels", choices=tuple(s.value for s in ValidationStatus)),
     "downsample_empty": Rule("number", 0.0, 1.0),
 }
 """Every hyperparameter a payload may set (all are ``TrainingConfig``/``DatasetConfig`` fields the

@@ -52,8 +52,9 @@ class ReviewRecords(StoreBase):
             raise ValueError(f"the review queue holds proposals, not {status.value} labels")
         between = None
         if max_confidence is not None:
+            # The highest path character ends the range after every label at max_confidence.
             between = (keys.REVIEW_CONFIDENCE_PREFIX,
-                       f"{keys.REVIEW_CONFIDENCE_PREFIX}{max_confidence:.6f}#\U0010ffff")
+                       keys.confidence_sk(max_confidence, "\U0010ffff"))
         items, last = self.table.query(
             "GSI2", keys.validation_status_pk(status.value), sk_between=between,
             limit=limit, start_key=start_key,
