@@ -83,6 +83,17 @@ def shared_data() -> Path:
     return SHARED_DATA
 
 
+@pytest.fixture(scope="session")
+def parity_jsonl(shared_data: Path, tmp_path_factory) -> Path:
+    """Three real SROIE receipts as JSONL: the parity set that keeps test exports to seconds."""
+    from receipt_layoutlm.importers import get_importer, write_jsonl
+
+    parsed = get_importer("sroie")(shared_data / "sroie" / "train", limit=3)
+    path = tmp_path_factory.mktemp("parity") / "sroie3.jsonl"
+    write_jsonl(parsed.documents, path)
+    return path
+
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 

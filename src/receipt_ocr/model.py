@@ -10,12 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from receipt_layoutlm.bundle_format import MANIFEST_FILE
 from receipt_layoutlm.errors import CheckpointError
-from receipt_layoutlm.runtime.registry import (
-    ranked_runtimes,
-    runnable_runtimes,
-    runtime_class,
-    runtime_needs,
-)
+from receipt_layoutlm.runtime.registry import choose_runtime, runtime_class
 
 if TYPE_CHECKING:
     from receipt_layoutlm.runtime import Runtime
@@ -54,37 +49,6 @@ class LoadedModel:
     @property
     def entity_labels(self) -> list[str]:
         return sorted({t.split("-", 1)[1] for t in self.runtime.labels if "-" in t})
-
-
-def available_runtimes(model_dir: Path) -> list[str]:
-    """Runtimes that can run ``model_dir`` on this machine, fastest first (the registry's
-    ``can_run`` and speed rank of each)."""
-    return runnable_runtimes(model_dir)
-
-
-def choose_runtime(model_dir: Path, requested: str | None = None) -> str:
-    """``requested`` when given (checked), else the fastest runtime the directory supports."""
-    choices = ranked_runtimes()
-    if requested is not None and requested not in choices:
-        raise CheckpointError(
-            f"unknown runtime {requested!r}; choose one of {', '.join(choices)}"
-        )
-    options = available_runtimes(model_dir)
-    if requested is not None:
-        if requested not in options:
-            raise CheckpointError(
-                f"runtime {requested} cannot run {model_dir} here (available: "
-                f"{', '.join(options) or 'none'}); pick another --runtime or export the bundle "
-                "with that format"
-            )
-        return requested
-    if not options:
-        *most, last = runtime_needs()
-        raise CheckpointError(
-            f"{model_dir} holds no model this machine can run (no {', '.join(most)}, "
-            f"or {last})"
-        )
-    return options[0]
 
 
 def model_version(model_dir: Path) -> str:

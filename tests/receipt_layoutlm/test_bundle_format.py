@@ -53,8 +53,7 @@ def test_the_worker_ranks_runtimes_by_what_each_declares(tmp_path: Path) -> None
     import importlib.util
     import sys
 
-    from receipt_layoutlm.runtime import ranked_runtimes, runnable_runtimes
-    from receipt_ocr.model import choose_runtime
+    from receipt_layoutlm.runtime import choose_runtime, ranked_runtimes, runnable_runtimes
 
     # coreml-mil has no speed rank: a worker never picks the op-by-op interpreter by itself.
     assert ranked_runtimes() == ("onnx-int8", "onnx", "coreml", "torch")

@@ -66,16 +66,6 @@ def tiny_checkpoint(tmp_path_factory) -> Path:
     return directory
 
 
-@pytest.fixture(scope="module")
-def parity_jsonl(shared_data: Path, tmp_path_factory) -> Path:
-    from receipt_layoutlm.importers import get_importer, write_jsonl
-
-    parsed = get_importer("sroie")(shared_data / "sroie" / "train", limit=3)
-    path = tmp_path_factory.mktemp("parity") / "sroie3.jsonl"
-    write_jsonl(parsed.documents, path)
-    return path
-
-
 @pytest.fixture
 def env(tmp_path: Path, tiny_checkpoint: Path):
     """A local environment holding the tiny run (``runs/<job>/best``) and its succeeded Job."""

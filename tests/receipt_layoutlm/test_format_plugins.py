@@ -60,7 +60,8 @@ def _ocr_help(monkeypatch) -> str:
 
 def test_a_registered_format_is_everywhere(checkpoint_dir, tmp_path, capsys, monkeypatch) -> None:
     from receipt_layoutlm.importers.jsonl import write_jsonl
-    from receipt_ocr.model import choose_runtime, load_model
+    from receipt_layoutlm.runtime import choose_runtime
+    from receipt_ocr.model import load_model
 
     parity = tmp_path / "parity.jsonl"
     write_jsonl([_receipt("a"), _receipt("b")], parity)

@@ -102,8 +102,9 @@ def _promote_storm(store, uris: list[str], rounds: int = 8) -> None:
     registry = BundleRegistry(store)
     stop = threading.Event()
     mixes: list[str] = []
+    crashes: list[BaseException] = []
 
-    def reader() -> None:
+    def read_until_stopped() -> None:
         while not stop.is_set():
             try:
                 before = store.get_bytes("coreml/manifest.json")
@@ -116,6 +117,13 @@ def _promote_storm(store, uris: list[str], rounds: int = 8) -> None:
             if before == after and any(digests[n] != m["sha256"] for n, m in files.items()):
                 mixes.append(json.loads(before)["export_id"])
 
+    def reader() -> None:
+        # A reader that dies (a torn manifest, say) would otherwise only warn and see no mix.
+        try:
+            read_until_stopped()
+        except BaseException as exc:
+            crashes.append(exc)
+
     watcher = threading.Thread(target=reader)
     watcher.start()
     try:
@@ -124,6 +132,7 @@ def _promote_storm(store, uris: list[str], rounds: int = 8) -> None:
     finally:
         stop.set()
         watcher.join()
+    assert not crashes, f"the reader stopped on {crashes[0]!r}"
     assert not mixes, f"a reader saw a mirror mixing two bundles under manifest {mixes[:3]}"
     _mirror_is_active(store)
     assert not store.exists(LOCK_KEY)

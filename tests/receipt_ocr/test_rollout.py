@@ -36,16 +36,6 @@ REPO = Path(__file__).resolve().parents[2]
 LABELS_USED = ["ADDRESS_LINE", "DATE", "GRAND_TOTAL", "MERCHANT_NAME"]
 
 
-@pytest.fixture(scope="module")
-def parity_jsonl(shared_data: Path, tmp_path_factory) -> Path:
-    from receipt_layoutlm.importers import get_importer, write_jsonl
-
-    parsed = get_importer("sroie")(shared_data / "sroie" / "train", limit=3)
-    path = tmp_path_factory.mktemp("parity") / "sroie3.jsonl"
-    write_jsonl(parsed.documents, path)
-    return path
-
-
 def _add_trained_job(settings, name: str, dev_f1: float, seed: int) -> None:
     """A succeeded training Job with a tiny model as its verified best checkpoint."""
     from receipt_layoutlm.checkpoint import save_checkpoint

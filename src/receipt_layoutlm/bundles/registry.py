@@ -52,6 +52,7 @@ __all__ = [
     "bundle_key_prefix",
     "bundle_labels",
     "canonical_uri",
+    "label_tags",
     "stored_location",
 ]
 
@@ -249,8 +250,12 @@ def bundle_labels(local: Path) -> list[str]:
     path = local / LABEL_MAP_FILE
     if not path.is_file():
         return []
-    data = json.loads(path.read_text(encoding="utf-8"))
-    labels = data.get("labels") or list((data.get("label2id") or {}).keys())
+    return label_tags(json.loads(path.read_text(encoding="utf-8")))
+
+
+def label_tags(label_map: dict[str, Any]) -> list[str]:
+    """The sorted label tags of a parsed ``label_map.json`` (``labels``, else ``label2id``)."""
+    labels = label_map.get("labels") or list((label_map.get("label2id") or {}).keys())
     return sorted(str(label) for label in labels)
 
 

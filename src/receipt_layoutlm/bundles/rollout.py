@@ -70,10 +70,9 @@ def _metric(job: Job | None) -> float | None:
 def _bundle_labels(bundle_uri: str) -> list[str]:
     from receipt_cloud.objects import open_object_store
     from receipt_layoutlm.bundle_format import LABEL_MAP_FILE
+    from receipt_layoutlm.bundles.registry import label_tags
 
-    data = json.loads(open_object_store(bundle_uri).get_bytes(LABEL_MAP_FILE))
-    labels = data.get("labels") or list((data.get("label2id") or {}).keys())
-    return sorted(str(label) for label in labels)
+    return label_tags(json.loads(open_object_store(bundle_uri).get_bytes(LABEL_MAP_FILE)))
 
 
 def _if_better(

@@ -27,6 +27,7 @@ from receipt_layoutlm.runtime._base import Runtime
 from receipt_layoutlm.runtime.mil_interpreter import MILInterpreter
 from receipt_layoutlm.runtime.registry import (
     RUNTIMES,
+    choose_runtime,
     load_runtime,
     ranked_runtimes,
     runnable_runtimes,
@@ -43,6 +44,7 @@ __all__ = [
     "MILInterpreter",
     "Runtime",
     "RuntimeUnavailableError",
+    "choose_runtime",
     "load_runtime",
     "ranked_runtimes",
     "runnable_runtimes",

@@ -1,4 +1,5 @@
-"""Runtimes registered by name, and which of them can run a directory on this machine.
+"""Runtimes registered by name, which of them can run a directory on this machine, and which
+one a worker runs it with (:func:`choose_runtime`).
 
 Importing this module loads no runtime library (torch, onnxruntime, coremltools): the runtime
 classes say what they need (:meth:`Runtime.can_run`, :attr:`Runtime.speed_rank`) without
@@ -12,7 +13,7 @@ import importlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from receipt_layoutlm.errors import RuntimeUnavailableError
+from receipt_layoutlm.errors import CheckpointError, RuntimeUnavailableError
 
 if TYPE_CHECKING:
     from receipt_layoutlm.checkpoint import Checkpoint
@@ -65,3 +66,29 @@ def runnable_runtimes(model_dir: Path) -> list[str]:
 def runtime_needs() -> list[str]:
     """What each ranked runtime needs to find, fastest first (for "nothing can run" errors)."""
     return [runtime_class(name).needs for name in ranked_runtimes()]
+
+
+def choose_runtime(model_dir: Path, requested: str | None = None) -> str:
+    """``requested`` when given (checked), else the fastest runtime the directory supports
+    (:class:`CheckpointError` when it is unknown, cannot run it here, or nothing can)."""
+    choices = ranked_runtimes()
+    if requested is not None and requested not in choices:
+        raise CheckpointError(
+            f"unknown runtime {requested!r}; choose one of {', '.join(choices)}"
+        )
+    options = runnable_runtimes(model_dir)
+    if requested is not None:
+        if requested not in options:
+            raise CheckpointError(
+                f"runtime {requested} cannot run {model_dir} here (available: "
+                f"{', '.join(options) or 'none'}); pick another --runtime or export the bundle "
+                "with that format"
+            )
+        return requested
+    if not options:
+        *most, last = runtime_needs()
+        raise CheckpointError(
+            f"{model_dir} holds no model this machine can run (no {', '.join(most)}, "
+            f"or {last})"
+        )
+    return options[0]
