@@ -143,14 +143,21 @@ class BundleRegistry:
         active = self.active()
         active_uri = active.get("bundle_uri") if active else None
         entries = []
-        for key in self.store.list(f"{BUNDLES_PREFIX}/"):
-            if not key.endswith(f"/{MANIFEST_FILE}") or key.count("/") != 3:
-                continue
+        for key in self.manifest_keys():
             manifest = json.loads(self.store.get_bytes(key))
             prefix = key[: -len(MANIFEST_FILE) - 1]
             entries.append(_entry(self.store.uri(prefix), manifest, active_uri))
         entries.sort(key=lambda e: e.export_time, reverse=True)
         return entries
+
+    def manifest_keys(self, job_name: str | None = None) -> list[str]:
+        """The keys of bundle manifests (``bundles/<job>/<export_id>/manifest.json``), of one
+        training Job's bundles when ``job_name`` is given."""
+        prefix = f"{BUNDLES_PREFIX}/{job_name}/" if job_name else f"{BUNDLES_PREFIX}/"
+        return [
+            key for key in self.store.list(prefix)
+            if key.endswith(f"/{MANIFEST_FILE}") and key.count("/") == 3
+        ]
 
     def history(self) -> list[dict[str, Any]]:
         """The active pointers, oldest first (``bundles/history.json``); the last one is the

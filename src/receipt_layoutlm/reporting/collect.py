@@ -143,7 +143,7 @@ def _bundle(uri: str, manifest: BundleManifest, active_uri: str | None) -> Bundl
 def read_bundles(data: ReportData, settings: Settings) -> None:
     """Every bundle exported from this job, newest first, via the registry's object store."""
     from receipt_layoutlm.bundle_format import MANIFEST_FILE
-    from receipt_layoutlm.bundles.registry import BUNDLES_PREFIX, BundleRegistry
+    from receipt_layoutlm.bundles.registry import BundleRegistry
     from receipt_layoutlm.reporting.inputs import BundleManifest, parse
 
     registry = BundleRegistry.from_settings(settings)
@@ -154,10 +154,7 @@ def read_bundles(data: ReportData, settings: Settings) -> None:
     except CheckpointError as exc:  # a broken pointer must not hide the bundles themselves
         data.problems.append(f"active bundle pointer: {exc}")
         active = {}
-    prefix = f"{BUNDLES_PREFIX}/{data.job_name}/"
-    for key in registry.store.list(prefix):
-        if not key.endswith(f"/{MANIFEST_FILE}") or key.count("/") != 3:
-            continue
+    for key in registry.manifest_keys(data.job_name):
         raw = _read_json(registry.store, key, data.problems)
         where = f"{registry.store.uri(key)}: not a bundle manifest"
         manifest = parse(BundleManifest, raw, where, data.problems) if raw is not None else None
