@@ -13,14 +13,14 @@ import pytest
 EXPORT_ID = "0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0"
 
 
-def _bundle(tmp_path: Path) -> Path:
+def _bundle(tmp_path: Path, **manifest: object) -> Path:
     from receipt_layoutlm.bundles.manifest import write_manifest
 
     staging = tmp_path / "staging"
     staging.mkdir()
     (staging / "vocab.txt").write_text("[PAD]\n[UNK]\n")
     (staging / "label_map.json").write_text('{"labels": ["O"]}')
-    write_manifest(staging, {"export_id": EXPORT_ID, "parity": {"passed": True}})
+    write_manifest(staging, {"export_id": EXPORT_ID, "parity": {"passed": True}, **manifest})
     return staging
 
 
@@ -94,3 +94,17 @@ def test_another_exports_bundle_is_a_permanent_error(prefix: str, tmp_path: Path
     with pytest.raises(PermanentError, match="already holds bundle"):
         adoptable(prefix, "11111111-2222-4333-8444-555555555555", tmp_path / "work",
                   make_zip=True)
+
+
+def test_a_bundle_claiming_another_jobs_provenance_is_not_adopted(
+    prefix: str, tmp_path: Path
+) -> None:
+    """The check promote makes: a bundle under bundles/<job>/<export_id> names that job."""
+    from receipt_cloud.objects import open_object_store
+    from receipt_layoutlm.export_worker.adopt import adoptable
+
+    staging = _bundle(tmp_path, training_job={"job_id": "layoutlm-b"})
+    _publish(staging, prefix, tmp_path, zip_bytes=_zip(staging, tmp_path))
+    (tmp_path / "work").mkdir()
+    assert adoptable(prefix, EXPORT_ID, tmp_path / "work", make_zip=True) is None
+    assert list(open_object_store(prefix).list("")) == []

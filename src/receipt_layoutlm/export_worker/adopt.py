@@ -25,6 +25,7 @@ from receipt_cloud.objects import (
 )
 from receipt_cloud.worker import PermanentError
 from receipt_layoutlm.bundle_format import MANIFEST_FILE
+from receipt_layoutlm.bundles.locations import stored_location
 from receipt_layoutlm.bundles.manifest import verify_bundle, verify_zip
 from receipt_layoutlm.errors import CheckpointError
 from receipt_layoutlm.export.publish import publish_zip, remove_partials, zip_dir
@@ -101,7 +102,9 @@ def adoptable(prefix: str, export_id: str, workdir: Path, *, make_zip: bool
     try:
         bundle = (fetch_directory(prefix, workdir / "published", what="bundle")
                   if is_remote_uri(prefix) else local_path(prefix))
-        problems = verify_bundle(bundle).problems if manifest else ["manifest.json is not JSON"]
+        # The provenance check promote makes: a bundle under bundles/<job>/<export_id> must say so.
+        problems = (verify_bundle(bundle, **stored_location(prefix)).problems if manifest
+                    else ["manifest.json is not JSON"])
     except CheckpointError as exc:
         problems = [str(exc)]
     if problems:
