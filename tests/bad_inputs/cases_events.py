@@ -23,12 +23,6 @@ G = "events"
 HUGE_KEY = "raw/" + "k" * 250_000 + ".jpg"
 
 
-def _settings(ws: Workspace, **overrides: Any) -> Any:
-    from receipt_cloud.settings import resolve_settings
-
-    return resolve_settings("local", data_dir=ws.data_dir, environ={}, overrides=overrides)
-
-
 def _raw(ws: Workspace) -> Path:
     return ws.data_dir / "objects"
 
@@ -65,7 +59,7 @@ def upload(*records: Any, event: Any = None) -> Callable[[Workspace], str]:
         body = event if event is not None else {
             "Records": [r(ws) if callable(r) else r for r in records]
         }
-        out = handler(body, None, settings=_settings(ws))
+        out = handler(body, None, settings=ws.settings())
         return "registered: " + ",".join(r["s3_key"] for r in out["registered"])
 
     return logged(command)
@@ -76,7 +70,7 @@ def registered(*keys: str) -> Callable[[Workspace, Any], None]:
     store were never registered."""
 
     def check(ws: Workspace, _before: Any) -> None:
-        settings = _settings(ws)
+        settings = ws.settings()
         jobs = settings.open_store().list_ocr_jobs() if keys else []
         assert sorted(j.s3_key for j in jobs) == sorted(keys)
         assert {j.s3_bucket for j in jobs} <= {str(_raw(ws))}
@@ -119,7 +113,7 @@ def _s3_event(ws: Workspace) -> str:
         s3.create_bucket(Bucket=bucket)
         s3.put_object(Bucket=bucket, Key="raw/a.jpg", Body=_jpeg())
     ws.state["raw_bucket"] = raw
-    settings = _settings(ws, raw_uri=f"s3://{raw}", region="us-east-1",
+    settings = ws.settings(raw_uri=f"s3://{raw}", region="us-east-1",
                          endpoint_url=os.environ["AWS_ENDPOINT_URL"])
     from receipt_cloud.handlers.upload import handler
 
@@ -129,7 +123,7 @@ def _s3_event(ws: Workspace) -> str:
 
 
 def _s3_registered(ws: Workspace, _before: Any) -> None:
-    jobs = _settings(ws).open_store().list_ocr_jobs()
+    jobs = ws.settings().open_store().list_ocr_jobs()
     assert [(j.s3_bucket, j.s3_key) for j in jobs] == [(ws.state["raw_bucket"], "raw/a.jpg")]
 
 
@@ -139,7 +133,7 @@ def results_event(event: Any) -> Callable[[Workspace], str]:
     def command(ws: Workspace) -> str:
         from receipt_cloud.handlers import export_results
 
-        failures = export_results.handler(event, None, settings=_settings(ws))
+        failures = export_results.handler(event, None, settings=ws.settings())
         return "batchItemFailures: " + ",".join(f["itemIdentifier"]
                                                  for f in failures["batchItemFailures"])
 
@@ -150,14 +144,14 @@ def auto_export_event(event: Any) -> Callable[[Workspace], Any]:
     def command(ws: Workspace) -> Any:
         from receipt_cloud.handlers import auto_export
 
-        return auto_export.handler(event, None, settings=_settings(ws))
+        return auto_export.handler(event, None, settings=ws.settings())
 
     return command
 
 
 def _nothing_registered(ws: Workspace, before: Any) -> None:
     assert ws.items() == before
-    assert _settings(ws).open_queue("ocr_jobs").receive(max_messages=10) == []
+    assert ws.settings().open_queue("ocr_jobs").receive(max_messages=10) == []
 
 
 CASES = [

@@ -21,7 +21,6 @@ from bad_input_harness import Case, Workspace
 from cases_checkpoints import tiny_checkpoint
 from cases_exports import WORKER, stats
 from security_checks import case, outside_unchanged, store_unchanged
-from security_checks import settings as _settings
 
 EXPORT_ID = "5a1c0d2e-3b4f-4a6b-8c7d-9e0f1a2b3c4d"
 
@@ -92,7 +91,7 @@ def published(damage: Callable[[Path], None]) -> Callable[[Workspace], None]:
         work.mkdir()
         os.environ["RECEIPTS_EXPORT_WORK_DIR"] = str(work)
         ws.cleanups.append(lambda: os.environ.pop("RECEIPTS_EXPORT_WORK_DIR", None))
-        settings = _settings(ws)
+        settings = ws.settings()
         settings.open_queue("coreml_export_jobs").send({
             "export_id": EXPORT_ID, "job_id": "layoutlm-a", "quantize": "float16",
             "model_s3_uri": settings.open_objects("runs").uri("runs/layoutlm-a/best"),
@@ -142,7 +141,7 @@ def with_dead_scratch(setup: Callable[[Workspace], None]) -> Callable[[Workspace
 
 
 def _export(ws: Workspace) -> Any:
-    return _settings(ws).open_store().get_export_job(EXPORT_ID)
+    return ws.settings().open_store().get_export_job(EXPORT_ID)
 
 
 def zip_rebuilt(ws: Workspace, _before: Any) -> None:
@@ -212,7 +211,7 @@ def with_records(setup: Callable[[Workspace], None], *, job_labels: list[str] | 
         from receipt_dynamo import CoreMLExportJob, Job
 
         setup(ws)
-        store = _settings(ws).open_store()
+        store = ws.settings().open_store()
         if job_labels is not None:
             store.add_job(Job(job_id=str(uuid.uuid4()), name="layoutlm-good",
                               job_config={"labels": job_labels}))

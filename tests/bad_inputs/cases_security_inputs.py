@@ -20,7 +20,6 @@ from typing import Any
 from bad_input_harness import Case, Workspace
 from PIL import Image
 from security_checks import case, outside_unchanged, store_unchanged
-from security_checks import settings as _settings
 
 EXPORT_ID = "5a1c0d2e-3b4f-4a6b-8c7d-9e0f1a2b3c4d"
 
@@ -38,7 +37,7 @@ def submit(path: str, **overrides: Any) -> Callable[[Workspace], Any]:
     def command(ws: Workspace) -> Any:
         from receipt_cloud.ocr_submit import submit_settings
 
-        return submit_settings([path.format(root=ws.root)], _settings(ws, **overrides))
+        return submit_settings([path.format(root=ws.root)], ws.settings(**overrides))
 
     return command
 
@@ -72,8 +71,8 @@ SVG = (b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" width="400
 def replaced_after_submit(ws: Workspace) -> None:
     from receipt_cloud.ocr_submit import submit_settings
 
-    [submission] = submit_settings([ws.write("photo.jpg", jpeg())], _settings(ws))
-    raw = _settings(ws).open_objects("raw")
+    [submission] = submit_settings([ws.write("photo.jpg", jpeg())], ws.settings())
+    raw = ws.settings().open_objects("raw")
     raw.put_bytes(submission.s3_key, jpeg("black"))  # swapped behind the record's back
     ws.state["submission"] = submission
 
@@ -83,7 +82,7 @@ def run_submitted_job(ws: Workspace) -> Any:
     from receipt_ocr.job import OcrJobServices, process_ocr_job
     from receipt_ocr.model_cache import FixedModel
 
-    settings = _settings(ws)
+    settings = ws.settings()
     services = OcrJobServices(store=ws.open_store(), results_queue=settings.open_queue(
         "ocr_results"), engine=get_engine("stub"), models=FixedModel(ws.root / "no-model"))
     return process_ocr_job(ws.state["submission"].message(), services)
@@ -117,7 +116,7 @@ def report_inputs(*, results: Any = None, evaluation: Any = None, manifest: Any 
 
         from receipt_dynamo import Job
 
-        settings = _settings(ws)
+        settings = ws.settings()
         store = settings.open_store()
         store.add_job(Job(job_id=str(uuid.uuid4()), name="layoutlm-x"))
         objects = settings.open_objects("raw")
@@ -160,7 +159,7 @@ def other_job(ws: Workspace) -> None:
 
     from receipt_dynamo import Job
 
-    _settings(ws).open_store().add_job(Job(job_id=str(uuid.uuid4()), name="layoutlm-other"))
+    ws.settings().open_store().add_job(Job(job_id=str(uuid.uuid4()), name="layoutlm-other"))
 
 
 def no_data_dir(ws: Workspace, before: Any) -> None:

@@ -38,12 +38,6 @@ MAX_LINE = 2_000
 """No output or log line of a row may be longer (a 250 KB id is never repeated whole)."""
 
 
-def _settings(ws: Workspace) -> Any:
-    from receipt_cloud.settings import resolve_settings
-
-    return resolve_settings("local", data_dir=ws.data_dir, environ={})
-
-
 def _objects(ws: Workspace) -> Path:
     return ws.data_dir / "objects"
 
@@ -94,7 +88,7 @@ def queued(body: Any, prepare: Callable[[Workspace], None] = lambda ws: None):
     def setup(ws: Workspace) -> None:
         prepare(ws)
         message = _filled(ws, body) if isinstance(body, dict) else body
-        _settings(ws).open_queue("coreml_export_jobs").send(message)
+        ws.settings().open_queue("coreml_export_jobs").send(message)
 
     return setup
 
@@ -151,7 +145,7 @@ def failed(reason: str, job_id: str = "layoutlm-a") -> Callable[[Workspace, Any]
     result was sent, the message deleted, and nothing was written outside the stores."""
 
     def check(ws: Workspace, _before: Any) -> None:
-        settings = _settings(ws)
+        settings = ws.settings()
         export = settings.open_store().get_export_job(EXPORT_ID)
         assert export.status.value == "FAILED", export
         assert reason in export.error_message, export.error_message
@@ -167,7 +161,7 @@ def failed(reason: str, job_id: str = "layoutlm-a") -> Callable[[Workspace, Any]
 def untouched(ws: Workspace, before: Any) -> None:
     """The store is as it was, the message deleted, nothing written outside the stores."""
     assert ws.items() == before
-    assert _settings(ws).open_queue("coreml_export_jobs").purge() == 0
+    assert ws.settings().open_queue("coreml_export_jobs").purge() == 0
     _nothing_written_outside(ws)
 
 
@@ -189,7 +183,7 @@ def _pending_record(ws: Workspace) -> None:
 
     _make_outside(ws)
     body = _filled(ws, MESSAGE)
-    create_pending_export(_settings(ws).open_store(), ExportRequest.parse(body))
+    create_pending_export(ws.settings().open_store(), ExportRequest.parse(body))
 
 
 def _finished_record(status: str) -> Callable[[Workspace], None]:
@@ -197,7 +191,7 @@ def _finished_record(status: str) -> Callable[[Workspace], None]:
         from receipt_cloud.exports import ExportRequest, claim_export, finish_export
         from receipt_dynamo import Job, JobStatus
 
-        store = _settings(ws).open_store()
+        store = ws.settings().open_store()
         store.add_job(Job(job_id=str(uuid.uuid4()), name="layoutlm-a",
                           status=JobStatus.SUCCEEDED, results={}))
         request = ExportRequest.parse(_filled(ws, MESSAGE))
@@ -217,7 +211,7 @@ def result(changes: dict[str, Any]) -> Callable[[Workspace], str]:
         from receipt_cloud.exports import result_of
         from receipt_cloud.handlers import export_results
 
-        settings = _settings(ws)
+        settings = ws.settings()
         record = settings.open_store().get_export_job(EXPORT_ID)
         body = result_of(record) | {k: v.replace("{root}", str(ws.root))
                                     if isinstance(v, str) else v for k, v in changes.items()}
@@ -243,7 +237,7 @@ def _corrupt_queues(ws: Workspace) -> None:
 def _submit_photo(ws: Workspace) -> Any:
     from receipt_cloud.ocr_submit import submit_settings
 
-    return submit_settings([ws.write("photo.jpg", _jpeg())], _settings(ws))
+    return submit_settings([ws.write("photo.jpg", _jpeg())], ws.settings())
 
 
 def _no_raw_objects(ws: Workspace, before: Any) -> None:

@@ -12,11 +12,6 @@ G = "security"
 OUTSIDE = "outside_before"
 
 
-def settings(ws: Workspace, **overrides: Any) -> Any:
-    """The case's local environment (``overrides`` as flags would give them)."""
-    return ws.settings(**overrides)
-
-
 def _outside(ws: Workspace) -> set[str]:
     """Every path under the case's root that is not in the data directory (the stores)."""
     return {p.relative_to(ws.root).as_posix() for p in ws.root.rglob("*")
