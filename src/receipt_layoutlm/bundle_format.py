@@ -45,6 +45,10 @@ extracts fields without the picker."""
 LINE_CLASSIFIER_FILE = "line_classifier.json"
 """The learned line classifier's weights (``fields.line_classifier``: which whole lines make the
 company/address block); optional — a model without it reads those fields as before."""
+KNOWN_VALUES_FILE = "known_values.json"
+"""Merchant/address values seen on several training receipts (``fields.known_values``): a read
+value that nearly spells one is replaced by it; optional — a model without it reads those
+fields as before."""
 
 # -- checkpoint only ---------------------------------------------------------------------------
 META_FILE = "checkpoint.json"

@@ -48,7 +48,9 @@ class ReceiptPrediction:
                 for w, p in zip(self.words, self.predictions, strict=True)
             ],
             "fields": {
-                name: {"text": f.text, "value": f.value, "confidence": round(f.confidence, 4)}
+                name: {"text": f.text, "value": f.value, "confidence": round(f.confidence, 4),
+                       # Only when a known value replaced the text: older readers see no change.
+                       **({} if f.snapped_from is None else {"snapped_from": f.snapped_from})}
                 for name, f in self.fields.items()
             },
         }
@@ -64,8 +66,9 @@ def predict_document(
 ) -> ReceiptPrediction:
     """Encode ``doc`` (unless ``encoded`` is given, e.g. with labels for evaluation), run
     ``runtime`` on every window, decode per word and extract fields — with the runtime's
-    ``total_picker`` (the model's ``total_picker.json``) and ``line_classifier``
-    (``line_classifier.json``) when it has them. ``multiline``
+    ``total_picker`` (the model's ``total_picker.json``), ``line_classifier``
+    (``line_classifier.json``) and ``known_values`` (``known_values.json``) when it has them.
+    ``multiline``
     overrides how multi-line fields are read (``extract_fields``' default when None);
     ``cleanup`` the OCR repairs of the fields (``fields.ocr_cleanup``), with the words' OCR
     confidences."""
@@ -86,9 +89,9 @@ def field_inputs(
 ) -> tuple[list[WordPrediction], dict[str, Any]]:
     """Run ``runtime`` on an encoded receipt's windows and decode per word; with the other
     keyword arguments ``extract_fields`` takes from the runtime and the encoding (line ids,
-    printed rows when a total picker needs them, OCR confidences, the fitted total picker and
-    line classifier). ``predict_document`` reads fields with them; benchmarks that time or
-    re-fit the fields step start from the same inputs."""
+    printed rows when a total picker needs them, OCR confidences, the fitted total picker, line
+    classifier and known values). ``predict_document`` reads fields with them; benchmarks that
+    time or re-fit the fields step start from the same inputs."""
     predictions = decode_word_labels(encoded, runtime.predict_windows(encoded), runtime.labels)
     picker = getattr(runtime, "total_picker", None)
     rows = printed_rows(encoded.boxes, line_overlap=encoded_overlap(runtime)) if picker else None
@@ -98,6 +101,7 @@ def field_inputs(
         "total_picker": picker,
         "ocr_confidences": [w.confidence for w in encoded.words],
         "line_classifier": getattr(runtime, "line_classifier", None),
+        "known_values": getattr(runtime, "known_values", None),
     }
 
 

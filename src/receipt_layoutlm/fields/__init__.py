@@ -13,6 +13,7 @@ from receipt_layoutlm.fields.extraction import (
     candidates_for_total,
     extract_fields,
 )
+from receipt_layoutlm.fields.known_values import KnownValues, load_known_values
 from receipt_layoutlm.fields.line_classifier import (
     LineClassifier,
     LineModel,
@@ -39,6 +40,7 @@ __all__ = [
     "Candidate",
     "FieldCleanup",
     "FieldValue",
+    "KnownValues",
     "LineClassifier",
     "LineModel",
     "TotalPicker",
@@ -46,6 +48,7 @@ __all__ = [
     "extract_fields",
     "feature_names",
     "line_block",
+    "load_known_values",
     "load_line_classifier",
     "load_total_picker",
     "parse_amount",

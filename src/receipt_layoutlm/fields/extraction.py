@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from receipt_layoutlm.fields._words import ReceiptWords, Word, WordLike, normalise_words
+from receipt_layoutlm.fields.known_values import KnownValues
 from receipt_layoutlm.fields.line_classifier import LineClassifier
 from receipt_layoutlm.fields.lines import best_block
 from receipt_layoutlm.fields.ocr_cleanup import (
@@ -110,6 +111,9 @@ class FieldValue:
     """Mean word confidence of the chosen span."""
     word_indices: tuple[int, ...]
     """Indices of the span's words (``WordPrediction.word_index``, else position in ``words``)."""
+    snapped_from: str | None = None
+    """The text as read when ``text`` was replaced by a known value (``fields.known_values``);
+    None otherwise."""
 
 
 def _field_value(field: str, span: list[Word], value: Any) -> FieldValue:
@@ -266,6 +270,7 @@ def extract_fields(
     ocr_confidences: Sequence[float] | None = None,
     cleanup: FieldCleanup = DEFAULT_CLEANUP,
     line_classifier: LineClassifier | None = None,
+    known_values: KnownValues | None = None,
 ) -> dict[str, FieldValue]:
     """One value per field from words in reading order.
 
@@ -294,7 +299,8 @@ def extract_fields(
     ``encoding.printed_rows``; line ids when None); without it the total is read like any
     amount field. ``line_classifier`` (``fields.line_classifier``, fitted at training) picks
     the whole lines of the multi-line fields it has a model for; where it finds none, the
-    rules above apply.
+    rules above apply. ``known_values`` (``fields.known_values``, fitted at training) then
+    replaces a text field that nearly spells a value seen on training receipts by that value.
     """
     normalised = normalise_words(words, line_ids, ocr_confidences)
     if cleanup.rejoin_amounts:
@@ -318,6 +324,8 @@ def extract_fields(
             value = _fallback_one(field, tuple(labels), receipt, fallback_min_probability)
         if value is not None and cleanup.trim_edges and field not in _PARSERS:
             value = _trimmed(field, value, receipt, cleanup)
+        if value is not None and known_values is not None and field not in _PARSERS:
+            value = known_values.snap(field, value)
         if value is not None:
             out[field] = value
     return out

@@ -22,7 +22,7 @@ from receipt_layoutlm.encoding import (
     special_ids,
 )
 from receipt_layoutlm.errors import CheckpointError, EncodingError
-from receipt_layoutlm.fields import load_line_classifier, load_total_picker
+from receipt_layoutlm.fields import load_known_values, load_line_classifier, load_total_picker
 
 if TYPE_CHECKING:
     from transformers import PreTrainedTokenizerBase
@@ -74,6 +74,7 @@ class Runtime(ABC):
         self.line_classifier = (
             load_line_classifier(self.source) if self.source.is_dir() else None
         )
+        self.known_values = load_known_values(self.source) if self.source.is_dir() else None
 
     @property
     def id2label(self) -> dict[int, str]:
