@@ -1,4 +1,4 @@
-"""``layoutlm-cli fit-fields``: fit the field line classifier onto a trained checkpoint."""
+"""``layoutlm-cli fit-fields``: fit the learned field models onto a trained checkpoint."""
 
 from __future__ import annotations
 
@@ -8,28 +8,58 @@ from typing import Any
 
 
 def cmd_fit_fields(args: argparse.Namespace) -> int:
-    from receipt_layoutlm.training.line_classifier_fit import fit_onto_checkpoint
+    from receipt_layoutlm.errors import DatasetError
 
-    classifier = fit_onto_checkpoint(args.checkpoint, args.dataset, runtime=args.runtime)
-    print(json.dumps({"checkpoint": args.checkpoint, "fields": sorted(classifier.models),
-                      "fitted_on": classifier.fitted_on}))
+    if args.line_classifier == "none" and args.known_values == "none":
+        raise DatasetError("fit-fields: --line-classifier none and --known-values none leave "
+                           "nothing to fit")
+    out: dict[str, Any] = {"checkpoint": args.checkpoint}
+    if args.known_values == "fit":
+        from receipt_layoutlm.training.known_values_fit import fit_known_values_onto
+
+        # First: it reads no model, so a dataset without key values is refused in a second.
+        known = fit_known_values_onto(args.checkpoint, args.dataset, min_count=args.min_count)
+        out["known_values"] = dict(known.fitted_on)
+    if args.line_classifier == "fit":
+        from receipt_layoutlm.training.line_classifier_fit import fit_onto_checkpoint
+
+        classifier = fit_onto_checkpoint(args.checkpoint, args.dataset, runtime=args.runtime)
+        out.update(fields=sorted(classifier.models), fitted_on=classifier.fitted_on)
+    print(json.dumps(out))
     return 0
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
 
 
 def register(subparsers: Any) -> None:
     fit = subparsers.add_parser(
         "fit-fields",
-        help="fit the company/address line classifier onto a trained checkpoint",
+        help="fit the company/address line classifier and known values onto a checkpoint",
         description="Run the checkpoint over labelled receipts (its training receipts, and "
         "OCR'd re-renders of them) and fit which whole lines make the company and address "
         "blocks (fields.line_classifier) from each line's model probabilities, position, "
-        "patterns and neighbours. Writes line_classifier.json into the checkpoint (replacing "
-        "one there); exports copy it into bundles and every runtime applies it. Never fit it on "
-        "the receipts you evaluate on.",
+        "patterns and neighbours; with --known-values fit, also the merchant/address values "
+        "seen on at least --min-count receipts (fields.known_values: a read value that nearly "
+        "spells one is replaced by it). Writes line_classifier.json and known_values.json into "
+        "the checkpoint (replacing those there); exports copy them into bundles and every "
+        "runtime applies them. Never fit them on the receipts you evaluate on.",
     )
     fit.add_argument("checkpoint", metavar="CHECKPOINT", help="checkpoint directory")
     fit.add_argument("--dataset", action="append", required=True, metavar="FILE.jsonl",
                      help="labelled receipts in the JSONL dataset format (repeatable)")
     fit.add_argument("--runtime", default="torch",
                      help="runtime that predicts on them (default torch)")
+    fit.add_argument("--line-classifier", choices=("fit", "none"), default="fit",
+                     help="fit the line classifier (default fit)")
+    fit.add_argument("--known-values", choices=("fit", "none"), default="none",
+                     help="fit the known merchant/address values from the receipts' key values "
+                     "(default none: they ship inside every bundle)")
+    fit.add_argument("--min-count", type=_positive, default=2, metavar="N",
+                     help="keep a known value only when N or more receipts carry it (default 2; "
+                     "1 would ship values printed once, such as a person's name)")
     fit.set_defaults(handler=cmd_fit_fields)

@@ -40,6 +40,7 @@ HYPERPARAMETER_FLAGS = (
     "box_embedding_init",
     "total_picker",
     "line_classifier",
+    "known_values",
     Flag("max_steps", help="stop after N steps (smoke runs)"),
 )
 MODEL_FLAGS = (

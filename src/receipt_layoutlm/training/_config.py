@@ -65,6 +65,12 @@ class TrainingConfig:
     on the training receipts' predictions and store it in best/; ``fit-dev`` fits it on the dev
     receipts' instead; ``none`` (the default) skips it. ``layoutlm-cli fit-fields`` fits one onto
     a trained checkpoint, OCR'd re-renders included."""
+    known_values: Literal["fit", "none"] = "none"
+    """After training, ``fit`` the known merchant/address values (``fields.known_values``) on
+    the training receipts' ground-truth fields — only values seen on at least 2 receipts — and
+    store them in best/, so a read value that nearly spells one is replaced by it; ``none``
+    (the default: the values ship inside every bundle, so it is the data owner's choice)
+    skips it."""
     max_steps: int | None = None
     """Stop after this many optimizer steps (smoke runs); evaluates and saves once at the end."""
     logging_steps: int = 10
@@ -104,6 +110,10 @@ class TrainingConfig:
             (
                 self.line_classifier in ("fit", "fit-dev", "none"),
                 "line_classifier must be fit, fit-dev or none",
+            ),
+            (
+                self.known_values in ("fit", "none"),
+                "known_values must be fit or none",
             ),
             (self.max_steps is None or self.max_steps >= 1, "max_steps must be >= 1"),
             (

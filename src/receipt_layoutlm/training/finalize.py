@@ -131,6 +131,22 @@ def _fit_line_classifier(ctx: RunContext, data: PreparedData) -> dict[str, Any] 
     )
 
 
+def _fit_known_values(ctx: RunContext, data: PreparedData) -> dict[str, Any] | None:
+    """Fit the known merchant/address values on the TRAINING receipts' ground truth (dev
+    receipts stay out, so ``evaluate --split-side dev`` stays honest) and store them in best/;
+    None when the run does not fit them or no receipt has such a value."""
+    if ctx.config.known_values == "none":
+        return None
+    from receipt_layoutlm.training.known_values_fit import fit_known_values
+
+    known = fit_known_values(data.split.train)
+    if known is None:
+        return None
+    known.save(ctx.run_dir.best)
+    log.info("known values fitted on %s", dict(known.fitted_on))
+    return dict(known.fitted_on)
+
+
 def _fit_picker(ctx: RunContext, data: PreparedData) -> dict[str, Any] | None:
     """Fit the total picker on the best model's predictions for the training receipts
     (``fit``) or the dev receipts (``fit-dev``: predictions the model was not trained on, so
@@ -218,6 +234,7 @@ def finalize(
     _save_best(ctx, data, encoded, fit, results)
     run["total_picker"] = _fit_picker(ctx, data)
     run["line_classifier"] = _fit_line_classifier(ctx, data)
+    run["known_values"] = _fit_known_values(ctx, data)
     report_files = _write_report(ctx, data.labels, fit, rows, results)
     fit.sync.sync()  # the last checkpoints and metrics.jsonl
     best_uri = run_dir.upload_best()
