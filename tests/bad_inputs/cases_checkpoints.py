@@ -83,6 +83,15 @@ def no_line_classifier_written(ws: Workspace, before: Any) -> None:
     assert ws.items() == before
 
 
+def no_known_values_written(ws: Workspace, before: Any) -> None:
+    assert not ws.path("ckpt/known_values.json").exists()
+    assert ws.items() == before
+
+
+FIT_KNOWN_VALUES = ["fit-fields", "{root}/ckpt", "--dataset", "{root}/in.jsonl",
+                    "--line-classifier", "none"]
+
+
 def fit_fields(ws: Workspace) -> str:
     """What ``layoutlm-cli fit-fields {root}/ckpt --dataset {root}/in.jsonl`` calls."""
     from receipt_layoutlm.training.line_classifier_fit import fit_onto_checkpoint
@@ -180,6 +189,32 @@ CASES = [
          command=load_runtime_of, exit_code=2,
          message=r"error: \S+ckpt/line_classifier\.json: fitted on other features than this "
                  r"code computes; refit it \(layoutlm-cli fit-fields\)"),
+    Case(name="fit_fields_known_values_without_key_values", group=G,
+         setup=totals_only_receipts, command=[*FIT_KNOWN_VALUES, "--known-values", "fit"],
+         exit_code=2, data_dir_flag=False,
+         message=r"error: fit-fields: no receipt in \S+in\.jsonl has a merchant or address "
+                 r"value \(the dataset's 'fields'\); no known values to fit",
+         check=no_known_values_written),
+    Case(name="fit_fields_with_nothing_to_fit", group=G, command=FIT_KNOWN_VALUES,
+         exit_code=2, data_dir_flag=False,
+         message=r"error: fit-fields: --line-classifier none and --known-values none leave "
+                 r"nothing to fit"),
+    Case(name="fit_fields_known_values_min_count_zero", group=G,
+         command=[*FIT_KNOWN_VALUES, "--known-values", "fit", "--min-count", "0"],
+         exit_code=2, data_dir_flag=False,
+         message=r"layoutlm-cli fit-fields: error: argument --min-count: must be at least 1, "
+                 r"got 0"),
+    Case(name="corrupt_known_values_json_blamed_on_it", group=G,
+         setup=lambda ws: (tiny_checkpoint(ws), ws.write("ckpt/known_values.json", "{oops")),
+         command=load_runtime_of, exit_code=2,
+         message=r"error: \S+ckpt/known_values\.json: unreadable known values \(.*\)"),
+    Case(name="known_values_count_not_positive_refused", group=G,
+         setup=lambda ws: (tiny_checkpoint(ws), ws.write(
+             "ckpt/known_values.json",
+             '{"version": 1, "values": {"merchant": {"A SHOP": -1}}}')),
+         command=load_runtime_of, exit_code=2,
+         message=r"error: \S+ckpt/known_values\.json: the count of a merchant value must be a "
+                 r"positive integer, got -1"),
     Case(name="checkpoint_dir_missing", group=G, command=load, exit_code=2,
          message=r"error: checkpoint directory \S+ckpt does not exist; .*"),
     Case(name="int4_recipe_layer_pattern_matches_nothing", group=G,
