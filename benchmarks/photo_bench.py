@@ -20,11 +20,12 @@ Figures (one JSON line, then tables):
   (``evaluation.sroie``: the annotators upper-cased mixed-case prints), for the photos and the
   transcripts, each with the fields as the worker reads them (``fields.ocr_cleanup`` on) and
   without the OCR repairs (``FieldCleanup.off()``, same model, same words) and without the
-  model's line classifier (``fields.line_classifier``, when it has one); the photo figure
+  model's line classifier (``fields.line_classifier``, when it has one) and without its known
+  values (``fields.known_values``, when it has them); the photo figure
   under the "excluding OCR mismatch" convention; and the reachable share: per key, how often the
   truth occurs in the photo's OCR text (case-insensitive, and strict), the ceiling of any
-  extractor reading that text. And the fields step's median milliseconds a photo, with the
-  line classifier and without.
+  extractor reading that text. And the fields step's median milliseconds a photo, with
+  everything the model has, without the line classifier and without the known values.
 - transcripts: the same task-3 figures with and without the OCR repairs on a dataset's
   transcripts (by default the checkpoint's own dev split), so a field change that helps photos
   is seen not to hurt transcripts.
@@ -61,29 +62,33 @@ def _read_photo(path: Path, engine: Any, model: Any, key: str) -> Any:
 
 
 @contextlib.contextmanager
-def _without_line_classifier(runtime: Any) -> Iterator[None]:
-    """The runtime reading fields as a model without ``line_classifier.json`` does."""
-    kept, runtime.line_classifier = getattr(runtime, "line_classifier", None), None
+def _without(runtime: Any, fitted: str) -> Iterator[None]:
+    """The runtime reading fields as a model without one of its fitted field models does
+    (``line_classifier``: ``line_classifier.json``; ``known_values``: ``known_values.json``)."""
+    kept = getattr(runtime, fitted, None)
+    setattr(runtime, fitted, None)
     try:
         yield
     finally:
-        runtime.line_classifier = kept
+        setattr(runtime, fitted, kept)
 
 
 def _fields_ms(runtime: Any, document: Any, repeats: int = 20) -> dict[str, float]:
     """Median milliseconds of the fields step (``extract_fields``, as ``predict_document``
-    calls it) on one receipt's predictions, with the model's line classifier and without."""
+    calls it) on one receipt's predictions, with the model's line classifier and known values,
+    without the classifier, and without the known values."""
     from receipt_layoutlm.fields import extract_fields
     from receipt_layoutlm.prediction import field_inputs
 
     predictions, inputs = field_inputs(runtime, runtime.encode(document))
     out = {}
-    for name, classifier in (("with_line_classifier", runtime.line_classifier),
-                             ("without_line_classifier", None)):
+    for name, change in (("with_line_classifier", {}),
+                         ("without_line_classifier", {"line_classifier": None}),
+                         ("without_known_values", {"known_values": None})):
         times = []
         for _ in range(repeats):
             started = time.perf_counter()
-            extract_fields(predictions, **{**inputs, "line_classifier": classifier})
+            extract_fields(predictions, **{**inputs, **change})
             times.append((time.perf_counter() - started) * 1000)
         out[name] = statistics.median(times)
     return out
@@ -115,8 +120,9 @@ def run_sroie(args: argparse.Namespace, engine: Any, model: Any) -> dict[str, An
     docs = parse_sroie(SROIE_SAMPLE, limit=args.limit).documents
     truth = {d.key: dict(d.fields) for d in docs}
     preds: dict[str, dict[str, dict[str, str]]] = {
-        "photo": {}, "photo_no_cleanup": {}, "photo_no_line_classifier": {}, "transcript": {},
-        "transcript_no_cleanup": {}, "transcript_no_line_classifier": {}}
+        "photo": {}, "photo_no_cleanup": {}, "photo_no_line_classifier": {},
+        "photo_no_known_values": {}, "transcript": {}, "transcript_no_cleanup": {},
+        "transcript_no_line_classifier": {}, "transcript_no_known_values": {}}
     texts: dict[str, str] = {}
     fields_ms: list[dict[str, float]] = []
     for doc in docs:
@@ -126,17 +132,19 @@ def run_sroie(args: argparse.Namespace, engine: Any, model: Any) -> dict[str, An
         preds["photo"][doc.key] = sroie_prediction(labelled.prediction.fields)
         raw = predict_document(model.runtime, labelled.document, cleanup=FieldCleanup.off())
         preds["photo_no_cleanup"][doc.key] = sroie_prediction(raw.fields)
-        with _without_line_classifier(model.runtime):
-            plain = predict_document(model.runtime, labelled.document)
-        preds["photo_no_line_classifier"][doc.key] = sroie_prediction(plain.fields)
+        for fitted in ("line_classifier", "known_values"):
+            with _without(model.runtime, fitted):
+                plain = predict_document(model.runtime, labelled.document)
+            preds[f"photo_no_{fitted}"][doc.key] = sroie_prediction(plain.fields)
         fields_ms.append(_fields_ms(model.runtime, labelled.document))
         preds["transcript"][doc.key] = sroie_prediction(
             predict_document(model.runtime, doc).fields)
         preds["transcript_no_cleanup"][doc.key] = sroie_prediction(
             predict_document(model.runtime, doc, cleanup=FieldCleanup.off()).fields)
-        with _without_line_classifier(model.runtime):
-            plain = predict_document(model.runtime, doc)
-        preds["transcript_no_line_classifier"][doc.key] = sroie_prediction(plain.fields)
+        for fitted in ("line_classifier", "known_values"):
+            with _without(model.runtime, fitted):
+                plain = predict_document(model.runtime, doc)
+            preds[f"transcript_no_{fitted}"][doc.key] = sroie_prediction(plain.fields)
     out: dict[str, Any] = {"receipts": len(docs)}
     out["fields_ms_median"] = {
         name: round(statistics.median(m[name] for m in fields_ms), 3) for name in fields_ms[0]
@@ -267,8 +275,9 @@ def _print_tables(dataset: str, out: dict[str, Any]) -> None:
         keys = ["company", "date", "address", "total"]
         print(f"\n{'setting':46} {'F1':>6}  " + "  ".join(f"{k:>8}" for k in keys))
         for name in ("photo", "photo_no_cleanup", "photo_no_line_classifier",
-                     "photo_excluding_ocr_mismatch", "transcript", "transcript_no_cleanup",
-                     "transcript_no_line_classifier"):
+                     "photo_no_known_values", "photo_excluding_ocr_mismatch", "transcript",
+                     "transcript_no_cleanup", "transcript_no_line_classifier",
+                     "transcript_no_known_values"):
             for mode in ("strict", "case_insensitive"):
                 s = out[name][mode]
                 print(f"{name + ' ' + mode:46} {s['f1']:6.3f}  "

@@ -75,14 +75,17 @@ class KnownValues:
     values: Mapping[str, Mapping[str, int]]
     """Field (``merchant``, ``address``) → known text as annotated → on how many training
     receipts it was seen."""
-    min_ratio: float = 90.0
+    min_ratio: float = 95.0
     """Smallest rapidfuzz score (0-100) between the read text and a known value, both
-    normalised, for the read text to be replaced. The default is what the 5 folds of
+    normalised, for the read text to be replaced. 95 is what the 5 folds of
     ``benchmarks/known_values_bench.py`` agreed on (docs/training.md), from the a-priori grid
-    80/85/90/95."""
-    partial: bool = True
+    80/85/90/95: the only threshold that helped or held every fold, transcripts and OCR'd
+    re-renders alike."""
+    partial: bool = False
     """Also replace a read text that nearly contains a known value (``fuzz.partial_ratio``)
-    when no whole-string match is found: a company span that kept a branch line."""
+    when no whole-string match is found: a company span that kept a branch line. Off by
+    default: on the folds it lost more transcripts (a longer true name snapped to a chain's
+    shorter one) than it won re-renders."""
     partial_min_share: float = 0.5
     """A partial match needs the known value to be at least this share of the read text's
     length (fixed a priori: a short name inside a long span is more likely a coincidence)."""
