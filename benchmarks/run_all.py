@@ -43,6 +43,10 @@ BY_HAND: dict[str, str] = {
     "on 2 cores); see docs/review.md",
     "photo_bench.py": "needs a checkpoint trained without the sample photos (--model); see "
     "docs/training.md",
+    "line_classifier_bench.py": "needs a trained SROIE checkpoint (--model) and its dataset; see "
+    "docs/training.md",
+    "known_values_bench.py": "needs a trained SROIE checkpoint (--model), its dataset and OCR'd "
+    "re-renders; see docs/training.md",
 }
 # --quick: the same measurements at smaller sizes, through each script's own size flags.
 QUICK: dict[str, list[str]] = {

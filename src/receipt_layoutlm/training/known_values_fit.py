@@ -50,7 +50,9 @@ def fit_known_values(
                 by_receipt[name].setdefault(base, value)
     receipts = set().union(*by_receipt.values())
     if not receipts:
-        log.warning("known values: no receipt has a merchant or address value; none fitted")
+        log.warning("known values: none fitted — no receipt carries a merchant or address "
+                    "key value (they are fitted from a dataset's 'fields', which WildReceipt "
+                    "imports do not have)")
         return None
     values: dict[str, dict[str, int]] = {}
     fitted_on: dict[str, object] = {"receipts": len(receipts), "min_count": min_count}
