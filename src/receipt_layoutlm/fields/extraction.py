@@ -37,8 +37,10 @@ from receipt_layoutlm.fields.lines import best_block
 from receipt_layoutlm.fields.ocr_cleanup import (
     DEFAULT_CLEANUP,
     FieldCleanup,
+    clean_text_span,
+    decimal_point,
     rejoin_amounts,
-    trim_edges,
+    repair_date,
 )
 from receipt_layoutlm.fields.parsing import parse_amount, parse_date, parse_phone, parse_time
 from receipt_layoutlm.fields.spans import (
@@ -316,8 +318,10 @@ def extract_fields(
             value = _extract_one(field, tuple(labels), receipt)
         if value is None and fallback_min_probability is not None:
             value = _fallback_one(field, tuple(labels), receipt, fallback_min_probability)
-        if value is not None and cleanup.trim_edges and field not in _PARSERS:
+        if value is not None and cleanup.cleans_text and field not in _PARSERS:
             value = _trimmed(field, value, receipt, cleanup)
+        if value is not None and field in _PARSERS:
+            value = _repaired(field, value, receipt, cleanup)
         if value is not None:
             out[field] = value
     return out
@@ -326,11 +330,30 @@ def extract_fields(
 def _trimmed(
     field: str, value: FieldValue, receipt: ReceiptWords, cleanup: FieldCleanup
 ) -> FieldValue:
-    """``value`` without debris words at its edges (``fields.ocr_cleanup.trim_edges``)."""
+    """``value`` without debris words (``fields.ocr_cleanup.clean_text_span``)."""
     by_index = receipt.by_index
     span = [by_index[i] for i in value.word_indices if i in by_index]
-    kept = trim_edges(span, cleanup)
+    kept = clean_text_span(span, cleanup)
     if len(kept) == len(span):
         return value
     trimmed = _field_value(field, kept, None)
     return dataclasses.replace(trimmed, confidence=value.confidence)
+
+
+def _repaired(
+    field: str, value: FieldValue, receipt: ReceiptWords, cleanup: FieldCleanup
+) -> FieldValue:
+    """``value`` after the text repairs of a parsed field (``fields.ocr_cleanup``): a misread
+    date (``repair_date``), an amount's decimal comma (``decimal_point``)."""
+    if field == "date" and value.value is None and cleanup.repair_dates:
+        def printed() -> list[str | None]:
+            return [receipt.parse(parse_date, w.text) for w in receipt.words]
+
+        repaired = repair_date(value.text, printed)
+        if repaired is not None:
+            return dataclasses.replace(value, text=repaired[0], value=repaired[1])
+    elif field in AMOUNT_FIELDS and cleanup.decimal_point:
+        text = decimal_point(value.text)
+        if text != value.text:
+            return dataclasses.replace(value, text=text)
+    return value
