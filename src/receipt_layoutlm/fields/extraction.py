@@ -38,7 +38,9 @@ from receipt_layoutlm.fields.ocr_cleanup import (
     DEFAULT_CLEANUP,
     FieldCleanup,
     clean_text_span,
+    company_suffix,
     decimal_point,
+    letter_confusions,
     rejoin_amounts,
     repair_date,
 )
@@ -320,7 +322,7 @@ def extract_fields(
             value = _fallback_one(field, tuple(labels), receipt, fallback_min_probability)
         if value is not None and cleanup.cleans_text and field not in _PARSERS:
             value = _trimmed(field, value, receipt, cleanup)
-        if value is not None and field in _PARSERS:
+        if value is not None:
             value = _repaired(field, value, receipt, cleanup)
         if value is not None:
             out[field] = value
@@ -343,8 +345,9 @@ def _trimmed(
 def _repaired(
     field: str, value: FieldValue, receipt: ReceiptWords, cleanup: FieldCleanup
 ) -> FieldValue:
-    """``value`` after the text repairs of a parsed field (``fields.ocr_cleanup``): a misread
-    date (``repair_date``), an amount's decimal comma (``decimal_point``)."""
+    """``value`` after the text repairs of ``fields.ocr_cleanup``: a misread date
+    (``repair_date``), an amount's decimal comma (``decimal_point``), a merchant's or
+    address's misread letters (``letter_confusions``, ``company_suffix``)."""
     if field == "date" and value.value is None and cleanup.repair_dates:
         def printed() -> list[str | None]:
             return [receipt.parse(parse_date, w.text) for w in receipt.words]
@@ -356,4 +359,10 @@ def _repaired(
         text = decimal_point(value.text)
         if text != value.text:
             return dataclasses.replace(value, text=text)
+    elif field in ("merchant", "address"):
+        text = letter_confusions(value.text) if cleanup.letter_confusions else value.text
+        if field == "merchant" and cleanup.company_suffix:
+            text = company_suffix(text)
+        if text != value.text:
+            return dataclasses.replace(value, text=text, value=text)
     return value

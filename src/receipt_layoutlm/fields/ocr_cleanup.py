@@ -21,7 +21,10 @@ stands between words of a value):
 - :func:`repair_date` gives a date span that does not parse the one valid date a single OCR
   character confusion (:data:`OCR_CONFUSIONS`) away from it;
 - :func:`decimal_point` writes an amount field's ``<digits>,<2 digits>`` as ``<digits>.<2
-  digits>`` (SROIE's annotations never keep the print's decimal comma).
+  digits>`` (SROIE's annotations never keep the print's decimal comma);
+- :func:`letter_confusions` reads ``!`` after a capital and ``$`` beside a letter inside a
+  merchant or address as the letter they were printed as (``ZHENG HU!``, ``JALAN $S21/39``);
+- :func:`company_suffix` reads ``SON BHD`` as ``SDN BHD``.
 
 The last three touch only the chosen field's words, never every word of the receipt.
 
@@ -76,11 +79,18 @@ class FieldCleanup:
     scored on values, so this changes none of its scores; turn it off where the text must stay
     as printed."""
 
+    letter_confusions: bool = True
+    """Inside a merchant or address, ``!`` after a capital letter is an ``I`` and ``$`` beside
+    a letter an ``S`` (:func:`letter_confusions`)."""
+    company_suffix: bool = True
+    """A merchant's ``SON BHD`` (``S0N``, ``SQN``) is ``SDN BHD`` (:func:`company_suffix`)."""
+
     @classmethod
     def off(cls) -> FieldCleanup:
         """No repair: the fields exactly as the model's words give them."""
         return cls(rejoin_amounts=False, trim_edges=False, drop_inner_debris=False,
-                   repair_dates=False, decimal_point=False)
+                   repair_dates=False, decimal_point=False, letter_confusions=False,
+                   company_suffix=False)
 
     @property
     def cleans_text(self) -> bool:
@@ -196,6 +206,33 @@ def decimal_point(text: str) -> str:
     """``text`` with each ``<digits>,<2 digits>`` amount written ``<digits>.<2 digits>``;
     thousands groups (``1,007.50``, ``1,234``) stay."""
     return _DECIMAL_COMMA.sub(r"\1.\2", text) if "," in text else text
+
+
+_GLUED_CONFUSION = re.compile(r"(?<=[A-Z])!|(?<=[A-Za-z])\$|\$(?=[A-Za-z])")
+_AS_LETTER = {"!": "I", "$": "S"}
+
+
+def letter_confusions(text: str) -> str:
+    """``text`` (a merchant or address) with ``!`` after a capital read as ``I`` and ``$``
+    beside a letter read as ``S``: ``ZHENG HU!`` → ``ZHENG HUI``, ``JALAN $S21/39`` → ``JALAN
+    SS21/39``. Neither character occurs anywhere in the company and address values of the 596
+    SROIE training receipts, so the text as read cannot be the value; in the OCR'd renders of
+    those receipts ``HU!``, ``TAMPO!``, ``$S21`` are such misreads. ``$`` before a digit (an
+    amount) and ``!`` after a small letter or alone stay."""
+    if "!" not in text and "$" not in text:
+        return text
+    return _GLUED_CONFUSION.sub(lambda m: _AS_LETTER[m.group()], text)
+
+
+_SON_BHD = re.compile(r"\bS[O0Q]N(?=\.?\s+BHD\b)")
+
+
+def company_suffix(text: str) -> str:
+    """``text`` (a merchant) with ``SON BHD`` (``S0N``, ``SQN``: the ``D`` misread as a round
+    glyph) written ``SDN BHD``. The suffix of 321 of the 596 SROIE training companies is
+    ``SDN BHD`` and none reads ``SON BHD``; the OCR'd renders of those receipts read ``SON
+    BHD`` 4 times."""
+    return _SON_BHD.sub("SDN", text) if "BHD" in text else text
 
 
 def _pair_joins(left: str, right: str) -> bool:
