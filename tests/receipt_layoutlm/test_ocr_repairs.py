@@ -5,6 +5,7 @@ fields unchanged)."""
 
 from __future__ import annotations
 
+import dataclasses
 from types import SimpleNamespace
 
 import pytest
@@ -188,3 +189,12 @@ def test_repaired_fields_carry_their_values_and_words():
     assert fields["merchant"].value == fields["merchant"].text == "ZHENG HUI SDN BHD"
     raw = extract_fields(words, line_ids=lines, cleanup=FieldCleanup(repair_dates=False))
     assert raw["date"].value is None
+
+
+def test_off_turns_every_switch_off():
+    off = FieldCleanup.off()
+    switches = [f.name for f in dataclasses.fields(FieldCleanup) if f.default is True]
+    assert {"drop_inner_debris", "repair_dates", "decimal_point", "letter_confusions",
+            "company_suffix", "trim_edges", "rejoin_amounts"} == set(switches)
+    assert not any(getattr(off, name) for name in switches)
+    assert off.min_edge_confidence == FieldCleanup().min_edge_confidence

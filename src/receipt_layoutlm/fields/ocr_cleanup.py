@@ -87,10 +87,9 @@ class FieldCleanup:
 
     @classmethod
     def off(cls) -> FieldCleanup:
-        """No repair: the fields exactly as the model's words give them."""
-        return cls(rejoin_amounts=False, trim_edges=False, drop_inner_debris=False,
-                   repair_dates=False, decimal_point=False, letter_confusions=False,
-                   company_suffix=False)
+        """No repair: the fields exactly as the model's words give them (every switch off, a
+        switch added later included)."""
+        return cls(**{f.name: False for f in dataclasses.fields(cls) if f.default is True})
 
     @property
     def cleans_text(self) -> bool:
