@@ -67,6 +67,7 @@ def test_symbol_words_are_the_frozen_training_set():
         ("DATE", None),
         ("", None),
         ("16/18/2018", None),  # 10/18/2018 and 16/10/2018: ambiguous, nothing printed
+        ("Date " * 6 + "08/69/2017", None),  # longer than any printed date: not tried
     ],
 )
 def test_repair_date(text, repaired):

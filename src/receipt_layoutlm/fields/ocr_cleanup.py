@@ -26,7 +26,8 @@ stands between words of a value):
   merchant or address as the letter they were printed as (``ZHENG HU!``, ``JALAN $S21/39``);
 - :func:`company_suffix` reads ``SON BHD`` as ``SDN BHD``.
 
-The last three touch only the chosen field's words, never every word of the receipt.
+All but :func:`rejoin_amounts` touch only the chosen field's words, never every word of the
+receipt.
 
 Pure Python, no numpy (the worker's field budget is 1 ms a receipt).
 """
@@ -156,8 +157,10 @@ def clean_text_span(span: Sequence[W], cleanup: FieldCleanup = DEFAULT_CLEANUP) 
 
 OCR_CONFUSIONS: dict[str, str] = {
     # Closed-loop digits: a broken, filled or smudged loop turns one into another. In the
-    # OCR'd renders of the SROIE training receipts the misread dates read 18/63/18, 62-03-18,
-    # 92/03/2018, 94-01-18 (truth 18/03/18, 02-03-18, 02/03/2018, 24-01-18).
+    # OCR'd renders of the SROIE training receipts the invalid misread dates are 18/63/18,
+    # 62-03-18, 92/03/2018 (truth 18/03/18, 02-03-18, 02/03/2018) and 94-01-18 (truth
+    # 24-01-18: a 2 read as 9, left out of the table, so it is repaired to 04-01-18, wrong as
+    # it was before).
     "0": "689", "6": "089", "8": "069", "9": "068",
     # A bar with or without its flag.
     "1": "7", "7": "1",
@@ -171,10 +174,17 @@ glyph-shape confusion, and a larger table makes more misread dates ambiguous (tw
 repairs), which :func:`repair_date` then leaves alone."""
 
 
+MAX_DATE_CHARS = 32
+"""Longer span texts are not tried (``September 30, 2018`` is 18 characters): each character
+costs a few parses, and the fields step has 1 ms a receipt."""
+
+
 def date_candidates(text: str) -> dict[str, str]:
     """Each valid date (ISO) one :data:`OCR_CONFUSIONS` substitution in ``text`` gives → the
-    first text giving it."""
+    first text giving it; none for a text over :data:`MAX_DATE_CHARS`."""
     out: dict[str, str] = {}
+    if len(text) > MAX_DATE_CHARS:
+        return out
     for n, char in enumerate(text):
         for digit in OCR_CONFUSIONS.get(char, ""):
             candidate = text[:n] + digit + text[n + 1:]
