@@ -20,6 +20,7 @@ from receipt_layoutlm.fields.ocr_cleanup import (
     drop_inner_debris,
     letter_confusions,
     repair_date,
+    strip_glued_debris,
 )
 
 
@@ -112,6 +113,9 @@ def test_decimal_point(text, written):
         ("PERNIAGAAN ZHENG HU!", "PERNIAGAAN ZHENG HUI"),
         ("12, JALAN TAMPO! 7/4", "12, JALAN TAMPOI 7/4"),
         ("JALAN $S21/39", "JALAN SS21/39"),
+        ("JALAN $$21/39,", "JALAN SS21/39,"),
+        ("LOT 1851~A & 1851-B", "LOT 1851-A & 1851-B"),
+        ("~ A", "~ A"),
         ("MA$", "MAS"),
         ("TOTAL $8.20", "TOTAL $8.20"),  # an amount's currency stays
         ("Hello!", "Hello!"),  # after a small letter: punctuation, not an I
@@ -121,6 +125,23 @@ def test_decimal_point(text, written):
 )
 def test_letter_confusions(text, read):
     assert letter_confusions(text) == read
+
+
+@pytest.mark.parametrize(
+    ("text", "read"),
+    [
+        ("__UNIHAKKA INTERNATIONAL", "UNIHAKKA INTERNATIONAL"),
+        ("NO, 53, “SAAR", "NO, 53, SAAR"),
+        ("[P.NISANTHI] X", "P.NISANTHI X"),
+        ("JOHOR| BAHRU", "JOHOR BAHRU"),
+        ("SEL|ANGOR", "SEL|ANGOR"),  # inside a word: not glued to an end
+        ("A | B", "A | B"),  # a word of its own: drop_inner_debris judges it
+        ("(M) SDN BHD", "(M) SDN BHD"),
+        ("NANDO'S", "NANDO'S"),
+    ],
+)
+def test_strip_glued_debris(text, read):
+    assert strip_glued_debris(text) == read
 
 
 @pytest.mark.parametrize(
@@ -149,7 +170,7 @@ def _receipt() -> tuple[list[WordPrediction], list[int]]:
         [("TAMAN", "ADDRESS"), ("BERKELEY", "ADDRESS"), ("|", "ADDRESS"), ("41150", "ADDRESS")],
         [("DATE", None), ("08/69/2017", "DATE")],
         [("TOTAL", None), ("27,90", "GRAND_TOTAL")],
-        [("ZHENG", "MERCHANT_NAME"), ("HU!", "MERCHANT_NAME"), ("SON", "MERCHANT_NAME"),
+        [("__ZHENG", "MERCHANT_NAME"), ("HU!", "MERCHANT_NAME"), ("SON", "MERCHANT_NAME"),
          ("BHD", "MERCHANT_NAME")],
     ]
     words, lines = [], []
@@ -168,6 +189,7 @@ def _receipt() -> tuple[list[WordPrediction], list[int]]:
         ("decimal_point", "total", "27.90", "27,90"),
         ("letter_confusions", "merchant", "ZHENG HUI SDN BHD", "ZHENG HU! SDN BHD"),
         ("company_suffix", "merchant", "ZHENG HUI SDN BHD", "ZHENG HUI SON BHD"),
+        ("strip_glued_debris", "merchant", "ZHENG HUI SDN BHD", "__ZHENG HUI SDN BHD"),
     ],
 )
 def test_each_repair_is_a_switch(switch, field, repaired, raw):
@@ -176,8 +198,8 @@ def test_each_repair_is_a_switch(switch, field, repaired, raw):
     off = FieldCleanup(**{switch: False})
     assert extract_fields(words, line_ids=lines, cleanup=off)[field].text == raw
     none = extract_fields(words, line_ids=lines, cleanup=FieldCleanup.off())[field].text
-    # Two repairs act on the merchant: with both off it reads as the model's words do.
-    assert none == (raw if field != "merchant" else "ZHENG HU! SON BHD")
+    # Three repairs act on the merchant: with all off it reads as the model's words do.
+    assert none == (raw if field != "merchant" else "__ZHENG HU! SON BHD")
 
 
 def test_repaired_fields_carry_their_values_and_words():
@@ -196,6 +218,7 @@ def test_off_turns_every_switch_off():
     off = FieldCleanup.off()
     switches = [f.name for f in dataclasses.fields(FieldCleanup) if f.default is True]
     assert {"drop_inner_debris", "repair_dates", "decimal_point", "letter_confusions",
-            "company_suffix", "trim_edges", "rejoin_amounts"} == set(switches)
+            "company_suffix", "strip_glued_debris", "trim_edges",
+            "rejoin_amounts"} == set(switches)
     assert not any(getattr(off, name) for name in switches)
     assert off.min_edge_confidence == FieldCleanup().min_edge_confidence

@@ -43,6 +43,7 @@ from receipt_layoutlm.fields.ocr_cleanup import (
     letter_confusions,
     rejoin_amounts,
     repair_date,
+    strip_glued_debris,
 )
 from receipt_layoutlm.fields.parsing import parse_amount, parse_date, parse_phone, parse_time
 from receipt_layoutlm.fields.spans import (
@@ -347,7 +348,8 @@ def _repaired(
 ) -> FieldValue:
     """``value`` after the text repairs of ``fields.ocr_cleanup``: a misread date
     (``repair_date``), an amount's decimal comma (``decimal_point``), a merchant's or
-    address's misread letters (``letter_confusions``, ``company_suffix``)."""
+    address's glued strokes and misread letters (``strip_glued_debris``, ``letter_confusions``,
+    ``company_suffix``)."""
     if field == "date" and value.value is None and cleanup.repair_dates:
         def printed() -> list[str | None]:
             return [receipt.parse(parse_date, w.text) for w in receipt.words]
@@ -360,7 +362,8 @@ def _repaired(
         if text != value.text:
             return dataclasses.replace(value, text=text)
     elif field in ("merchant", "address"):
-        text = letter_confusions(value.text) if cleanup.letter_confusions else value.text
+        text = strip_glued_debris(value.text) if cleanup.strip_glued_debris else value.text
+        text = letter_confusions(text) if cleanup.letter_confusions else text
         if field == "merchant" and cleanup.company_suffix:
             text = company_suffix(text)
         if text != value.text:

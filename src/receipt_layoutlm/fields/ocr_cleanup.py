@@ -22,8 +22,10 @@ stands between words of a value):
   character confusion (:data:`OCR_CONFUSIONS`) away from it;
 - :func:`decimal_point` writes an amount field's ``<digits>,<2 digits>`` as ``<digits>.<2
   digits>`` (SROIE's annotations never keep the print's decimal comma);
-- :func:`letter_confusions` reads ``!`` after a capital and ``$`` beside a letter inside a
-  merchant or address as the letter they were printed as (``ZHENG HU!``, ``JALAN $S21/39``);
+- :func:`letter_confusions` reads ``!`` after a capital, ``$`` beside a letter and ``~``
+  between letters or digits inside a merchant or address as what was printed (``ZHENG HU!``,
+  ``JALAN $S21/39``, ``1851~A``);
+- :func:`strip_glued_debris` strips strokes glued to a word's ends (``__UNIHAKKA``);
 - :func:`company_suffix` reads ``SON BHD`` as ``SDN BHD``.
 
 All but :func:`rejoin_amounts` touch only the chosen field's words, never every word of the
@@ -81,8 +83,11 @@ class FieldCleanup:
     as printed."""
 
     letter_confusions: bool = True
-    """Inside a merchant or address, ``!`` after a capital letter is an ``I`` and ``$`` beside
-    a letter an ``S`` (:func:`letter_confusions`)."""
+    """Inside a merchant or address, ``!`` after a capital letter is an ``I``, ``$`` beside a
+    letter an ``S`` and ``~`` between letters or digits a ``-`` (:func:`letter_confusions`)."""
+    strip_glued_debris: bool = True
+    """A merchant's or address's words lose the :data:`GLUED_DEBRIS` characters glued to their
+    ends (``__UNIHAKKA`` → ``UNIHAKKA``; :func:`strip_glued_debris`)."""
     company_suffix: bool = True
     """A merchant's ``SON BHD`` (``S0N``, ``SQN``) is ``SDN BHD`` (:func:`company_suffix`)."""
 
@@ -217,20 +222,42 @@ def decimal_point(text: str) -> str:
     return _DECIMAL_COMMA.sub(r"\1.\2", text) if "," in text else text
 
 
-_GLUED_CONFUSION = re.compile(r"(?<=[A-Z])!|(?<=[A-Za-z])\$|\$(?=[A-Za-z])")
-_AS_LETTER = {"!": "I", "$": "S"}
+_GLUED_CONFUSION = re.compile(
+    r"(?<=[A-Z])!|(?<=[A-Za-z$])\$|\$(?=[A-Za-z$])|(?<=[^\W_])~(?=[^\W_])"
+)
+_AS_PRINTED = {"!": "I", "$": "S", "~": "-"}
 
 
 def letter_confusions(text: str) -> str:
-    """``text`` (a merchant or address) with ``!`` after a capital read as ``I`` and ``$``
-    beside a letter read as ``S``: ``ZHENG HU!`` → ``ZHENG HUI``, ``JALAN $S21/39`` → ``JALAN
-    SS21/39``. Neither character occurs anywhere in the company and address values of the 596
-    SROIE training receipts, so the text as read cannot be the value; in the OCR'd renders of
-    those receipts ``HU!``, ``TAMPO!``, ``$S21`` are such misreads. ``$`` before a digit (an
-    amount) and ``!`` after a small letter or alone stay."""
-    if "!" not in text and "$" not in text:
+    """``text`` (a merchant or address) with ``!`` after a capital read as ``I``, ``$`` beside
+    a letter (or another ``$``) read as ``S`` and ``~`` between letters or digits read as
+    ``-``: ``ZHENG HU!`` → ``ZHENG HUI``, ``JALAN $$21/39`` → ``JALAN SS21/39``, ``1851~A`` →
+    ``1851-A``. None of the three characters occurs anywhere in the company and address values
+    of the 596 SROIE training receipts, so the text as read cannot be the value; in the OCR'd
+    renders of those receipts ``HU!``, ``TAMPO!``, ``$S21``, ``$$21``, ``1851~A`` are such
+    misreads. ``$`` before a digit (an amount) and ``!`` after a small letter or alone stay."""
+    if "!" not in text and "$" not in text and "~" not in text:
         return text
-    return _GLUED_CONFUSION.sub(lambda m: _AS_LETTER[m.group()], text)
+    return _GLUED_CONFUSION.sub(lambda m: _AS_PRINTED[m.group()], text)
+
+
+GLUED_DEBRIS = "|_“”‘’{}[]—"
+"""Strokes Tesseract glues to a word's ends (``__UNIHAKKA``, ``“SAAR``, ``[P.NISANTHI]`` in the
+OCR'd renders of the SROIE training receipts). None of these characters occurs anywhere in the
+company and address values of the 596 training receipts (their only symbols are ``, . / - & (
+) ' : # ;``)."""
+_EDGE_DEBRIS = re.escape(GLUED_DEBRIS)
+_GLUED_EDGES = re.compile(
+    rf"(?<!\S)[{_EDGE_DEBRIS}]+(?=[^\s{_EDGE_DEBRIS}])|(?<=[^\s{_EDGE_DEBRIS}])[{_EDGE_DEBRIS}]+(?!\S)"
+)
+
+
+def strip_glued_debris(text: str) -> str:
+    """``text`` (a merchant or address) without :data:`GLUED_DEBRIS` characters at the ends of
+    its words; a word made only of them stays (the word-level repairs judge those)."""
+    if not any(char in text for char in GLUED_DEBRIS):
+        return text
+    return _GLUED_EDGES.sub("", text)
 
 
 _SON_BHD = re.compile(r"\bS[O0Q]N(?=\.?\s+BHD\b)")
