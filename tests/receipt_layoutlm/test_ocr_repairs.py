@@ -110,16 +110,13 @@ def test_decimal_point(text, written):
 @pytest.mark.parametrize(
     ("text", "read"),
     [
-        ("PERNIAGAAN ZHENG HU!", "PERNIAGAAN ZHENG HUI"),
-        ("12, JALAN TAMPO! 7/4", "12, JALAN TAMPOI 7/4"),
+        ("CLOCKED!", "CLOCKED!"),  # a WildReceipt store name: '!' is left alone
         ("JALAN $S21/39", "JALAN SS21/39"),
         ("JALAN $$21/39,", "JALAN SS21/39,"),
         ("LOT 1851~A & 1851-B", "LOT 1851-A & 1851-B"),
         ("~ A", "~ A"),
         ("MA$", "MAS"),
         ("TOTAL $8.20", "TOTAL $8.20"),  # an amount's currency stays
-        ("Hello!", "Hello!"),  # after a small letter: punctuation, not an I
-        ("SHOP !", "SHOP !"),
         ("NO.3, JALAN SS21/39", "NO.3, JALAN SS21/39"),
     ],
 )
@@ -170,7 +167,7 @@ def _receipt() -> tuple[list[WordPrediction], list[int]]:
         [("TAMAN", "ADDRESS"), ("BERKELEY", "ADDRESS"), ("|", "ADDRESS"), ("41150", "ADDRESS")],
         [("DATE", None), ("08/69/2017", "DATE")],
         [("TOTAL", None), ("27,90", "GRAND_TOTAL")],
-        [("__ZHENG", "MERCHANT_NAME"), ("HU!", "MERCHANT_NAME"), ("SON", "MERCHANT_NAME"),
+        [("__ZHENG", "MERCHANT_NAME"), ("HU$", "MERCHANT_NAME"), ("SON", "MERCHANT_NAME"),
          ("BHD", "MERCHANT_NAME")],
     ]
     words, lines = [], []
@@ -187,9 +184,9 @@ def _receipt() -> tuple[list[WordPrediction], list[int]]:
         ("drop_inner_debris", "address", "TAMAN BERKELEY 41150", "TAMAN BERKELEY | 41150"),
         ("repair_dates", "date", "08/09/2017", "08/69/2017"),
         ("decimal_point", "total", "27.90", "27,90"),
-        ("letter_confusions", "merchant", "ZHENG HUI SDN BHD", "ZHENG HU! SDN BHD"),
-        ("company_suffix", "merchant", "ZHENG HUI SDN BHD", "ZHENG HUI SON BHD"),
-        ("strip_glued_debris", "merchant", "ZHENG HUI SDN BHD", "__ZHENG HUI SDN BHD"),
+        ("letter_confusions", "merchant", "ZHENG HUS SDN BHD", "ZHENG HU$ SDN BHD"),
+        ("company_suffix", "merchant", "ZHENG HUS SDN BHD", "ZHENG HUS SON BHD"),
+        ("strip_glued_debris", "merchant", "ZHENG HUS SDN BHD", "__ZHENG HUS SDN BHD"),
     ],
 )
 def test_each_repair_is_a_switch(switch, field, repaired, raw):
@@ -199,7 +196,7 @@ def test_each_repair_is_a_switch(switch, field, repaired, raw):
     assert extract_fields(words, line_ids=lines, cleanup=off)[field].text == raw
     none = extract_fields(words, line_ids=lines, cleanup=FieldCleanup.off())[field].text
     # Three repairs act on the merchant: with all off it reads as the model's words do.
-    assert none == (raw if field != "merchant" else "__ZHENG HU! SON BHD")
+    assert none == (raw if field != "merchant" else "__ZHENG HU$ SON BHD")
 
 
 def test_repaired_fields_carry_their_values_and_words():
@@ -209,7 +206,7 @@ def test_repaired_fields_carry_their_values_and_words():
     assert fields["date"].word_indices == (5,)
     assert fields["total"].value == pytest.approx(27.9)
     assert fields["address"].word_indices == (0, 1, 3)
-    assert fields["merchant"].value == fields["merchant"].text == "ZHENG HUI SDN BHD"
+    assert fields["merchant"].value == fields["merchant"].text == "ZHENG HUS SDN BHD"
     raw = extract_fields(words, line_ids=lines, cleanup=FieldCleanup(repair_dates=False))
     assert raw["date"].value is None
 

@@ -22,9 +22,8 @@ stands between words of a value):
   character confusion (:data:`OCR_CONFUSIONS`) away from it;
 - :func:`decimal_point` writes an amount field's ``<digits>,<2 digits>`` as ``<digits>.<2
   digits>`` (SROIE's annotations never keep the print's decimal comma);
-- :func:`letter_confusions` reads ``!`` after a capital, ``$`` beside a letter and ``~``
-  between letters or digits inside a merchant or address as what was printed (``ZHENG HU!``,
-  ``JALAN $S21/39``, ``1851~A``);
+- :func:`letter_confusions` reads ``$`` beside a letter and ``~`` between letters or digits
+  inside a merchant or address as what was printed (``JALAN $S21/39``, ``1851~A``);
 - :func:`strip_glued_debris` strips strokes glued to a word's ends (``__UNIHAKKA``);
 - :func:`company_suffix` reads ``SON BHD`` as ``SDN BHD``.
 
@@ -83,8 +82,8 @@ class FieldCleanup:
     as printed."""
 
     letter_confusions: bool = True
-    """Inside a merchant or address, ``!`` after a capital letter is an ``I``, ``$`` beside a
-    letter an ``S`` and ``~`` between letters or digits a ``-`` (:func:`letter_confusions`)."""
+    """Inside a merchant or address, ``$`` beside a letter is an ``S`` and ``~`` between
+    letters or digits a ``-`` (:func:`letter_confusions`)."""
     strip_glued_debris: bool = True
     """A merchant's or address's words lose the :data:`GLUED_DEBRIS` characters glued to their
     ends (``__UNIHAKKA`` → ``UNIHAKKA``; :func:`strip_glued_debris`)."""
@@ -225,21 +224,21 @@ def decimal_point(text: str) -> str:
     return _DECIMAL_COMMA.sub(r"\1.\2", text) if "," in text else text
 
 
-_GLUED_CONFUSION = re.compile(
-    r"(?<=[A-Z])!|(?<=[A-Za-z$])\$|\$(?=[A-Za-z$])|(?<=[^\W_])~(?=[^\W_])"
-)
-_AS_PRINTED = {"!": "I", "$": "S", "~": "-"}
+_GLUED_CONFUSION = re.compile(r"(?<=[A-Za-z$])\$|\$(?=[A-Za-z$])|(?<=[^\W_])~(?=[^\W_])")
+_AS_PRINTED = {"$": "S", "~": "-"}
 
 
 def letter_confusions(text: str) -> str:
-    """``text`` (a merchant or address) with ``!`` after a capital read as ``I``, ``$`` beside
-    a letter (or another ``$``) read as ``S`` and ``~`` between letters or digits read as
-    ``-``: ``ZHENG HU!`` → ``ZHENG HUI``, ``JALAN $$21/39`` → ``JALAN SS21/39``, ``1851~A`` →
-    ``1851-A``. None of the three characters occurs anywhere in the company and address values
-    of the 596 SROIE training receipts, so the text as read cannot be the value; in the OCR'd
-    renders of those receipts ``HU!``, ``TAMPO!``, ``$S21``, ``$$21``, ``1851~A`` are such
-    misreads. ``$`` before a digit (an amount) and ``!`` after a small letter or alone stay."""
-    if "!" not in text and "$" not in text and "~" not in text:
+    """``text`` (a merchant or address) with ``$`` beside a letter (or another ``$``) read as
+    ``S`` and ``~`` between letters or digits read as ``-``: ``JALAN $$21/39`` → ``JALAN
+    SS21/39``, ``1851~A`` → ``1851-A``. Neither character occurs in the company and address
+    values of the 596 SROIE training receipts nor in WildReceipt's store names and addresses,
+    so the text as read cannot be the value; in the OCR'd renders of the SROIE training
+    receipts ``$S21``, ``$$21``, ``1851~A`` are such misreads. ``$`` before a digit (an amount)
+    stays. ``!`` is left alone although ``ZHENG HU!`` and ``TAMPO!`` in those renders are
+    misread ``I``s: WildReceipt's store names end with a real one (``CLOCKED!``,
+    ``WELCOME TO SAFEWAY!``)."""
+    if "$" not in text and "~" not in text:
         return text
     return _GLUED_CONFUSION.sub(lambda m: _AS_PRINTED[m.group()], text)
 
