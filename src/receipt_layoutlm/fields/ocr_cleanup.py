@@ -64,7 +64,6 @@ class FieldCleanup:
     gives misread strokes and noise confidences well under a half; real words it is unsure of
     sit around a half), never tuned on the sample photos; transcripts carry 1.0 and are
     untouched."""
-
     drop_inner_debris: bool = True
     """Drop words inside a text field's span that have no letter or digit and are not one of
     :data:`SYMBOL_WORDS` (the symbol words the training truth keeps): ``TAMAN BERKELEY | 41150``
@@ -80,7 +79,6 @@ class FieldCleanup:
     alone). WildReceipt's annotations keep the print (24 totals such as ``23,00``), but it is
     scored on values, so this changes none of its scores; turn it off where the text must stay
     as printed."""
-
     letter_confusions: bool = True
     """Inside a merchant or address, ``$`` beside a letter is an ``S`` and ``~`` between
     letters or digits a ``-`` (:func:`letter_confusions`)."""
