@@ -38,8 +38,13 @@ from receipt_layoutlm.fields.lines import best_block
 from receipt_layoutlm.fields.ocr_cleanup import (
     DEFAULT_CLEANUP,
     FieldCleanup,
+    clean_text_span,
+    company_suffix,
+    decimal_point,
+    letter_confusions,
     rejoin_amounts,
-    trim_edges,
+    repair_date,
+    strip_glued_debris,
 )
 from receipt_layoutlm.fields.parsing import parse_amount, parse_date, parse_phone, parse_time
 from receipt_layoutlm.fields.spans import (
@@ -322,10 +327,12 @@ def extract_fields(
             value = _extract_one(field, tuple(labels), receipt)
         if value is None and fallback_min_probability is not None:
             value = _fallback_one(field, tuple(labels), receipt, fallback_min_probability)
-        if value is not None and cleanup.trim_edges and field not in _PARSERS:
+        if value is not None and cleanup.cleans_text and field not in _PARSERS:
             value = _trimmed(field, value, receipt, cleanup)
         if value is not None and known_values is not None and field not in _PARSERS:
             value = known_values.snap(field, value)
+        if value is not None:
+            value = _repaired(field, value, receipt, cleanup)
         if value is not None:
             out[field] = value
     return out
@@ -334,11 +341,39 @@ def extract_fields(
 def _trimmed(
     field: str, value: FieldValue, receipt: ReceiptWords, cleanup: FieldCleanup
 ) -> FieldValue:
-    """``value`` without debris words at its edges (``fields.ocr_cleanup.trim_edges``)."""
+    """``value`` without debris words (``fields.ocr_cleanup.clean_text_span``)."""
     by_index = receipt.by_index
     span = [by_index[i] for i in value.word_indices if i in by_index]
-    kept = trim_edges(span, cleanup)
+    kept = clean_text_span(span, cleanup)
     if len(kept) == len(span):
         return value
     trimmed = _field_value(field, kept, None)
     return dataclasses.replace(trimmed, confidence=value.confidence)
+
+
+def _repaired(
+    field: str, value: FieldValue, receipt: ReceiptWords, cleanup: FieldCleanup
+) -> FieldValue:
+    """``value`` after the text repairs of ``fields.ocr_cleanup``: a misread date
+    (``repair_date``), an amount's decimal comma (``decimal_point``), a merchant's or
+    address's glued strokes and misread letters (``strip_glued_debris``, ``letter_confusions``,
+    ``company_suffix``)."""
+    if field == "date" and value.value is None and cleanup.repair_dates:
+        def printed() -> list[str | None]:
+            return [receipt.parse(parse_date, w.text) for w in receipt.words]
+
+        repaired = repair_date(value.text, printed)
+        if repaired is not None:
+            return dataclasses.replace(value, text=repaired[0], value=repaired[1])
+    elif field in AMOUNT_FIELDS and cleanup.decimal_point:
+        text = decimal_point(value.text)
+        if text != value.text:
+            return dataclasses.replace(value, text=text)
+    elif field in ("merchant", "address"):
+        text = strip_glued_debris(value.text) if cleanup.strip_glued_debris else value.text
+        text = letter_confusions(text) if cleanup.letter_confusions else text
+        if field == "merchant" and cleanup.company_suffix:
+            text = company_suffix(text)
+        if text != value.text:
+            return dataclasses.replace(value, text=text, value=text)
+    return value

@@ -3,9 +3,12 @@
 Tesseract's lines carry debris at their ends — ``|``, ``:``, ``”``, logo strokes read as
 ``——`` — and line-block decoding (``fields.lines``) takes whole lines, debris included
 (``| Adoi | : UNIHAKKA …``). It also splits printed amounts at the decimal point (``7.`` ``30``),
-so no single word parses as the total the picker is looking for. Two repairs, both word-level
-and both inert on clean transcripts (every word there has a letter or digit at a field's edge
-and OCR confidence 1.0, and no amount is split):
+so no single word parses as the total the picker is looking for, misreads single characters
+(``08/69/2017`` for ``08/09/2017``), reads a decimal point as a comma (``27,90``) and leaves
+strokes inside a line (``TAMAN BERKELEY | 41150 KLANG``). The repairs, each a
+:class:`FieldCleanup` switch and each inert on clean transcripts (every word there has a letter
+or digit at a field's edge and OCR confidence 1.0, no amount is split, dates parse, no stroke
+stands between words of a value):
 
 - :func:`rejoin_amounts` glues ``<digits>.`` + ``<2 digits>`` (and ``<digits>`` + ``.<2
   digits>``) on one line into one word before any field is read, so the total picker and the
@@ -13,6 +16,19 @@ and OCR confidence 1.0, and no amount is split):
 - :func:`trim_edges` drops words at the two ends of a text field (merchant, address…) that carry
   no letter or digit, or whose OCR confidence is below :attr:`FieldCleanup.min_edge_confidence`.
   Only the edges: ``&`` and ``-`` inside an address are part of it.
+- :func:`drop_inner_debris` drops words INSIDE a text field that are no word of the training
+  truth: no letter or digit and not one of :data:`SYMBOL_WORDS` (``&``, ``,``, ``-``…);
+- :func:`repair_date` gives a date span that does not parse the one valid date a single OCR
+  character confusion (:data:`OCR_CONFUSIONS`) away from it;
+- :func:`decimal_point` writes an amount field's ``<digits>,<2 digits>`` as ``<digits>.<2
+  digits>`` (SROIE's annotations never keep the print's decimal comma);
+- :func:`letter_confusions` reads ``$`` beside a letter and ``~`` between letters or digits
+  inside a merchant or address as what was printed (``JALAN $S21/39``, ``1851~A``);
+- :func:`strip_glued_debris` strips strokes glued to a word's ends (``__UNIHAKKA``);
+- :func:`company_suffix` reads ``SON BHD`` as ``SDN BHD``.
+
+All but :func:`rejoin_amounts` touch only the chosen field's words, never every word of the
+receipt.
 
 Pure Python, no numpy (the worker's field budget is 1 ms a receipt).
 """
@@ -21,9 +37,11 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
+
+from receipt_layoutlm.fields.parsing import parse_date
 
 _ALNUM = re.compile(r"[^\W_]")  # a letter or digit in any script
 _INTEGER_DOT = re.compile(r"\d{1,7}\.")
@@ -46,11 +64,40 @@ class FieldCleanup:
     gives misread strokes and noise confidences well under a half; real words it is unsure of
     sit around a half), never tuned on the sample photos; transcripts carry 1.0 and are
     untouched."""
+    drop_inner_debris: bool = True
+    """Drop words inside a text field's span that have no letter or digit and are not one of
+    :data:`SYMBOL_WORDS` (the symbol words the training truth keeps): ``TAMAN BERKELEY | 41150``
+    loses its ``|``. OCR confidence plays no part: Tesseract is often sure of a stroke."""
+    repair_dates: bool = True
+    """A date span whose text does not parse becomes the one valid date a single
+    :data:`OCR_CONFUSIONS` substitution gives (``08/69/2017`` → ``08/09/2017``); when several
+    do, the one printed elsewhere on the receipt, if exactly one is; else it stays."""
+    decimal_point: bool = True
+    """An amount field's text ``<digits>,<2 digits>`` is written ``<digits>.<2 digits>``
+    (``27,90`` → ``27.90``; its value was 27.9 already). A dataset convention: none of the 596
+    SROIE training totals keeps a decimal comma (one thousands comma, ``1,007.50``, is left
+    alone). WildReceipt's annotations keep the print (24 totals such as ``23,00``), but it is
+    scored on values, so this changes none of its scores; turn it off where the text must stay
+    as printed."""
+    letter_confusions: bool = True
+    """Inside a merchant or address, ``$`` beside a letter is an ``S`` and ``~`` between
+    letters or digits a ``-`` (:func:`letter_confusions`)."""
+    strip_glued_debris: bool = True
+    """A merchant's or address's words lose the :data:`GLUED_DEBRIS` characters glued to their
+    ends (``__UNIHAKKA`` → ``UNIHAKKA``; :func:`strip_glued_debris`)."""
+    company_suffix: bool = True
+    """A merchant's ``SON BHD`` (``S0N``, ``SQN``) is ``SDN BHD`` (:func:`company_suffix`)."""
 
     @classmethod
     def off(cls) -> FieldCleanup:
-        """No repair: the fields exactly as the model's words give them."""
-        return cls(rejoin_amounts=False, trim_edges=False)
+        """No repair: the fields exactly as the model's words give them (every switch off, a
+        switch added later included)."""
+        return cls(**{f.name: False for f in dataclasses.fields(cls) if f.default is True})
+
+    @property
+    def cleans_text(self) -> bool:
+        """Whether any repair of text fields' words is on."""
+        return self.trim_edges or self.drop_inner_debris
 
 
 DEFAULT_CLEANUP = FieldCleanup()
@@ -77,6 +124,151 @@ def trim_edges(span: Sequence[W], cleanup: FieldCleanup = DEFAULT_CLEANUP) -> li
     while stop > start and debris(span[stop - 1]):
         stop -= 1
     return list(span[start:stop]) if start < stop else list(span)
+
+
+SYMBOL_WORDS: frozenset[str] = frozenset({"&", ",", ".", ":", "-", "/", "(", ")"})
+"""Words without a letter or digit that a text field keeps inside it. Counted once on the
+company and address values of the 596 SROIE training receipts
+(``sroie_train_596.jsonl``), every whitespace-separated word with no letter or digit: ``&`` 108,
+``,`` 8, ``.`` 3, ``:`` 3 (``LOT NO : 20``, ``DIMILIKI OLEH : DOVE``), ``-`` 1, ``/`` 1, ``)``
+1, nothing else; ``(`` added as the pair of ``)``. Frozen here, never fitted on the sample
+photos. Anything else (``|``, ``”``, ``—``, ``;``, ``_``…) inside a value is OCR debris.
+``:`` is the close call: inside the addresses of the 265 OCR'd renders of training receipts a
+lone ``:`` is debris 4 times (2 receipts, ``PANAS, : SETAPAK``), against the 3 the truth keeps,
+so it stays."""
+
+
+def drop_inner_debris(span: Sequence[W]) -> list[W]:
+    """``span`` without the words between its first and last word with a letter or digit that
+    have none and are not one of :data:`SYMBOL_WORDS`. Words need ``text``."""
+    texts = [str(getattr(word, "text", "")).strip() for word in span]
+    has_alnum = [bool(_ALNUM.search(text)) for text in texts]
+    if True not in has_alnum:
+        return list(span)
+    first = has_alnum.index(True)
+    last = len(span) - 1 - has_alnum[::-1].index(True)
+    return [
+        word for n, word in enumerate(span)
+        if not first < n < last or has_alnum[n] or texts[n] in SYMBOL_WORDS
+    ]
+
+
+def clean_text_span(span: Sequence[W], cleanup: FieldCleanup = DEFAULT_CLEANUP) -> list[W]:
+    """A text field's words after the switched-on word repairs: edges trimmed
+    (:func:`trim_edges`), then inner debris dropped (:func:`drop_inner_debris`)."""
+    kept = trim_edges(span, cleanup) if cleanup.trim_edges else list(span)
+    return drop_inner_debris(kept) if cleanup.drop_inner_debris else kept
+
+
+OCR_CONFUSIONS: dict[str, str] = {
+    # Closed-loop digits: a broken, filled or smudged loop turns one into another. In the
+    # OCR'd renders of the SROIE training receipts the invalid misread dates are 18/63/18,
+    # 62-03-18, 92/03/2018 (truth 18/03/18, 02-03-18, 02/03/2018) and 94-01-18 (truth
+    # 24-01-18: a 2 read as 9, left out of the table, so it is repaired to 04-01-18, wrong as
+    # it was before).
+    "0": "689", "6": "089", "8": "069", "9": "068",
+    # A bar with or without its flag.
+    "1": "7", "7": "1",
+    # Letters read for the digit of the same shape.
+    "O": "0", "o": "0", "D": "0", "Q": "0",
+    "I": "1", "l": "1", "|": "1", "i": "1",
+    "Z": "2", "z": "2", "S": "5", "s": "5", "B": "8", "g": "9",
+}
+"""Character → the digits OCR commonly confuses it with, kept small on purpose: each entry is a
+glyph-shape confusion, and a larger table makes more misread dates ambiguous (two valid
+repairs), which :func:`repair_date` then leaves alone."""
+
+
+MAX_DATE_CHARS = 32
+"""Longer span texts are not tried (``September 30, 2018`` is 18 characters): each character
+costs a few parses, and the fields step has 1 ms a receipt."""
+
+
+def date_candidates(text: str) -> dict[str, str]:
+    """Each valid date (ISO) one :data:`OCR_CONFUSIONS` substitution in ``text`` gives → the
+    first text giving it; none for a text over :data:`MAX_DATE_CHARS`."""
+    out: dict[str, str] = {}
+    if len(text) > MAX_DATE_CHARS:
+        return out
+    for n, char in enumerate(text):
+        for digit in OCR_CONFUSIONS.get(char, ""):
+            candidate = text[:n] + digit + text[n + 1:]
+            iso = parse_date(candidate)
+            if iso is not None and iso not in out:
+                out[iso] = candidate
+    return out
+
+
+def repair_date(text: str, printed: Callable[[], Iterable[str | None]]) -> tuple[str, str] | None:
+    """``(text, iso)`` of the one valid date a single OCR confusion away from ``text`` (which
+    does not parse); when several are, the one among ``printed()`` (the dates parsed from the
+    receipt's other words, asked for only then), if exactly one is; else None."""
+    candidates = date_candidates(text)
+    if len(candidates) > 1:
+        seen = set(printed())
+        candidates = {iso: t for iso, t in candidates.items() if iso in seen}
+    if len(candidates) != 1:
+        return None
+    ((iso, repaired),) = candidates.items()
+    return repaired, iso
+
+
+_DECIMAL_COMMA = re.compile(r"(?<![\d.,])(\d{1,7}),(\d{2})(?![\d.,])")
+
+
+def decimal_point(text: str) -> str:
+    """``text`` with each ``<digits>,<2 digits>`` amount written ``<digits>.<2 digits>``;
+    thousands groups (``1,007.50``, ``1,234``) stay."""
+    return _DECIMAL_COMMA.sub(r"\1.\2", text) if "," in text else text
+
+
+_GLUED_CONFUSION = re.compile(r"(?<=[A-Za-z$])\$|\$(?=[A-Za-z$])|(?<=[^\W_])~(?=[^\W_])")
+_AS_PRINTED = {"$": "S", "~": "-"}
+
+
+def letter_confusions(text: str) -> str:
+    """``text`` (a merchant or address) with ``$`` beside a letter (or another ``$``) read as
+    ``S`` and ``~`` between letters or digits read as ``-``: ``JALAN $$21/39`` → ``JALAN
+    SS21/39``, ``1851~A`` → ``1851-A``. Neither character occurs in the company and address
+    values of the 596 SROIE training receipts nor in WildReceipt's store names and addresses,
+    so the text as read cannot be the value; in the OCR'd renders of the SROIE training
+    receipts ``$S21``, ``$$21``, ``1851~A`` are such misreads. ``$`` before a digit (an amount)
+    stays. ``!`` is left alone although ``ZHENG HU!`` and ``TAMPO!`` in those renders are
+    misread ``I``s: WildReceipt's store names end with a real one (``CLOCKED!``,
+    ``WELCOME TO SAFEWAY!``)."""
+    if "$" not in text and "~" not in text:
+        return text
+    return _GLUED_CONFUSION.sub(lambda m: _AS_PRINTED[m.group()], text)
+
+
+GLUED_DEBRIS = "|_“”‘’{}[]—"
+"""Strokes Tesseract glues to a word's ends (``__UNIHAKKA``, ``“SAAR``, ``[P.NISANTHI]`` in the
+OCR'd renders of the SROIE training receipts). None of these characters occurs anywhere in the
+company and address values of the 596 training receipts (their only symbols are ``, . / - & (
+) ' : # ;``)."""
+_EDGE_DEBRIS = re.escape(GLUED_DEBRIS)
+_GLUED_EDGES = re.compile(
+    rf"(?<!\S)[{_EDGE_DEBRIS}]+(?=[^\s{_EDGE_DEBRIS}])|(?<=[^\s{_EDGE_DEBRIS}])[{_EDGE_DEBRIS}]+(?!\S)"
+)
+
+
+def strip_glued_debris(text: str) -> str:
+    """``text`` (a merchant or address) without :data:`GLUED_DEBRIS` characters at the ends of
+    its words; a word made only of them stays (the word-level repairs judge those)."""
+    if not any(char in text for char in GLUED_DEBRIS):
+        return text
+    return _GLUED_EDGES.sub("", text)
+
+
+_SON_BHD = re.compile(r"\bS[O0Q]N(?=\.?\s+BHD\b)")
+
+
+def company_suffix(text: str) -> str:
+    """``text`` (a merchant) with ``SON BHD`` (``S0N``, ``SQN``: the ``D`` misread as a round
+    glyph) written ``SDN BHD``. The suffix of 321 of the 596 SROIE training companies is
+    ``SDN BHD`` and none reads ``SON BHD``; the OCR'd renders of those receipts read ``SON
+    BHD`` 4 times."""
+    return _SON_BHD.sub("SDN", text) if "BHD" in text else text
 
 
 def _pair_joins(left: str, right: str) -> bool:

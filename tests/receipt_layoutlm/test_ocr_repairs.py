@@ -1,0 +1,221 @@
+"""The field repairs of misread characters and inner debris (``fields.ocr_cleanup``): each one
+alone, table-driven, then through ``extract_fields`` with its ``FieldCleanup`` switch on and off.
+That they are inert on clean transcripts is ``test_fields_golden.py`` (626 SROIE transcripts,
+fields unchanged)."""
+
+from __future__ import annotations
+
+import dataclasses
+from types import SimpleNamespace
+
+import pytest
+
+from receipt_layoutlm.encoding import WordPrediction
+from receipt_layoutlm.fields import FieldCleanup, extract_fields
+from receipt_layoutlm.fields.ocr_cleanup import (
+    SYMBOL_WORDS,
+    company_suffix,
+    date_candidates,
+    decimal_point,
+    drop_inner_debris,
+    letter_confusions,
+    repair_date,
+    strip_glued_debris,
+)
+
+
+def _texts(span: list[SimpleNamespace]) -> list[str]:
+    return [w.text for w in span]
+
+
+@pytest.mark.parametrize(
+    ("texts", "kept"),
+    [
+        (["TAMAN", "BERKELEY", "|", "41150", "KLANG"], ["TAMAN", "BERKELEY", "41150", "KLANG"]),
+        (["JALAN", "ANGSA,", "|", "|", "TAMAN"], ["JALAN", "ANGSA,", "TAMAN"]),
+        (["A", "”", "—", "_", ";", "B"], ["A", "B"]),
+        # The symbol words of the training truth stay.
+        (["GIFT", "&", "HOME", "-", "DECO", "(KI", ")", "NO", ":", "20", ",", "/", "."],
+         ["GIFT", "&", "HOME", "-", "DECO", "(KI", ")", "NO", ":", "20", ",", "/", "."]),
+        # Only inside: the edges are trim_edges' business.
+        (["|", "SHOP", "|"], ["|", "SHOP", "|"]),
+        (["|", ":"], ["|", ":"]),
+        ([], []),
+        (["SHOP"], ["SHOP"]),
+    ],
+)
+def test_drop_inner_debris(texts, kept):
+    span = [SimpleNamespace(text=t) for t in texts]
+    assert _texts(drop_inner_debris(span)) == kept
+
+
+def test_symbol_words_are_the_frozen_training_set():
+    assert {"&", "-", ":", "(", ")"} <= SYMBOL_WORDS
+    assert not {"|", "”", "—", "_"} & SYMBOL_WORDS
+
+
+@pytest.mark.parametrize(
+    ("text", "repaired"),
+    [
+        ("08/69/2017", ("08/09/2017", "2017-09-08")),  # 6 read for 0
+        ("14/16/2017", ("14/10/2017", "2017-10-14")),
+        ("18/63/18", ("18/03/18", "2018-03-18")),
+        ("92/03/2018", ("02/03/2018", "2018-03-02")),  # 9 read for 0
+        ("O8/09/2017", ("08/09/2017", "2017-09-08")),  # a letter read for a digit
+        ("31/19/2018", ("31/10/2018", "2018-10-31")),
+        ("35/12/2018", None),  # no single confusion gives a date
+        ("13/13/2018", None),
+        ("DATE", None),
+        ("", None),
+        ("16/18/2018", None),  # 10/18/2018 and 16/10/2018: ambiguous, nothing printed
+        ("Date " * 6 + "08/69/2017", None),  # longer than any printed date: not tried
+    ],
+)
+def test_repair_date(text, repaired):
+    assert repair_date(text, lambda: []) == repaired
+
+
+def test_an_ambiguous_date_takes_the_candidate_printed_elsewhere():
+    assert set(date_candidates("16/18/2018")) == {"2018-10-18", "2018-10-16"}
+    asked = []
+
+    def printed():
+        asked.append(True)
+        return [None, "2018-10-16", "2017-01-01"]
+
+    assert repair_date("16/18/2018", printed) == ("16/10/2018", "2018-10-16")
+    assert repair_date("08/69/2017", printed) == ("08/09/2017", "2017-09-08")
+    assert len(asked) == 1  # asked only when the candidates are ambiguous
+    both = ["2018-10-16", "2018-10-18"]
+    assert repair_date("16/18/2018", lambda: both) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "written"),
+    [
+        ("27,90", "27.90"),
+        ("RM27,90", "RM27.90"),
+        ("RM 1234,05", "RM 1234.05"),
+        ("1,007.50", "1,007.50"),  # a thousands group
+        ("1,234", "1,234"),
+        ("1,234,56", "1,234,56"),  # not one amount: left as printed
+        ("27.90", "27.90"),
+        ("27,9", "27,9"),
+    ],
+)
+def test_decimal_point(text, written):
+    assert decimal_point(text) == written
+
+
+@pytest.mark.parametrize(
+    ("text", "read"),
+    [
+        ("CLOCKED!", "CLOCKED!"),  # a WildReceipt store name: '!' is left alone
+        ("JALAN $S21/39", "JALAN SS21/39"),
+        ("JALAN $$21/39,", "JALAN SS21/39,"),
+        ("LOT 1851~A & 1851-B", "LOT 1851-A & 1851-B"),
+        ("~ A", "~ A"),
+        ("MA$", "MAS"),
+        ("TOTAL $8.20", "TOTAL $8.20"),  # an amount's currency stays
+        ("NO.3, JALAN SS21/39", "NO.3, JALAN SS21/39"),
+    ],
+)
+def test_letter_confusions(text, read):
+    assert letter_confusions(text) == read
+
+
+@pytest.mark.parametrize(
+    ("text", "read"),
+    [
+        ("__UNIHAKKA INTERNATIONAL", "UNIHAKKA INTERNATIONAL"),
+        ("NO, 53, “SAAR", "NO, 53, SAAR"),
+        ("[P.NISANTHI] X", "P.NISANTHI X"),
+        ("JOHOR| BAHRU", "JOHOR BAHRU"),
+        ("SEL|ANGOR", "SEL|ANGOR"),  # inside a word: not glued to an end
+        ("A | B", "A | B"),  # a word of its own: drop_inner_debris judges it
+        ("(M) SDN BHD", "(M) SDN BHD"),
+        ("NANDO'S", "NANDO'S"),
+    ],
+)
+def test_strip_glued_debris(text, read):
+    assert strip_glued_debris(text) == read
+
+
+@pytest.mark.parametrize(
+    ("text", "read"),
+    [
+        ("UNIHAKKA INTERNATIONAL SON BHD", "UNIHAKKA INTERNATIONAL SDN BHD"),
+        ("MR D.I.Y. (JOHOR) S0N. BHD", "MR D.I.Y. (JOHOR) SDN. BHD"),
+        ("SUN VICTORY SDN BHD", "SUN VICTORY SDN BHD"),
+        ("JASON BHD", "JASON BHD"),
+        ("SONY CENTRE", "SONY CENTRE"),
+        ("SON BHDX", "SON BHDX"),
+    ],
+)
+def test_company_suffix(text, read):
+    assert company_suffix(text) == read
+
+
+def _word(i: int, text: str, label: str | None, p: float = 0.9) -> WordPrediction:
+    tag = "O" if label is None else f"I-{label}"
+    probabilities = {} if label is None else {label: p}
+    return WordPrediction(i, text, tag, label, p, probabilities)
+
+
+def _receipt() -> tuple[list[WordPrediction], list[int]]:
+    rows = [
+        [("TAMAN", "ADDRESS"), ("BERKELEY", "ADDRESS"), ("|", "ADDRESS"), ("41150", "ADDRESS")],
+        [("DATE", None), ("08/69/2017", "DATE")],
+        [("TOTAL", None), ("27,90", "GRAND_TOTAL")],
+        [("__ZHENG", "MERCHANT_NAME"), ("HU$", "MERCHANT_NAME"), ("SON", "MERCHANT_NAME"),
+         ("BHD", "MERCHANT_NAME")],
+    ]
+    words, lines = [], []
+    for line, row in enumerate(rows):
+        for text, label in row:
+            words.append(_word(len(words), text, label))
+            lines.append(line)
+    return words, lines
+
+
+@pytest.mark.parametrize(
+    ("switch", "field", "repaired", "raw"),
+    [
+        ("drop_inner_debris", "address", "TAMAN BERKELEY 41150", "TAMAN BERKELEY | 41150"),
+        ("repair_dates", "date", "08/09/2017", "08/69/2017"),
+        ("decimal_point", "total", "27.90", "27,90"),
+        ("letter_confusions", "merchant", "ZHENG HUS SDN BHD", "ZHENG HU$ SDN BHD"),
+        ("company_suffix", "merchant", "ZHENG HUS SDN BHD", "ZHENG HUS SON BHD"),
+        ("strip_glued_debris", "merchant", "ZHENG HUS SDN BHD", "__ZHENG HUS SDN BHD"),
+    ],
+)
+def test_each_repair_is_a_switch(switch, field, repaired, raw):
+    words, lines = _receipt()
+    assert extract_fields(words, line_ids=lines)[field].text == repaired
+    off = FieldCleanup(**{switch: False})
+    assert extract_fields(words, line_ids=lines, cleanup=off)[field].text == raw
+    none = extract_fields(words, line_ids=lines, cleanup=FieldCleanup.off())[field].text
+    # Three repairs act on the merchant: with all off it reads as the model's words do.
+    assert none == (raw if field != "merchant" else "__ZHENG HU$ SON BHD")
+
+
+def test_repaired_fields_carry_their_values_and_words():
+    words, lines = _receipt()
+    fields = extract_fields(words, line_ids=lines)
+    assert fields["date"].value == "2017-09-08"
+    assert fields["date"].word_indices == (5,)
+    assert fields["total"].value == pytest.approx(27.9)
+    assert fields["address"].word_indices == (0, 1, 3)
+    assert fields["merchant"].value == fields["merchant"].text == "ZHENG HUS SDN BHD"
+    raw = extract_fields(words, line_ids=lines, cleanup=FieldCleanup(repair_dates=False))
+    assert raw["date"].value is None
+
+
+def test_off_turns_every_switch_off():
+    off = FieldCleanup.off()
+    switches = [f.name for f in dataclasses.fields(FieldCleanup) if f.default is True]
+    assert {"drop_inner_debris", "repair_dates", "decimal_point", "letter_confusions",
+            "company_suffix", "strip_glued_debris", "trim_edges",
+            "rejoin_amounts"} == set(switches)
+    assert not any(getattr(off, name) for name in switches)
+    assert off.min_edge_confidence == FieldCleanup().min_edge_confidence
