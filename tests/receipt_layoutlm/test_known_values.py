@@ -78,6 +78,22 @@ def test_two_close_known_values_make_a_read_between_them_ambiguous() -> None:
     assert wary.match("merchant", "KEDAI MAJU 1 SDN BHO") is None
 
 
+def test_spellings_of_one_value_that_differ_only_in_spaces_are_not_rivals() -> None:
+    # SROIE's annotators wrote one shop's address with and without a space after a comma.
+    spaced = "LEVEL 6, BANGUNAN TH, JALAN SS21/39, 47400 PETALING JAYA SELANGOR"
+    tight = "LEVEL 6, BANGUNAN TH, JALAN SS21/39,47400 PETALING JAYA SELANGOR"
+    known = KnownValues(values={"address": {spaced: 3, tight: 2}})
+    assert known.match("address", "LEVEL 6, BANGUNAN TH, JALAN SS21/39,47490 PETALING JAYA "
+                                  "SELANGOR") == tight
+    assert known.match("address", "LEVEL 6, BANGUNAN TH, JALAN SS21/39, 47490 PETALING JAYA "
+                                  "SELANGOR") == spaced
+    # A rival that differs in more than spaces still makes the read ambiguous.
+    other = "LEVEL 8, BANGUNAN TH, JALAN SS21/39,47400 PETALING JAYA SELANGOR"
+    rivals = KnownValues(values={"address": {spaced: 3, tight: 2, other: 2}})
+    assert rivals.match("address", "LEVEL 6, BANGUNAN TH, JALAN SS21/39,47490 PETALING JAYA "
+                                   "SELANGOR") is None
+
+
 def test_the_threshold_decides_how_near_is_near() -> None:
     read = "MR. D1Y. (M) SON BHD"  # ratio 85.7
     assert KnownValues(values=KNOWN.values, min_ratio=80.0).match("merchant", read) == (

@@ -52,6 +52,8 @@ MAX_FILE_BYTES = 16 * 1024 * 1024
 MAX_VALUE_CHARS = 1000
 """A known value longer than this is refused: no merchant or address is that long."""
 _SPACE = re.compile(r"\s+")
+_RIVALS = 5
+"""How many best matches are compared when deciding whether a match is ambiguous."""
 
 
 def normalise(text: str) -> str:
@@ -130,9 +132,16 @@ class KnownValues:
         return None if found is None else index.originals[found]
 
     def _best(self, query: str, choices: Any, scorer: Any) -> int | None:
-        top = process.extract(query, choices, scorer=scorer, limit=2,
+        top = process.extract(query, choices, scorer=scorer, limit=_RIVALS,
                               score_cutoff=self.min_ratio)
-        if not top or (len(top) > 1 and top[1][1] >= top[0][1] - self.ambiguity_margin):
+        if not top:
+            return None
+        # Annotators spell one address with and without a space after a comma
+        # ("SS21/39,47400" and "SS21/39, 47400"): such rivals are one value, not two shops,
+        # and the closest spelling is the one to give.
+        best = _SPACE.sub("", top[0][0])
+        rivals = [m for m in top[1:] if m[1] >= top[0][1] - self.ambiguity_margin]
+        if any(_SPACE.sub("", m[0]) != best for m in rivals):
             return None
         return int(top[0][2])
 
