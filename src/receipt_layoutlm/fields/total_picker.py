@@ -84,12 +84,23 @@ checks each branch of each pattern): a row without any of them skips that patter
 substring tests cost a tenth of a regex search, and the picker reads ~18 rows a receipt."""
 
 
-_LITERAL_PATTERNS: dict[str, re.Pattern[str]] = {
-    name: re.compile("|".join(re.escape(part) for part in parts))
-    for name, parts in KEYWORD_LITERALS.items()
+_LITERALS = sorted({part for parts in KEYWORD_LITERALS.values() for part in parts}, key=len,
+                   reverse=True)
+_ANY_LITERAL = re.compile("(?=(" + "|".join(map(re.escape, _LITERALS)) + "))")
+"""Every literal, longest first, in a lookahead: ``findall`` gives at each position of a row the
+longest literal starting there, so one C call finds every literal present (the shorter ones
+starting at the same place are prefixes of it: :data:`_LITERAL_CLASSES`). Twelve searches a row,
+one per class, were most of what a row's classes cost."""
+_LITERAL_CLASSES: dict[str, frozenset[str]] = {
+    found: frozenset(
+        name
+        for name, parts in KEYWORD_LITERALS.items()
+        if name != "subtotal" and any(found.startswith(part) for part in parts)
+    )
+    for found in _LITERALS
 }
-"""Per keyword class, its literals as one alternation: the substring prefilter in one C call
-(a generator of ``in`` tests per class was most of what a row's classes cost)."""
+"""Per literal, the keyword classes (but ``subtotal``, looked for first) with a literal that
+starts it: those present wherever it is."""
 
 
 def _row_classes(text: str) -> set[str]:
@@ -98,10 +109,9 @@ def _row_classes(text: str) -> set[str]:
     if "SUB" in upper and KEYWORDS["subtotal"].search(upper):
         found.add("subtotal")
         upper = KEYWORDS["subtotal"].sub(" ", upper)
-    for name, pattern in KEYWORDS.items():
-        if name == "subtotal" or not _LITERAL_PATTERNS[name].search(upper):
-            continue
-        if pattern.search(upper):
+    present = {name for part in set(_ANY_LITERAL.findall(upper)) for name in _LITERAL_CLASSES[part]}
+    for name in present:
+        if KEYWORDS[name].search(upper):
             found.add(name)
     return found
 
@@ -225,48 +235,86 @@ def total_candidates(
     in reading order (``index``, ``text``, ``label``, ``probabilities``); ``rows`` their printed
     rows (``encoding.printed_rows``); ``labels`` the total's feeding labels; ``parse`` is
     ``parse_amount`` or a memo of it (field extraction parses the same words again)."""
+    found = candidate_features(words, rows, labels, parse=parse)
+    if found is None:
+        return []
+    positions, values, matrix = found
+    return [
+        Candidate(word=words[i], value=v, features=row)
+        for i, v, row in zip(positions, values, matrix.tolist(), strict=True)
+    ]
+
+
+def candidate_features(
+    words: Sequence[Word],
+    rows: Sequence[int],
+    labels: Sequence[str],
+    *,
+    parse: Callable[[str], float | None] = parse_amount,
+) -> tuple[list[int], list[float], Any] | None:
+    """The candidates of :func:`total_candidates` as the positions of their words, their
+    values and one ``[candidates, features]`` float64 array; None when no word is an amount.
+    Built a column at a time (a receipt has ~20 candidates): each value is the one the
+    per-candidate formula gives, to the last bit (logs stay in ``math``, amounts are rounded
+    with Python's ``round``)."""
+    import numpy as np
+
     # Only words with a digit can be amounts; the rest skip the parser (most of a receipt).
     parsed = [parse(w.text) if _DIGIT.search(w.text) else None for w in words]
-    found = [(i, v) for i, v in enumerate(parsed) if v is not None]
-    if not found:
-        return []
-    classes, row_flags = _keyword_rows(words, rows, parsed, {rows[i] for i, _ in found})
-    sums = _arithmetic(found, rows, classes)
-    probability = [
-        max((float(words[i].probabilities.get(lab, 0.0)) for lab in labels), default=0.0)
-        for i, _ in found
-    ]
-    top = max(probability)
-    largest = max(abs(v) for _, v in found) or 1.0
-    repeats = Counter(round(v, 2) for _, v in found)
-    last_word, last_candidate = max(len(words) - 1, 1), max(len(found) - 1, 1)
-    out = []
-    for n, ((i, value), p) in enumerate(zip(found, probability, strict=True)):
-        cents = round(value, 2)
-        text = words[i].text
-        features = [
-            p,
-            math.log(max(p, 1e-6)),
-            float(p == top),
-            p / top if top > 0 else 0.0,
-            float(words[i].label in labels),
-            *row_flags[rows[i]],
-            i / last_word,
-            (len(found) - 1 - n) / last_candidate,
-            float(abs(value) >= largest - _CENT),
-            abs(value) / largest,
-            float(cents in sums.cash_minus_change),
-            float(cents in sums.subtotal_sums and "subtotal" not in classes[rows[i]]),
-            float(cents in sums.pair_sums),
-            float(sums.largest_total is not None and abs(value - sums.largest_total) < _CENT),
-            float(i == sums.last_total),
-            math.log1p(repeats[cents] - 1),
-            float(bool(_DECIMALS.search(text))),
-            float(value < 0),
-            float(bool(_CURRENCY_TEXT.search(text))),
+    positions = [i for i, v in enumerate(parsed) if v is not None]
+    if not positions:
+        return None
+    values: list[float] = [parsed[i] for i in positions]  # type: ignore[misc]
+    own_rows = [rows[i] for i in positions]
+    candidates = [words[i] for i in positions]
+    classes, row_flags = _keyword_rows(words, rows, parsed, set(own_rows))
+    sums = _arithmetic(list(zip(positions, values, strict=True)), rows, classes)
+    if len(labels) == 1:
+        probability = [float(w.probabilities.get(labels[0], 0.0)) for w in candidates]
+    else:
+        probability = [
+            max((float(w.probabilities.get(lab, 0.0)) for lab in labels), default=0.0)
+            for w in candidates
         ]
-        out.append(Candidate(word=words[i], value=value, features=features))
-    return out
+    top = max(probability)
+    largest = max(map(abs, values)) or 1.0
+    cents = [round(v, 2) for v in values]
+    repeats = Counter(cents)
+    count = len(positions)
+    amounts, where = np.array(values), np.array(positions, dtype=np.float64)
+    sizes = np.abs(amounts)
+    p = np.array(probability)
+    matrix = np.empty((count, len(_FEATURES)))
+    matrix[:, 0] = p
+    matrix[:, 1] = [math.log(max(x, 1e-6)) for x in probability]
+    matrix[:, 2] = p == top
+    matrix[:, 3] = p / top if top > 0 else 0.0
+    matrix[:, 4] = [w.label in labels for w in candidates]
+    flags_end = 5 + 2 * len(KEYWORDS)
+    matrix[:, 5:flags_end] = [row_flags[r] for r in own_rows]
+    rest = matrix[:, flags_end:].T  # one row per feature: assigning rows of a view
+    rest[0] = where / max(len(words) - 1, 1)
+    rest[1] = np.arange(count - 1, -1, -1) / max(count - 1, 1)
+    rest[2] = sizes >= largest - _CENT
+    rest[3] = sizes / largest
+    rest[4] = [c in sums.cash_minus_change for c in cents]
+    rest[5] = [
+        c in sums.subtotal_sums and "subtotal" not in classes[r]
+        for c, r in zip(cents, own_rows, strict=True)
+    ]
+    rest[6] = [c in sums.pair_sums for c in cents]
+    rest[7] = (
+        0.0 if sums.largest_total is None else np.abs(amounts - sums.largest_total) < _CENT
+    )
+    rest[8] = where == (-1 if sums.last_total is None else sums.last_total)
+    rest[9] = [math.log1p(repeats[c] - 1) for c in cents]
+    rest[10] = [_DECIMALS.search(w.text) is not None for w in candidates]
+    rest[11] = amounts < 0
+    rest[12] = [_CURRENCY_TEXT.search(w.text) is not None for w in candidates]
+    return positions, values, matrix
+
+
+_FEATURES = tuple(feature_names())
 
 
 @dataclass(frozen=True)
@@ -302,7 +350,11 @@ class TotalPicker:
 
         if not candidates:
             return []
-        features = np.array([c.features for c in candidates], dtype=np.float64)
+        return self._scores(np.array([c.features for c in candidates], dtype=np.float64))
+
+    def _scores(self, features: Any) -> list[float]:
+        import numpy as np
+
         weights, mean, scale = self._arrays
         terms = weights * (features - mean) / scale
         sums = np.cumsum(terms, axis=1)[:, -1].tolist() if terms.shape[1] else [0] * len(terms)
@@ -320,10 +372,26 @@ class TotalPicker:
         """The best candidate and its probability; ties go to the lower one on the receipt."""
         if not candidates:
             return None
-        rounded = [round(p, 9) for p in self.probabilities(candidates)]
-        # The last of the highest (rounded) probabilities: the lowest such candidate.
-        n = len(rounded) - 1 - rounded[::-1].index(max(rounded))
-        return candidates[n], rounded[n]
+        n, probability = _best(self.probabilities(candidates))
+        return candidates[n], probability
+
+    def pick_total(
+        self,
+        words: Sequence[Word],
+        rows: Sequence[int],
+        labels: Sequence[str],
+        *,
+        parse: Callable[[str], float | None] = parse_amount,
+    ) -> tuple[int, float, float] | None:
+        """What :meth:`pick` picks among :func:`total_candidates`, without making a
+        :class:`Candidate` per amount: the word's position in ``words``, its value and its
+        probability; None when no word is an amount."""
+        found = candidate_features(words, rows, labels, parse=parse)
+        if found is None:
+            return None
+        positions, values, matrix = found
+        n, probability = _best(self._scores(matrix))
+        return positions[n], values[n], probability
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -366,6 +434,14 @@ class TotalPicker:
             scale=tuple(float(x) or 1.0 for x in data["scale"]),
             fitted_on=dict(data.get("fitted_on") or {}),
         )
+
+
+def _best(probabilities: list[float]) -> tuple[int, float]:
+    """The index and rounded value of the last of the highest rounded probabilities (the lowest
+    such candidate on the receipt)."""
+    rounded = [round(p, 9) for p in probabilities]
+    n = len(rounded) - 1 - rounded[::-1].index(max(rounded))
+    return n, rounded[n]
 
 
 def load_total_picker(directory: str | Path) -> TotalPicker | None:
