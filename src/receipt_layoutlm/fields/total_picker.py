@@ -254,9 +254,9 @@ def candidate_features(
 ) -> tuple[list[int], list[float], Any] | None:
     """The candidates of :func:`total_candidates` as the positions of their words, their
     values and one ``[candidates, features]`` float64 array; None when no word is an amount.
-    Built a column at a time (a receipt has ~20 candidates): each value is the one the
-    per-candidate formula gives, to the last bit (logs stay in ``math``, amounts are rounded
-    with Python's ``round``)."""
+    Rows are built in plain Python: filling the array a column at a time with numpy gave the
+    same values but cost more where it counts, right after the model has flushed the caches
+    (each distinct numpy call brings its own code back in)."""
     import numpy as np
 
     # Only words with a digit can be amounts; the rest skip the parser (most of a receipt).
@@ -281,37 +281,38 @@ def candidate_features(
     cents = [round(v, 2) for v in values]
     repeats = Counter(cents)
     count = len(positions)
-    amounts, where = np.array(values), np.array(positions, dtype=np.float64)
-    sizes = np.abs(amounts)
-    p = np.array(probability)
-    matrix = np.empty((count, len(_FEATURES)))
-    matrix[:, 0] = p
-    matrix[:, 1] = [math.log(max(x, 1e-6)) for x in probability]
-    matrix[:, 2] = p == top
-    matrix[:, 3] = p / top if top > 0 else 0.0
-    matrix[:, 4] = [w.label in labels for w in candidates]
-    flags_end = 5 + 2 * len(KEYWORDS)
-    matrix[:, 5:flags_end] = [row_flags[r] for r in own_rows]
-    rest = matrix[:, flags_end:].T  # one row per feature: assigning rows of a view
-    rest[0] = where / max(len(words) - 1, 1)
-    rest[1] = np.arange(count - 1, -1, -1) / max(count - 1, 1)
-    rest[2] = sizes >= largest - _CENT
-    rest[3] = sizes / largest
-    rest[4] = [c in sums.cash_minus_change for c in cents]
-    rest[5] = [
-        c in sums.subtotal_sums and "subtotal" not in classes[r]
-        for c, r in zip(cents, own_rows, strict=True)
-    ]
-    rest[6] = [c in sums.pair_sums for c in cents]
-    rest[7] = (
-        0.0 if sums.largest_total is None else np.abs(amounts - sums.largest_total) < _CENT
-    )
-    rest[8] = where == (-1 if sums.last_total is None else sums.last_total)
-    rest[9] = [math.log1p(repeats[c] - 1) for c in cents]
-    rest[10] = [_DECIMALS.search(w.text) is not None for w in candidates]
-    rest[11] = amounts < 0
-    rest[12] = [_CURRENCY_TEXT.search(w.text) is not None for w in candidates]
-    return positions, values, matrix
+    last_word, last_candidate = max(len(words) - 1, 1), max(count - 1, 1)
+    cash_minus_change, subtotal_sums, pair_sums = (
+        sums.cash_minus_change, sums.subtotal_sums, sums.pair_sums)
+    largest_total, last_total = sums.largest_total, sums.last_total
+    features = []
+    for n, (i, value, p, cent, row, word) in enumerate(
+        zip(positions, values, probability, cents, own_rows, candidates, strict=True)
+    ):
+        text = word.text
+        size = abs(value)
+        features.append([
+            p,
+            math.log(max(p, 1e-6)),
+            float(p == top),
+            p / top if top > 0 else 0.0,
+            float(word.label in labels),
+            *row_flags[row],
+            i / last_word,
+            (count - 1 - n) / last_candidate,
+            float(size >= largest - _CENT),
+            size / largest,
+            float(cent in cash_minus_change),
+            float(cent in subtotal_sums and "subtotal" not in classes[row]),
+            float(cent in pair_sums),
+            float(largest_total is not None and abs(value - largest_total) < _CENT),
+            float(i == last_total),
+            math.log1p(repeats[cent] - 1),
+            float(_DECIMALS.search(text) is not None),
+            float(value < 0),
+            float(_CURRENCY_TEXT.search(text) is not None),
+        ])
+    return positions, values, np.array(features, dtype=np.float64)
 
 
 _FEATURES = tuple(feature_names())
