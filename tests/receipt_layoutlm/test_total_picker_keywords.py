@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from receipt_layoutlm.fields.total_picker import (
-    _ANY_LITERAL,
-    _LITERAL_CLASSES,
+from receipt_layoutlm.fields.total_keywords import (
+    ANY_LITERAL,
     KEYWORD_LITERALS,
     KEYWORDS,
-    _row_classes,
+    LITERAL_CLASSES,
+    row_classes,
 )
 
 SROIE_BOX = Path(__file__).resolve().parents[3] / "shared" / "data" / "sroie" / "train" / "box"
@@ -60,17 +60,17 @@ def test_prefiltered_classes_equal_plain_searches_on_every_sroie_line() -> None:
         for line in path.read_text(encoding="utf-8", errors="replace").splitlines()
     }
     lines |= {"SUB TOTAL 9.00", "AMT DUE", "NETT", "W/O GST", "2 X 3.50", "ZRL", "sub-total"}
-    differ = [t for t in sorted(lines) if _row_classes(t) != _reference(t)]
+    differ = [t for t in sorted(lines) if row_classes(t) != _reference(t)]
     assert not differ, differ[:5]
 
 
 def test_the_one_call_literal_scan_finds_every_literal_even_overlapping_ones() -> None:
-    """``_ANY_LITERAL`` with ``_LITERAL_CLASSES`` finds the classes of every literal in a text,
+    """``ANY_LITERAL`` with ``LITERAL_CLASSES`` finds the classes of every literal in a text,
     where literals overlap (``WITH`` holds ``W``; ``SUBTOTAL`` ends where ``TOTAL`` starts)."""
     literals = sorted({part for parts in KEYWORD_LITERALS.values() for part in parts})
 
     def present(text: str) -> set[str]:
-        return {n for found in _ANY_LITERAL.findall(text) for n in _LITERAL_CLASSES[found]}
+        return {n for found in ANY_LITERAL.findall(text) for n in LITERAL_CLASSES[found]}
 
     def expected(text: str) -> set[str]:
         return {n for n, parts in KEYWORD_LITERALS.items()
