@@ -1,6 +1,7 @@
-"""The fields step as production runs it (total picker, line classifier, OCR repairs) gives the
-same fields on all 626 SROIE training receipts as before its second vectorisation
-(fixtures/sroie_fields_golden_lines.json.gz; fields_golden.py makes the stand-in outputs)."""
+"""The fields step as production runs it (total picker, line classifier, the OCR repairs of the
+fixture's time) gives the same fields on all 626 SROIE training receipts as before its second
+vectorisation (fixtures/sroie_fields_golden_lines.json.gz; fields_golden.py makes the stand-in
+outputs)."""
 
 from __future__ import annotations
 
