@@ -38,6 +38,7 @@ ARGS: dict[str, list[list[str]]] = {
 BY_HAND: dict[str, str] = {
     "quality_bench.py": "K-fold training (hours on 2 cores); see docs/training.md",
     "local_image_bench.py": "needs an ONNX bundle (--bundle) and Tesseract; see docs/export.md",
+    "fields_bench.py": "needs a trained model's ONNX bundle (--bundle); see docs/export.md",
     "int4_sensitivity_bench.py": "needs a fine-tuned checkpoint (--checkpoint); see docs/export.md",
     "active_learning_bench.py": "(1 + 2 x rounds) trainings per fold (hours at the real recipe "
     "on 2 cores); see docs/review.md",

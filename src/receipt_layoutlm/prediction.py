@@ -92,9 +92,11 @@ def field_inputs(
     printed rows when a total picker needs them, OCR confidences, the fitted total picker, line
     classifier and known values). ``predict_document`` reads fields with them; benchmarks that
     time or re-fit the fields step start from the same inputs."""
-    predictions = decode_word_labels(encoded, runtime.predict_windows(encoded), runtime.labels)
     picker = getattr(runtime, "total_picker", None)
+    # Rows need only the boxes: clustered before the model runs, while the encoding's data is
+    # still in the caches (after the model they cost a third more).
     rows = printed_rows(encoded.boxes, line_overlap=encoded_overlap(runtime)) if picker else None
+    predictions = decode_word_labels(encoded, runtime.predict_windows(encoded), runtime.labels)
     return predictions, {
         "line_ids": encoded.line_index,
         "rows": rows,

@@ -9,7 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from receipt_layoutlm.fields.total_picker import KEYWORD_LITERALS, KEYWORDS, _row_classes
+from receipt_layoutlm.fields.total_keywords import (
+    ANY_LITERAL,
+    KEYWORD_LITERALS,
+    KEYWORDS,
+    LITERAL_CLASSES,
+    row_classes,
+)
 
 SROIE_BOX = Path(__file__).resolve().parents[3] / "shared" / "data" / "sroie" / "train" / "box"
 
@@ -54,5 +60,23 @@ def test_prefiltered_classes_equal_plain_searches_on_every_sroie_line() -> None:
         for line in path.read_text(encoding="utf-8", errors="replace").splitlines()
     }
     lines |= {"SUB TOTAL 9.00", "AMT DUE", "NETT", "W/O GST", "2 X 3.50", "ZRL", "sub-total"}
-    differ = [t for t in sorted(lines) if _row_classes(t) != _reference(t)]
+    differ = [t for t in sorted(lines) if row_classes(t) != _reference(t)]
     assert not differ, differ[:5]
+
+
+def test_the_one_call_literal_scan_finds_every_literal_even_overlapping_ones() -> None:
+    """``ANY_LITERAL`` with ``LITERAL_CLASSES`` finds the classes of every literal in a text,
+    where literals overlap (``WITH`` holds ``W``; ``SUBTOTAL`` ends where ``TOTAL`` starts)."""
+    literals = sorted({part for parts in KEYWORD_LITERALS.values() for part in parts})
+
+    def present(text: str) -> set[str]:
+        return {n for found in ANY_LITERAL.findall(text) for n in LITERAL_CLASSES[found]}
+
+    def expected(text: str) -> set[str]:
+        return {n for n, parts in KEYWORD_LITERALS.items()
+                if n != "subtotal" and any(part in text for part in parts)}
+
+    texts = [a + b for a in literals for b in literals]
+    texts += [a + b[k:] for a in literals for b in literals
+              for k in range(1, min(len(a), len(b))) if a.endswith(b[:k])]
+    assert all(present(t) == expected(t) for t in texts)

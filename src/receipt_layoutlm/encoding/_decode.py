@@ -53,15 +53,25 @@ def decode_word_probabilities(
     ``window_probs[i]`` is ``[tokens, num_labels]`` for window ``i``, unpadded or padded (rows
     past the window's length are ignored).
     """
-    if len(window_probs) != len(encoded.windows):
+    arrays = [_as_2d(p, i) for i, p in enumerate(window_probs)]
+    firsts = _first_tokens(encoded, arrays)
+    return _mean_over_windows(
+        encoded, firsts, [a[rows] for a, (_, rows) in zip(arrays, firsts, strict=True)]
+    )
+
+
+def _first_tokens(
+    encoded: EncodedReceipt, arrays: Sequence[np.ndarray]
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Per window, the words it holds and the row of each one's first sub-token, after checking
+    that the outputs fit the windows."""
+    if len(arrays) != len(encoded.windows):
         raise EncodingError(
             f"receipt {encoded.key} has {len(encoded.windows)} windows but "
-            f"{len(window_probs)} outputs were given; run the model on every window"
+            f"{len(arrays)} outputs were given; run the model on every window"
         )
-    arrays = [_as_2d(p, i) for i, p in enumerate(window_probs)]
     num_labels = arrays[0].shape[1] if arrays else 0
-    sums = np.zeros((len(encoded.words), num_labels), dtype=np.float64)
-    counts = np.zeros(len(encoded.words), dtype=np.int64)
+    firsts = []
     for i, (window, probs) in enumerate(zip(encoded.windows, arrays, strict=True)):
         if probs.shape[1] != num_labels:
             raise EncodingError(
@@ -73,16 +83,40 @@ def decode_word_probabilities(
                 f"{probs.shape[0]} rows"
             )
         first = window.first_token_positions()
-        if first:
-            held = np.fromiter(first.keys(), dtype=np.int64, count=len(first))
-            sums[held] += probs[np.fromiter(first.values(), dtype=np.int64, count=len(first))]
+        firsts.append((
+            np.fromiter(first.keys(), dtype=np.int64, count=len(first)),
+            np.fromiter(first.values(), dtype=np.int64, count=len(first)),
+        ))
+    return firsts
+
+
+def _mean_over_windows(
+    encoded: EncodedReceipt,
+    firsts: Sequence[tuple[np.ndarray, np.ndarray]],
+    window_rows: Sequence[np.ndarray],
+) -> np.ndarray:
+    """Per word the mean of its first sub-token's rows (``window_rows[i]``: window ``i``'s rows
+    at ``firsts[i]``'s positions) over the windows holding it."""
+    num_words = len(encoded.words)
+    num_labels = window_rows[0].shape[1] if window_rows else 0
+    if len(window_rows) == 1 and len(firsts[0][0]) == num_words:
+        # One window holding every word (most receipts): the mean of one value is the value
+        # (0 + p and p / 1 are exact), so the rows only need putting in word order.
+        out = np.empty((num_words, num_labels), dtype=np.float64)
+        out[firsts[0][0]] = window_rows[0]
+        return out
+    sums = np.zeros((num_words, num_labels), dtype=np.float64)
+    counts = np.zeros(num_words, dtype=np.int64)
+    for (held, _), rows in zip(firsts, window_rows, strict=True):
+        if len(held):
+            sums[held] += rows
             counts[held] += 1
     if np.any(counts == 0):
         missing = int(np.flatnonzero(counts == 0)[0])
         raise EncodingError(
             f"receipt {encoded.key}: word {missing} is in no window; re-encode the receipt"
         )
-    return sums / counts[:, None] if len(encoded.words) else sums
+    return sums / counts[:, None] if num_words else sums
 
 
 def _softmax(logits: np.ndarray) -> np.ndarray:
@@ -95,14 +129,13 @@ def word_probabilities(encoded: EncodedReceipt, window_logits: Sequence[np.ndarr
     """``[num_words, num_labels]`` tag probabilities per word exactly as
     :func:`decode_word_labels` computes them (softmax per window, mean over windows)."""
     arrays = [_as_2d(logits, i) for i, logits in enumerate(window_logits)]
-    if len(arrays) == len(encoded.windows):
-        # Rows past a window's tokens are padding that decoding ignores; softmax is per row,
-        # so leaving them out changes nothing but the cost (a short receipt in 512 positions).
-        arrays = [
-            a[: len(w.input_ids)] if a.shape[0] >= len(w.input_ids) else a
-            for a, w in zip(arrays, encoded.windows, strict=True)
-        ]
-    return decode_word_probabilities(encoded, [_softmax(a) for a in arrays])
+    firsts = _first_tokens(encoded, arrays)
+    # Softmax is per row and only each word's first sub-token row is read: taking those rows
+    # first gives the same values for a fraction of the rows (padding and later sub-tokens are
+    # most of a window).
+    return _mean_over_windows(
+        encoded, firsts, [_softmax(a[rows]) for a, (_, rows) in zip(arrays, firsts, strict=True)]
+    )
 
 
 def top2_margins(word_probs: np.ndarray) -> np.ndarray:
@@ -112,6 +145,10 @@ def top2_margins(word_probs: np.ndarray) -> np.ndarray:
         return np.ones(word_probs.shape[0])
     top2 = np.sort(word_probs, axis=-1)[:, -2:]
     return top2[:, 1] - top2[:, 0]
+
+
+_new = object.__new__
+_set = object.__setattr__
 
 
 def decode_word_labels(
@@ -136,47 +173,43 @@ def decode_word_labels(
     if not len(word_probs):
         return []
     # Whole-matrix numpy, then plain Python per word: a receipt's words are decoded at once.
-    best_ids = np.argmax(word_probs, axis=1)
-    unknown = [b for b in best_ids.tolist() if b not in names]
-    if unknown:
+    best_ids = word_probs.argmax(axis=1).tolist()
+    if not names.keys() >= set(best_ids):
+        unknown = next(b for b in best_ids if b not in names)
         raise EncodingError(
-            f"label id {unknown[0]} is not in id2label ({len(names)} labels); the model and its "
+            f"label id {unknown} is not in id2label ({len(names)} labels); the model and its "
             "label_map.json do not match"
         )
-    confidences = word_probs[np.arange(len(word_probs)), best_ids].tolist()
+    # The largest value of a row is the one at its argmax.
+    confidences = word_probs.max(axis=1).tolist()
     entities = list(entity_columns)
-    entity_probs = (
-        np.stack([word_probs[:, cols].sum(axis=1) for cols in entity_columns.values()], axis=1)
-        if entities
-        else np.zeros((len(word_probs), 0))
-    ).tolist()
+    # Per entity one list over the words, then one row per word: a B-/I- pair summed as two
+    # columns is the row sum numpy would give (0 + b + i), without a gather per entity.
+    columns = word_probs.T.tolist()
+    per_entity = [
+        [b + i for b, i in zip(columns[cols[0]], columns[cols[1]], strict=True)]
+        if len(cols) == 2
+        else columns[cols[0]] if len(cols) == 1 else word_probs[:, cols].sum(axis=1).tolist()
+        for cols in entity_columns.values()
+    ]
+    entity_probs = zip(*per_entity, strict=True) if entities else [()] * len(best_ids)
     labels = {
         i: None if tag == OUTSIDE else tag.split("-", 1)[1] if tag[:2] in ("B-", "I-") else tag
         for i, tag in names.items()
     }
-    return [
-        _prediction(w, word.text, names[best], labels[best], confidence,
-                    dict(zip(entities, row)))  # noqa: B905 (rows are entity-long by construction)
-        for w, (word, best, confidence, row) in enumerate(
-            zip(encoded.words, best_ids.tolist(), confidences, entity_probs, strict=True)
-        )
-    ]
-
-
-_new = object.__new__
-
-
-def _prediction(
-    word_index: int, text: str, tag: str, label: str | None, confidence: float,
-    label_probabilities: dict[str, float],
-) -> WordPrediction:
     # A receipt makes ~100 predictions per call, and a frozen dataclass's __init__ sets each
-    # field through object.__setattr__: filling the instance dict directly halves the cost of
-    # the decode loop. The instance is the same as WordPrediction(...) would make (a test
-    # compares them).
-    prediction = _new(WordPrediction)
-    prediction.__dict__.update(
-        word_index=word_index, text=text, tag=tag, label=label, confidence=confidence,
-        label_probabilities=label_probabilities,
-    )
-    return prediction
+    # field through object.__setattr__: giving each instance its filled dict directly costs a
+    # third of that. The instance is the same as WordPrediction(...) would make (its
+    # fields and ``vars`` are those of ``WordPrediction(...)``, which a test checks).
+    out = []
+    for w, (word, best, confidence, row) in enumerate(
+        zip(encoded.words, best_ids, confidences, entity_probs, strict=True)
+    ):
+        prediction = _new(WordPrediction)
+        _set(prediction, "__dict__", {
+            "word_index": w, "text": word.text, "tag": names[best], "label": labels[best],
+            "confidence": confidence,
+            "label_probabilities": dict(zip(entities, row)),  # noqa: B905 (entity-long rows)
+        })
+        out.append(prediction)
+    return out

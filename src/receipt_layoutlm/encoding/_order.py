@@ -17,12 +17,12 @@ def _group_indices(extents: Sequence[Extent], line_overlap: float) -> list[list[
     # starts a new line. Overlap = the shared height as a fraction of the smaller height; a flat
     # (zero-height) word joins a line it lies within. Ties go to the first line.
     #
-    # Only lines that can still overlap the word are measured: a line's mean bottom is at most
-    # its last member's centre plus half the tallest word, and the word's top is at least its
-    # own centre minus that, so once a line's last centre is more than the tallest height above
-    # the visited centre (which only grows) it can never be joined again. That keeps the work
-    # per word to the few lines around it, in plain floats (numpy per word cost more than the
-    # arithmetic).
+    # Only lines that can still overlap the word are measured: every word from here on has its
+    # top at least half the tallest height above the visited centre (which only grows), so a
+    # line whose mean bottom is above that shares no height with any of them (its overlap is
+    # negative, its ratio 0, below any ``line_overlap``) and can never be joined again. That
+    # keeps the work per word to the line or two around it, in plain floats (numpy per word
+    # cost more than the arithmetic).
     tops = [float(e[1]) for e in extents]
     bottoms = [float(e[3]) for e in extents]
     lefts = [e[0] for e in extents]
@@ -35,19 +35,20 @@ def _group_indices(extents: Sequence[Extent], line_overlap: float) -> list[list[
     sum_bottom: list[float] = []
     mean_top: list[float] = []
     mean_bottom: list[float] = []
-    active: dict[int, float] = {}  # line → centre of its last word; insertion order = line order
+    active: list[int] = []  # lines that may still be joined, in line order
+    half = tallest / 2
     for i in visit:
         top, bottom = tops[i], bottoms[i]
         centre = (top + bottom) / 2
-        horizon = centre - tallest - 1e-9 * (abs(centre) + tallest + 1.0)
+        horizon = centre - half - 1e-9 * (abs(centre) + tallest + 1.0)
         height = bottom - top
-        best, best_ratio, dead = -1, -1.0, []
-        for k, last in active.items():
-            if last < horizon:
-                dead.append(k)
-                continue
+        best, best_ratio, dead = -1, -1.0, False
+        for k in active:
             # min/max written out: builtin calls were half the cost of this inner loop.
             line_top, line_bottom = mean_top[k], mean_bottom[k]
+            if line_bottom < horizon:
+                dead = True
+                continue
             overlap = (bottom if bottom <= line_bottom else line_bottom) - (
                 top if top >= line_top else line_top
             )
@@ -60,10 +61,10 @@ def _group_indices(extents: Sequence[Extent], line_overlap: float) -> list[list[
                 ratio = (overlap if overlap > 0.0 else 0.0) / smaller
             if ratio > best_ratio:
                 best, best_ratio = k, ratio
-        for k in dead:
-            del active[k]
+        if dead:
+            active = [k for k in active if mean_bottom[k] >= horizon]
         if best < 0 or best_ratio < line_overlap:
-            best = len(lines)
+            active.append(len(lines))
             lines.append([i])
             sum_top.append(top)
             sum_bottom.append(bottom)
@@ -76,7 +77,6 @@ def _group_indices(extents: Sequence[Extent], line_overlap: float) -> list[list[
             count = len(lines[best])
             mean_top[best] = sum_top[best] / count
             mean_bottom[best] = sum_bottom[best] / count
-        active[best] = centre
     within = list(zip(lefts, [e[1] for e in extents], range(len(extents)), strict=True))
     for line in lines:
         line.sort(key=within.__getitem__)

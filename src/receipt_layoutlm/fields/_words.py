@@ -42,6 +42,9 @@ class ReceiptWords:
         self.has_lines = all(word.line is not None for word in words)
         """Every word has a line id."""
         self._columns: dict[str, list[float]] = {}
+        self.shared: dict[str, Any] = {}
+        """What other modules compute once per receipt for several fields (the line
+        classifier's line table), by a name of their choosing."""
         self._parsed: dict[tuple[Callable[[str], Any], str], Any] = {}
 
     @functools.cached_property
@@ -86,8 +89,10 @@ def normalise_words(
             f"extract_fields got {len(words)} words but {len(ocr_confidences)} OCR "
             "confidences; pass one per word or none"
         )
-    out = []
     split_tags: dict[str | None, tuple[str | None, bool]] = {}  # a receipt has few tags
+    if line_ids is not None and words and _are_predictions(words):
+        return _from_predictions(words, line_ids, ocr_confidences, split_tags)
+    out = []
     for position, word in enumerate(words):
         if isinstance(word, (tuple, list)):  # a tuple of types checks faster than a union
             text, label, confidence = word
@@ -110,4 +115,38 @@ def normalise_words(
     if line_ids is None and any(w.line is None for w in out):
         # Partial line ids (some DocWords without one) would split spans arbitrarily.
         out = [dataclasses.replace(w, line=None) for w in out]
+    return out
+
+
+def _are_predictions(words: Sequence[Any]) -> bool:
+    """Every word is of one class with ``word_index``, ``tag`` and ``label_probabilities`` and
+    without ``line_id`` (``encoding.WordPrediction``, what ``predict_document`` passes)."""
+    kind = type(words[0])
+    if any(type(word) is not kind for word in words):
+        return False
+    sample = words[0]
+    return (
+        not isinstance(sample, (tuple, list))
+        and all(hasattr(sample, a) for a in ("word_index", "tag", "label_probabilities"))
+        and not hasattr(sample, "line_id")
+    )
+
+
+def _from_predictions(
+    words: Sequence[Any],
+    line_ids: Sequence[int],
+    ocr_confidences: Sequence[float] | None,
+    split_tags: dict[str | None, tuple[str | None, bool]],
+) -> list[Word]:
+    """:func:`normalise_words` of predictions with line ids: the same words, read without the
+    per-word checks of the general loop (what the fields step spends per word)."""
+    out = []
+    ocr = [1.0] * len(words) if ocr_confidences is None else ocr_confidences
+    for word, line, ocr_confidence in zip(words, line_ids, ocr, strict=True):
+        tag = word.tag or word.label
+        if tag not in split_tags:
+            split_tags[tag] = split_tag(tag)
+        label, begins = split_tags[tag]
+        out.append(Word(word.word_index, str(word.text), label, begins, float(word.confidence),
+                        line, word.label_probabilities or {}, float(ocr_confidence)))
     return out

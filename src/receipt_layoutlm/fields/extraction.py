@@ -211,12 +211,11 @@ def _picked_total(
             return None
         rows = [int(w.line) for w in words]  # type: ignore[arg-type]
     amount = functools.partial(receipt.parse, parse_amount)
-    picked = picker.pick(total_candidates(words, rows, labels, parse=amount))
+    picked = picker.pick_total(words, rows, labels, parse=amount)
     if picked is None:
         return None
-    candidate, probability = picked
-    span = [candidate.word]
-    position = next(i for i, w in enumerate(words) if w is candidate.word)
+    position, value, probability = picked
+    span = [words[position]]
     if position > 0 and rows[position - 1] == rows[position]:
         before = words[position - 1]
         # A currency printed as its own word belongs to the value when the model says so
@@ -224,7 +223,7 @@ def _picked_total(
         in_total = max(before.probabilities.get(label, 0.0) for label in labels) >= 0.5
         if _CURRENCY_WORD.fullmatch(before.text.strip()) and in_total:
             span.insert(0, before)
-    found = _field_value("total", span, candidate.value)
+    found = _field_value("total", span, value)
     return dataclasses.replace(found, confidence=probability)
 
 
@@ -319,7 +318,11 @@ def extract_fields(
             value = _picked_total(tuple(labels), receipt, rows, total_picker)
         if value is None and line_classifier is not None and field in MULTILINE_FIELDS:
             known = tuple(label for label in labels if label in receipt.known)
-            block = line_classifier.block(field, receipt.words, known) if known else None
+            block = (
+                line_classifier.block(field, receipt.words, known, receipt=receipt)
+                if known
+                else None
+            )
             value = None if block is None else _field_value(field, block, None)
         if value is None and multiline == "lines" and field in MULTILINE_FIELDS:
             value = _line_block_value(field, tuple(labels), receipt)

@@ -32,9 +32,10 @@ from typing import Any
 
 from receipt_layoutlm.bundle_format import LINE_CLASSIFIER_FILE
 from receipt_layoutlm.errors import CheckpointError
-from receipt_layoutlm.fields._words import Word
+from receipt_layoutlm.fields._words import ReceiptWords, Word
 from receipt_layoutlm.fields.line_features import (
     PATTERNS,
+    LineTable,
     feature_names,
     line_features,
     receipt_lines,
@@ -88,26 +89,44 @@ class LineClassifier:
     """What the fit saw (receipts, lines, positives per field), for the record."""
 
     def line_probabilities(
-        self, field_name: str, words: Sequence[Word], labels: Sequence[str]
-    ) -> tuple[list[list[int]], list[float]] | None:
+        self,
+        field_name: str,
+        words: Sequence[Word],
+        labels: Sequence[str],
+        *,
+        receipt: ReceiptWords | None = None,
+    ) -> tuple[Sequence[Sequence[int]], list[float]] | None:
         """The receipt's lines (word positions) and each line's probability of ``field_name``;
-        None when the classifier has no model for it or a word has no line."""
+        None when the classifier has no model for it or a word has no line. ``receipt`` (of
+        ``words``) keeps what every field reads of the lines, computed once."""
         model = self.models.get(field_name)
-        lines = receipt_lines(words) if model is not None and words else []
-        if model is None or not lines:
+        if model is None or not words:
             return None
-        probabilities = [0.0] * len(lines)
-        scored, rows = line_features(words, lines, labels, MIN_WORD_PROBABILITY)
+        table, own = _line_table(words, receipt), None
+        if not table.lines:
+            return None
+        if receipt is not None and len(labels) == 1:
+            own = receipt.column(labels[0])
+        probabilities = [0.0] * len(table.lines)
+        scored, rows = line_features(
+            words, table.lines, labels, MIN_WORD_PROBABILITY, table=table, own=own
+        )
         for n, row in zip(scored, rows, strict=True):
             probabilities[n] = model.probability(row)
-        return lines, probabilities
+        return table.lines, probabilities
 
     def block(
-        self, field_name: str, words: Sequence[Word], labels: Sequence[str]
+        self,
+        field_name: str,
+        words: Sequence[Word],
+        labels: Sequence[str],
+        *,
+        receipt: ReceiptWords | None = None,
     ) -> list[Word] | None:
         """The words of the field's block of whole lines, in reading order; None when the
-        classifier does not apply or no line is more likely in the field than out."""
-        scored = self.line_probabilities(field_name, words, labels)
+        classifier does not apply or no line is more likely in the field than out.
+        ``receipt``: as for :meth:`line_probabilities`."""
+        scored = self.line_probabilities(field_name, words, labels, receipt=receipt)
         if scored is None:
             return None
         lines, probabilities = scored
@@ -171,6 +190,16 @@ class LineClassifier:
         path = Path(directory) / LINE_CLASSIFIER_FILE
         path.write_text(json.dumps(self.to_json(), indent=1) + "\n", encoding="utf-8")
         return path
+
+
+def _line_table(words: Sequence[Word], receipt: ReceiptWords | None) -> LineTable:
+    """The words' line table, kept on ``receipt`` for its other fields."""
+    if receipt is None:
+        return LineTable(words, receipt_lines(words))
+    table = receipt.shared.get("line_table")
+    if table is None:
+        table = receipt.shared["line_table"] = LineTable(words, receipt_lines(words))
+    return table
 
 
 def _cut(

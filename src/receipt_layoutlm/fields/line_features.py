@@ -117,43 +117,74 @@ def _model_figures(
     }
 
 
+class LineTable:
+    """What every field's line features read of one receipt, computed once for all of them:
+    its lines and each line's text figures (asked for as needed)."""
+
+    def __init__(self, words: Sequence[Word], lines: Sequence[Sequence[int]]) -> None:
+        self.words = words
+        self.lines = lines
+        self._text: dict[int, dict[str, float]] = {}
+
+    def text(self, n: int) -> dict[str, float]:
+        """Line ``n``'s text figures (:func:`_text_figures`)."""
+        figures = self._text.get(n)
+        if figures is None:
+            figures = self._text[n] = _text_figures([self.words[p] for p in self.lines[n]])
+        return figures
+
+    def means_and_peaks(self, own: Sequence[float]) -> tuple[list[float], list[float]]:
+        """Per line the mean and the largest of ``own`` (one value per word) over its words
+        (a line's words are consecutive)."""
+        means, peaks = [], []
+        for line in self.lines:
+            part = own[line[0] : line[-1] + 1]
+            means.append(sum(part) / len(part))
+            peaks.append(max(part))
+        return means, peaks
+
+
 def line_features(
     words: Sequence[Word],
     lines: Sequence[Sequence[int]],
     labels: Sequence[str],
     min_probability: float | None = None,
+    *,
+    table: LineTable | None = None,
+    own: Sequence[float] | None = None,
 ) -> tuple[list[int], list[list[float]]]:
     """Feature rows (:func:`feature_names`) for the field fed by ``labels``: the numbers of the
     lines described and one row each — every line, or with ``min_probability`` only the lines
     with a word the model gives at least that probability of the field (their neighbours'
-    figures still count)."""
-    if len(labels) == 1:  # the usual case, and this is the step's hot loop
-        own = [w.probabilities.get(labels[0], 0.0) for w in words]
-    else:
-        own = [sum(w.probabilities.get(label, 0.0) for label in labels) for w in words]
-    means = [sum(own[line[0] : line[-1] + 1]) / len(line) for line in lines]
-    best = max(means, default=0.0)
+    figures still count). ``table`` (of these words and lines) shares what several fields read
+    of the receipt; ``own`` is each word's probability of ``labels`` when already known."""
+    if own is None:
+        if len(labels) == 1:
+            own = [w.probabilities.get(labels[0], 0.0) for w in words]
+        else:
+            own = [sum(w.probabilities.get(label, 0.0) for label in labels) for w in words]
+    if not lines:
+        return [], []
+    if table is None:
+        table = LineTable(words, lines)
+    means, peaks = table.means_and_peaks(own)
+    best = max(means)
     count = len(lines)
     wanted = [
-        n for n, line in enumerate(lines)
-        if min_probability is None or max(own[line[0] : line[-1] + 1]) >= min_probability
+        n for n, peak in enumerate(peaks) if min_probability is None or peak >= min_probability
     ]
-    text: dict[int, dict[str, float]] = {}
-    for n in wanted:
-        for m in (n - 1, n, n + 1):
-            if 0 <= m < count and m not in text:
-                text[m] = _text_figures([words[p] for p in lines[m]])
     rows: list[list[float]] = []
     for n in wanted:
         line_words = [words[p] for p in lines[n]]
-        figures = {**_model_figures(line_words, [own[p] for p in lines[n]], labels), **text[n]}
+        own_line = [own[p] for p in lines[n]]
+        figures = {**_model_figures(line_words, own_line, labels), **table.text(n)}
         figures["p_gap_best"] = best - means[n]
         row = [figures[name] for name in _MODEL]
         row += [float(n), math.log1p(n), n / max(1, count - 1), float(n == 0)]
         row += [figures[name] for name in _TEXT]
         for m in (n - 1, n + 1):
             if 0 <= m < count:
-                other = {"p_mean": means[m], **text[m]}
+                other = {"p_mean": means[m], **table.text(m)}
                 row += [other[name] for name in _NEIGHBOUR[:-1]] + [1.0]
             else:
                 row += [0.0] * len(_NEIGHBOUR)

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 from receipt_layoutlm.bundle_format import TOTAL_PICKER_FILE
 from receipt_layoutlm.errors import CheckpointError
 from receipt_layoutlm.fields.parsing import parse_amount
+from receipt_layoutlm.fields.total_keywords import KEYWORDS, keyword_rows
 
 if TYPE_CHECKING:
     from receipt_layoutlm.fields._words import Word
@@ -41,69 +42,10 @@ PICKER_FILE = TOTAL_PICKER_FILE
 """File name of a fitted picker in a checkpoint directory and a bundle."""
 PICKER_VERSION = 1
 
-KEYWORDS: dict[str, re.Pattern[str]] = {
-    "subtotal": re.compile(r"SUB\s*-?\s*TOTAL|SUBTTL|SUB\s*TTL"),
-    "total": re.compile(r"TOTAL|\bTTL\b"),
-    "grand": re.compile(r"GRAND|\bNETT?\b|AMOUNT\s*DUE|AMT\s*DUE|PAYABLE|\bDUE\b"),
-    "cash": re.compile(r"CASH|TENDER|\bPAID\b|PAYMENT|CARD|VISA|MASTER"),
-    "change": re.compile(r"CHANGE"),
-    "rounding": re.compile(r"ROUND|\bADJ"),
-    "tax": re.compile(r"GST|TAX|\bSST\b|\bVAT\b|SERVICE|\bSVC\b"),
-    "discount": re.compile(r"DISC|VOUCHER|\bLESS\b"),
-    "quantity": re.compile(r"\bQTY\b|\bPCS\b|@|\bX\s*\d|\d\s*X\b|\bITEM"),
-    # GST codes printed on item lines (Malaysian receipts: SR standard-rated, ZR/ZRL zero).
-    "tax_code": re.compile(r"\bSR\b|\bZRL?\b|\bES\b"),
-    "inclusive": re.compile(r"INCL|\bAFTER\b|\bWITH\b"),
-    "exclusive": re.compile(r"EXCL|\bBEFORE\b|\bW/?O\b"),
-}
-"""Keyword classes looked for on a candidate's row (``subtotal`` text is removed before
-``total`` is looked for, so ``SUB TOTAL`` is not a total keyword)."""
-
 _CENT = 0.005
 _DIGIT = re.compile(r"\d")
 _CURRENCY_TEXT = re.compile(r"RM|\$|MYR", re.IGNORECASE)
 _DECIMALS = re.compile(r"[.,]\d{2}\b")
-
-
-KEYWORD_LITERALS: dict[str, tuple[str, ...]] = {
-    "subtotal": ("SUB",),
-    "total": ("TOTAL", "TTL"),
-    "grand": ("GRAND", "NET", "DUE", "PAYABLE"),
-    "cash": ("CASH", "TENDER", "PAID", "PAYMENT", "CARD", "VISA", "MASTER"),
-    "change": ("CHANGE",),
-    "rounding": ("ROUND", "ADJ"),
-    "tax": ("GST", "TAX", "SST", "VAT", "SERVICE", "SVC"),
-    "discount": ("DISC", "VOUCHER", "LESS"),
-    "quantity": ("QTY", "PCS", "@", "X", "ITEM"),
-    "tax_code": ("SR", "ZR", "ES"),
-    "inclusive": ("INCL", "AFTER", "WITH"),
-    "exclusive": ("EXCL", "BEFORE", "W"),
-}
-"""Per keyword class, plain strings one of which every match of its pattern contains (a test
-checks each branch of each pattern): a row without any of them skips that pattern's search —
-substring tests cost a tenth of a regex search, and the picker reads ~18 rows a receipt."""
-
-
-_LITERAL_PATTERNS: dict[str, re.Pattern[str]] = {
-    name: re.compile("|".join(re.escape(part) for part in parts))
-    for name, parts in KEYWORD_LITERALS.items()
-}
-"""Per keyword class, its literals as one alternation: the substring prefilter in one C call
-(a generator of ``in`` tests per class was most of what a row's classes cost)."""
-
-
-def _row_classes(text: str) -> set[str]:
-    upper = text.upper()
-    found: set[str] = set()
-    if "SUB" in upper and KEYWORDS["subtotal"].search(upper):
-        found.add("subtotal")
-        upper = KEYWORDS["subtotal"].sub(" ", upper)
-    for name, pattern in KEYWORDS.items():
-        if name == "subtotal" or not _LITERAL_PATTERNS[name].search(upper):
-            continue
-        if pattern.search(upper):
-            found.add(name)
-    return found
 
 
 def feature_names() -> list[str]:
@@ -187,33 +129,6 @@ def _arithmetic(
     )
 
 
-def _keyword_rows(
-    words: Sequence[Any], rows: Sequence[int], parsed: list[float | None], wanted: set[int]
-) -> tuple[dict[int, set[str]], dict[int, list[float]]]:
-    """The keyword classes of each row in ``wanted`` and of the row above it (read from the
-    row's words that are not amounts), and per row in ``wanted`` its features' flags: its own
-    classes then those of the row above (all 0 on the first row)."""
-    by_row: dict[int, list[int]] = {}
-    for position, row in enumerate(rows):
-        by_row.setdefault(row, []).append(position)
-    ordered_rows = sorted(by_row)
-    rank = {row: n for n, row in enumerate(ordered_rows)}
-    above = {r: ordered_rows[rank[r] - 1] if rank[r] > 0 else None for r in wanted}
-    # Keyword classes are read only on the rows a feature looks at: a candidate's and the one
-    # above it (the regexes over every row were most of the picker's cost).
-    classes = {
-        row: _row_classes(" ".join(words[i].text for i in by_row[row] if parsed[i] is None))
-        for row in wanted | {a for a in above.values() if a is not None}
-    }
-    no_flags = [0.0] * len(KEYWORDS)
-    flags = {  # most rows have no keyword
-        row: [float(c in found) for c in KEYWORDS] if found else no_flags
-        for row, found in classes.items()
-    }
-    pairs = {r: flags[r] + (no_flags if a is None else flags[a]) for r, a in above.items()}
-    return classes, pairs
-
-
 def total_candidates(
     words: Sequence[Word],
     rows: Sequence[int],
@@ -225,48 +140,87 @@ def total_candidates(
     in reading order (``index``, ``text``, ``label``, ``probabilities``); ``rows`` their printed
     rows (``encoding.printed_rows``); ``labels`` the total's feeding labels; ``parse`` is
     ``parse_amount`` or a memo of it (field extraction parses the same words again)."""
+    found = candidate_features(words, rows, labels, parse=parse)
+    if found is None:
+        return []
+    positions, values, matrix = found
+    return [
+        Candidate(word=words[i], value=v, features=row)
+        for i, v, row in zip(positions, values, matrix.tolist(), strict=True)
+    ]
+
+
+def candidate_features(
+    words: Sequence[Word],
+    rows: Sequence[int],
+    labels: Sequence[str],
+    *,
+    parse: Callable[[str], float | None] = parse_amount,
+) -> tuple[list[int], list[float], Any] | None:
+    """The candidates of :func:`total_candidates` as the positions of their words, their
+    values and one ``[candidates, features]`` float64 array; None when no word is an amount.
+    Rows are built in plain Python: filling the array a column at a time with numpy gave the
+    same values but cost more where it counts, right after the model has flushed the caches
+    (each distinct numpy call brings its own code back in)."""
+    import numpy as np
+
     # Only words with a digit can be amounts; the rest skip the parser (most of a receipt).
     parsed = [parse(w.text) if _DIGIT.search(w.text) else None for w in words]
-    found = [(i, v) for i, v in enumerate(parsed) if v is not None]
-    if not found:
-        return []
-    classes, row_flags = _keyword_rows(words, rows, parsed, {rows[i] for i, _ in found})
-    sums = _arithmetic(found, rows, classes)
-    probability = [
-        max((float(words[i].probabilities.get(lab, 0.0)) for lab in labels), default=0.0)
-        for i, _ in found
-    ]
+    positions = [i for i, v in enumerate(parsed) if v is not None]
+    if not positions:
+        return None
+    values: list[float] = [parsed[i] for i in positions]  # type: ignore[misc]
+    own_rows = [rows[i] for i in positions]
+    candidates = [words[i] for i in positions]
+    classes, row_flags = keyword_rows(words, rows, parsed, set(own_rows))
+    sums = _arithmetic(list(zip(positions, values, strict=True)), rows, classes)
+    if len(labels) == 1:
+        probability = [float(w.probabilities.get(labels[0], 0.0)) for w in candidates]
+    else:
+        probability = [
+            max((float(w.probabilities.get(lab, 0.0)) for lab in labels), default=0.0)
+            for w in candidates
+        ]
     top = max(probability)
-    largest = max(abs(v) for _, v in found) or 1.0
-    repeats = Counter(round(v, 2) for _, v in found)
-    last_word, last_candidate = max(len(words) - 1, 1), max(len(found) - 1, 1)
-    out = []
-    for n, ((i, value), p) in enumerate(zip(found, probability, strict=True)):
-        cents = round(value, 2)
-        text = words[i].text
-        features = [
+    largest = max(map(abs, values)) or 1.0
+    cents = [round(v, 2) for v in values]
+    repeats = Counter(cents)
+    count = len(positions)
+    last_word, last_candidate = max(len(words) - 1, 1), max(count - 1, 1)
+    cash_minus_change, subtotal_sums, pair_sums = (
+        sums.cash_minus_change, sums.subtotal_sums, sums.pair_sums)
+    largest_total, last_total = sums.largest_total, sums.last_total
+    features = []
+    for n, (i, value, p, cent, row, word) in enumerate(
+        zip(positions, values, probability, cents, own_rows, candidates, strict=True)
+    ):
+        text = word.text
+        size = abs(value)
+        features.append([
             p,
             math.log(max(p, 1e-6)),
             float(p == top),
             p / top if top > 0 else 0.0,
-            float(words[i].label in labels),
-            *row_flags[rows[i]],
+            float(word.label in labels),
+            *row_flags[row],
             i / last_word,
-            (len(found) - 1 - n) / last_candidate,
-            float(abs(value) >= largest - _CENT),
-            abs(value) / largest,
-            float(cents in sums.cash_minus_change),
-            float(cents in sums.subtotal_sums and "subtotal" not in classes[rows[i]]),
-            float(cents in sums.pair_sums),
-            float(sums.largest_total is not None and abs(value - sums.largest_total) < _CENT),
-            float(i == sums.last_total),
-            math.log1p(repeats[cents] - 1),
-            float(bool(_DECIMALS.search(text))),
+            (count - 1 - n) / last_candidate,
+            float(size >= largest - _CENT),
+            size / largest,
+            float(cent in cash_minus_change),
+            float(cent in subtotal_sums and "subtotal" not in classes[row]),
+            float(cent in pair_sums),
+            float(largest_total is not None and abs(value - largest_total) < _CENT),
+            float(i == last_total),
+            math.log1p(repeats[cent] - 1),
+            float(_DECIMALS.search(text) is not None),
             float(value < 0),
-            float(bool(_CURRENCY_TEXT.search(text))),
-        ]
-        out.append(Candidate(word=words[i], value=value, features=features))
-    return out
+            float(_CURRENCY_TEXT.search(text) is not None),
+        ])
+    return positions, values, np.array(features, dtype=np.float64)
+
+
+_FEATURES = tuple(feature_names())
 
 
 @dataclass(frozen=True)
@@ -302,7 +256,11 @@ class TotalPicker:
 
         if not candidates:
             return []
-        features = np.array([c.features for c in candidates], dtype=np.float64)
+        return self._scores(np.array([c.features for c in candidates], dtype=np.float64))
+
+    def _scores(self, features: Any) -> list[float]:
+        import numpy as np
+
         weights, mean, scale = self._arrays
         terms = weights * (features - mean) / scale
         sums = np.cumsum(terms, axis=1)[:, -1].tolist() if terms.shape[1] else [0] * len(terms)
@@ -320,10 +278,26 @@ class TotalPicker:
         """The best candidate and its probability; ties go to the lower one on the receipt."""
         if not candidates:
             return None
-        rounded = [round(p, 9) for p in self.probabilities(candidates)]
-        # The last of the highest (rounded) probabilities: the lowest such candidate.
-        n = len(rounded) - 1 - rounded[::-1].index(max(rounded))
-        return candidates[n], rounded[n]
+        n, probability = _best(self.probabilities(candidates))
+        return candidates[n], probability
+
+    def pick_total(
+        self,
+        words: Sequence[Word],
+        rows: Sequence[int],
+        labels: Sequence[str],
+        *,
+        parse: Callable[[str], float | None] = parse_amount,
+    ) -> tuple[int, float, float] | None:
+        """What :meth:`pick` picks among :func:`total_candidates`, without making a
+        :class:`Candidate` per amount: the word's position in ``words``, its value and its
+        probability; None when no word is an amount."""
+        found = candidate_features(words, rows, labels, parse=parse)
+        if found is None:
+            return None
+        positions, values, matrix = found
+        n, probability = _best(self._scores(matrix))
+        return positions[n], values[n], probability
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -366,6 +340,14 @@ class TotalPicker:
             scale=tuple(float(x) or 1.0 for x in data["scale"]),
             fitted_on=dict(data.get("fitted_on") or {}),
         )
+
+
+def _best(probabilities: list[float]) -> tuple[int, float]:
+    """The index and rounded value of the last of the highest rounded probabilities (the lowest
+    such candidate on the receipt)."""
+    rounded = [round(p, 9) for p in probabilities]
+    n = len(rounded) - 1 - rounded[::-1].index(max(rounded))
+    return n, rounded[n]
 
 
 def load_total_picker(directory: str | Path) -> TotalPicker | None:
