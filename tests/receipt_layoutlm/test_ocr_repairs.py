@@ -15,6 +15,7 @@ from receipt_layoutlm.fields import FieldCleanup, extract_fields
 from receipt_layoutlm.fields.ocr_cleanup import (
     SYMBOL_WORDS,
     company_suffix,
+    registration_number,
     date_candidates,
     decimal_point,
     drop_inner_debris,
@@ -156,6 +157,21 @@ def test_company_suffix(text, read):
     assert company_suffix(text) == read
 
 
+@pytest.mark.parametrize(
+    ("text", "read"),
+    [
+        ("BROADVIEW MARKETING SDN BHD(728384-M)", "BROADVIEW MARKETING SDN BHD"),
+        ("MYNEWS RETAIL SB (306295-X)", "MYNEWS RETAIL SB"),
+        ("(306295-X)", "(306295-X)"),  # nothing but the number: left for the model's word
+        ("KEDAI (M) SDN BHD", "KEDAI (M) SDN BHD"),
+        ("RESTORAN 1982 (KL)", "RESTORAN 1982 (KL)"),
+        ("SHOP (1234-A) BRANCH", "SHOP (1234-A) BRANCH"),  # only at the end
+    ],
+)
+def test_registration_number(text, read):
+    assert registration_number(text) == read
+
+
 def _word(i: int, text: str, label: str | None, p: float = 0.9) -> WordPrediction:
     tag = "O" if label is None else f"I-{label}"
     probabilities = {} if label is None else {label: p}
@@ -215,7 +231,7 @@ def test_off_turns_every_switch_off():
     off = FieldCleanup.off()
     switches = [f.name for f in dataclasses.fields(FieldCleanup) if f.default is True]
     assert {"drop_inner_debris", "repair_dates", "decimal_point", "letter_confusions",
-            "company_suffix", "strip_glued_debris", "trim_edges",
+            "company_suffix", "registration_number", "strip_glued_debris", "trim_edges",
             "rejoin_amounts"} == set(switches)
     assert not any(getattr(off, name) for name in switches)
     assert off.min_edge_confidence == FieldCleanup().min_edge_confidence

@@ -42,6 +42,7 @@ from receipt_layoutlm.fields.ocr_cleanup import (
     company_suffix,
     decimal_point,
     letter_confusions,
+    registration_number,
     rejoin_amounts,
     repair_date,
     strip_glued_debris,
@@ -332,10 +333,11 @@ def extract_fields(
             value = _fallback_one(field, tuple(labels), receipt, fallback_min_probability)
         if value is not None and cleanup.cleans_text and field not in _PARSERS:
             value = _trimmed(field, value, receipt, cleanup)
-        if value is not None and known_values is not None and field not in _PARSERS:
-            value = known_values.snap(field, value)
         if value is not None:
             value = _repaired(field, value, receipt, cleanup)
+        # Last: a repaired read is nearer its known value (no known value needs a repair).
+        if value is not None and known_values is not None and field not in _PARSERS:
+            value = known_values.snap(field, value)
         if value is not None:
             out[field] = value
     return out
@@ -360,7 +362,7 @@ def _repaired(
     """``value`` after the text repairs of ``fields.ocr_cleanup``: a misread date
     (``repair_date``), an amount's decimal comma (``decimal_point``), a merchant's or
     address's glued strokes and misread letters (``strip_glued_debris``, ``letter_confusions``,
-    ``company_suffix``)."""
+    ``company_suffix``, ``registration_number``)."""
     if field == "date" and value.value is None and cleanup.repair_dates:
         def printed() -> list[str | None]:
             return [receipt.parse(parse_date, w.text) for w in receipt.words]
@@ -377,6 +379,8 @@ def _repaired(
         text = letter_confusions(text) if cleanup.letter_confusions else text
         if field == "merchant" and cleanup.company_suffix:
             text = company_suffix(text)
+        if field == "merchant" and cleanup.registration_number:
+            text = registration_number(text)
         if text != value.text:
             return dataclasses.replace(value, text=text, value=text)
     return value

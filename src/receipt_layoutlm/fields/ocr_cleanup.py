@@ -25,7 +25,8 @@ stands between words of a value):
 - :func:`letter_confusions` reads ``$`` beside a letter and ``~`` between letters or digits
   inside a merchant or address as what was printed (``JALAN $S21/39``, ``1851~A``);
 - :func:`strip_glued_debris` strips strokes glued to a word's ends (``__UNIHAKKA``);
-- :func:`company_suffix` reads ``SON BHD`` as ``SDN BHD``.
+- :func:`company_suffix` reads ``SON BHD`` as ``SDN BHD``;
+- :func:`registration_number` drops a registration number printed after the name.
 
 All but :func:`rejoin_amounts` touch only the chosen field's words, never every word of the
 receipt.
@@ -87,6 +88,9 @@ class FieldCleanup:
     ends (``__UNIHAKKA`` → ``UNIHAKKA``; :func:`strip_glued_debris`)."""
     company_suffix: bool = True
     """A merchant's ``SON BHD`` (``S0N``, ``SQN``) is ``SDN BHD`` (:func:`company_suffix`)."""
+    registration_number: bool = True
+    """A merchant's trailing company registration number (``SDN BHD(728384-M)``) is not part
+    of the name (:func:`registration_number`)."""
 
     @classmethod
     def off(cls) -> FieldCleanup:
@@ -269,6 +273,20 @@ def company_suffix(text: str) -> str:
     ``SDN BHD`` and none reads ``SON BHD``; the OCR'd renders of those receipts read ``SON
     BHD`` 4 times."""
     return _SON_BHD.sub("SDN", text) if "BHD" in text else text
+
+
+_REGISTRATION = re.compile(r"\s*\(\d{4,8}-[A-Z]\)\s*$")
+
+
+def registration_number(text: str) -> str:
+    """``text`` (a merchant) without a company registration number at its end, glued to the
+    name's last word or not (``BROADVIEW MARKETING SDN BHD(728384-M)``). None of the company
+    values of the 596 SROIE training receipts holds one (no ``<4+ digits>-<letter>`` at all),
+    while their words glue it to the name on the same line 3 times (``SB(306295-X)``), where
+    neither a line classifier nor edge trimming can cut it; a text that is nothing but the
+    number stays."""
+    stripped = _REGISTRATION.sub("", text) if ")" in text else text
+    return stripped if stripped.strip() else text
 
 
 def _pair_joins(left: str, right: str) -> bool:
