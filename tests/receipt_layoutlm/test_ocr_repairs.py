@@ -15,11 +15,11 @@ from receipt_layoutlm.fields import FieldCleanup, extract_fields
 from receipt_layoutlm.fields.ocr_cleanup import (
     SYMBOL_WORDS,
     company_suffix,
-    registration_number,
     date_candidates,
     decimal_point,
     drop_inner_debris,
     letter_confusions,
+    registration_number,
     repair_date,
     strip_glued_debris,
 )
