@@ -18,13 +18,11 @@ variant (what the default is chosen on), and the snapping cost per receipt.
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import json
 import os
 import statistics
 import time
-from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -102,28 +100,11 @@ def _per_fold(receipts: list[dict], preds: dict, fold_of: list[dict]) -> dict[st
 
 
 def main(argv: list[str] | None = None) -> int:
-    from line_classifier_bench import _predict, _scores
+    from line_classifier_bench import _scores, predicted_receipts
 
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", type=Path, required=True, help="checkpoint directory")
-    parser.add_argument("--dataset", type=Path, action="append", required=True,
-                        help="labelled receipts (JSONL), repeatable: transcripts, renders")
-    parser.add_argument("--folds", type=int, default=5)
-    parser.add_argument("--limit", type=int, default=None, help="first N receipts per dataset")
-    args = parser.parse_args(argv)
-    from receipt_layoutlm.data import DatasetConfig, load_documents
-    from receipt_layoutlm.evaluation.evaluate import checkpoint_truth
-    from receipt_layoutlm.runtime import load_runtime
-
-    runtime = load_runtime("torch", args.model)
     # The lexicon under test is the folds' own; one stored in the checkpoint would leak.
-    runtime.known_values = None
-    dev = {d.key for d in checkpoint_truth(args.model, {"dataset_file": str(args.dataset[0])},
-                                           open_store=lambda: None, split_side="dev").docs}
-    started = time.perf_counter()
-    docs = [d for f in args.dataset
-            for d in load_documents(None, DatasetConfig(dataset_file=str(f)))[: args.limit]]
-    receipts = _predict(runtime, docs, dev)
+    args, receipts, started = predicted_receipts(__doc__.splitlines()[0], argv,
+                                                 fitted_files=False)
     predicted = time.perf_counter() - started
     preds, fold_of, snap_us = _cross_fitted(receipts, args.folds)
     scores = _scores(receipts, preds)

@@ -92,8 +92,14 @@ def _scores(receipts: list[dict[str, Any]], preds: dict[str, dict]) -> dict[str,
     return out
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def predicted_receipts(
+    description: str, argv: list[str] | None, *, fitted_files: bool = True
+) -> tuple[argparse.Namespace, list[dict[str, Any]], float]:
+    """The benches' shared start: parse ``--model/--dataset/--folds/--limit``, predict once on
+    every receipt (``_predict``). ``fitted_files=False`` drops the checkpoint's own known
+    values, so a bench cross-fitting them cannot leak the stored lexicon. Returns the
+    arguments, the receipts and the start time."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--model", type=Path, required=True, help="checkpoint directory")
     parser.add_argument("--dataset", type=Path, action="append", required=True,
                         help="labelled receipts (JSONL), repeatable: transcripts, renders")
@@ -105,12 +111,18 @@ def main(argv: list[str] | None = None) -> int:
     from receipt_layoutlm.runtime import load_runtime
 
     runtime = load_runtime("torch", args.model)
+    if not fitted_files:
+        runtime.known_values = None
     dev = {d.key for d in checkpoint_truth(args.model, {"dataset_file": str(args.dataset[0])},
                                            open_store=lambda: None, split_side="dev").docs}
     started = time.perf_counter()
     docs = [d for f in args.dataset
             for d in load_documents(None, DatasetConfig(dataset_file=str(f)))[: args.limit]]
-    receipts = _predict(runtime, docs, dev)
+    return args, _predict(runtime, docs, dev), started
+
+
+def main(argv: list[str] | None = None) -> int:
+    args, receipts, started = predicted_receipts(__doc__.splitlines()[0], argv)
     predicted = time.perf_counter() - started
     scores = _scores(receipts, _cross_fitted(receipts, args.folds))
     print(json.dumps({"bench": "line_classifier", "model": str(args.model),

@@ -8,9 +8,10 @@ import random
 from pathlib import Path
 
 import pytest
+from receipt_rows import receipt_from_rows
 
 from receipt_layoutlm.bundle_format import LINE_CLASSIFIER_FILE
-from receipt_layoutlm.document import DocWord, ReceiptDocument
+from receipt_layoutlm.document import ReceiptDocument
 from receipt_layoutlm.encoding import WordPrediction
 from receipt_layoutlm.errors import CheckpointError
 from receipt_layoutlm.fields import (
@@ -150,13 +151,7 @@ def _labelled_receipt(key: str, rng: random.Random) -> ReceiptDocument:
         [("NO", "ADDRESS_LINE"), ("5,", "ADDRESS_LINE"), ("JALAN", "ADDRESS_LINE")],
         [("TOTAL", None), (f"{rng.uniform(5, 90):.2f}", "GRAND_TOTAL")],
     ]
-    words = []
-    for row_no, row in enumerate(rows):
-        for word_no, (text, label) in enumerate(row):
-            x, y = 10.0 + 80 * word_no, 30.0 * row_no
-            corners = ((x, y), (x + 60, y), (x + 60, y + 20), (x, y + 20))
-            words.append(DocWord(text, corners, line_id=row_no, label=label))
-    return ReceiptDocument(key, 400.0, 200.0, words, fields={"company": "KEDAI MAJU SDN BHD"})
+    return receipt_from_rows(key, rows, {"company": "KEDAI MAJU SDN BHD"})
 
 
 @pytest.mark.slow
