@@ -180,8 +180,6 @@ def _fallback_one(
     columns = [receipt.column(label) for label in labels]
     # Per word the highest of its labels' probabilities, in one C-level pass over the columns.
     probabilities = columns[0] if len(columns) == 1 else list(map(max, *columns))
-    if not probabilities or max(probabilities) < min_probability:
-        return None  # no word reaches the floor (most fields of most receipts): one C pass
     best_rank: tuple | None = None
     best: tuple[Word, Any, float] | None = None
     for n, probability in enumerate(probabilities):

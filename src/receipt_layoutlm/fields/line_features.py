@@ -106,17 +106,15 @@ def _text_figures(words: Sequence[Word]) -> dict[str, float]:
 
 
 def _model_figures(
-    words: Sequence[Word], own: Sequence[float], labels: Sequence[str], gap: float
-) -> list[float]:
-    """The line's :data:`_MODEL` figures, in that order (``gap``: ``p_gap_best``)."""
+    words: Sequence[Word], own: Sequence[float], labels: Sequence[str]
+) -> dict[str, float]:
     every = sum(sum(w.probabilities.values()) for w in words)
-    return [
-        sum(own) / len(own),
-        max(own),
-        sum(w.label in labels for w in words) / len(words),
-        (every - sum(own)) / len(own),
-        gap,
-    ]
+    return {
+        "p_mean": sum(own) / len(own),
+        "p_max": max(own),
+        "p_share": sum(w.label in labels for w in words) / len(words),
+        "p_other": (every - sum(own)) / len(own),
+    }
 
 
 class LineTable:
@@ -127,7 +125,6 @@ class LineTable:
         self.words = words
         self.lines = lines
         self._text: dict[int, dict[str, float]] = {}
-        self._rows: dict[int, tuple[list[float], list[float]]] = {}
 
     def text(self, n: int) -> dict[str, float]:
         """Line ``n``'s text figures (:func:`_text_figures`)."""
@@ -136,27 +133,15 @@ class LineTable:
             figures = self._text[n] = _text_figures([self.words[p] for p in self.lines[n]])
         return figures
 
-    def text_rows(self, n: int) -> tuple[list[float], list[float]]:
-        """Line ``n``'s text figures as its own feature row has them (:data:`_TEXT`) and as a
-        neighbour's row has them (:data:`_NEIGHBOUR` but ``p_mean`` and ``exists``)."""
-        rows = self._rows.get(n)
-        if rows is None:
-            figures = self.text(n)
-            rows = self._rows[n] = (
-                [figures[name] for name in _TEXT],
-                [figures[name] for name in _NEIGHBOUR[1:-1]],
-            )
-        return rows
-
-    def mean(self, own: Sequence[float], n: int) -> float:
-        """The mean of ``own`` (one value per word) over line ``n``'s words (consecutive)."""
-        line = self.lines[n]
-        part = own[line[0] : line[-1] + 1]
-        return sum(part) / len(part)
-
-    def peaks(self, own: Sequence[float]) -> list[float]:
-        """Per line the largest of ``own`` over its words."""
-        return [max(own[line[0] : line[-1] + 1]) for line in self.lines]
+    def means_and_peaks(self, own: Sequence[float]) -> tuple[list[float], list[float]]:
+        """Per line the mean and the largest of ``own`` (one value per word) over its words
+        (a line's words are consecutive)."""
+        means, peaks = [], []
+        for line in self.lines:
+            part = own[line[0] : line[-1] + 1]
+            means.append(sum(part) / len(part))
+            peaks.append(max(part))
+        return means, peaks
 
 
 def line_features(
@@ -182,30 +167,25 @@ def line_features(
         return [], []
     if table is None:
         table = LineTable(words, lines)
-    peaks = table.peaks(own)
+    means, peaks = table.means_and_peaks(own)
+    best = max(means)
     count = len(lines)
     wanted = [
         n for n, peak in enumerate(peaks) if min_probability is None or peak >= min_probability
     ]
-    if not wanted:
-        return [], []
-    # Means only where a row reads them, and the receipt's best mean from the wanted lines
-    # when one clears the floor: a line below it has every word, so its mean, under the floor
-    # (the margin covers a float mean's rounding above its largest value: 1e-16 a word).
-    means = {n: table.mean(own, n) for m in wanted for n in (m - 1, m, m + 1) if 0 <= n < count}
-    best = max(means[n] for n in wanted)
-    if min_probability is None or best < min_probability * (1 + 1e-9):
-        best = max(table.mean(own, n) for n in range(count))
     rows: list[list[float]] = []
     for n in wanted:
-        line = lines[n]
-        row = _model_figures([words[p] for p in line], [own[p] for p in line], labels,
-                             best - means[n])
+        line_words = [words[p] for p in lines[n]]
+        own_line = [own[p] for p in lines[n]]
+        figures = {**_model_figures(line_words, own_line, labels), **table.text(n)}
+        figures["p_gap_best"] = best - means[n]
+        row = [figures[name] for name in _MODEL]
         row += [float(n), math.log1p(n), n / max(1, count - 1), float(n == 0)]
-        row += table.text_rows(n)[0]
+        row += [figures[name] for name in _TEXT]
         for m in (n - 1, n + 1):
             if 0 <= m < count:
-                row += [means[m], *table.text_rows(m)[1], 1.0]
+                other = {"p_mean": means[m], **table.text(m)}
+                row += [other[name] for name in _NEIGHBOUR[:-1]] + [1.0]
             else:
                 row += [0.0] * len(_NEIGHBOUR)
         rows.append(row)

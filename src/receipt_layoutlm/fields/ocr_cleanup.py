@@ -296,27 +296,22 @@ def _pair_joins(left: str, right: str) -> bool:
     )
 
 
-_RIGHT_HALF = re.compile(r"\.?\d{2}")
-"""What the right word of any pair :func:`_pair_joins` glues reads (stripped): one test that
-rules out most neighbours before the left word is looked at."""
-
-
 def amount_joins(
     texts: Sequence[str], lines: Sequence[int | None], rows: Sequence[int] | None = None
 ) -> list[int]:
     """The positions whose word :func:`rejoin_amounts` glues to the next one, left to right (a
     glued pair is not glued again): what it decides from the texts, line ids and rows alone."""
-    joins: list[int] = []
-    right_halves = [i for i, text in enumerate(texts) if i and _RIGHT_HALF.fullmatch(text.strip())]
-    for j in right_halves:
-        i = j - 1
-        if joins and joins[-1] >= i - 1:
-            continue  # the left word is already the right half of a glued pair (or this is)
+    joins = []
+    i, last = 0, len(texts) - 1
+    while i < last:
         line = lines[i]
-        if (line is not None and line == lines[j]
-                and (rows is None or rows[i] == rows[j])
-                and _pair_joins(texts[i].strip(), texts[j].strip())):
+        if (line is not None and line == lines[i + 1]
+                and (rows is None or rows[i] == rows[i + 1])
+                and _pair_joins(texts[i].strip(), texts[i + 1].strip())):
             joins.append(i)
+            i += 2
+        else:
+            i += 1
     return joins
 
 
