@@ -92,8 +92,9 @@ def field_inputs(
     keyword arguments ``extract_fields`` takes from the runtime and the encoding (line ids,
     printed rows when a total picker needs them, OCR confidences, the fitted total picker, line
     classifier and known values, the words' label probabilities by label, and the field work
-    that reads the words' texts and rows alone: ``fields.prepared``, made for ``cleanup``). ``predict_document`` reads fields with them; benchmarks
-    that time or re-fit the fields step start from the same inputs."""
+    that reads the words' texts and rows alone: ``fields.prepared``, made for ``cleanup``).
+    ``predict_document`` reads fields with them; benchmarks that time or re-fit the fields step
+    start from the same inputs."""
     picker = getattr(runtime, "total_picker", None)
     # Rows and the text-only field work need only the boxes and texts: done before the model
     # runs, while the encoding's data is still in the caches (after the model the same work
