@@ -13,13 +13,12 @@ from receipt_layoutlm.document import DocWord, ReceiptDocument
 from receipt_layoutlm.encoding import (
     EncodedReceipt,
     WordPrediction,
-    decode_word_columns,
+    decode_word_labels,
     printed_rows,
 )
 from receipt_layoutlm.fields import FieldValue, extract_fields
 from receipt_layoutlm.fields.extraction import MultilineMode
 from receipt_layoutlm.fields.ocr_cleanup import DEFAULT_CLEANUP, FieldCleanup
-from receipt_layoutlm.fields.prepared import prepare_words
 from receipt_layoutlm.runtime import Runtime
 
 
@@ -75,7 +74,7 @@ def predict_document(
     confidences."""
     if encoded is None:
         encoded = runtime.encode(doc)
-    predictions, inputs = field_inputs(runtime, encoded, cleanup=cleanup)
+    predictions, inputs = field_inputs(runtime, encoded)
     fields = extract_fields(
         predictions,
         **inputs,
@@ -86,29 +85,21 @@ def predict_document(
 
 
 def field_inputs(
-    runtime: Runtime, encoded: EncodedReceipt, *, cleanup: FieldCleanup = DEFAULT_CLEANUP
+    runtime: Runtime, encoded: EncodedReceipt
 ) -> tuple[list[WordPrediction], dict[str, Any]]:
     """Run ``runtime`` on an encoded receipt's windows and decode per word; with the other
     keyword arguments ``extract_fields`` takes from the runtime and the encoding (line ids,
     printed rows when a total picker needs them, OCR confidences, the fitted total picker, line
-    classifier and known values, the words' label probabilities by label, and the field work
-    that reads the words' texts and rows alone: ``fields.prepared``, made for ``cleanup``).
-    ``predict_document`` reads fields with them; benchmarks that time or re-fit the fields step
-    start from the same inputs."""
+    classifier and known values). ``predict_document`` reads fields with them; benchmarks that
+    time or re-fit the fields step start from the same inputs."""
     picker = getattr(runtime, "total_picker", None)
-    # Rows and the text-only field work need only the boxes and texts: done before the model
-    # runs, while the encoding's data is still in the caches (after the model the same work
-    # costs a third more).
+    # Rows need only the boxes: clustered before the model runs, while the encoding's data is
+    # still in the caches (after the model they cost a third more).
     rows = printed_rows(encoded.boxes, line_overlap=encoded_overlap(runtime)) if picker else None
-    prepared = prepare_words([w.text for w in encoded.words], encoded.line_index, rows,
-                             rejoin_amounts=cleanup.rejoin_amounts, picker=picker)
-    predictions, columns = decode_word_columns(
-        encoded, runtime.predict_windows(encoded), runtime.labels)
+    predictions = decode_word_labels(encoded, runtime.predict_windows(encoded), runtime.labels)
     return predictions, {
-        "columns": columns,
         "line_ids": encoded.line_index,
         "rows": rows,
-        "prepared": prepared,
         "total_picker": picker,
         "ocr_confidences": [w.confidence for w in encoded.words],
         "line_classifier": getattr(runtime, "line_classifier", None),

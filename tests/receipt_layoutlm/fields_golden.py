@@ -95,37 +95,28 @@ def receipt_fields(
 
 
 def production_fields(
-    encoded: Any, names: list[str], picker: Any, classifier: Any, *, prepared: bool = False
+    encoded: Any, names: list[str], picker: Any, classifier: Any
 ) -> dict[str, Any]:
     """The fields step as ``predict_document`` runs it: picker, line classifier, the words' OCR
     confidences, rows clustered at the spec's line overlap, and the OCR repairs of the time the
     fixture was fixed (amounts rejoined, debris trimmed at the edges). Later repairs are left
     off here — each is pinned by its own tests — so that adding one does not move this
-    fixture. ``prepared``: with the text-only work done first (``fields.prepared``), as
-    ``prediction.field_inputs`` does it before the model."""
+    fixture."""
     import dataclasses
 
     from receipt_layoutlm.encoding import decode_word_labels, printed_rows
     from receipt_layoutlm.fields import FieldCleanup, extract_fields
-    from receipt_layoutlm.fields.prepared import prepare_words
 
     cleanup = dataclasses.replace(FieldCleanup.off(), rejoin_amounts=True, trim_edges=True)
-    rows = printed_rows(encoded.boxes)
-    before = (
-        prepare_words([w.text for w in encoded.words], encoded.line_index, rows, picker=picker)
-        if prepared
-        else None
-    )
     predictions = decode_word_labels(encoded, window_logits(encoded, names), names)
     return extract_fields(
         predictions,
         line_ids=encoded.line_index,
-        rows=rows,
+        rows=printed_rows(encoded.boxes),
         total_picker=picker,
         ocr_confidences=[w.confidence for w in encoded.words],
         line_classifier=classifier,
         cleanup=cleanup,
-        prepared=before,
     )
 
 

@@ -14,7 +14,6 @@ from receipt_layoutlm.encoding._boxes import CLS_BOX, PAD_BOX, SEP_BOX, normaliz
 from receipt_layoutlm.encoding._config import ENCODING_VERSION, LABEL_SCHEME, EncodingConfig
 from receipt_layoutlm.encoding._decode import (
     WordPrediction,
-    decode_word_columns,
     decode_word_labels,
     decode_word_probabilities,
     top2_margins,
@@ -56,7 +55,6 @@ __all__ = [
     "WordPieceTokenizer",
     "WordPrediction",
     "bio_tags",
-    "decode_word_columns",
     "decode_word_labels",
     "decode_word_probabilities",
     "encode_receipt",

@@ -161,17 +161,6 @@ def decode_word_labels(
 
     ``id2label`` may have int or string keys (as read back from JSON), or be the label list.
     """
-    return decode_word_columns(encoded, window_logits, id2label)[0]
-
-
-def decode_word_columns(
-    encoded: EncodedReceipt,
-    window_logits: Sequence[np.ndarray],
-    id2label: Mapping[int, str] | Mapping[str, str] | Sequence[str],
-) -> tuple[list[WordPrediction], dict[str, list[float]]]:
-    """:func:`decode_word_labels`, with each entity label's probability per word as one list
-    (the values of the predictions' ``label_probabilities``, by label): what field extraction
-    reads a column at a time (``fields.extract_fields``' ``columns``)."""
     word_probs = word_probabilities(encoded, window_logits)
     if isinstance(id2label, Mapping):
         names = {int(k): str(v) for k, v in id2label.items()}
@@ -182,7 +171,7 @@ def decode_word_columns(
         if name != OUTSIDE:
             entity_columns.setdefault(name.split("-", 1)[-1], []).append(i)
     if not len(word_probs):
-        return [], {}
+        return []
     # Whole-matrix numpy, then plain Python per word: a receipt's words are decoded at once.
     best_ids = word_probs.argmax(axis=1).tolist()
     if not names.keys() >= set(best_ids):
@@ -223,4 +212,4 @@ def decode_word_columns(
             "label_probabilities": dict(zip(entities, row)),  # noqa: B905 (entity-long rows)
         })
         out.append(prediction)
-    return out, dict(zip(entities, per_entity, strict=True))
+    return out

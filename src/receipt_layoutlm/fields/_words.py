@@ -33,22 +33,15 @@ class ReceiptWords:
     """What several fields ask of one receipt's words, computed once per receipt: the words
     carrying each label, each label's probability per word, and every text parsed."""
 
-    def __init__(
-        self, words: list[Word], columns: Mapping[str, list[float]] | None = None
-    ) -> None:
-        """``columns``: per label every word's probability, when every word's
-        ``probabilities`` has exactly these labels and values (what decoding hands over)."""
+    def __init__(self, words: list[Word]) -> None:
         self.words = words
         self.positions: dict[str | None, list[int]] = {}
         for position, word in enumerate(words):
             self.positions.setdefault(word.label, []).append(position)
-        self.known: set[str] = (
-            set().union(*(word.probabilities for word in words)) if columns is None
-            else set(columns) if words else set()
-        )
+        self.known: set[str] = set().union(*(word.probabilities for word in words))
         self.has_lines = all(word.line is not None for word in words)
         """Every word has a line id."""
-        self._columns: dict[str, list[float]] = {} if columns is None else dict(columns)
+        self._columns: dict[str, list[float]] = {}
         self.shared: dict[str, Any] = {}
         """What other modules compute once per receipt for several fields (the line
         classifier's line table), by a name of their choosing."""
@@ -65,12 +58,6 @@ class ReceiptWords:
         if label not in self._columns:
             self._columns[label] = [w.probabilities.get(label, 0.0) for w in self.words]
         return self._columns[label]
-
-    def remember(self, parser: Callable[[str], Any], results: Mapping[str, Any]) -> None:
-        """Start :meth:`parse`'s memo of ``parser`` with ``results`` (text → what ``parser``
-        gives for it), computed elsewhere."""
-        for text, value in results.items():
-            self._parsed[(parser, text)] = value
 
     def parse(self, parser: Callable[[str], Any], text: str) -> Any:
         key = (parser, text)

@@ -43,11 +43,11 @@ from receipt_layoutlm.fields.ocr_cleanup import (
     decimal_point,
     letter_confusions,
     registration_number,
+    rejoin_amounts,
     repair_date,
     strip_glued_debris,
 )
 from receipt_layoutlm.fields.parsing import parse_amount, parse_date, parse_phone, parse_time
-from receipt_layoutlm.fields.prepared import PreparedWords, receipt_words
 from receipt_layoutlm.fields.spans import (
     best_parsed_subspan,
     extend_to_parse,
@@ -56,7 +56,6 @@ from receipt_layoutlm.fields.spans import (
     runs,
 )
 from receipt_layoutlm.fields.total_picker import Candidate, TotalPicker, total_candidates
-from receipt_layoutlm.fields.total_text import TotalText
 
 FIELD_LABELS: dict[str, tuple[str, ...]] = {
     "merchant": ("MERCHANT_NAME",),
@@ -205,8 +204,7 @@ _CURRENCY_WORD = re.compile(r"RM|MYR|\$|USD|SGD", re.IGNORECASE)
 
 
 def _picked_total(
-    labels: Sequence[str], receipt: ReceiptWords, rows: Sequence[int] | None, picker: TotalPicker,
-    text: TotalText | None = None,
+    labels: Sequence[str], receipt: ReceiptWords, rows: Sequence[int] | None, picker: TotalPicker
 ) -> FieldValue | None:
     words = receipt.words
     if rows is None:
@@ -214,7 +212,7 @@ def _picked_total(
             return None
         rows = [int(w.line) for w in words]  # type: ignore[arg-type]
     amount = functools.partial(receipt.parse, parse_amount)
-    picked = picker.pick_total(words, rows, labels, parse=amount, text=text)
+    picked = picker.pick_total(words, rows, labels, parse=amount)
     if picked is None:
         return None
     position, value, probability = picked
@@ -278,8 +276,6 @@ def extract_fields(
     cleanup: FieldCleanup = DEFAULT_CLEANUP,
     line_classifier: LineClassifier | None = None,
     known_values: KnownValues | None = None,
-    prepared: PreparedWords | None = None,
-    columns: Mapping[str, list[float]] | None = None,
 ) -> dict[str, FieldValue]:
     """One value per field from words in reading order.
 
@@ -310,19 +306,17 @@ def extract_fields(
     the whole lines of the multi-line fields it has a model for; where it finds none, the
     rules above apply. ``known_values`` (``fields.known_values``, fitted at training) then
     replaces a text field that nearly spells a value seen on training receipts by that value.
-    ``prepared`` (``fields.prepared``, made before the model from these words' texts, line ids
-    and ``rows``) saves the work that reads only those; it is ignored where they differ.
-    ``columns`` (``encoding.decode_word_columns``) are the words' ``label_probabilities`` by
-    label, which several fields read a label at a time.
     """
-    receipt, rows, total_text = receipt_words(
-        words, line_ids, ocr_confidences, rows, cleanup, prepared, columns)
+    normalised = normalise_words(words, line_ids, ocr_confidences)
+    if cleanup.rejoin_amounts:
+        normalised, rows = rejoin_amounts(normalised, rows)
+    receipt = ReceiptWords(normalised)
     mapping = FIELD_LABELS if field_labels is None else field_labels
     out: dict[str, FieldValue] = {}
     for field, labels in mapping.items():
         value = None
         if field == "total" and total_picker is not None:
-            value = _picked_total(tuple(labels), receipt, rows, total_picker, total_text)
+            value = _picked_total(tuple(labels), receipt, rows, total_picker)
         if value is None and line_classifier is not None and field in MULTILINE_FIELDS:
             known = tuple(label for label in labels if label in receipt.known)
             block = (

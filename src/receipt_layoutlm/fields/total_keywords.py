@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import Any
 
 KEYWORDS: dict[str, re.Pattern[str]] = {
     "subtotal": re.compile(r"SUB\s*-?\s*TOTAL|SUBTTL|SUB\s*TTL"),
@@ -79,11 +80,11 @@ def row_classes(text: str) -> set[str]:
 
 
 def keyword_rows(
-    texts: Sequence[str], rows: Sequence[int], parsed: list[float | None], wanted: set[int]
+    words: Sequence[Any], rows: Sequence[int], parsed: list[float | None], wanted: set[int]
 ) -> tuple[dict[int, set[str]], dict[int, list[float]]]:
     """The keyword classes of each row in ``wanted`` and of the row above it (read from the
-    texts of the row's words that are not amounts), and per row in ``wanted`` its features'
-    flags: its own classes then those of the row above (all 0 on the first row)."""
+    row's words that are not amounts), and per row in ``wanted`` its features' flags: its own
+    classes then those of the row above (all 0 on the first row)."""
     by_row: dict[int, list[int]] = {}
     for position, row in enumerate(rows):
         by_row.setdefault(row, []).append(position)
@@ -93,7 +94,7 @@ def keyword_rows(
     # Keyword classes are read only on the rows a feature looks at: a candidate's and the one
     # above it (the regexes over every row were most of the picker's cost).
     classes = {
-        row: row_classes(" ".join(texts[i] for i in by_row[row] if parsed[i] is None))
+        row: row_classes(" ".join(words[i].text for i in by_row[row] if parsed[i] is None))
         for row in wanted | {a for a in above.values() if a is not None}
     }
     no_flags = [0.0] * len(KEYWORDS)

@@ -23,6 +23,8 @@ from __future__ import annotations
 import functools
 import json
 import math
+import re
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,8 +33,7 @@ from typing import TYPE_CHECKING, Any
 from receipt_layoutlm.bundle_format import TOTAL_PICKER_FILE
 from receipt_layoutlm.errors import CheckpointError
 from receipt_layoutlm.fields.parsing import parse_amount
-from receipt_layoutlm.fields.total_keywords import KEYWORDS
-from receipt_layoutlm.fields.total_text import TotalText, total_text
+from receipt_layoutlm.fields.total_keywords import KEYWORDS, keyword_rows
 
 if TYPE_CHECKING:
     from receipt_layoutlm.fields._words import Word
@@ -40,6 +41,11 @@ if TYPE_CHECKING:
 PICKER_FILE = TOTAL_PICKER_FILE
 """File name of a fitted picker in a checkpoint directory and a bundle."""
 PICKER_VERSION = 1
+
+_CENT = 0.005
+_DIGIT = re.compile(r"\d")
+_CURRENCY_TEXT = re.compile(r"RM|\$|MYR", re.IGNORECASE)
+_DECIMALS = re.compile(r"[.,]\d{2}\b")
 
 
 def feature_names() -> list[str]:
@@ -81,6 +87,48 @@ class Candidate:
     """Values of :func:`feature_names`, in order."""
 
 
+@dataclass(frozen=True)
+class _Arithmetic:
+    """What a candidate's value is compared with: sums of the amounts on keyword rows."""
+
+    cash_minus_change: set[float]
+    subtotal_sums: set[float]
+    pair_sums: set[float]
+    largest_total: float | None
+    last_total: int | None
+
+
+def _arithmetic(
+    found: list[tuple[int, float]], rows: Sequence[int], classes: Mapping[int, set[str]]
+) -> _Arithmetic:
+    amounts: dict[str, list[float]] = {c: [] for c in KEYWORDS}
+    for i, value in found:
+        for c in classes[rows[i]]:
+            amounts[c].append(value)
+    keyword_amounts = sorted(
+        {round(v, 2) for c in ("total", "grand", "subtotal", "tax") for v in amounts[c]}
+    )
+    on_total_rows = [(i, v) for i, v in found if classes[rows[i]] & {"total", "grand"}]
+    return _Arithmetic(
+        cash_minus_change={
+            round(c - h, 2) for c in amounts["cash"] for h in amounts["change"] if h >= 0
+        },
+        subtotal_sums={
+            round(s + t + r, 2)
+            for s in amounts["subtotal"]
+            for t in [0.0, *amounts["tax"]]
+            for r in [0.0, *amounts["rounding"]]
+        },
+        pair_sums={
+            round(a + b, 2)
+            for n, a in enumerate(keyword_amounts)
+            for b in keyword_amounts[n + 1 :]
+        },
+        largest_total=max((v for _, v in on_total_rows), default=None),
+        last_total=on_total_rows[-1][0] if on_total_rows else None,
+    )
+
+
 def total_candidates(
     words: Sequence[Word],
     rows: Sequence[int],
@@ -108,34 +156,24 @@ def candidate_features(
     labels: Sequence[str],
     *,
     parse: Callable[[str], float | None] = parse_amount,
-    text: TotalText | None = None,
 ) -> tuple[list[int], list[float], Any] | None:
     """The candidates of :func:`total_candidates` as the positions of their words, their
     values and one ``[candidates, features]`` float64 array; None when no word is an amount.
-    ``text``: :func:`fields.total_text.total_text` of these words' texts and rows when already
-    computed. Rows are built in plain Python: filling the array a column at a time with numpy
-    gave the same values but cost more where it counts, right after the model has flushed the
-    caches (each distinct numpy call brings its own code back in)."""
+    Rows are built in plain Python: filling the array a column at a time with numpy gave the
+    same values but cost more where it counts, right after the model has flushed the caches
+    (each distinct numpy call brings its own code back in)."""
     import numpy as np
 
-    head = _model_columns(words, labels, text or total_text([w.text for w in words], rows,
-                                                             parse=parse))
-    if head is None:
+    # Only words with a digit can be amounts; the rest skip the parser (most of a receipt).
+    parsed = [parse(w.text) if _DIGIT.search(w.text) else None for w in words]
+    positions = [i for i, v in enumerate(parsed) if v is not None]
+    if not positions:
         return None
-    found, model_rows = head
-    return found.positions, found.values, np.array(
-        [own + tail for own, tail in zip(model_rows, found.features, strict=True)],
-        dtype=np.float64)
-
-
-def _model_columns(
-    words: Sequence[Word], labels: Sequence[str], found: TotalText
-) -> tuple[TotalText, list[list[float]]] | None:
-    """Per candidate of ``found`` the features read from the model's output (the first five
-    of :func:`feature_names`); None without candidates."""
-    if not found.positions:
-        return None
-    candidates = [words[i] for i in found.positions]
+    values: list[float] = [parsed[i] for i in positions]  # type: ignore[misc]
+    own_rows = [rows[i] for i in positions]
+    candidates = [words[i] for i in positions]
+    classes, row_flags = keyword_rows(words, rows, parsed, set(own_rows))
+    sums = _arithmetic(list(zip(positions, values, strict=True)), rows, classes)
     if len(labels) == 1:
         probability = [float(w.probabilities.get(labels[0], 0.0)) for w in candidates]
     else:
@@ -144,11 +182,42 @@ def _model_columns(
             for w in candidates
         ]
     top = max(probability)
-    return found, [
-        [p, math.log(max(p, 1e-6)), float(p == top), p / top if top > 0 else 0.0,
-         float(word.label in labels)]
-        for p, word in zip(probability, candidates, strict=True)
-    ]
+    largest = max(map(abs, values)) or 1.0
+    cents = [round(v, 2) for v in values]
+    repeats = Counter(cents)
+    count = len(positions)
+    last_word, last_candidate = max(len(words) - 1, 1), max(count - 1, 1)
+    cash_minus_change, subtotal_sums, pair_sums = (
+        sums.cash_minus_change, sums.subtotal_sums, sums.pair_sums)
+    largest_total, last_total = sums.largest_total, sums.last_total
+    features = []
+    for n, (i, value, p, cent, row, word) in enumerate(
+        zip(positions, values, probability, cents, own_rows, candidates, strict=True)
+    ):
+        text = word.text
+        size = abs(value)
+        features.append([
+            p,
+            math.log(max(p, 1e-6)),
+            float(p == top),
+            p / top if top > 0 else 0.0,
+            float(word.label in labels),
+            *row_flags[row],
+            i / last_word,
+            (count - 1 - n) / last_candidate,
+            float(size >= largest - _CENT),
+            size / largest,
+            float(cent in cash_minus_change),
+            float(cent in subtotal_sums and "subtotal" not in classes[row]),
+            float(cent in pair_sums),
+            float(largest_total is not None and abs(value - largest_total) < _CENT),
+            float(i == last_total),
+            math.log1p(repeats[cent] - 1),
+            float(_DECIMALS.search(text) is not None),
+            float(value < 0),
+            float(_CURRENCY_TEXT.search(text) is not None),
+        ])
+    return positions, values, np.array(features, dtype=np.float64)
 
 
 _FEATURES = tuple(feature_names())
@@ -219,48 +288,16 @@ class TotalPicker:
         labels: Sequence[str],
         *,
         parse: Callable[[str], float | None] = parse_amount,
-        text: TotalText | None = None,
     ) -> tuple[int, float, float] | None:
         """What :meth:`pick` picks among :func:`total_candidates`, without making a
         :class:`Candidate` per amount: the word's position in ``words``, its value and its
-        probability; None when no word is an amount. ``text``: the words' text-only half
-        (:func:`fields.total_text.total_text`) when already computed."""
-        if text is None:
-            text = total_text([w.text for w in words], rows, parse=parse)
-        head = _model_columns(words, labels, text)
-        if head is None:
+        probability; None when no word is an amount."""
+        found = candidate_features(words, rows, labels, parse=parse)
+        if found is None:
             return None
-        _, model_rows = head
-        n, probability = _best(self._scores_after(model_rows, self.text_terms(text)))
-        return text.positions[n], text.values[n], probability
-
-    def text_terms(self, text: TotalText) -> Any:
-        """The weighted, standardised text-only features of ``text``'s candidates (kept on
-        ``text``: computed before the model when ``fields.prepared`` asks)."""
-        import numpy as np
-
-        if text.scored_by is not self:
-            weights, mean, scale = self._arrays
-            tail = np.array(text.features, dtype=np.float64).reshape(len(text.features), -1)
-            head = len(weights) - tail.shape[1]
-            text.terms = weights[head:] * (tail - mean[head:]) / scale[head:]
-            text.scored_by = self
-        return text.terms
-
-    def _scores_after(self, model_rows: list[list[float]], text_terms: Any) -> list[float]:
-        """:meth:`_scores` of the rows ``model_rows`` + the features behind ``text_terms``:
-        the same elementwise terms, summed in the same order."""
-        import numpy as np
-
-        weights, mean, scale = self._arrays
-        head = np.array(model_rows, dtype=np.float64)
-        size = head.shape[1]
-        terms = np.concatenate(
-            (weights[:size] * (head - mean[:size]) / scale[:size], text_terms), axis=1)
-        sums = np.cumsum(terms, axis=1)[:, -1].tolist()
-        return [
-            1.0 / (1.0 + math.exp(-max(min(self.intercept + z, 60.0), -60.0))) for z in sums
-        ]
+        positions, values, matrix = found
+        n, probability = _best(self._scores(matrix))
+        return positions[n], values[n], probability
 
     def to_dict(self) -> dict[str, Any]:
         return {
