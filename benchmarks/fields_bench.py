@@ -1,7 +1,8 @@
 """The fields step alone (issue 21's bar: 1 ms at the median receipt, total picker and line
 classifier on): everything ``prediction.predict_document`` does besides the model — printed
-rows, decoding, ``extract_fields`` with the bundle's ``total_picker.json`` and
-``line_classifier.json`` and the OCR repairs — on a bundle's outputs computed once.
+rows, decoding, ``extract_fields`` with the bundle's ``total_picker.json``,
+``line_classifier.json`` and ``known_values.json`` and the OCR repairs — on a bundle's outputs
+computed once.
 
     .venv/bin/python benchmarks/fields_bench.py --bundle BUNDLE [--dataset sroie_sample_30.jsonl]
         [--receipts 30] [--repeats 5] [--flush-mb 48] [--baseline-src ../main/src]
@@ -84,6 +85,7 @@ class _Replay:
         self.encoding_config = runtime.encoding_config
         self.total_picker = fields.load_total_picker(bundle)
         self.line_classifier = fields.load_line_classifier(bundle)
+        self.known_values = fields.load_known_values(bundle)
         self.outputs: list[Any] = []
         self.model_s = 0.0
         self._flush = flush
@@ -157,6 +159,7 @@ def main() -> int:
         "load_avg_1min": round(os.getloadavg()[0], 2), "versions": summary,
         "picker": versions["this tree"].total_picker is not None,
         "line_classifier": versions["this tree"].line_classifier is not None,
+        "known_values": versions["this tree"].known_values is not None,
     }
     if args.baseline_src:
         result["median_ratio"] = round(statistics.median(

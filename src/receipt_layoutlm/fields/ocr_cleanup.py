@@ -296,6 +296,30 @@ def _pair_joins(left: str, right: str) -> bool:
     )
 
 
+_RIGHT_HALF = re.compile(r"\.?\d{2}")
+"""What the right word of any pair :func:`_pair_joins` glues reads (stripped): one test that
+rules out most neighbours before the left word is looked at."""
+
+
+def _amount_joins(
+    texts: Sequence[str], lines: Sequence[int | None], rows: Sequence[int] | None = None
+) -> list[int]:
+    """The positions whose word :func:`rejoin_amounts` glues to the next one, left to right (a
+    glued pair is not glued again), from the words' texts, line ids and rows."""
+    joins: list[int] = []
+    right_halves = [i for i, text in enumerate(texts) if i and _RIGHT_HALF.fullmatch(text.strip())]
+    for j in right_halves:
+        i = j - 1
+        if joins and joins[-1] >= i - 1:
+            continue  # the left word is already the right half of a glued pair (or this is)
+        line = lines[i]
+        if (line is not None and line == lines[j]
+                and (rows is None or rows[i] == rows[j])
+                and _pair_joins(texts[i].strip(), texts[j].strip())):
+            joins.append(i)
+    return joins
+
+
 def rejoin_amounts(
     words: Sequence[W], rows: Sequence[int] | None = None
 ) -> tuple[list[W], list[int] | None]:
@@ -308,37 +332,34 @@ def rejoin_amounts(
     the model recognised as the amount). Words need ``text``, ``line``, ``confidence``,
     ``probabilities``, ``index``, ``joined`` and ``ocr_confidence`` (``fields._words.Word``).
     """
+    # The pairs first, from the texts (one regex a word finds the few possible right halves),
+    # then only those words are rebuilt: most receipts glue none.
+    joins = _amount_joins([w.text for w in words],  # type: ignore[attr-defined]
+                          [w.line for w in words], rows)  # type: ignore[attr-defined]
     out: list[Any] = []
-    out_rows: list[int] = []
-    i = 0
-    while i < len(words):
-        word: Any = words[i]
-        if i + 1 < len(words):
-            nxt: Any = words[i + 1]
-            same_row = rows is None or rows[i] == rows[i + 1]
-            if (word.line is not None and word.line == nxt.line and same_row
-                    and _pair_joins(word.text.strip(), nxt.text.strip())):
-                probabilities = {
-                    k: max(float(word.probabilities.get(k, 0.0)),
-                           float(nxt.probabilities.get(k, 0.0)))
-                    for k in {*word.probabilities, *nxt.probabilities}
-                }
-                word = dataclasses.replace(
-                    word,
-                    text=word.text.strip() + nxt.text.strip(),
-                    label=word.label or nxt.label,
-                    confidence=min(word.confidence, nxt.confidence),
-                    ocr_confidence=min(word.ocr_confidence, nxt.ocr_confidence),
-                    probabilities=probabilities,
-                    joined=(*word.joined, nxt.index, *nxt.joined),
-                )
-                out.append(word)
-                if rows is not None:
-                    out_rows.append(rows[i])
-                i += 2
-                continue
-        out.append(word)
-        if rows is not None:
-            out_rows.append(rows[i])
-        i += 1
-    return out, (out_rows if rows is not None else None)
+    start = 0
+    for i in joins:
+        out.extend(words[start:i])
+        out.append(_glued(words[i], words[i + 1]))
+        start = i + 2
+    out.extend(words[start:])
+    if rows is None:
+        return out, None
+    dropped = {i + 1 for i in joins}  # each glued pair keeps its first word's row
+    return out, [row for n, row in enumerate(rows) if n not in dropped] if joins else list(rows)
+
+
+def _glued(word: Any, nxt: Any) -> Any:
+    probabilities = {
+        k: max(float(word.probabilities.get(k, 0.0)), float(nxt.probabilities.get(k, 0.0)))
+        for k in {*word.probabilities, *nxt.probabilities}
+    }
+    return dataclasses.replace(
+        word,
+        text=word.text.strip() + nxt.text.strip(),
+        label=word.label or nxt.label,
+        confidence=min(word.confidence, nxt.confidence),
+        ocr_confidence=min(word.ocr_confidence, nxt.ocr_confidence),
+        probabilities=probabilities,
+        joined=(*word.joined, nxt.index, *nxt.joined),
+    )
