@@ -8,6 +8,7 @@ destination before the checkpoint is fetched.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,8 @@ from typing import Any
 from receipt_cloud.objects import ObjectNotFoundError, is_remote_uri, resolve_uri
 from receipt_layoutlm.bundle_format import META_FILE
 from receipt_layoutlm.errors import CheckpointError
+
+logger = logging.getLogger(__name__)
 
 
 def training_dataset_config(directory: str | Path, meta: Mapping[str, Any] | None = None) -> dict:
@@ -33,7 +36,12 @@ def training_dataset_config(directory: str | Path, meta: Mapping[str, Any] | Non
     if run_file.is_file():
         try:
             run = json.loads(run_file.read_text(encoding="utf-8"))
-        except json.JSONDecodeError:
+        except json.JSONDecodeError as exc:
+            run = f"not JSON ({exc})"
+        if not isinstance(run, dict):
+            # The run record is only a fallback for older checkpoints: say why it is not used.
+            logger.warning("%s: unreadable run record (%s); no dataset settings taken from it",
+                           run_file, run if isinstance(run, str) else "not an object")
             return {}
         same_job = not meta.get("job_id") or run.get("job_id") == meta.get("job_id")
         if same_job and isinstance(run.get("dataset_config"), dict):

@@ -198,6 +198,20 @@ def test_training_dataset_config_from_meta_or_the_runs_run_json(saved: Path, tmp
     assert training_dataset_config(best) == {"dev_ratio": 0.4}
 
 
+@pytest.mark.parametrize("text", ["{not json", "[1, 2]"])
+def test_an_unreadable_run_record_is_not_used_and_says_so(
+    saved: Path, tmp_path, caplog: pytest.LogCaptureFixture, text: str
+) -> None:
+    from receipt_layoutlm.run_record import training_dataset_config
+
+    best = tmp_path / "run" / "best"
+    shutil.copytree(saved, best)
+    (best.parent / "run.json").write_text(text)
+    with caplog.at_level("WARNING", logger="receipt_layoutlm.run_record"):
+        assert training_dataset_config(best) == {}
+    assert "unreadable run record" in caplog.text and "run.json" in caplog.text
+
+
 def test_recorded_job_reads_checkpoint_json_without_the_weights(tmp_path) -> None:
     from receipt_layoutlm.bundle_format import META_FILE
     from receipt_layoutlm.errors import CheckpointError
