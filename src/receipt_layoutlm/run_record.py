@@ -54,10 +54,15 @@ def read_meta(directory: str | Path) -> dict[str, Any]:
     path = Path(directory) / META_FILE
     if not path.is_file():
         return {}
+    return _parsed_meta(path.read_bytes(), str(path))
+
+
+def _parsed_meta(data: bytes, where: str) -> dict[str, Any]:
+    """``checkpoint.json``'s object; CheckpointError naming ``where`` when it is not one."""
     try:
-        return dict(json.loads(path.read_text(encoding="utf-8")))
-    except (json.JSONDecodeError, TypeError, ValueError) as exc:
-        raise CheckpointError(f"{path} is not valid JSON ({exc})") from None
+        return dict(json.loads(data))
+    except (TypeError, ValueError) as exc:  # JSONDecodeError and UnicodeDecodeError included
+        raise CheckpointError(f"{where} is not valid JSON ({exc})") from None
 
 
 def recorded_job(uri: str | Path) -> str | None:
@@ -68,11 +73,10 @@ def recorded_job(uri: str | Path) -> str | None:
     else:
         store, key = resolve_uri(str(uri).rstrip("/") + "/" + META_FILE)
         try:
-            meta = json.loads(store.get_bytes(key))
+            data = store.get_bytes(key)
         except ObjectNotFoundError:
             return None
-        except json.JSONDecodeError as exc:
-            raise CheckpointError(f"{store.uri(key)} is not valid JSON ({exc})") from None
+        meta = _parsed_meta(data, store.uri(key))
     return meta.get("job_name") or meta.get("job_id")
 
 

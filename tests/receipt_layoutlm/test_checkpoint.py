@@ -225,3 +225,6 @@ def test_recorded_job_reads_checkpoint_json_without_the_weights(tmp_path) -> Non
     (tmp_path / META_FILE).write_text("{not json")
     with pytest.raises(CheckpointError, match="not valid JSON"):
         recorded_job(tmp_path)
+    (tmp_path / META_FILE).write_text("[1, 2]")  # JSON, but not an object
+    with pytest.raises(CheckpointError, match="not valid JSON"):
+        recorded_job(tmp_path)
