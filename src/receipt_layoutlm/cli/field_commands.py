@@ -6,6 +6,8 @@ import argparse
 import json
 from typing import Any
 
+from receipt_layoutlm.cli.dataset_commands import positive_int
+
 
 def cmd_fit_fields(args: argparse.Namespace) -> int:
     from receipt_layoutlm.errors import DatasetError
@@ -27,13 +29,6 @@ def cmd_fit_fields(args: argparse.Namespace) -> int:
         out.update(fields=sorted(classifier.models), fitted_on=classifier.fitted_on)
     print(json.dumps(out))
     return 0
-
-
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
 
 
 def register(subparsers: Any) -> None:
@@ -59,7 +54,7 @@ def register(subparsers: Any) -> None:
     fit.add_argument("--known-values", choices=("fit", "none"), default="none",
                      help="fit the known merchant/address values from the receipts' key values "
                      "(default none: they ship inside every bundle)")
-    fit.add_argument("--min-count", type=_positive, default=2, metavar="N",
+    fit.add_argument("--min-count", type=positive_int, default=2, metavar="N",
                      help="keep a known value only when N or more receipts carry it (default 2; "
                      "1 would ship values printed once, such as a person's name)")
     fit.set_defaults(handler=cmd_fit_fields)
