@@ -45,8 +45,7 @@ def fit_known_values(
         base = doc.key.split("#", 1)[0]
         for key, text in (doc.fields or {}).items():
             name = FIELD_FOR_KEY.get(key)
-            value = normalize_whitespace(text) if name else ""
-            if name and value:
+            if name and (value := normalize_whitespace(text)):
                 by_receipt[name].setdefault(base, value)
     receipts = set().union(*by_receipt.values())
     if not receipts:
