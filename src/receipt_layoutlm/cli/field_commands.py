@@ -16,17 +16,21 @@ def cmd_fit_fields(args: argparse.Namespace) -> int:
         raise DatasetError("fit-fields: --line-classifier none and --known-values none leave "
                            "nothing to fit")
     out: dict[str, Any] = {"checkpoint": args.checkpoint}
+    known = None
     if args.known_values == "fit":
-        from receipt_layoutlm.training.known_values_fit import fit_known_values_onto
+        from receipt_layoutlm.training.known_values_fit import fit_known_values_from_files
 
-        # First: it reads no model, so a dataset without key values is refused in a second.
-        known = fit_known_values_onto(args.checkpoint, args.dataset, min_count=args.min_count)
+        # Fitted first: it reads no model, so a dataset without key values is refused in a
+        # second. Saved last: a refused line classifier leaves the checkpoint as it was.
+        known = fit_known_values_from_files(args.dataset, min_count=args.min_count)
         out["known_values"] = dict(known.fitted_on)
     if args.line_classifier == "fit":
         from receipt_layoutlm.training.line_classifier_fit import fit_onto_checkpoint
 
         classifier = fit_onto_checkpoint(args.checkpoint, args.dataset, runtime=args.runtime)
         out.update(fields=sorted(classifier.models), fitted_on=classifier.fitted_on)
+    if known is not None:
+        known.save(args.checkpoint)
     print(json.dumps(out))
     return 0
 
