@@ -69,13 +69,16 @@ def no_code_ran(ws: Workspace, before: Any) -> None:
     assert ws.items() == before
 
 
-def totals_only_receipts(ws: Workspace) -> None:
-    """The tiny checkpoint and receipts whose only labelled word is a total."""
+def totals_only_receipts(ws: Workspace, fields: dict[str, str] | None = None) -> None:
+    """The tiny checkpoint and receipts whose only labelled word is a total (with ``fields``:
+    key values that do name a shop)."""
     tiny_checkpoint(ws)
     words = [{"text": t, "corners": [[x, 10], [x + 40, 10], [x + 40, 20], [x, 20]],
               **({"label": "GRAND_TOTAL"} if t == "9.00" else {})}
              for t, x in (("TOTAL", 10), ("9.00", 60))]
-    ws.write_jsonl("in.jsonl", [{"key": "a", "width": 200, "height": 100, "words": words}])
+    ws.write_jsonl("in.jsonl", [{"key": key, "width": 200, "height": 100, "words": words,
+                                 **({"fields": fields} if fields else {})}
+                                for key in ("a", "b")])
 
 
 def no_line_classifier_written(ws: Workspace, before: Any) -> None:
@@ -195,6 +198,13 @@ CASES = [
          message=r"error: fit-fields: no receipt in \S+in\.jsonl has a merchant or address "
                  r"value \(the dataset's 'fields'\); no known values to fit",
          check=no_known_values_written),
+    Case(name="fit_fields_line_classifier_refused_keeps_known_values_unwritten", group=G,
+         setup=lambda ws: totals_only_receipts(ws, {"company": "KEDAI MAJU SDN BHD"}),
+         command=["fit-fields", "{root}/ckpt", "--dataset", "{root}/in.jsonl",
+                  "--known-values", "fit"],
+         exit_code=2, data_dir_flag=False,
+         message=r"error: fit-fields: no labelled merchant or address lines in \S+in\.jsonl; "
+                 r"nothing to fit", check=no_known_values_written),
     Case(name="fit_fields_with_nothing_to_fit", group=G, command=FIT_KNOWN_VALUES,
          exit_code=2, data_dir_flag=False,
          message=r"error: fit-fields: --line-classifier none and --known-values none leave "

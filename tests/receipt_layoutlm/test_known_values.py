@@ -9,7 +9,7 @@ import random
 from pathlib import Path
 
 import pytest
-from receipt_rows import receipt_from_rows
+from receipt_rows import receipt_from_rows, train_tiny
 
 from receipt_layoutlm.bundle_format import KNOWN_VALUES_FILE
 from receipt_layoutlm.document import ReceiptDocument
@@ -291,32 +291,17 @@ def test_train_fits_known_values_on_the_training_side_only(tmp_path: Path) -> No
     pytest.importorskip("torch")
     import dataclasses
 
-    from receipt_cloud.objects import open_object_store
-    from receipt_dynamo import open_store
-    from receipt_layoutlm.data import DatasetConfig
-    from receipt_layoutlm.importers import write_jsonl
     from receipt_layoutlm.runtime import load_runtime
-    from receipt_layoutlm.training import TrainingConfig, train
 
     rng = random.Random(9)
     docs = [_receipt(f"t:{i}", rng) for i in range(5)]
     docs[3:] = [dataclasses.replace(d, fields={"company": "KEDAI DEV SDN BHD"}) for d in docs[3:]]
-    write_jsonl(docs, tmp_path / "d.jsonl")
-    split = tmp_path / "split.json"
-    split.write_text(json.dumps({"train": [d.key for d in docs[:3]],
-                                 "dev": [d.key for d in docs[3:]]}))
-    result = train(
-        TrainingConfig(model_size="tiny", epochs=1, batch_size=2, max_seq_length=64, stride=16,
-                       max_steps=2, total_picker="none", known_values="fit"),
-        DatasetConfig(dataset_file=str(tmp_path / "d.jsonl"), split_file=str(split)),
-        store=open_store("sqlite", path=tmp_path / "r.sqlite3"),
-        objects=open_object_store(str(tmp_path / "objects")),
-        job_name="layoutlm-known",
-        output_dir=tmp_path / "work",
-    )
-    best = Path(result.output_dir) / "best"
+    output_dir = train_tiny(tmp_path, docs, train_keys=[d.key for d in docs[:3]],
+                            dev_keys=[d.key for d in docs[3:]], job_name="layoutlm-known",
+                            known_values="fit")
+    best = output_dir / "best"
     known = load_known_values(best)
     assert known is not None and known.values["merchant"] == {"GERBANG ALAF SDN. BHD.": 3}
-    run = json.loads((Path(result.output_dir) / "run.json").read_text())
+    run = json.loads((output_dir / "run.json").read_text())
     assert run["known_values"] == json.loads(json.dumps(dict(known.fitted_on)))
     assert load_runtime("torch", best).known_values == known

@@ -8,7 +8,7 @@ import random
 from pathlib import Path
 
 import pytest
-from receipt_rows import receipt_from_rows
+from receipt_rows import receipt_from_rows, train_tiny
 
 from receipt_layoutlm.bundle_format import LINE_CLASSIFIER_FILE
 from receipt_layoutlm.document import ReceiptDocument
@@ -208,32 +208,16 @@ def test_train_fits_the_line_classifier_on_the_chosen_side_only(
 ) -> None:
     """``--line-classifier fit`` reads the training receipts, ``fit-dev`` the dev ones."""
     pytest.importorskip("torch")
-    from receipt_cloud.objects import open_object_store
-    from receipt_dynamo import open_store
-    from receipt_layoutlm.data import DatasetConfig
-    from receipt_layoutlm.importers import write_jsonl
     from receipt_layoutlm.runtime import load_runtime
-    from receipt_layoutlm.training import TrainingConfig, train
 
     rng = random.Random(9)
     docs = [_labelled_receipt(f"t:{i}", rng) for i in range(6)]
-    write_jsonl(docs, tmp_path / "d.jsonl")
-    split = tmp_path / "split.json"
-    split.write_text(json.dumps({"train": [d.key for d in docs[:3]],
-                                 "dev": [d.key for d in docs[3:5]]}))
-    result = train(
-        TrainingConfig(model_size="tiny", epochs=1, batch_size=2, max_seq_length=64, stride=16,
-                       max_steps=2, total_picker="none",
-                       line_classifier=mode),  # type: ignore[arg-type]
-        DatasetConfig(dataset_file=str(tmp_path / "d.jsonl"), split_file=str(split)),
-        store=open_store("sqlite", path=tmp_path / "r.sqlite3"),
-        objects=open_object_store(str(tmp_path / "objects")),
-        job_name="layoutlm-lines",
-        output_dir=tmp_path / "work",
-    )
-    best = Path(result.output_dir) / "best"
+    output_dir = train_tiny(tmp_path, docs, train_keys=[d.key for d in docs[:3]],
+                            dev_keys=[d.key for d in docs[3:5]], job_name="layoutlm-lines",
+                            line_classifier=mode)
+    best = output_dir / "best"
     classifier = load_line_classifier(best)
     assert classifier is not None and classifier.fitted_on["merchant"]["receipts"] == fitted_on
-    run = json.loads((Path(result.output_dir) / "run.json").read_text())
+    run = json.loads((output_dir / "run.json").read_text())
     assert run["line_classifier"] == json.loads(json.dumps(dict(classifier.fitted_on)))
     assert load_runtime("torch", best).line_classifier == classifier

@@ -9,6 +9,7 @@ import dataclasses
 from types import SimpleNamespace
 
 import pytest
+from test_ocr_cleanup import _word
 
 from receipt_layoutlm.encoding import WordPrediction
 from receipt_layoutlm.fields import FieldCleanup, extract_fields
@@ -172,12 +173,6 @@ def test_registration_number(text, read):
     assert registration_number(text) == read
 
 
-def _word(i: int, text: str, label: str | None, p: float = 0.9) -> WordPrediction:
-    tag = "O" if label is None else f"I-{label}"
-    probabilities = {} if label is None else {label: p}
-    return WordPrediction(i, text, tag, label, p, probabilities)
-
-
 def _receipt() -> tuple[list[WordPrediction], list[int]]:
     rows = [
         [("TAMAN", "ADDRESS"), ("BERKELEY", "ADDRESS"), ("|", "ADDRESS"), ("41150", "ADDRESS")],
@@ -189,7 +184,7 @@ def _receipt() -> tuple[list[WordPrediction], list[int]]:
     words, lines = [], []
     for line, row in enumerate(rows):
         for text, label in row:
-            words.append(_word(len(words), text, label))
+            words.append(_word(len(words), text, label, 0.9))
             lines.append(line)
     return words, lines
 

@@ -6,6 +6,8 @@ import argparse
 import json
 from typing import Any
 
+from receipt_layoutlm.cli.dataset_commands import positive_int
+
 
 def cmd_fit_fields(args: argparse.Namespace) -> int:
     from receipt_layoutlm.errors import DatasetError
@@ -14,26 +16,23 @@ def cmd_fit_fields(args: argparse.Namespace) -> int:
         raise DatasetError("fit-fields: --line-classifier none and --known-values none leave "
                            "nothing to fit")
     out: dict[str, Any] = {"checkpoint": args.checkpoint}
+    known = None
     if args.known_values == "fit":
-        from receipt_layoutlm.training.known_values_fit import fit_known_values_onto
+        from receipt_layoutlm.training.known_values_fit import fit_known_values_from_files
 
-        # First: it reads no model, so a dataset without key values is refused in a second.
-        known = fit_known_values_onto(args.checkpoint, args.dataset, min_count=args.min_count)
+        # Fitted first: it reads no model, so a dataset without key values is refused in a
+        # second. Saved last: a refused line classifier leaves the checkpoint as it was.
+        known = fit_known_values_from_files(args.dataset, min_count=args.min_count)
         out["known_values"] = dict(known.fitted_on)
     if args.line_classifier == "fit":
         from receipt_layoutlm.training.line_classifier_fit import fit_onto_checkpoint
 
         classifier = fit_onto_checkpoint(args.checkpoint, args.dataset, runtime=args.runtime)
         out.update(fields=sorted(classifier.models), fitted_on=classifier.fitted_on)
+    if known is not None:
+        known.save(args.checkpoint)
     print(json.dumps(out))
     return 0
-
-
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
 
 
 def register(subparsers: Any) -> None:
@@ -59,7 +58,7 @@ def register(subparsers: Any) -> None:
     fit.add_argument("--known-values", choices=("fit", "none"), default="none",
                      help="fit the known merchant/address values from the receipts' key values "
                      "(default none: they ship inside every bundle)")
-    fit.add_argument("--min-count", type=_positive, default=2, metavar="N",
+    fit.add_argument("--min-count", type=positive_int, default=2, metavar="N",
                      help="keep a known value only when N or more receipts carry it (default 2; "
                      "1 would ship values printed once, such as a person's name)")
     fit.set_defaults(handler=cmd_fit_fields)

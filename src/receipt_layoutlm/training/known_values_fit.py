@@ -45,8 +45,7 @@ def fit_known_values(
         base = doc.key.split("#", 1)[0]
         for key, text in (doc.fields or {}).items():
             name = FIELD_FOR_KEY.get(key)
-            value = normalize_whitespace(text) if name else ""
-            if name and value:
+            if name and (value := normalize_whitespace(text)):
                 by_receipt[name].setdefault(base, value)
     receipts = set().union(*by_receipt.values())
     if not receipts:
@@ -71,13 +70,12 @@ def fit_known_values(
     return KnownValues(values=values, fitted_on=fitted_on)
 
 
-def fit_known_values_onto(
-    checkpoint: str | Path, datasets: Sequence[str | Path], *,
-    min_count: int = DEFAULT_MIN_COUNT,
+def fit_known_values_from_files(
+    datasets: Sequence[str | Path], *, min_count: int = DEFAULT_MIN_COUNT
 ) -> KnownValues:
-    """Fit known values on the receipts of ``datasets`` (JSONL files of training receipts) and
-    save them into ``checkpoint`` (:data:`bundle_format.KNOWN_VALUES_FILE`), replacing any
-    there. Raises ``DatasetError`` when no receipt has a merchant or address value."""
+    """Fit known values on the receipts of ``datasets`` (JSONL files of training receipts);
+    ``KnownValues.save`` stores them beside a model. Raises ``DatasetError`` when no receipt has
+    a merchant or address value."""
     from receipt_layoutlm.data import DatasetConfig, load_documents
     from receipt_layoutlm.errors import DatasetError
 
@@ -88,5 +86,4 @@ def fit_known_values_onto(
         raise DatasetError(
             f"fit-fields: no receipt in {', '.join(str(d) for d in datasets)} has a merchant "
             "or address value (the dataset's 'fields'); no known values to fit")
-    known.save(checkpoint)
     return known
