@@ -105,9 +105,8 @@ def _per_fold(receipts: list[dict], preds: dict, fold_of: list[dict]) -> dict[st
 def main(argv: list[str] | None = None) -> int:
     from line_classifier_bench import _scores, predicted_receipts
 
-    # The lexicon under test is the folds' own; one stored in the checkpoint would leak.
-    args, receipts, started = predicted_receipts(__doc__.splitlines()[0], argv,
-                                                 fitted_files=False)
+    # The lexicon under test is the folds' own (predicted_receipts drops a stored one).
+    args, receipts, started = predicted_receipts(__doc__.splitlines()[0], argv)
     predicted = time.perf_counter() - started
     preds, fold_of, snap_us = _cross_fitted(receipts, args.folds)
     scores = _scores(receipts, preds)

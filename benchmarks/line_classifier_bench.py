@@ -93,11 +93,12 @@ def _scores(receipts: list[dict[str, Any]], preds: dict[str, dict]) -> dict[str,
 
 
 def predicted_receipts(
-    description: str, argv: list[str] | None, *, fitted_files: bool = True
+    description: str, argv: list[str] | None
 ) -> tuple[argparse.Namespace, list[dict[str, Any]], float]:
     """The benches' shared start: parse ``--model/--dataset/--folds/--limit``, predict once on
-    every receipt (``_predict``). ``fitted_files=False`` drops the checkpoint's own known
-    values, so a bench cross-fitting them cannot leak the stored lexicon. Returns the
+    every receipt (``_predict``). The checkpoint's own known values are dropped: both
+    benches compare fields without a lexicon to fields with folds-fitted ones, and a stored
+    lexicon (fitted on the training side) would be in every figure. Returns the
     arguments, the receipts and the start time."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--model", type=Path, required=True, help="checkpoint directory")
@@ -111,8 +112,7 @@ def predicted_receipts(
     from receipt_layoutlm.runtime import load_runtime
 
     runtime = load_runtime("torch", args.model)
-    if not fitted_files:
-        runtime.known_values = None
+    runtime.known_values = None
     dev = {d.key for d in checkpoint_truth(args.model, {"dataset_file": str(args.dataset[0])},
                                            open_store=lambda: None, split_side="dev").docs}
     started = time.perf_counter()
