@@ -82,7 +82,7 @@ def _fields_ms(runtime: Any, document: Any, repeats: int = 20) -> dict[str, floa
 
     predictions, inputs = field_inputs(runtime, runtime.encode(document))
     out = {}
-    for name, change in (("with_line_classifier", {}),
+    for name, change in (("as_fitted", {}),
                          ("without_line_classifier", {"line_classifier": None}),
                          ("without_known_values", {"known_values": None})):
         times = []
