@@ -10,28 +10,12 @@ from receipt_layoutlm.cli.dataset_commands import positive_int
 
 
 def cmd_fit_fields(args: argparse.Namespace) -> int:
-    from receipt_layoutlm.errors import DatasetError
+    from receipt_layoutlm.training.fit_fields import fit_fields
 
-    if args.line_classifier == "none" and args.known_values == "none":
-        raise DatasetError("fit-fields: --line-classifier none and --known-values none leave "
-                           "nothing to fit")
-    out: dict[str, Any] = {"checkpoint": args.checkpoint}
-    known = None
-    if args.known_values == "fit":
-        from receipt_layoutlm.training.known_values_fit import fit_known_values_from_files
-
-        # Fitted first: it reads no model, so a dataset without key values is refused in a
-        # second. Saved last: a refused line classifier leaves the checkpoint as it was.
-        known = fit_known_values_from_files(args.dataset, min_count=args.min_count)
-        out["known_values"] = dict(known.fitted_on)
-    if args.line_classifier == "fit":
-        from receipt_layoutlm.training.line_classifier_fit import fit_onto_checkpoint
-
-        classifier = fit_onto_checkpoint(args.checkpoint, args.dataset, runtime=args.runtime)
-        out.update(fields=sorted(classifier.models), fitted_on=classifier.fitted_on)
-    if known is not None:
-        known.save(args.checkpoint)
-    print(json.dumps(out))
+    print(json.dumps(fit_fields(
+        args.checkpoint, args.dataset, line_classifier=args.line_classifier == "fit",
+        known_values=args.known_values == "fit", min_count=args.min_count,
+        runtime=args.runtime)))
     return 0
 
 
