@@ -7,13 +7,15 @@ A checkpoint directory::
 
     model.safetensors + config.json          Hugging Face save_pretrained
     tokenizer.json + tokenizer_config.json + vocab.txt
-    label_map.json  encoding.json  checkpoint.json  [total_picker.json]  [line_classifier.json]
+    label_map.json  encoding.json  checkpoint.json
+    [total_picker.json]  [line_classifier.json]  [known_values.json]
 
 A bundle directory::
 
     <model_name>.mlpackage/  model.onnx  model.int8.onnx   (the formats built)
     vocab.txt  tokenizer_config.json  config.json  label_map.json  encoding.json
-    [total_picker.json]  [line_classifier.json]             (copied from the checkpoint)
+    [total_picker.json]  [line_classifier.json]  [known_values.json]
+                                                            (copied from the checkpoint)
     manifest.json                                           (written, and uploaded, last)
 
 The artifact formats a bundle can carry are registered here (:data:`ARTIFACT_FORMATS`), torch-free,

@@ -324,3 +324,39 @@ def test_every_merged_label_feeds_a_field(preset):
     """A model trained under any preset still yields fields: each merge target is read."""
     fed = {label for labels in FIELD_LABELS.values() for label in labels}
     assert set(MERGE_PRESETS[preset].values()) <= fed
+
+
+@pytest.mark.parametrize("ocr_confidences", [None, [0.5, 1.0, 0.25, 0.75]])
+def test_predictions_with_line_ids_normalise_as_the_general_loop_does(ocr_confidences):
+    """``normalise_words`` reads ``WordPrediction``s with line ids through its own short path
+    (``_from_predictions``): the same ``Word``s as the general loop, which a word carrying a
+    ``line_id`` still takes."""
+    import dataclasses
+
+    from receipt_layoutlm.encoding import WordPrediction
+    from receipt_layoutlm.fields._words import normalise_words
+
+    @dataclasses.dataclass
+    class WithLineId:  # what the general loop reads, plus the attribute that routes it there
+        word_index: int
+        text: str
+        tag: str
+        label: str | None
+        confidence: float
+        label_probabilities: dict
+        line_id: int | None = None
+
+    preds = [
+        WordPrediction(7, "ACME", "B-MERCHANT_NAME", "MERCHANT_NAME", 0.9,
+                       {"MERCHANT_NAME": 0.9, "GRAND_TOTAL": 0.01}),
+        WordPrediction(8, "INC", "I-MERCHANT_NAME", "MERCHANT_NAME", 0.8),
+        WordPrediction(9, "THANK", "O", None, 0.6, {}),
+        WordPrediction(12, "4.20", "GRAND_TOTAL", "GRAND_TOTAL", 0.7, {"GRAND_TOTAL": 0.7}),
+    ]
+    line_ids = [0, 0, 1, 2]
+    general = [WithLineId(p.word_index, p.text, p.tag, p.label, p.confidence,
+                          dict(p.label_probabilities)) for p in preds]
+    fast = normalise_words(preds, line_ids, ocr_confidences)
+    slow = normalise_words(general, line_ids, ocr_confidences)
+    assert [dataclasses.astuple(w) for w in fast] == [dataclasses.astuple(w) for w in slow]
+    assert [w.line for w in fast] == line_ids and fast[3].index == 12

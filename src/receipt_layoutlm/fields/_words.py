@@ -7,7 +7,10 @@ import dataclasses
 import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from receipt_layoutlm.fields.line_features import LineTable
 
 
 class WordLike(Protocol):
@@ -42,9 +45,9 @@ class ReceiptWords:
         self.has_lines = all(word.line is not None for word in words)
         """Every word has a line id."""
         self._columns: dict[str, list[float]] = {}
-        self.shared: dict[str, Any] = {}
-        """What other modules compute once per receipt for several fields (the line
-        classifier's line table), by a name of their choosing."""
+        self.line_table: LineTable | None = None
+        """The receipt's lines and their text figures, built by the first field the line
+        classifier reads (``fields.line_classifier``) and kept for the others."""
         self._parsed: dict[tuple[Callable[[str], Any], str], Any] = {}
 
     @functools.cached_property

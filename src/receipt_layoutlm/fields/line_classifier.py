@@ -196,10 +196,9 @@ def _line_table(words: Sequence[Word], receipt: ReceiptWords | None) -> LineTabl
     """The words' line table, kept on ``receipt`` for its other fields."""
     if receipt is None:
         return LineTable(words, receipt_lines(words))
-    table = receipt.shared.get("line_table")
-    if table is None:
-        table = receipt.shared["line_table"] = LineTable(words, receipt_lines(words))
-    return table
+    if receipt.line_table is None:
+        receipt.line_table = LineTable(words, receipt_lines(words))
+    return receipt.line_table
 
 
 def _cut(

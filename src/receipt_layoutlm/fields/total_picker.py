@@ -220,9 +220,6 @@ def candidate_features(
     return positions, values, np.array(features, dtype=np.float64)
 
 
-_FEATURES = tuple(feature_names())
-
-
 @dataclass(frozen=True)
 class TotalPicker:
     """A fitted logistic scorer over :func:`feature_names` (standardised)."""
@@ -249,16 +246,10 @@ class TotalPicker:
         )
         return 1.0 / (1.0 + math.exp(-max(min(z, 60.0), -60.0)))
 
-    def probabilities(self, candidates: Sequence[Candidate]) -> list[float]:
-        """:meth:`probability` of every candidate, to the last bit, at once: the standardised
-        terms as one array, summed left to right (a cumulative sum, as ``sum`` adds them)."""
-        import numpy as np
-
-        if not candidates:
-            return []
-        return self._scores(np.array([c.features for c in candidates], dtype=np.float64))
-
     def _scores(self, features: Any) -> list[float]:
+        """:meth:`probability` of every row of ``features`` (``[candidates, features]``), to the
+        last bit, at once: the standardised terms as one array, summed left to right (a
+        cumulative sum, as ``sum`` adds them)."""
         import numpy as np
 
         weights, mean, scale = self._arrays
@@ -274,13 +265,6 @@ class TotalPicker:
 
         return tuple(np.array(v, dtype=np.float64) for v in (self.weights, self.mean, self.scale))
 
-    def pick(self, candidates: Sequence[Candidate]) -> tuple[Candidate, float] | None:
-        """The best candidate and its probability; ties go to the lower one on the receipt."""
-        if not candidates:
-            return None
-        n, probability = _best(self.probabilities(candidates))
-        return candidates[n], probability
-
     def pick_total(
         self,
         words: Sequence[Word],
@@ -289,9 +273,9 @@ class TotalPicker:
         *,
         parse: Callable[[str], float | None] = parse_amount,
     ) -> tuple[int, float, float] | None:
-        """What :meth:`pick` picks among :func:`total_candidates`, without making a
-        :class:`Candidate` per amount: the word's position in ``words``, its value and its
-        probability; None when no word is an amount."""
+        """The best of :func:`total_candidates` (ties go to the lower one on the receipt),
+        without making a :class:`Candidate` per amount: the word's position in ``words``, its
+        value and its probability; None when no word is an amount."""
         found = candidate_features(words, rows, labels, parse=parse)
         if found is None:
             return None
