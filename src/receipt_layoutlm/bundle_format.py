@@ -25,9 +25,11 @@ one registry instead of naming a format by hand.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from receipt_layoutlm.errors import CheckpointError
 
@@ -147,3 +149,30 @@ def model_size_bytes(sizes: Mapping[str, int]) -> int:
         if key in sizes:
             return int(sizes[key])
     return 0
+
+
+MAX_FITTED_FILE_BYTES = 16 * 1024 * 1024
+"""A fitted field model's file larger than this is refused unread: a bundle may come from
+anywhere, and none of them is near it (a lexicon of 100 000 addresses is ~8 MB)."""
+
+
+def read_fitted_file(
+    directory: str | Path, name: str, what: str, *, max_bytes: int = MAX_FITTED_FILE_BYTES
+) -> Any:
+    """The JSON of a fitted field model stored beside a model (``TOTAL_PICKER_FILE``,
+    ``LINE_CLASSIFIER_FILE``, ``KNOWN_VALUES_FILE``); None when the directory has none. One
+    :class:`CheckpointError` naming the file when it is too large, unreadable or not JSON;
+    what the JSON must hold is the reader's to check."""
+    path = Path(directory) / name
+    if not path.is_file():
+        return None
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise CheckpointError(f"{path}: {what} file of {size} bytes refused (at most "
+                                  f"{max_bytes})")
+        return json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise CheckpointError(f"{path}: unreadable {what} ({exc})") from None
+    except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError
+        raise CheckpointError(f"{path}: unreadable {what} (not valid JSON: {exc})") from None

@@ -221,3 +221,18 @@ def test_train_fits_the_line_classifier_on_the_chosen_side_only(
     run = json.loads((output_dir / "run.json").read_text())
     assert run["line_classifier"] == json.loads(json.dumps(dict(classifier.fitted_on)))
     assert load_runtime("torch", best).line_classifier == classifier
+
+
+@pytest.mark.parametrize("name", ["total_picker.json", "line_classifier.json",
+                                  "known_values.json"])
+def test_every_fitted_file_is_read_one_way(tmp_path: Path, name: str) -> None:
+    from receipt_layoutlm.bundle_format import read_fitted_file
+
+    assert read_fitted_file(tmp_path, name, "fitted model") is None
+    (tmp_path / name).write_text('{"version": 1}')
+    assert read_fitted_file(tmp_path, name, "fitted model") == {"version": 1}
+    with pytest.raises(CheckpointError, match=r"fitted model file of 14 bytes refused"):
+        read_fitted_file(tmp_path, name, "fitted model", max_bytes=10)
+    (tmp_path / name).write_text("{oops")
+    with pytest.raises(CheckpointError, match=rf"{name}: unreadable fitted model \(not valid JSON"):
+        read_fitted_file(tmp_path, name, "fitted model")

@@ -38,7 +38,11 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from rapidfuzz import fuzz, process
 
-from receipt_layoutlm.bundle_format import KNOWN_VALUES_FILE
+from receipt_layoutlm.bundle_format import (
+    KNOWN_VALUES_FILE,
+    MAX_FITTED_FILE_BYTES,
+    read_fitted_file,
+)
 from receipt_layoutlm.errors import CheckpointError
 
 if TYPE_CHECKING:
@@ -47,7 +51,7 @@ if TYPE_CHECKING:
 KNOWN_VALUES_VERSION = 1
 KNOWN_FIELDS: tuple[str, ...] = ("merchant", "address")
 """The fields a lexicon is fitted for (the SROIE text keys)."""
-MAX_FILE_BYTES = 16 * 1024 * 1024
+MAX_FILE_BYTES = MAX_FITTED_FILE_BYTES
 """A larger known-values file is refused unread (a lexicon of 100 000 addresses is ~8 MB)."""
 MAX_VALUE_CHARS = 1000
 """A known value longer than this is refused: no merchant or address is that long."""
@@ -224,15 +228,8 @@ def _checked_values(values: Any, source: str) -> dict[str, dict[str, int]]:
 
 def load_known_values(directory: str | Path) -> KnownValues | None:
     """The known values stored in a checkpoint or bundle directory; None when it has none."""
-    path = Path(directory) / KNOWN_VALUES_FILE
-    if not path.is_file():
+    data = read_fitted_file(directory, KNOWN_VALUES_FILE, "known values",
+                            max_bytes=MAX_FILE_BYTES)
+    if data is None:
         return None
-    try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise CheckpointError(f"{path}: known-values file of {size} bytes refused (at most "
-                                  f"{MAX_FILE_BYTES})")
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise CheckpointError(f"{path}: unreadable known values ({exc})") from None
-    return KnownValues.from_json(data, source=str(path))
+    return KnownValues.from_json(data, source=str(Path(directory) / KNOWN_VALUES_FILE))

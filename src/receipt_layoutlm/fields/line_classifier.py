@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from receipt_layoutlm.bundle_format import LINE_CLASSIFIER_FILE
+from receipt_layoutlm.bundle_format import LINE_CLASSIFIER_FILE, read_fitted_file
 from receipt_layoutlm.errors import CheckpointError
 from receipt_layoutlm.fields._words import ReceiptWords, Word
 from receipt_layoutlm.fields.line_features import (
@@ -228,11 +228,7 @@ def _cut(
 
 def load_line_classifier(directory: str | Path) -> LineClassifier | None:
     """The classifier stored in a checkpoint or bundle directory; None when it has none."""
-    path = Path(directory) / LINE_CLASSIFIER_FILE
-    if not path.is_file():
+    data = read_fitted_file(directory, LINE_CLASSIFIER_FILE, "line classifier")
+    if data is None:
         return None
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise CheckpointError(f"{path}: unreadable line classifier ({exc})") from None
-    return LineClassifier.from_json(data, source=str(path))
+    return LineClassifier.from_json(data, source=str(Path(directory) / LINE_CLASSIFIER_FILE))

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from receipt_layoutlm.bundle_format import TOTAL_PICKER_FILE
+from receipt_layoutlm.bundle_format import TOTAL_PICKER_FILE, read_fitted_file
 from receipt_layoutlm.errors import CheckpointError
 from receipt_layoutlm.fields.parsing import parse_amount
 from receipt_layoutlm.fields.total_keywords import KEYWORDS, keyword_rows
@@ -338,12 +338,9 @@ def load_total_picker(directory: str | Path) -> TotalPicker | None:
     """The picker stored in a checkpoint or bundle directory; None when it has none (a model
     from before the picker: field extraction then works as it always did)."""
     path = Path(directory) / PICKER_FILE
-    if not path.is_file():
+    data = read_fitted_file(directory, PICKER_FILE, "total picker")
+    if data is None:
         return None
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise CheckpointError(f"{path} is not valid JSON ({exc})") from None
     try:
         return TotalPicker.from_dict(data)
     except (KeyError, TypeError, ValueError) as exc:
