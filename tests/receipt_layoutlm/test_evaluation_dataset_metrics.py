@@ -156,3 +156,19 @@ def test_cross_validation_scores_a_fold_as_evaluate_does(runtime) -> None:
     assert (fold.overall.correct, fold.overall.predicted, fold.overall.expected) == (
         strict["correct"], strict["predicted"], strict["expected"])
     assert fold.f1 == strict["f1"]
+
+
+def test_cross_validation_reports_both_conventions_from_one_pass(runtime) -> None:
+    from receipt_layoutlm.evaluation.crossval import fold_scores, score_fold
+    from receipt_layoutlm.evaluation.evaluate import evaluate_documents
+    from receipt_layoutlm.evaluation.task3_metric import EXCLUDING_OCR_MISMATCH, STRICT
+
+    # date and address are not in the words: the excluding convention drops those two pairs.
+    docs = [ReceiptDocument("sroie:b", 100.0, 10.0, _words("ACME", "9.00"), fields=TRUTH)]
+    both = fold_scores(runtime, docs)
+    assert both[STRICT].f1 == score_fold(runtime, docs).f1
+    metrics = evaluate_documents(runtime, docs).metrics
+    for name in (STRICT, EXCLUDING_OCR_MISMATCH):
+        assert (both[name].overall.correct, both[name].overall.expected) == (
+            metrics[name]["correct"], metrics[name]["expected"])
+    assert both[EXCLUDING_OCR_MISMATCH].overall.expected == 2 < both[STRICT].overall.expected

@@ -16,7 +16,11 @@ from receipt_layoutlm.document import ReceiptDocument
 from receipt_layoutlm.evaluation import SROIE_KEYS, Task3Result
 from receipt_layoutlm.evaluation.dataset_metric import MetricOptions
 from receipt_layoutlm.evaluation.mismatches import kind_counts, mismatch_rows
-from receipt_layoutlm.evaluation.task3_metric import SroieTask3Metric
+from receipt_layoutlm.evaluation.task3_metric import (
+    EXCLUDING_OCR_MISMATCH,
+    STRICT,
+    SroieTask3Metric,
+)
 
 if TYPE_CHECKING:
     from receipt_layoutlm.runtime import Runtime
@@ -32,6 +36,18 @@ def score_fold(
     """Task-3 scores of ``runtime`` on the receipts of ``docs`` that carry ground-truth fields
     (the strict convention of :class:`~receipt_layoutlm.evaluation.task3_metric.SroieTask3Metric`,
     which ``evaluate`` reports too)."""
+    return fold_scores(runtime, docs, multiline=multiline, whitespace=whitespace)[STRICT]
+
+
+def fold_scores(
+    runtime: Runtime,
+    docs: Sequence[ReceiptDocument],
+    *,
+    multiline: str | None = None,
+    whitespace: str = "collapse",
+) -> dict[str, Task3Result]:
+    """Both conventions ``evaluate`` reports, from one prediction of each receipt: ``STRICT``
+    and ``EXCLUDING_OCR_MISMATCH`` (pairs whose truth is not in the receipt's text dropped)."""
     from receipt_layoutlm.prediction import predict_document
 
     metric = SroieTask3Metric(MetricOptions(task3_whitespace=whitespace))
@@ -39,7 +55,7 @@ def score_fold(
     for doc in docs:
         if doc.fields:
             metric.add(doc, predict_document(runtime, doc, multiline=mode))
-    return metric.strict()
+    return {STRICT: metric.strict(), EXCLUDING_OCR_MISMATCH: metric.excluding_ocr_mismatch()}
 
 
 def mean_spread(values: Sequence[float]) -> dict[str, float]:

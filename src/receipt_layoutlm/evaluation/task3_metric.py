@@ -62,15 +62,25 @@ class SroieTask3Metric(DatasetMetric):
         ws: Any = self.whitespace
         return sroie_task3_f1(self.predictions, self.truth, whitespace=ws)
 
+    def ocr_mismatches(self) -> set[tuple[str, str]]:
+        """The (receipt, key) pairs whose truth is not in the receipt's text."""
+        ws: Any = self.whitespace
+        return ocr_mismatch_pairs(self.truth, self.texts, whitespace=ws)
+
+    def excluding_ocr_mismatch(self, dropped: set[tuple[str, str]] | None = None) -> Task3Result:
+        """The task-3 scores without the pairs of :meth:`ocr_mismatches` (or ``dropped``)."""
+        ws: Any = self.whitespace
+        exclude = self.ocr_mismatches() if dropped is None else dropped
+        return sroie_task3_f1(self.predictions, self.truth, whitespace=ws, exclude=exclude)
+
     def scores(self) -> dict[str, Any]:
         """``sroie_task3`` (strict, with the mismatch kinds) and
         ``sroie_task3_excluding_ocr_mismatch`` (pairs whose truth is not in the receipt's text
         dropped, ``evaluation.sroie.ocr_mismatch_pairs``)."""
-        ws: Any = self.whitespace
         strict = self.strict()
         self._rows = mismatch_rows(strict.mismatches)
-        dropped = ocr_mismatch_pairs(self.truth, self.texts, whitespace=ws)
-        kept = sroie_task3_f1(self.predictions, self.truth, whitespace=ws, exclude=dropped)
+        dropped = self.ocr_mismatches()
+        kept = self.excluding_ocr_mismatch(dropped)
         return {
             STRICT: {**strict.to_dict(), "mismatch_kinds": kind_counts(self._rows)["all"]},
             EXCLUDING_OCR_MISMATCH: {
