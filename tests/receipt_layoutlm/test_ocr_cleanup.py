@@ -79,6 +79,19 @@ def test_split_amounts_are_rejoined_before_the_total_is_read():
     assert raw["total"].text != "7.30"
 
 
+def test_the_pickers_candidates_are_the_glued_amounts_it_will_be_shown():
+    from receipt_layoutlm.fields import candidates_for_total
+
+    words = [_word(0, "TOTAL", None, 0.9), _word(1, "7.", "GRAND_TOTAL", 0.4),
+             _word(2, "30", "GRAND_TOTAL", 0.8), _word(3, "CASH", None, 0.9),
+             _word(4, "10.00", None, 0.9)]
+    lines = [1, 1, 1, 2, 2]
+    fitted_on = [c.word.text for c in candidates_for_total(words, line_ids=lines)]
+    assert fitted_on == ["7.30", "10.00"]  # a picker fitted on OCR'd receipts sees the join
+    raw = candidates_for_total(words, line_ids=lines, cleanup=FieldCleanup.off())
+    assert [c.word.text for c in raw] == ["30", "10.00"]  # the truth was no candidate
+
+
 def test_amount_halves_on_different_lines_are_not_joined():
     words = [_word(0, "12.", "GRAND_TOTAL", 0.9), _word(1, "30", "GRAND_TOTAL", 0.9)]
     fields = extract_fields(words, line_ids=[1, 2])

@@ -234,10 +234,15 @@ def candidates_for_total(
     line_ids: Sequence[int] | None = None,
     rows: Sequence[int] | None = None,
     field_labels: Mapping[str, Sequence[str]] | None = None,
+    cleanup: FieldCleanup = DEFAULT_CLEANUP,
 ) -> list[Candidate]:
     """The total picker's candidates (every amount, with its features) for words in reading
-    order, exactly as :func:`extract_fields` builds them: what the picker is fitted on."""
+    order, exactly as :func:`extract_fields` builds them with the same ``cleanup``: what the
+    picker is fitted on. Amounts OCR split at the decimal point are glued here too, so a picker
+    fitted on OCR'd receipts learns the candidates it will be shown."""
     normalised = normalise_words(words, line_ids)
+    if cleanup.rejoin_amounts:
+        normalised, rows = rejoin_amounts(normalised, rows)
     labels = tuple((FIELD_LABELS if field_labels is None else field_labels)["total"])
     if rows is None:
         rows = [int(w.line) if w.line is not None else 0 for w in normalised]
