@@ -178,6 +178,17 @@ CASES = [
             r"error: dataset 'e' of --mix annotates no label in the training receipts \(after "
             r"merges and --allowed-label\); a mix needs each dataset's labels to mask by",
             setup=mix_with_an_unlabelled_dataset, check=nothing_trained),
+    # Issue 21: a smaller model from the warm start's lower layers; nothing to keep is refused.
+    refused("train_init_layers_zero",
+            ["train", "--job-name", "j1", "--dataset", "{root}/d.jsonl", "--init-layers", "0"],
+            r"error: invalid training config: init_layers must be >= 1",
+            setup=lambda ws: ws.write_jsonl("d.jsonl", [record("a")]), check=nothing_trained),
+    refused("train_init_layers_without_a_warm_start",
+            ["train", "--job-name", "j1", "--dataset", "{root}/d.jsonl", "--init-layers", "2",
+             "--model-size", "tiny"],
+            r"error: invalid training config: init_layers needs a warm start \(--init-from or "
+            r"--model-size base\)",
+            setup=lambda ws: ws.write_jsonl("d.jsonl", [record("a")]), check=nothing_trained),
     refused("evaluate_unknown_label_set",
             ["evaluate", "--model", "{root}/ckpt", "--dataset", "{root}/a.jsonl",
              "--label-set", "cord"],

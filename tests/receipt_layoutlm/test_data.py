@@ -268,3 +268,33 @@ def test_warm_start_copies_text_encoder_and_lists_new_tensors() -> None:
     for name in ("embeddings.word_embeddings.weight", "encoder.layer.5.output.dense.weight"):
         assert (state[f"layoutlm.{name}"] == source[name]).all()
     assert init.model.config.num_labels == 3
+
+
+@pytest.mark.slow
+def test_init_layers_keeps_the_lower_layers_of_the_warm_start() -> None:
+    from safetensors.torch import load_file
+
+    from receipt_layoutlm.pretrained import minilm_dir
+    from receipt_layoutlm.training import TrainingConfig, build_model
+
+    init = build_model(TrainingConfig(init_layers=4), ["O", "B-X", "I-X"])
+    assert init.model.config.num_hidden_layers == 4
+    source = load_file(str(minilm_dir() / "model.safetensors"))
+    state = init.model.state_dict()
+    assert (state["layoutlm.encoder.layer.3.output.dense.weight"]
+            == source["encoder.layer.3.output.dense.weight"]).all()
+    assert not any(".layer.4." in name for name in state)
+    assert not any(".layer.4." in name for name in init.copied_tensors)
+    with pytest.raises(TrainingError, match=r"--init-layers 7: the warm start \S+ has 6 layers"):
+        build_model(TrainingConfig(init_layers=7), ["O", "B-X", "I-X"])
+
+
+def test_init_layers_needs_a_warm_start() -> None:
+    from receipt_layoutlm.training import TrainingConfig
+
+    with pytest.raises(TrainingError, match="init_layers must be >= 1"):
+        TrainingConfig(init_layers=0)
+    with pytest.raises(TrainingError, match="init_layers needs a warm start"):
+        TrainingConfig(init_layers=2, model_size="tiny")
+    with pytest.raises(TrainingError, match="init_layers needs a warm start"):
+        TrainingConfig(init_layers=2, pretrained="somewhere")

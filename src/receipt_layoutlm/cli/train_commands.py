@@ -46,6 +46,8 @@ HYPERPARAMETER_FLAGS = (
 MODEL_FLAGS = (
     Flag("pretrained", help="LayoutLM checkpoint", kwargs={"metavar": "DIR_OR_HUB_ID"}),
     Flag("init_from", help="BERT-family checkpoint (warm start)", kwargs={"metavar": "DIR"}),
+    Flag("init_layers", help="keep the first N encoder layers of the warm start (faster model)",
+         kwargs={"metavar": "N"}),
     Flag(
         "model_size",
         help="without --pretrained/--init-from: tiny = from scratch, base = MiniLM warm start",

@@ -55,6 +55,10 @@ class TrainingConfig:
     box_embedding_init: Literal["random", "position", "sinusoidal"] = "random"
     """How a warm start's new 2-D box embeddings begin: ``random`` (normal, initializer_range),
     ``position`` (from the 1-D position table) or ``sinusoidal`` (``training.box_init``)."""
+    init_layers: int | None = None
+    """Keep only the first N encoder layers of a warm start (``init_from`` or the MiniLM
+    default); None keeps them all. Fewer layers make a faster model (docs/export.md times it;
+    docs/training.md gives its folds)."""
     total_picker: Literal["fit", "fit-dev", "none"] = "fit"
     """After training, ``fit`` the learned total picker on the training receipts' predictions
     (receipts with ground-truth fields, e.g. SROIE) and store it in best/; ``fit-dev`` fits it
@@ -116,6 +120,12 @@ class TrainingConfig:
                 "known_values must be fit or none",
             ),
             (self.max_steps is None or self.max_steps >= 1, "max_steps must be >= 1"),
+            (self.init_layers is None or self.init_layers >= 1, "init_layers must be >= 1"),
+            (
+                self.init_layers is None
+                or not (self.pretrained or (self.model_size == "tiny" and not self.init_from)),
+                "init_layers needs a warm start (--init-from or --model-size base)",
+            ),
             (
                 not (self.pretrained and self.init_from),
                 "pass --pretrained or --init-from, not both",

@@ -148,7 +148,11 @@ def _read_bert_state(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 def _warm_start(
-    path_str: str, label_list: Sequence[str], seed: int, box_init: str = "random"
+    path_str: str,
+    label_list: Sequence[str],
+    seed: int,
+    box_init: str = "random",
+    layers: int | None = None,
 ) -> ModelInit:
     import torch
     from transformers import LayoutLMConfig, LayoutLMForTokenClassification
@@ -180,6 +184,8 @@ def _warm_start(
         )
         if k in bert_config
     }
+    if layers is not None:
+        sizes["num_hidden_layers"] = _kept_layers(path, sizes.get("num_hidden_layers"), layers)
     torch.manual_seed(seed)
     model = LayoutLMForTokenClassification(LayoutLMConfig(**sizes, **_label_kwargs(label_list)))
     target = model.layoutlm.state_dict()
@@ -229,15 +235,29 @@ def _scratch(size: str, label_list: Sequence[str], seed: int) -> ModelInit:
     return ModelInit(model, tokenizer, f"scratch:{size}", new, [])
 
 
+def _kept_layers(path: Path, available: int | None, layers: int) -> int:
+    """``--init-layers``: the lower layers are kept (the tensors of the others are not in the
+    smaller model, so the copy skips them); they hold the general features a new task starts
+    from, the top ones are the most specific to the pre-training objective."""
+    if available is None or layers > available:
+        has = "no num_hidden_layers in its config" if available is None else f"{available} layers"
+        raise TrainingError(f"--init-layers {layers}: the warm start {path} has {has}")
+    if layers < available:
+        log.info("warm start from %s: first %d of its %d layers kept", path, layers, available)
+    return layers
+
+
 def build_model(config: TrainingConfig, label_list: Sequence[str]) -> ModelInit:
     """The model for ``config``: ``pretrained`` → fine-tune it; ``init_from`` → warm start;
     neither → ``tiny`` from scratch, or (``base``) a warm start from the MiniLM package."""
     if config.pretrained:
         return _from_pretrained(config.pretrained, label_list)
     if config.init_from:
-        return _warm_start(config.init_from, label_list, config.seed, config.box_embedding_init)
+        return _warm_start(config.init_from, label_list, config.seed,
+                           config.box_embedding_init, config.init_layers)
     if config.model_size == "tiny":
         return _scratch("tiny", label_list, config.seed)
     from receipt_layoutlm.pretrained import minilm_dir
 
-    return _warm_start(str(minilm_dir()), label_list, config.seed, config.box_embedding_init)
+    return _warm_start(str(minilm_dir()), label_list, config.seed, config.box_embedding_init,
+                       config.init_layers)
