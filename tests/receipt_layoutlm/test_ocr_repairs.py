@@ -16,6 +16,7 @@ from receipt_layoutlm.fields import FieldCleanup, extract_fields
 from receipt_layoutlm.fields.ocr_cleanup import (
     SYMBOL_WORDS,
     company_suffix,
+    date_alone,
     date_candidates,
     decimal_point,
     drop_inner_debris,
@@ -75,6 +76,36 @@ def test_symbol_words_are_the_frozen_training_set():
 )
 def test_repair_date(text, repaired):
     assert repair_date(text, lambda: []) == repaired
+
+
+@pytest.mark.parametrize(
+    ("text", "alone"),
+    [
+        ("DATE:11/03/18", ("11/03/18", "2018-03-11")),  # the label word glued
+        (":26/03/18", ("26/03/18", "2018-03-26")),
+        ("21/05/2018TIME:", ("21/05/2018", "2018-05-21")),
+        ("20180428/191204", ("20180428", "2018-04-28")),  # the time glued by a slash
+        ("Date: 26/03/2018", ("26/03/2018", "2018-03-26")),  # a span of two words
+        ("15/APR/2017x", ("15/APR/2017", "2017-04-15")),
+        ("11/03/18", None),  # the date alone already
+        (" 11/03/18 ", None),
+        ("19 APR 2018", None),  # several words make the date: not this repair's
+        ("11/03/18 12/03/18", None),  # two dates: which one is not for a rule to say
+        ("DATE:45/03/18", None),  # no valid date in it
+        ("0123456789", None),  # ten digits are a phone, not yyyymmdd
+        ("", None),
+    ],
+)
+def test_date_alone(text, alone):
+    assert date_alone(text) == alone
+
+
+def test_a_date_read_with_its_label_is_the_date_alone():
+    words = [_word(0, "DATE:11/03/18", "DATE", 0.9), _word(1, "TOTAL", None, 0.9)]
+    fields = extract_fields(words, line_ids=[1, 2])
+    assert (fields["date"].text, fields["date"].value) == ("11/03/18", "2018-03-11")
+    kept = extract_fields(words, line_ids=[1, 2], cleanup=FieldCleanup(date_alone=False))
+    assert kept["date"].text == "DATE:11/03/18"
 
 
 def test_an_ambiguous_date_takes_the_candidate_printed_elsewhere():
@@ -227,6 +258,6 @@ def test_off_turns_every_switch_off():
     switches = [f.name for f in dataclasses.fields(FieldCleanup) if f.default is True]
     assert {"drop_inner_debris", "repair_dates", "decimal_point", "letter_confusions",
             "company_suffix", "registration_number", "strip_glued_debris", "trim_edges",
-            "rejoin_amounts"} == set(switches)
+            "rejoin_amounts", "date_alone"} == set(switches)
     assert not any(getattr(off, name) for name in switches)
     assert off.min_edge_confidence == FieldCleanup().min_edge_confidence

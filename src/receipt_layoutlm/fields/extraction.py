@@ -40,6 +40,7 @@ from receipt_layoutlm.fields.ocr_cleanup import (
     FieldCleanup,
     clean_text_span,
     company_suffix,
+    date_alone,
     decimal_point,
     letter_confusions,
     registration_number,
@@ -361,6 +362,22 @@ def _trimmed(
     return dataclasses.replace(trimmed, confidence=value.confidence)
 
 
+def _repaired_date(value: FieldValue, receipt: ReceiptWords, cleanup: FieldCleanup) -> FieldValue:
+    """A date's text without what is glued to it (``date_alone``), else a misread date's
+    repair (``repair_date``)."""
+    cut = date_alone(value.text) if cleanup.date_alone else None
+    if cut is not None:
+        return dataclasses.replace(value, text=cut[0], value=cut[1])
+    if value.value is None and cleanup.repair_dates:
+        def printed() -> list[str | None]:
+            return [receipt.parse(parse_date, w.text) for w in receipt.words]
+
+        repaired = repair_date(value.text, printed)
+        if repaired is not None:
+            return dataclasses.replace(value, text=repaired[0], value=repaired[1])
+    return value
+
+
 def _repaired(
     field: str, value: FieldValue, receipt: ReceiptWords, cleanup: FieldCleanup
 ) -> FieldValue:
@@ -368,14 +385,9 @@ def _repaired(
     (``repair_date``), an amount's decimal comma (``decimal_point``), a merchant's or
     address's glued strokes and misread letters (``strip_glued_debris``, ``letter_confusions``,
     ``company_suffix``, ``registration_number``)."""
-    if field == "date" and value.value is None and cleanup.repair_dates:
-        def printed() -> list[str | None]:
-            return [receipt.parse(parse_date, w.text) for w in receipt.words]
-
-        repaired = repair_date(value.text, printed)
-        if repaired is not None:
-            return dataclasses.replace(value, text=repaired[0], value=repaired[1])
-    elif field in AMOUNT_FIELDS and cleanup.decimal_point:
+    if field == "date":
+        return _repaired_date(value, receipt, cleanup)
+    if field in AMOUNT_FIELDS and cleanup.decimal_point:
         text = decimal_point(value.text)
         if text != value.text:
             return dataclasses.replace(value, text=text)
