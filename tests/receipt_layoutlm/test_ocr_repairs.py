@@ -104,7 +104,8 @@ def test_a_date_read_with_its_label_is_the_date_alone():
     words = [_word(0, "DATE:11/03/18", "DATE", 0.9), _word(1, "TOTAL", None, 0.9)]
     fields = extract_fields(words, line_ids=[1, 2])
     assert (fields["date"].text, fields["date"].value) == ("11/03/18", "2018-03-11")
-    kept = extract_fields(words, line_ids=[1, 2], cleanup=FieldCleanup(date_alone=False))
+    kept = extract_fields(words, line_ids=[1, 2],
+                          cleanup=FieldCleanup(date_alone=False, sole_date=False))
     assert kept["date"].text == "DATE:11/03/18"
 
 
@@ -258,6 +259,33 @@ def test_off_turns_every_switch_off():
     switches = [f.name for f in dataclasses.fields(FieldCleanup) if f.default is True]
     assert {"drop_inner_debris", "repair_dates", "decimal_point", "letter_confusions",
             "company_suffix", "registration_number", "strip_glued_debris", "trim_edges",
-            "rejoin_amounts", "date_alone"} == set(switches)
+            "rejoin_amounts", "date_alone", "sole_date"} == set(switches)
     assert not any(getattr(off, name) for name in switches)
     assert off.min_edge_confidence == FieldCleanup().min_edge_confidence
+
+
+def test_a_date_no_word_was_labelled_for_is_the_one_date_printed():
+    words = [_word(0, "INVOICE", None, 0.9), _word(1, "DATE:09/02/17", None, 0.9),
+             _word(2, "TOTAL", None, 0.9), _word(3, "9.00", "GRAND_TOTAL", 0.9)]
+    fields = extract_fields(words, line_ids=[1, 1, 2, 2])
+    assert (fields["date"].text, fields["date"].value) == ("09/02/17", "2017-02-09")
+    assert fields["date"].word_indices == (1,) and fields["date"].confidence == 0.0
+    assert "date" not in extract_fields(words, line_ids=[1, 1, 2, 2],
+                                        cleanup=FieldCleanup(sole_date=False))
+    # The same date printed twice is still one date; two different dates are none.
+    again = [*words, _word(4, "09/02/2017", None, 0.9)]
+    assert extract_fields(again, line_ids=[1, 1, 2, 2, 3])["date"].text == "09/02/17"
+    other = [*words, _word(4, "10/02/17", None, 0.9)]
+    assert "date" not in extract_fields(other, line_ids=[1, 1, 2, 2, 3])
+    # A labelled date is never replaced.
+    labelled = [*words, _word(4, "10/02/17", "DATE", 0.9)]
+    assert extract_fields(labelled, line_ids=[1, 1, 2, 2, 3])["date"].text == "10/02/17"
+
+
+def test_a_date_read_that_is_no_date_gives_way_to_the_one_date_printed():
+    words = [_word(0, "TEL", None, 0.9), _word(1, "03-4043", "DATE", 0.9),
+             _word(2, "16-04-2018", None, 0.9)]
+    fields = extract_fields(words, line_ids=[1, 1, 2])
+    assert (fields["date"].text, fields["date"].value) == ("16-04-2018", "2018-04-16")
+    alone = extract_fields(words[:2], line_ids=[1, 1])  # no date printed: the read stays
+    assert (alone["date"].text, alone["date"].value) == ("03-4043", None)

@@ -6,10 +6,8 @@ when it runs.
 """
 
 from receipt_layoutlm.fields.extraction import (
-    AMOUNT_FIELDS,
     FIELD_LABELS,
     MULTILINE_FIELDS,
-    FieldValue,
     candidates_for_total,
     extract_fields,
 )
@@ -30,6 +28,7 @@ from receipt_layoutlm.fields.total_picker import (
     load_total_picker,
     total_candidates,
 )
+from receipt_layoutlm.fields.values import AMOUNT_FIELDS, FieldValue
 
 __all__ = [
     "AMOUNT_FIELDS",

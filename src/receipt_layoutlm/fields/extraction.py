@@ -27,36 +27,24 @@ from __future__ import annotations
 import dataclasses
 import functools
 import re
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 from receipt_layoutlm.fields._words import ReceiptWords, Word, WordLike, normalise_words
+from receipt_layoutlm.fields.finishing import repaired, sole_date, trimmed
 from receipt_layoutlm.fields.known_values import KnownValues
 from receipt_layoutlm.fields.line_classifier import LineClassifier
 from receipt_layoutlm.fields.lines import best_block
-from receipt_layoutlm.fields.ocr_cleanup import (
-    DEFAULT_CLEANUP,
-    FieldCleanup,
-    clean_text_span,
-    company_suffix,
-    date_alone,
-    decimal_point,
-    letter_confusions,
-    registration_number,
-    rejoin_amounts,
-    repair_date,
-    strip_glued_debris,
-)
-from receipt_layoutlm.fields.parsing import parse_amount, parse_date, parse_phone, parse_time
+from receipt_layoutlm.fields.ocr_cleanup import DEFAULT_CLEANUP, FieldCleanup, rejoin_amounts
+from receipt_layoutlm.fields.parsing import parse_amount
 from receipt_layoutlm.fields.spans import (
     best_parsed_subspan,
     extend_to_parse,
-    join_text,
     mean_confidence,
     runs,
 )
 from receipt_layoutlm.fields.total_picker import Candidate, TotalPicker, total_candidates
+from receipt_layoutlm.fields.values import AMOUNT_FIELDS, PARSERS, FieldValue, field_value
 
 FIELD_LABELS: dict[str, tuple[str, ...]] = {
     "merchant": ("MERCHANT_NAME",),
@@ -84,17 +72,6 @@ FIELD_LABELS: dict[str, tuple[str, ...]] = {
 MULTILINE_FIELDS: frozenset[str] = frozenset({"merchant", "address", "store_hours"})
 """Fields whose span may continue across line breaks."""
 
-AMOUNT_FIELDS: frozenset[str] = frozenset(
-    {"subtotal", "tax", "tip", "total", "change", "cash_back", "refund"}
-)
-"""Fields whose value is an amount (float)."""
-
-_PARSERS: dict[str, Callable[[str], Any]] = {
-    **dict.fromkeys(AMOUNT_FIELDS, parse_amount),
-    "date": parse_date,
-    "time": parse_time,
-}
-
 FALLBACK_MIN_PROBABILITY = 0.1
 """A field no word was labelled for is taken from the single parsing word with the highest
 probability for its labels, when that probability reaches this floor (fixed a priori, not tuned).
@@ -102,43 +79,9 @@ Models trained on one labelled total per receipt rank the right amount first far
 they give it the argmax."""
 
 
-@dataclass(frozen=True)
-class FieldValue:
-    """One extracted field."""
-
-    field: str
-    """Field name, a key of ``FIELD_LABELS`` (``merchant``, ``date``, ``total``…)."""
-    text: str
-    """The span's words joined by single spaces in reading order (lines too)."""
-    value: str | float | None
-    """Normalised value: amounts → float, dates → ISO ``YYYY-MM-DD``, times → ``HH:MM[:SS]``,
-    phone → digits (leading ``+`` kept), other fields → ``text``; None when the span does not
-    parse."""
-    confidence: float
-    """Mean word confidence of the chosen span."""
-    word_indices: tuple[int, ...]
-    """Indices of the span's words (``WordPrediction.word_index``, else position in ``words``)."""
-    snapped_from: str | None = None
-    """The text as read when ``text`` was replaced by a known value (``fields.known_values``);
-    None otherwise."""
-
-
-def _field_value(field: str, span: list[Word], value: Any) -> FieldValue:
-    text = join_text(span)
-    if field not in _PARSERS:
-        value = parse_phone(text) if field == "phone" else text
-    return FieldValue(
-        field=field,
-        text=text,
-        value=value,
-        confidence=mean_confidence(span),
-        word_indices=tuple(i for w in span for i in (w.index, *w.joined)),
-    )
-
-
 def _extract_one(field: str, labels: Sequence[str], receipt: ReceiptWords) -> FieldValue | None:
     words = receipt.words
-    parser = _PARSERS.get(field)
+    parser = PARSERS.get(field)
     multiline = field in MULTILINE_FIELDS
     lowest_wins = field in AMOUNT_FIELDS
     best_rank: tuple | None = None
@@ -167,14 +110,14 @@ def _extract_one(field: str, labels: Sequence[str], receipt: ReceiptWords) -> Fi
                 best_rank, best = rank, (span, value)
     if best is not None and best[1] is None and parser is not None:
         best = extend_to_parse(best[0], receipt, parser) or best
-    return None if best is None else _field_value(field, *best)
+    return None if best is None else field_value(field, *best)
 
 
 def _fallback_one(
     field: str, labels: Sequence[str], receipt: ReceiptWords, min_probability: float
 ) -> FieldValue | None:
     """The single word that parses for ``field`` with the highest probability of its labels."""
-    parser = _PARSERS.get(field)
+    parser = PARSERS.get(field)
     if parser is None or not receipt.known.intersection(labels):
         return None  # no word has a probability for these labels: every one would be 0.0
     columns = [receipt.column(label) for label in labels]
@@ -196,7 +139,7 @@ def _fallback_one(
     if best is None:
         return None
     word, value, probability = best
-    found = _field_value(field, [word], value)
+    found = field_value(field, [word], value)
     return dataclasses.replace(found, confidence=probability)
 
 
@@ -225,7 +168,7 @@ def _picked_total(
         in_total = max(before.probabilities.get(label, 0.0) for label in labels) >= 0.5
         if _CURRENCY_WORD.fullmatch(before.text.strip()) and in_total:
             span.insert(0, before)
-    found = _field_value("total", span, value)
+    found = field_value("total", span, value)
     return dataclasses.replace(found, confidence=probability)
 
 
@@ -266,7 +209,7 @@ def _line_block_value(
     else:
         gains = [sum(map(float, word)) - 0.5 for word in zip(*columns, strict=True)]
     block = best_block(gains)
-    return None if block is None else _field_value(field, words[block[0] : block[1] + 1], None)
+    return None if block is None else field_value(field, words[block[0] : block[1] + 1], None)
 
 
 def extract_fields(
@@ -330,74 +273,22 @@ def extract_fields(
                 if known
                 else None
             )
-            value = None if block is None else _field_value(field, block, None)
+            value = None if block is None else field_value(field, block, None)
         if value is None and multiline == "lines" and field in MULTILINE_FIELDS:
             value = _line_block_value(field, tuple(labels), receipt)
         if value is None:
             value = _extract_one(field, tuple(labels), receipt)
         if value is None and fallback_min_probability is not None:
             value = _fallback_one(field, tuple(labels), receipt, fallback_min_probability)
-        if value is not None and cleanup.cleans_text and field not in _PARSERS:
-            value = _trimmed(field, value, receipt, cleanup)
+        if value is not None and cleanup.cleans_text and field not in PARSERS:
+            value = trimmed(field, value, receipt, cleanup)
         if value is not None:
-            value = _repaired(field, value, receipt, cleanup)
+            value = repaired(field, value, receipt, cleanup)
+        if field == "date" and cleanup.sole_date and (value is None or value.value is None):
+            value = sole_date(receipt, tuple(labels)) or value
         # Last: a repaired read is nearer its known value (no known value needs a repair).
-        if value is not None and known_values is not None and field not in _PARSERS:
+        if value is not None and known_values is not None and field not in PARSERS:
             value = known_values.snap(field, value)
         if value is not None:
             out[field] = value
     return out
-
-
-def _trimmed(
-    field: str, value: FieldValue, receipt: ReceiptWords, cleanup: FieldCleanup
-) -> FieldValue:
-    """``value`` without debris words (``fields.ocr_cleanup.clean_text_span``)."""
-    by_index = receipt.by_index
-    span = [by_index[i] for i in value.word_indices if i in by_index]
-    kept = clean_text_span(span, cleanup)
-    if len(kept) == len(span):
-        return value
-    trimmed = _field_value(field, kept, None)
-    return dataclasses.replace(trimmed, confidence=value.confidence)
-
-
-def _repaired_date(value: FieldValue, receipt: ReceiptWords, cleanup: FieldCleanup) -> FieldValue:
-    """A date's text without what is glued to it (``date_alone``), else a misread date's
-    repair (``repair_date``)."""
-    cut = date_alone(value.text) if cleanup.date_alone else None
-    if cut is not None:
-        return dataclasses.replace(value, text=cut[0], value=cut[1])
-    if value.value is None and cleanup.repair_dates:
-        def printed() -> list[str | None]:
-            return [receipt.parse(parse_date, w.text) for w in receipt.words]
-
-        repaired = repair_date(value.text, printed)
-        if repaired is not None:
-            return dataclasses.replace(value, text=repaired[0], value=repaired[1])
-    return value
-
-
-def _repaired(
-    field: str, value: FieldValue, receipt: ReceiptWords, cleanup: FieldCleanup
-) -> FieldValue:
-    """``value`` after the text repairs of ``fields.ocr_cleanup``: a misread date
-    (``repair_date``), an amount's decimal comma (``decimal_point``), a merchant's or
-    address's glued strokes and misread letters (``strip_glued_debris``, ``letter_confusions``,
-    ``company_suffix``, ``registration_number``)."""
-    if field == "date":
-        return _repaired_date(value, receipt, cleanup)
-    if field in AMOUNT_FIELDS and cleanup.decimal_point:
-        text = decimal_point(value.text)
-        if text != value.text:
-            return dataclasses.replace(value, text=text)
-    elif field in ("merchant", "address"):
-        text = strip_glued_debris(value.text) if cleanup.strip_glued_debris else value.text
-        text = letter_confusions(text) if cleanup.letter_confusions else text
-        if field == "merchant" and cleanup.company_suffix:
-            text = company_suffix(text)
-        if field == "merchant" and cleanup.registration_number:
-            text = registration_number(text)
-        if text != value.text:
-            return dataclasses.replace(value, text=text, value=text)
-    return value

@@ -46,7 +46,7 @@ from receipt_layoutlm.bundle_format import (
 from receipt_layoutlm.errors import CheckpointError
 
 if TYPE_CHECKING:
-    from receipt_layoutlm.fields.extraction import FieldValue
+    from receipt_layoutlm.fields.values import FieldValue
 
 KNOWN_VALUES_VERSION = 1
 KNOWN_FIELDS: tuple[str, ...] = ("merchant", "address")

@@ -76,6 +76,10 @@ class FieldCleanup:
     date_alone: bool = True
     """A date field's text that holds one date with other characters glued to it is the date
     alone (``DATE:11/03/18``, ``21/05/2018TIME:``, ``20180428/191204``; :func:`date_alone`)."""
+    sole_date: bool = True
+    """A date no word was labelled for (nor found by the fallback), or whose words are no date
+    even repaired, is the one date the receipt prints, when it prints exactly one
+    (``fields.finishing.sole_date``)."""
     decimal_point: bool = True
     """An amount field's text ``<digits>,<2 digits>`` is written ``<digits>.<2 digits>``
     (``27,90`` → ``27.90``; its value was 27.9 already). A dataset convention: none of the 596

@@ -1,0 +1,108 @@
+"""What happens to a field after extraction read it: the OCR repairs of ``fields.ocr_cleanup``
+applied to its text, and the date a receipt prints alone when the model named none.
+
+``extract_fields`` calls these in order — debris words trimmed (:func:`trimmed`), the text
+repaired (:func:`repaired`); :func:`sole_date` stands in for a date no word was labelled for
+or one that is no date even repaired.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+
+from receipt_layoutlm.fields._words import ReceiptWords
+from receipt_layoutlm.fields.ocr_cleanup import (
+    FieldCleanup,
+    clean_text_span,
+    company_suffix,
+    date_alone,
+    decimal_point,
+    letter_confusions,
+    registration_number,
+    repair_date,
+    strip_glued_debris,
+)
+from receipt_layoutlm.fields.parsing import parse_date
+from receipt_layoutlm.fields.values import AMOUNT_FIELDS, FieldValue, field_value
+
+
+def sole_date(receipt: ReceiptWords, labels: Sequence[str]) -> FieldValue | None:
+    """The date when the receipt's words print exactly one (as a word that parses, or glued to
+    other characters: ``date_alone``), its first printing; None when they print none or several
+    different dates. For a date field no word was labelled for, or whose words are no date:
+    of the 626 SROIE training
+    receipts, 562 print one date, and 553 of those annotate it as printed. Its confidence is
+    the word's highest probability of ``labels`` (low: the model did not name it)."""
+    found: dict[str, tuple[int, str]] = {}
+    for n, word in enumerate(receipt.words):
+        iso = receipt.parse(parse_date, word.text)
+        if iso is not None:
+            found.setdefault(iso, (n, word.text))
+        elif any(c.isdigit() for c in word.text) and (cut := date_alone(word.text)):
+            found.setdefault(cut[1], (n, cut[0]))
+        if len(found) > 1:
+            return None
+    if not found:
+        return None
+    ((iso, (n, text)),) = found.items()
+    word = receipt.words[n]
+    confidence = max((word.probabilities.get(label, 0.0) for label in labels), default=0.0)
+    read = field_value("date", [word], iso)
+    return dataclasses.replace(read, text=text, confidence=confidence)
+
+
+def trimmed(
+    field: str, value: FieldValue, receipt: ReceiptWords, cleanup: FieldCleanup
+) -> FieldValue:
+    """``value`` without debris words (``fields.ocr_cleanup.clean_text_span``)."""
+    by_index = receipt.by_index
+    span = [by_index[i] for i in value.word_indices if i in by_index]
+    kept = clean_text_span(span, cleanup)
+    if len(kept) == len(span):
+        return value
+    trimmed = field_value(field, kept, None)
+    return dataclasses.replace(trimmed, confidence=value.confidence)
+
+
+def _repaired_date(
+    value: FieldValue, receipt: ReceiptWords, cleanup: FieldCleanup
+) -> FieldValue:
+    """A date's text without what is glued to it (``date_alone``), else a misread date's
+    repair (``repair_date``)."""
+    cut = date_alone(value.text) if cleanup.date_alone else None
+    if cut is not None:
+        return dataclasses.replace(value, text=cut[0], value=cut[1])
+    if value.value is None and cleanup.repair_dates:
+        def printed() -> list[str | None]:
+            return [receipt.parse(parse_date, w.text) for w in receipt.words]
+
+        repaired = repair_date(value.text, printed)
+        if repaired is not None:
+            return dataclasses.replace(value, text=repaired[0], value=repaired[1])
+    return value
+
+
+def repaired(
+    field: str, value: FieldValue, receipt: ReceiptWords, cleanup: FieldCleanup
+) -> FieldValue:
+    """``value`` after the text repairs of ``fields.ocr_cleanup``: a misread date
+    (``repair_date``), an amount's decimal comma (``decimal_point``), a merchant's or
+    address's glued strokes and misread letters (``strip_glued_debris``, ``letter_confusions``,
+    ``company_suffix``, ``registration_number``)."""
+    if field == "date":
+        return _repaired_date(value, receipt, cleanup)
+    if field in AMOUNT_FIELDS and cleanup.decimal_point:
+        text = decimal_point(value.text)
+        if text != value.text:
+            return dataclasses.replace(value, text=text)
+    elif field in ("merchant", "address"):
+        text = strip_glued_debris(value.text) if cleanup.strip_glued_debris else value.text
+        text = letter_confusions(text) if cleanup.letter_confusions else text
+        if field == "merchant" and cleanup.company_suffix:
+            text = company_suffix(text)
+        if field == "merchant" and cleanup.registration_number:
+            text = registration_number(text)
+        if text != value.text:
+            return dataclasses.replace(value, text=text, value=text)
+    return value
