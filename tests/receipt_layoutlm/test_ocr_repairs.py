@@ -272,6 +272,9 @@ def test_a_date_no_word_was_labelled_for_is_the_one_date_printed():
     assert fields["date"].word_indices == (1,) and fields["date"].confidence == 0.0
     assert "date" not in extract_fields(words, line_ids=[1, 1, 2, 2],
                                         cleanup=FieldCleanup(sole_date=False))
+    # Fields that mirror the labels (the review page: no fallback) get no date either.
+    assert "date" not in extract_fields(words, line_ids=[1, 1, 2, 2],
+                                        fallback_min_probability=None)
     # The same date printed twice is still one date; two different dates are none.
     again = [*words, _word(4, "09/02/2017", None, 0.9)]
     assert extract_fields(again, line_ids=[1, 1, 2, 2, 3])["date"].text == "09/02/17"

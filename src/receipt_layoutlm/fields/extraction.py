@@ -236,8 +236,10 @@ def extract_fields(
     labelled word are absent from the result, unless the words carry ``label_probabilities``
     (``WordPrediction`` does): then an amount, date or time field no word was labelled for comes
     from the parsing word most probably of its labels, if that probability reaches
-    ``fallback_min_probability`` (None turns this off); its confidence is that probability. See
-    the module docstring for the span rules.
+    ``fallback_min_probability`` (None turns this off); its confidence is that probability.
+    A date still missing, or read from words that are no date even repaired, is the one date
+    the receipt prints when it prints one (``fields.finishing.sole_date``; off with the
+    fallback, or with ``FieldCleanup.sole_date``). See the module docstring for the span rules.
 
     ``cleanup`` (``fields.ocr_cleanup``) repairs what OCR does to fields: amounts split at the
     decimal point are glued before any field is read, and text fields lose debris words at
@@ -284,7 +286,9 @@ def extract_fields(
             value = trimmed(field, value, receipt, cleanup)
         if value is not None:
             value = repaired(field, value, receipt, cleanup)
-        if field == "date" and cleanup.sole_date and (value is None or value.value is None):
+        # The sole printed date is a fallback too: off where fields must mirror the labels.
+        if (field == "date" and cleanup.sole_date and fallback_min_probability is not None
+                and (value is None or value.value is None)):
             value = sole_date(receipt, tuple(labels)) or value
         # Last: a repaired read is nearer its known value (no known value needs a repair).
         if value is not None and known_values is not None and field not in PARSERS:
