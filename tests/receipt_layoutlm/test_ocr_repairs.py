@@ -259,7 +259,7 @@ def test_off_turns_every_switch_off():
     switches = [f.name for f in dataclasses.fields(FieldCleanup) if f.default is True]
     assert {"drop_inner_debris", "repair_dates", "decimal_point", "letter_confusions",
             "company_suffix", "registration_number", "strip_glued_debris", "trim_edges",
-            "rejoin_amounts", "date_alone", "sole_date"} == set(switches)
+            "rejoin_amounts", "date_alone", "sole_date", "cash_rounding"} == set(switches)
     assert not any(getattr(off, name) for name in switches)
     assert off.min_edge_confidence == FieldCleanup().min_edge_confidence
 
@@ -292,3 +292,24 @@ def test_a_date_read_that_is_no_date_gives_way_to_the_one_date_printed():
     assert (fields["date"].text, fields["date"].value) == ("16-04-2018", "2018-04-16")
     alone = extract_fields(words[:2], line_ids=[1, 1])  # no date printed: the read stays
     assert (alone["date"].text, alone["date"].value) == ("03-4043", None)
+
+
+@pytest.mark.parametrize(
+    ("amounts", "picked", "total"),
+    [
+        (["71.02", "ROUNDING", "-0.02", "71.00"], "71.02", "71.00"),  # 2 cents down
+        (["13.58", "13.60"], "13.58", "13.60"),  # 2 cents up
+        (["31.47", "RM31.45"], "31.47", "RM31.45"),  # the printed word, currency and all
+        (["12.98", "10.00", "2.00"], "12.98", "12.98"),  # no rounded total printed
+        (["26.82", "26.80"], "26.80", "26.80"),  # on the grid already: never moved
+        (["26.83", "26.80"], "26.83", "26.83"),  # 3 cents: not a rounding
+    ],
+)
+def test_a_total_off_the_5_cent_grid_is_the_cash_rounded_total_printed(amounts, picked, total):
+    words = [_word(n, text, "GRAND_TOTAL" if text == picked else None, 0.9)
+             for n, text in enumerate(amounts)]
+    fields = extract_fields(words, line_ids=list(range(len(words))), fallback_min_probability=None)
+    assert fields["total"].text == total
+    raw = extract_fields(words, line_ids=list(range(len(words))), fallback_min_probability=None,
+                         cleanup=FieldCleanup(cash_rounding=False))
+    assert raw["total"].text == picked

@@ -80,6 +80,9 @@ class FieldCleanup:
     """A date no word was labelled for (nor found by the fallback), or whose words are no date
     even repaired, is the one date the receipt prints, when it prints exactly one
     (``fields.finishing.sole_date``)."""
+    cash_rounding: bool = True
+    """A total off the 5-cent grid is the cash-rounded total printed within 2 cents of it, if
+    the receipt prints one (``fields.finishing.cash_rounded``)."""
     decimal_point: bool = True
     """An amount field's text ``<digits>,<2 digits>`` is written ``<digits>.<2 digits>``
     (``27,90`` → ``27.90``; its value was 27.9 already). A dataset convention: none of the 596
