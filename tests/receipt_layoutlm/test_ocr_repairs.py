@@ -87,6 +87,9 @@ def test_repair_date(text, repaired):
         ("20180428/191204", ("20180428", "2018-04-28")),  # the time glued by a slash
         ("Date: 26/03/2018", ("26/03/2018", "2018-03-26")),  # a span of two words
         ("15/APR/2017x", ("15/APR/2017", "2017-04-15")),
+        ("NO:K074-001096(06/12/2016)", ("(06/12/2016)", "2016-12-06")),  # brackets stay
+        ("(06/12/2016)", None),
+        ("(06/12/2016", ("06/12/2016", "2016-12-06")),
         ("11/03/18", None),  # the date alone already
         (" 11/03/18 ", None),
         ("19 APR 2018", None),  # several words make the date: not this repair's

@@ -236,13 +236,19 @@ _DATE_IN_TEXT = re.compile(
 def date_alone(text: str) -> tuple[str, str] | None:
     """``(date, iso)`` when ``text`` holds exactly one one-word date (``parse_date``'s numeric
     and ``15/APR/2017`` forms) with other characters glued to it; None when the text is that
-    date already or holds no or several dates. A dataset convention: 625 of the 626 SROIE
-    training dates are the date alone (the other keeps its brackets), while the label word a
-    transcript or Tesseract prints is often glued (``DATE:02/02/17``, 10 of the 626)."""
-    found = [(m[1], iso) for m in _DATE_IN_TEXT.finditer(text) if (iso := parse_date(m[1]))]
-    if len(found) != 1 or found[0][0] == text.strip():
+    date already or holds no or several dates; brackets around the date itself stay. A dataset
+    convention: 625 of the 626 SROIE training dates are the date alone and the other is the
+    date in its brackets, while the label word a transcript or Tesseract prints is often glued
+    to it (``DATE:02/02/17``, 10 of the 626)."""
+    found = [(m, iso) for m in _DATE_IN_TEXT.finditer(text) if (iso := parse_date(m[1]))]
+    if len(found) != 1:
         return None
-    return found[0]
+    match, iso = found[0]
+    start, end = match.span(1)
+    if text[start - 1 : start] == "(" and text[end : end + 1] == ")":
+        start, end = start - 1, end + 1  # brackets around the date itself stay, as annotated
+    alone = text[start:end]
+    return None if alone == text.strip() else (alone, iso)
 
 
 _DECIMAL_COMMA = re.compile(r"(?<![\d.,])(\d{1,7}),(\d{2})(?![\d.,])")
