@@ -31,7 +31,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 from receipt_layoutlm.fields._words import ReceiptWords, Word, WordLike, normalise_words
-from receipt_layoutlm.fields.finishing import repaired, sole_date, trimmed
+from receipt_layoutlm.fields.finishing import finished
 from receipt_layoutlm.fields.known_values import KnownValues
 from receipt_layoutlm.fields.line_classifier import LineClassifier
 from receipt_layoutlm.fields.lines import best_block
@@ -282,14 +282,8 @@ def extract_fields(
             value = _extract_one(field, tuple(labels), receipt)
         if value is None and fallback_min_probability is not None:
             value = _fallback_one(field, tuple(labels), receipt, fallback_min_probability)
-        if value is not None and cleanup.cleans_text and field not in PARSERS:
-            value = trimmed(field, value, receipt, cleanup)
-        if value is not None:
-            value = repaired(field, value, receipt, cleanup)
-        # The sole printed date is a fallback too: off where fields must mirror the labels.
-        if (field == "date" and cleanup.sole_date and fallback_min_probability is not None
-                and (value is None or value.value is None)):
-            value = sole_date(receipt, tuple(labels)) or value
+        value = finished(field, tuple(labels), value, receipt, cleanup,
+                         fallbacks=fallback_min_probability is not None)
         # Last: a repaired read is nearer its known value (no known value needs a repair).
         if value is not None and known_values is not None and field not in PARSERS:
             value = known_values.snap(field, value)

@@ -1,9 +1,9 @@
 """What happens to a field after extraction read it: the OCR repairs of ``fields.ocr_cleanup``
 applied to its text, and the date a receipt prints alone when the model named none.
 
-``extract_fields`` calls these in order — debris words trimmed (:func:`trimmed`), the text
-repaired (:func:`repaired`); :func:`sole_date` stands in for a date no word was labelled for
-or one that is no date even repaired.
+``extract_fields`` calls :func:`finished` on each field it read: debris words trimmed
+(:func:`trimmed`), the text repaired (:func:`repaired`); :func:`sole_date` stands in for a
+date no word was labelled for or one that is no date even repaired.
 """
 
 from __future__ import annotations
@@ -24,7 +24,31 @@ from receipt_layoutlm.fields.ocr_cleanup import (
     strip_glued_debris,
 )
 from receipt_layoutlm.fields.parsing import parse_amount, parse_date
-from receipt_layoutlm.fields.values import AMOUNT_FIELDS, FieldValue, field_value
+from receipt_layoutlm.fields.values import AMOUNT_FIELDS, PARSERS, FieldValue, field_value
+
+
+def finished(
+    field: str,
+    labels: Sequence[str],
+    value: FieldValue | None,
+    receipt: ReceiptWords,
+    cleanup: FieldCleanup,
+    *,
+    fallbacks: bool,
+) -> FieldValue | None:
+    """``value`` (None: nothing read) after the repairs: a text field's debris words trimmed
+    (:func:`trimmed`), the text repaired (:func:`repaired`), and, with ``fallbacks`` on, a
+    date still missing or no date even repaired replaced by the receipt's sole printed date
+    (:func:`sole_date`; off where fields must mirror the labels, as the probability fallback
+    is)."""
+    if value is not None and cleanup.cleans_text and field not in PARSERS:
+        value = trimmed(field, value, receipt, cleanup)
+    if value is not None:
+        value = repaired(field, value, receipt, cleanup)
+    if (field == "date" and fallbacks and cleanup.sole_date
+            and (value is None or value.value is None)):
+        value = sole_date(receipt, labels) or value
+    return value
 
 
 def sole_date(receipt: ReceiptWords, labels: Sequence[str]) -> FieldValue | None:
