@@ -316,3 +316,12 @@ def test_a_total_off_the_5_cent_grid_is_the_cash_rounded_total_printed(amounts, 
     raw = extract_fields(words, line_ids=list(range(len(words))), fallback_min_probability=None,
                          cleanup=FieldCleanup(cash_rounding=False))
     assert raw["total"].text == picked
+
+
+def test_the_sole_printed_date_goes_through_the_repairs_of_any_date():
+    # ":26/03/18" parses as it is; read as the sole date it is cut like a labelled date is.
+    words = [_word(0, "DATE", None, 0.9), _word(1, ":26/03/18", None, 0.9)]
+    fields = extract_fields(words, line_ids=[1, 1])
+    assert (fields["date"].text, fields["date"].value) == ("26/03/18", "2018-03-26")
+    kept = extract_fields(words, line_ids=[1, 1], cleanup=FieldCleanup(date_alone=False))
+    assert kept["date"].text == ":26/03/18"

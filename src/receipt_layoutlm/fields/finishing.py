@@ -47,33 +47,36 @@ def finished(
         value = repaired(field, value, receipt, cleanup)
     if (field == "date" and fallbacks and cleanup.sole_date
             and (value is None or value.value is None)):
-        value = sole_date(receipt, labels) or value
+        sole = sole_date(receipt, labels)
+        # The word as printed, through the same repairs as any date read (``DATE:09/02/17``).
+        value = value if sole is None else _repaired_date(sole, receipt, cleanup)
     return value
 
 
 def sole_date(receipt: ReceiptWords, labels: Sequence[str]) -> FieldValue | None:
-    """The date when the receipt's words print exactly one (as a word that parses, or glued to
-    other characters: ``date_alone``), its first printing; None when they print none or several
-    different dates. For a date field no word was labelled for, or whose words are no date:
-    of the 626 SROIE training
-    receipts, 562 print one date, and 553 of those annotate it as printed. Its confidence is
-    the word's highest probability of ``labels`` (low: the model did not name it)."""
-    found: dict[str, tuple[int, str]] = {}
+    """The word printing the receipt's date when its words print exactly one (a word that
+    parses, or one holding a date glued to other characters: ``date_alone``), its first
+    printing, read as it is printed; None when they print none or several different dates.
+    For a date field no word was labelled for, or whose words are no date: of the 626 SROIE
+    training receipts, 562 print one date, and 553 of those annotate it as printed. Its
+    confidence is the word's highest probability of ``labels`` (low: the model did not name
+    it)."""
+    found: dict[str, int] = {}
     for n, word in enumerate(receipt.words):
         iso = receipt.parse(parse_date, word.text)
+        if iso is None and any(c.isdigit() for c in word.text):
+            cut = date_alone(word.text)
+            iso = None if cut is None else cut[1]
         if iso is not None:
-            found.setdefault(iso, (n, word.text))
-        elif any(c.isdigit() for c in word.text) and (cut := date_alone(word.text)):
-            found.setdefault(cut[1], (n, cut[0]))
+            found.setdefault(iso, n)
         if len(found) > 1:
             return None
     if not found:
         return None
-    ((iso, (n, text)),) = found.items()
+    ((iso, n),) = found.items()
     word = receipt.words[n]
     confidence = max((word.probabilities.get(label, 0.0) for label in labels), default=0.0)
-    read = field_value("date", [word], iso)
-    return dataclasses.replace(read, text=text, confidence=confidence)
+    return dataclasses.replace(field_value("date", [word], iso), confidence=confidence)
 
 
 def trimmed(
