@@ -147,26 +147,15 @@ def _pickers(args, folds, runtimes, by_key) -> dict[str, dict[int, object]]:
     return out
 
 
-def _stored(args: argparse.Namespace, folds) -> dict[int, dict[str, object]]:
-    """Per fold, what ``train`` stored beside its best checkpoint: the total picker, line
-    classifier and known values (each None when the run did not fit it)."""
-    from receipt_layoutlm.fields import load_known_values, load_line_classifier, load_total_picker
-
-    return {
-        fold.index: {
-            "total_picker": load_total_picker(_best(args, fold.index)),
-            "line_classifier": load_line_classifier(_best(args, fold.index)),
-            "known_values": load_known_values(_best(args, fold.index)),
-        }
-        for fold in folds
-    }
-
-
 def _fitted(pickers, stored, mode: str, index: int) -> dict[str, object]:
-    """The fitted field files a fold's runtime reads in extraction setting ``mode``."""
-    if mode == "stored":
-        return stored[index]
-    return {"total_picker": pickers[mode][index], "line_classifier": None, "known_values": None}
+    """The fitted field files a fold's runtime reads in extraction setting ``mode``: with
+    ``stored``, what the fold's ``train`` stored beside its best checkpoint."""
+    import dataclasses
+
+    from receipt_layoutlm.fields import FittedFields
+
+    fitted = stored[index] if mode == "stored" else FittedFields(pickers[mode][index])
+    return {f.name: getattr(fitted, f.name) for f in dataclasses.fields(fitted)}
 
 
 def cmd_score(args: argparse.Namespace) -> int:
@@ -177,6 +166,7 @@ def cmd_score(args: argparse.Namespace) -> int:
         write_mismatches,
     )
     from receipt_layoutlm.evaluation.task3_metric import EXCLUDING_OCR_MISMATCH, STRICT
+    from receipt_layoutlm.fields import load_fitted_fields
 
     docs, folds = _folds(args)
     by_key = {d.key: d for d in docs}
@@ -186,7 +176,7 @@ def cmd_score(args: argparse.Namespace) -> int:
     pickers = {"none": dict.fromkeys(runtimes)}
     if set(args.picker) - {"none", "stored"}:
         pickers.update(_pickers(args, folds, runtimes, by_key))
-    stored = _stored(args, [f for f in folds if f.index in runtimes])
+    stored = {index: load_fitted_fields(_best(args, index)) for index in runtimes}
     results = {}
     for multiline in args.multiline:
         for mode in args.picker:

@@ -236,3 +236,15 @@ def test_every_fitted_file_is_read_one_way(tmp_path: Path, name: str) -> None:
     (tmp_path / name).write_text("{oops")
     with pytest.raises(CheckpointError, match=rf"{name}: unreadable fitted model \(not valid JSON"):
         read_fitted_file(tmp_path, name, "fitted model")
+
+
+def test_the_fitted_field_files_are_loaded_together(tmp_path: Path) -> None:
+    from receipt_layoutlm.fields import FittedFields, load_fitted_fields
+
+    assert load_fitted_fields(tmp_path) == FittedFields()  # a model from before the files
+    assert load_fitted_fields(tmp_path / "no-such-dir") == FittedFields()
+    classifier = _fit(60, 0)
+    classifier.save(tmp_path)
+    fitted = load_fitted_fields(tmp_path)
+    assert fitted.line_classifier == classifier
+    assert fitted.total_picker is None and fitted.known_values is None

@@ -11,6 +11,7 @@ from receipt_layoutlm.fields.extraction import (
     candidates_for_total,
     extract_fields,
 )
+from receipt_layoutlm.fields.fitted import FittedFields, load_fitted_fields
 from receipt_layoutlm.fields.known_values import KnownValues, load_known_values
 from receipt_layoutlm.fields.line_classifier import (
     LineClassifier,
@@ -39,6 +40,7 @@ __all__ = [
     "Candidate",
     "FieldCleanup",
     "FieldValue",
+    "FittedFields",
     "KnownValues",
     "LineClassifier",
     "LineModel",
@@ -47,6 +49,7 @@ __all__ = [
     "extract_fields",
     "feature_names",
     "line_block",
+    "load_fitted_fields",
     "load_known_values",
     "load_line_classifier",
     "load_total_picker",

@@ -22,7 +22,7 @@ from receipt_layoutlm.encoding import (
     special_ids,
 )
 from receipt_layoutlm.errors import CheckpointError, EncodingError
-from receipt_layoutlm.fields import load_known_values, load_line_classifier, load_total_picker
+from receipt_layoutlm.fields import load_fitted_fields
 
 if TYPE_CHECKING:
     from transformers import PreTrainedTokenizerBase
@@ -70,11 +70,10 @@ class Runtime(ABC):
         self.seq_length = seq_length
         self._pad_id = special_ids(tokenizer)["pad"]
         # A checkpoint/bundle from before the picker has none: fields are read as before.
-        self.total_picker = load_total_picker(self.source) if self.source.is_dir() else None
-        self.line_classifier = (
-            load_line_classifier(self.source) if self.source.is_dir() else None
-        )
-        self.known_values = load_known_values(self.source) if self.source.is_dir() else None
+        fitted = load_fitted_fields(self.source)
+        self.total_picker = fitted.total_picker
+        self.line_classifier = fitted.line_classifier
+        self.known_values = fitted.known_values
 
     @property
     def id2label(self) -> dict[int, str]:
