@@ -14,6 +14,8 @@ from receipt_layoutlm.encoding import (
     EncodedReceipt,
     WordPrediction,
     decode_word_labels,
+    key_value_pairs,
+    pair_keys_with_values,
     printed_rows,
 )
 from receipt_layoutlm.fields import FieldValue, extract_fields
@@ -63,6 +65,7 @@ def predict_document(
     encoded: EncodedReceipt | None = None,
     multiline: MultilineMode | None = None,
     cleanup: FieldCleanup = DEFAULT_CLEANUP,
+    key_pairing: bool = True,
 ) -> ReceiptPrediction:
     """Encode ``doc`` (unless ``encoded`` is given, e.g. with labels for evaluation), run
     ``runtime`` on every window, decode per word and extract fields — with the runtime's
@@ -71,10 +74,13 @@ def predict_document(
     ``multiline``
     overrides how multi-line fields are read (``extract_fields``' default when None);
     ``cleanup`` the OCR repairs of the fields (``fields.ocr_cleanup``), with the words' OCR
-    confidences."""
+    confidences. ``key_pairing``: a model whose labels name printed keys (``TOTAL_KEY`` beside
+    ``TOTAL_VALUE``) has the value beside each key it read relabelled as that key's value
+    (``encoding.pair_keys_with_values``; nothing changes for other label sets); False keeps
+    the model's labels as decoded."""
     if encoded is None:
         encoded = runtime.encode(doc)
-    predictions, inputs = field_inputs(runtime, encoded)
+    predictions, inputs = field_inputs(runtime, encoded, key_pairing=key_pairing)
     fields = extract_fields(
         predictions,
         **inputs,
@@ -85,9 +91,10 @@ def predict_document(
 
 
 def field_inputs(
-    runtime: Runtime, encoded: EncodedReceipt
+    runtime: Runtime, encoded: EncodedReceipt, *, key_pairing: bool = True
 ) -> tuple[list[WordPrediction], dict[str, Any]]:
-    """Run ``runtime`` on an encoded receipt's windows and decode per word; with the other
+    """Run ``runtime`` on an encoded receipt's windows and decode per word (keys paired with
+    their values as ``predict_document`` says, unless ``key_pairing`` is False); with the other
     keyword arguments ``extract_fields`` takes from the runtime and the encoding (line ids,
     printed rows when a total picker needs them, OCR confidences, the fitted total picker, line
     classifier and known values). ``predict_document`` reads fields with them; benchmarks that
@@ -97,6 +104,10 @@ def field_inputs(
     # still in the caches (after the model they cost a third more).
     rows = printed_rows(encoded.boxes, line_overlap=encoded_overlap(runtime)) if picker else None
     predictions = decode_word_labels(encoded, runtime.predict_windows(encoded), runtime.labels)
+    if key_pairing and key_value_pairs(runtime.labels):
+        # Extraction keeps its own rows argument: without a picker it reads line ids.
+        printed = rows or printed_rows(encoded.boxes, line_overlap=encoded_overlap(runtime))
+        predictions = pair_keys_with_values(predictions, encoded.boxes, printed, runtime.labels)
     return predictions, {
         "line_ids": encoded.line_index,
         "rows": rows,

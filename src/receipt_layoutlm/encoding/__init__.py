@@ -32,6 +32,7 @@ from receipt_layoutlm.encoding._order import (
     reading_lines,
     reading_order,
 )
+from receipt_layoutlm.encoding._pairing import key_value_pairs, pair_keys_with_values
 from receipt_layoutlm.encoding._tags import bio_tags, label_list
 from receipt_layoutlm.encoding._tokenizer import (
     WordPieceTokenizer,
@@ -59,11 +60,13 @@ __all__ = [
     "decode_word_probabilities",
     "encode_receipt",
     "group_lines",
+    "key_value_pairs",
     "label_list",
     "load_bundle_tokenizer",
     "load_tokenizer",
     "normalize_box",
     "order_words",
+    "pair_keys_with_values",
     "plan_windows",
     "printed_rows",
     "reading_lines",

@@ -1,0 +1,151 @@
+"""Key–value pairing (``encoding.pair_keys_with_values``): the value right of a key the model
+read takes that key's value label; label sets without keys are left alone."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from receipt_layoutlm.document import DocWord, ReceiptDocument
+from receipt_layoutlm.encoding import (
+    EncodingConfig,
+    WordPrediction,
+    key_value_pairs,
+    label_list,
+    pair_keys_with_values,
+)
+
+NATIVE = label_list(["TOTAL_KEY", "TOTAL_VALUE", "TAX_KEY", "TAX_VALUE", "SUBTOTAL_KEY",
+                     "SUBTOTAL_VALUE", "PROD_PRICE_KEY", "PROD_PRICE_VALUE", "STORE_NAME_VALUE",
+                     "OTHERS"])
+
+
+def _prediction(position: int, text: str, label: str | None, **probabilities: float):
+    tag = "O" if label is None else f"B-{label}"
+    return WordPrediction(word_index=position, text=text, tag=tag, label=label, confidence=0.9,
+                          label_probabilities=probabilities)
+
+
+def _row(words: list[tuple[str, str | None]], row: int = 0, **probabilities: float):
+    """Predictions, boxes and rows of words printed left to right on one row."""
+    predictions = [_prediction(n, text, label, **probabilities)
+                   for n, (text, label) in enumerate(words)]
+    boxes = [(100.0 * n, 10.0 * row, 100.0 * n + 80, 10.0 * row + 8) for n in range(len(words))]
+    return predictions, boxes, [row] * len(words)
+
+
+def test_pairs_come_from_labels_naming_a_key_and_its_value() -> None:
+    assert key_value_pairs(NATIVE) == {"PROD_PRICE_KEY": "PROD_PRICE_VALUE",
+                                       "SUBTOTAL_KEY": "SUBTOTAL_VALUE", "TAX_KEY": "TAX_VALUE",
+                                       "TOTAL_KEY": "TOTAL_VALUE"}
+    assert key_value_pairs(["O", "TIPS_KEY", "TOTAL_VALUE"]) == {}  # plain labels, no pair
+    assert key_value_pairs(["O", "TOTAL_KEY", "TOTAL_VALUE"]) == {"TOTAL_KEY": "TOTAL_VALUE"}
+    assert key_value_pairs(label_list(["MERCHANT_NAME", "GRAND_TOTAL", "DATE"])) == {}
+
+
+def test_the_amount_right_of_a_key_takes_the_keys_value_label() -> None:
+    predictions, boxes, rows = _row([("Total", "TOTAL_KEY"), (":", None),
+                                     ("12.50", "TAX_VALUE")], TOTAL_VALUE=0.31, TAX_VALUE=0.6)
+    paired = pair_keys_with_values(predictions, boxes, rows, NATIVE)
+    assert [p.label for p in paired] == ["TOTAL_KEY", None, "TOTAL_VALUE"]
+    assert paired[2].tag == "B-TOTAL_VALUE"
+    # Its confidence is the model's own probability of the new label.
+    assert paired[2].confidence == pytest.approx(0.31)
+    assert paired[0] is predictions[0] and paired[1] is predictions[1]
+
+
+def test_a_key_of_several_words_looks_right_of_its_last_word() -> None:
+    predictions, boxes, rows = _row([("Sub", "SUBTOTAL_KEY"), ("Total", "SUBTOTAL_KEY"),
+                                     ("$", "OTHERS"), ("9", "PROD_PRICE_VALUE"),
+                                     ("99", "PROD_PRICE_VALUE")])
+    paired = pair_keys_with_values(predictions, boxes, rows, NATIVE)
+    # The run of words the model labelled alike is relabelled, B- then I-.
+    assert [p.tag for p in paired] == ["B-SUBTOTAL_KEY", "B-SUBTOTAL_KEY", "B-OTHERS",
+                                       "B-SUBTOTAL_VALUE", "I-SUBTOTAL_VALUE"]
+
+
+@pytest.mark.parametrize(("label", "after"), [
+    ("TAX_KEY", "TAX_VALUE"),  # a key: it keeps its label and pairs the amount after it
+    ("STORE_NAME_VALUE", None),  # the value of a field printed without a key
+    ("TOTAL_VALUE", None),  # already the key's value
+])
+def test_the_first_word_with_a_digit_is_the_only_one_looked_at(label, after) -> None:
+    predictions, boxes, rows = _row([("TOTAL", "TOTAL_KEY"), ("6%", label), ("7.00", None)])
+    paired = pair_keys_with_values(predictions, boxes, rows, NATIVE)
+    assert paired[:2] == predictions[:2] and paired[1] is predictions[1]
+    assert paired[2].label == after
+
+
+def test_only_the_keys_own_row_and_words_right_of_it_change() -> None:
+    left, left_boxes, _ = _row([("4.00", "TAX_VALUE"), ("Total", "TOTAL_KEY")])
+    below, below_boxes, below_rows = _row([("5.00", "TAX_VALUE")], row=3)
+    predictions = [*left, *[_prediction(2, p.text, p.label) for p in below]]
+    paired = pair_keys_with_values(predictions, [*left_boxes, *below_boxes],
+                                   [0, 0, *below_rows], NATIVE)
+    assert [p.label for p in paired] == ["TAX_VALUE", "TOTAL_KEY", "TAX_VALUE"]
+
+
+def test_words_out_of_reading_order_are_read_left_to_right_on_their_row() -> None:
+    _, boxes, rows = _row([("Total", "TOTAL_KEY"), ("3.10", "TAX_VALUE")])
+    # The amount first in the list, but printed right of the key.
+    swapped = [_prediction(0, "3.10", "TAX_VALUE"), _prediction(1, "Total", "TOTAL_KEY")]
+    paired = pair_keys_with_values(swapped, [boxes[1], boxes[0]], rows, NATIVE)
+    assert [p.label for p in paired] == ["TOTAL_VALUE", "TOTAL_KEY"]
+
+
+def test_labels_without_keys_and_mismatched_inputs() -> None:
+    predictions, boxes, rows = _row([("TOTAL", "GRAND_TOTAL"), ("7.00", "GRAND_TOTAL")])
+    sroie = label_list(["GRAND_TOTAL", "MERCHANT_NAME"])
+    assert pair_keys_with_values(predictions, boxes, rows, sroie) == predictions
+    assert pair_keys_with_values([], [], [], NATIVE) == []
+    with pytest.raises(ValueError, match="one each per word"):
+        pair_keys_with_values(predictions, boxes, rows[:1], NATIVE)
+
+
+class _Scripted:
+    """A runtime whose model gives each word the tag scripted for its text."""
+
+    def __init__(self, tokenizer, tags: dict[str, str], source: Path) -> None:
+        from receipt_layoutlm.runtime._base import Runtime
+
+        class Scripted(Runtime):
+            name = "scripted"
+
+            def run_window(self, arrays):  # pragma: no cover - predict_windows is replaced
+                raise AssertionError
+
+            def predict_windows(self, encoded):
+                outputs = []
+                for window in encoded.windows:
+                    logits = np.zeros((len(window), len(NATIVE)), dtype=np.float32)
+                    for row, word in enumerate(window.word_index):
+                        if word is not None:
+                            tag = tags.get(encoded.words[word].text, "O")
+                            logits[row, NATIVE.index(tag)] = 5.0
+                    outputs.append(logits)
+                return outputs
+
+        self.runtime = Scripted(tokenizer=tokenizer, labels=NATIVE, source=source,
+                                encoding_config=EncodingConfig(max_seq_length=64, stride=16),
+                                quantize="float32")
+
+
+def test_predict_document_pairs_keys_unless_told_not_to(tokenizer, tmp_path: Path) -> None:
+    from receipt_layoutlm.prediction import predict_document
+
+    def word(text: str, x: float, y: float) -> DocWord:
+        return DocWord(text, [[x, y], [x + 60, y], [x + 60, y + 12], [x, y + 12]])
+
+    doc = ReceiptDocument("wildreceipt:k", 400.0, 100.0, [
+        word("SHOP", 10, 5), word("Tax", 10, 40), word("1.20", 200, 41),
+        word("Total", 10, 70), word("13.20", 200, 70)])
+    tags = {"SHOP": "B-STORE_NAME_VALUE", "Tax": "B-TAX_KEY", "1.20": "B-TOTAL_VALUE",
+            "Total": "B-TOTAL_KEY", "13.20": "B-TOTAL_VALUE"}
+    runtime = _Scripted(tokenizer, tags, tmp_path).runtime
+    paired = predict_document(runtime, doc)
+    assert [p.label for p in paired.predictions] == [
+        "STORE_NAME_VALUE", "TAX_KEY", "TAX_VALUE", "TOTAL_KEY", "TOTAL_VALUE"]
+    raw = predict_document(runtime, doc, key_pairing=False)
+    assert raw.predictions[2].label == "TOTAL_VALUE"
