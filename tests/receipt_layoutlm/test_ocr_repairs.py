@@ -201,7 +201,21 @@ def test_company_suffix(text, read):
         ("(306295-X)", "(306295-X)"),  # nothing but the number: left for the model's word
         ("KEDAI (M) SDN BHD", "KEDAI (M) SDN BHD"),
         ("RESTORAN 1982 (KL)", "RESTORAN 1982 (KL)"),
-        ("SHOP (1234-A) BRANCH", "SHOP (1234-A) BRANCH"),  # only at the end
+        # What follows the number is cut with it: no training company holds a number.
+        ("KING'S CONFECTIONERY S/B 273500-U (KSB)", "KING'S CONFECTIONERY S/B"),
+        ("PERNIAGAAN ZHENG HUI JM0325965-V", "PERNIAGAAN ZHENG HUI"),
+        ("FILL IN ENTERPRISE COMPANY NO: MA0057302-M", "FILL IN ENTERPRISE"),
+        ("URBAN IDEA SDN BHD (417940-M),", "URBAN IDEA SDN BHD"),
+        ("ACME SDN BHD CO. REG. NO. (123456-K)", "ACME SDN BHD"),
+        # A registration label whose number is on the next line.
+        ("ADVANCO COMPANY COMPANY REG. NO.", "ADVANCO COMPANY"),
+        ("DION REALTIES SDN BHD (CO.", "DION REALTIES SDN BHD"),
+        # Not a registration: a company called CO., a short number, NO without CO.
+        ("AEON CO. (M) BHD", "AEON CO. (M) BHD"),
+        ("AMPANG 210 FIRST CITY PARKING SDN BHD", "AMPANG 210 FIRST CITY PARKING SDN BHD"),
+        ("KEDAI NO. 1 TRADING", "KEDAI NO. 1 TRADING"),
+        ("TESCO NO. 1", "TESCO NO. 1"),
+        ("COMPANY NO: 12345-A", "COMPANY NO: 12345-A"),  # nothing but the label and number
     ],
 )
 def test_registration_number(text, read):

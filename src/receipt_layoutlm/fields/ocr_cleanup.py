@@ -99,8 +99,9 @@ class FieldCleanup:
     company_suffix: bool = True
     """A merchant's ``SON BHD`` (``S0N``, ``SQN``) is ``SDN BHD`` (:func:`company_suffix`)."""
     registration_number: bool = True
-    """A merchant's trailing company registration number (``SDN BHD(728384-M)``) is not part
-    of the name (:func:`registration_number`)."""
+    """A merchant's company registration number and what follows it (``SDN BHD(728384-M)``,
+    ``COMPANY NO: MA0057302-M``), or a registration label without its number (``(CO.``), is
+    not part of the name (:func:`registration_number`)."""
 
     @classmethod
     def off(cls) -> FieldCleanup:
@@ -309,17 +310,24 @@ def company_suffix(text: str) -> str:
     return _SON_BHD.sub("SDN", text) if "BHD" in text else text
 
 
-_REGISTRATION = re.compile(r"\s*\(\d{4,8}-[A-Z]\)\s*$")
+_REGISTRATION = re.compile(
+    r"\s*[(\[]?\s*(?:\bCO(?:MPANY)?\.?\s*(?:REG(?:ISTRATION)?\.?\s*)?(?:NO|NUMBER)\b\.?\s*:?"
+    r"\s*[(\[]?\s*)?\b[A-Z]{0,3}\d{4,8}\s*-\s*[A-Z]\b.*$"
+    r"|\s*\bCO(?:MPANY)?\.?\s*(?:REG(?:ISTRATION)?\.?\s*)?(?:NO|NUMBER)\b\.?\s*:?\s*$"
+    r"|\s*\(CO(?:MPANY)?\.?\s*$"
+)
 
 
 def registration_number(text: str) -> str:
-    """``text`` (a merchant) without a company registration number at its end, glued to the
-    name's last word or not (``BROADVIEW MARKETING SDN BHD(728384-M)``). None of the company
-    values of the 596 SROIE training receipts holds one (no ``<4+ digits>-<letter>`` at all),
-    while their words glue it to the name on the same line 3 times (``SB(306295-X)``), where
-    neither a line classifier nor edge trimming can cut it; a text that is nothing but the
-    number stays."""
-    stripped = _REGISTRATION.sub("", text) if ")" in text else text
+    """``text`` (a merchant) without a company registration number and what follows it
+    (``BROADVIEW MARKETING SDN BHD(728384-M)``, ``PERNIAGAAN ZHENG HUI JM0325965-V``,
+    ``FILL IN ENTERPRISE COMPANY NO: MA0057302-M``, ``KING'S CONFECTIONERY S/B 273500-U
+    (KSB)``), or a registration label left without its number (``ADVANCO COMPANY COMPANY REG.
+    NO.``, ``DION REALTIES SDN BHD (CO.``). None of the company values of the 626 SROIE
+    training receipts holds one (no run of 4 digits, no ``(CO``, no ``REG``, no ``NO:``), while
+    the model's spans keep them where the number shares the name's line; a text that is
+    nothing but the number stays."""
+    stripped = _REGISTRATION.sub("", text)
     return stripped if stripped.strip() else text
 
 
