@@ -13,15 +13,18 @@ from test_ocr_cleanup import _word
 
 from receipt_layoutlm.encoding import WordPrediction
 from receipt_layoutlm.fields import FieldCleanup, extract_fields
+from receipt_layoutlm.fields.company_name import (
+    company_suffix,
+    ends_at_legal_suffix,
+    registration_number,
+)
 from receipt_layoutlm.fields.ocr_cleanup import (
     SYMBOL_WORDS,
-    company_suffix,
     date_alone,
     date_candidates,
     decimal_point,
     drop_inner_debris,
     letter_confusions,
-    registration_number,
     repair_date,
     strip_glued_debris,
 )
@@ -222,13 +225,31 @@ def test_registration_number(text, read):
     assert registration_number(text) == read
 
 
+@pytest.mark.parametrize(
+    ("text", "read"),
+    [
+        ("GUARDIAN HEALTH AND BEAUTY SDN BHD BANDAR BARU RAWANG",
+         "GUARDIAN HEALTH AND BEAUTY SDN BHD"),
+        ("AEON CO. (M) BHD. LOT 1", "AEON CO. (M) BHD."),  # the print's period kept
+        ("MAKASSAR FRESH MARKET S/B.", "MAKASSAR FRESH MARKET S/B"),
+        ("MYNEWS RETAIL SB OUTLET", "MYNEWS RETAIL SB"),
+        ("AA BHD SUBANG HEALTHCARE SDN BHD", "AA BHD SUBANG HEALTHCARE SDN BHD"),  # the last
+        ("MR. D.I.Y. (M) SDN BHD", "MR. D.I.Y. (M) SDN BHD"),
+        ("THREE STOOGES BISTRO & CAFE", "THREE STOOGES BISTRO & CAFE"),  # no suffix
+        ("BHDR TRADING", "BHDR TRADING"),  # a word that starts like one
+    ],
+)
+def test_ends_at_legal_suffix(text, read):
+    assert ends_at_legal_suffix(text) == read
+
+
 def _receipt() -> tuple[list[WordPrediction], list[int]]:
     rows = [
         [("TAMAN", "ADDRESS"), ("BERKELEY", "ADDRESS"), ("|", "ADDRESS"), ("41150", "ADDRESS")],
         [("DATE", None), ("08/69/2017", "DATE")],
         [("TOTAL", None), ("27,90", "GRAND_TOTAL")],
         [("__ZHENG", "MERCHANT_NAME"), ("HU$", "MERCHANT_NAME"), ("SON", "MERCHANT_NAME"),
-         ("BHD", "MERCHANT_NAME")],
+         ("BHD", "MERCHANT_NAME"), ("88", "MERCHANT_NAME")],
     ]
     words, lines = [], []
     for line, row in enumerate(rows):
@@ -247,6 +268,7 @@ def _receipt() -> tuple[list[WordPrediction], list[int]]:
         ("letter_confusions", "merchant", "ZHENG HUS SDN BHD", "ZHENG HU$ SDN BHD"),
         ("company_suffix", "merchant", "ZHENG HUS SDN BHD", "ZHENG HUS SON BHD"),
         ("strip_glued_debris", "merchant", "ZHENG HUS SDN BHD", "__ZHENG HUS SDN BHD"),
+        ("ends_at_legal_suffix", "merchant", "ZHENG HUS SDN BHD", "ZHENG HUS SDN BHD 88"),
     ],
 )
 def test_each_repair_is_a_switch(switch, field, repaired, raw):
@@ -255,8 +277,8 @@ def test_each_repair_is_a_switch(switch, field, repaired, raw):
     off = FieldCleanup(**{switch: False})
     assert extract_fields(words, line_ids=lines, cleanup=off)[field].text == raw
     none = extract_fields(words, line_ids=lines, cleanup=FieldCleanup.off())[field].text
-    # Three repairs act on the merchant: with all off it reads as the model's words do.
-    assert none == (raw if field != "merchant" else "__ZHENG HU$ SON BHD")
+    # Four repairs act on the merchant: with all off it reads as the model's words do.
+    assert none == (raw if field != "merchant" else "__ZHENG HU$ SON BHD 88")
 
 
 def test_repaired_fields_carry_their_values_and_words():
@@ -276,7 +298,8 @@ def test_off_turns_every_switch_off():
     switches = [f.name for f in dataclasses.fields(FieldCleanup) if f.default is True]
     assert {"drop_inner_debris", "repair_dates", "decimal_point", "letter_confusions",
             "company_suffix", "registration_number", "strip_glued_debris", "trim_edges",
-            "rejoin_amounts", "date_alone", "sole_date", "cash_rounding"} == set(switches)
+            "rejoin_amounts", "date_alone", "sole_date", "cash_rounding",
+            "ends_at_legal_suffix"} == set(switches)
     assert not any(getattr(off, name) for name in switches)
     assert off.min_edge_confidence == FieldCleanup().min_edge_confidence
 

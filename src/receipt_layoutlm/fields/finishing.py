@@ -12,14 +12,17 @@ import dataclasses
 from collections.abc import Sequence
 
 from receipt_layoutlm.fields._words import ReceiptWords
+from receipt_layoutlm.fields.company_name import (
+    company_suffix,
+    ends_at_legal_suffix,
+    registration_number,
+)
 from receipt_layoutlm.fields.ocr_cleanup import (
     FieldCleanup,
     clean_text_span,
-    company_suffix,
     date_alone,
     decimal_point,
     letter_confusions,
-    registration_number,
     repair_date,
     strip_glued_debris,
 )
@@ -136,8 +139,8 @@ def repaired(
 ) -> FieldValue:
     """``value`` after the text repairs of ``fields.ocr_cleanup``: a misread date
     (``repair_date``), an amount's decimal comma (``decimal_point``), a merchant's or
-    address's glued strokes and misread letters (``strip_glued_debris``, ``letter_confusions``,
-    ``company_suffix``, ``registration_number``)."""
+    address's glued strokes and misread letters (``strip_glued_debris``, ``letter_confusions``),
+    a merchant's name rules (``fields.company_name``)."""
     if field == "date":
         return _repaired_date(value, receipt, cleanup)
     if field in AMOUNT_FIELDS:
@@ -153,6 +156,8 @@ def repaired(
             text = company_suffix(text)
         if field == "merchant" and cleanup.registration_number:
             text = registration_number(text)
+        if field == "merchant" and cleanup.ends_at_legal_suffix:
+            text = ends_at_legal_suffix(text)
         if text != value.text:
             return dataclasses.replace(value, text=text, value=text)
     return value

@@ -25,8 +25,9 @@ stands between words of a value):
 - :func:`letter_confusions` reads ``$`` beside a letter and ``~`` between letters or digits
   inside a merchant or address as what was printed (``JALAN $S21/39``, ``1851~A``);
 - :func:`strip_glued_debris` strips strokes glued to a word's ends (``__UNIHAKKA``);
-- :func:`company_suffix` reads ``SON BHD`` as ``SDN BHD``;
-- :func:`registration_number` drops a registration number printed after the name.
+- the merchant's name rules of ``fields.company_name`` (``SON BHD`` read as ``SDN BHD``, a
+  registration number and what follows it cut, the name ended at its legal suffix), switched
+  here too.
 
 All but :func:`rejoin_amounts` touch only the chosen field's words, never every word of the
 receipt.
@@ -97,11 +98,16 @@ class FieldCleanup:
     """A merchant's or address's words lose the :data:`GLUED_DEBRIS` characters glued to their
     ends (``__UNIHAKKA`` → ``UNIHAKKA``; :func:`strip_glued_debris`)."""
     company_suffix: bool = True
-    """A merchant's ``SON BHD`` (``S0N``, ``SQN``) is ``SDN BHD`` (:func:`company_suffix`)."""
+    """A merchant's ``SON BHD`` (``S0N``, ``SQN``) is ``SDN BHD``
+    (``fields.company_name.company_suffix``)."""
     registration_number: bool = True
     """A merchant's company registration number and what follows it (``SDN BHD(728384-M)``,
     ``COMPANY NO: MA0057302-M``), or a registration label without its number (``(CO.``), is
-    not part of the name (:func:`registration_number`)."""
+    not part of the name (``fields.company_name.registration_number``)."""
+    ends_at_legal_suffix: bool = True
+    """A merchant that reads on after its last legal suffix (``SDN BHD``, ``BHD``, ``S/B``)
+    ends there: a branch or address line after the name is not part of it
+    (``fields.company_name.ends_at_legal_suffix``)."""
 
     @classmethod
     def off(cls) -> FieldCleanup:
@@ -297,38 +303,6 @@ def strip_glued_debris(text: str) -> str:
     if not any(char in text for char in GLUED_DEBRIS):
         return text
     return _GLUED_EDGES.sub("", text)
-
-
-_SON_BHD = re.compile(r"\bS[O0Q]N(?=\.?\s+BHD\b)")
-
-
-def company_suffix(text: str) -> str:
-    """``text`` (a merchant) with ``SON BHD`` (``S0N``, ``SQN``: the ``D`` misread as a round
-    glyph) written ``SDN BHD``. The suffix of 321 of the 596 SROIE training companies is
-    ``SDN BHD`` and none reads ``SON BHD``; the OCR'd renders of those receipts read ``SON
-    BHD`` 4 times."""
-    return _SON_BHD.sub("SDN", text) if "BHD" in text else text
-
-
-_REGISTRATION = re.compile(
-    r"\s*[(\[]?\s*(?:\bCO(?:MPANY)?\.?\s*(?:REG(?:ISTRATION)?\.?\s*)?(?:NO|NUMBER)\b\.?\s*:?"
-    r"\s*[(\[]?\s*)?\b[A-Z]{0,3}\d{4,8}\s*-\s*[A-Z]\b.*$"
-    r"|\s*\bCO(?:MPANY)?\.?\s*(?:REG(?:ISTRATION)?\.?\s*)?(?:NO|NUMBER)\b\.?\s*:?\s*$"
-    r"|\s*\(CO(?:MPANY)?\.?\s*$"
-)
-
-
-def registration_number(text: str) -> str:
-    """``text`` (a merchant) without a company registration number and what follows it
-    (``BROADVIEW MARKETING SDN BHD(728384-M)``, ``PERNIAGAAN ZHENG HUI JM0325965-V``,
-    ``FILL IN ENTERPRISE COMPANY NO: MA0057302-M``, ``KING'S CONFECTIONERY S/B 273500-U
-    (KSB)``), or a registration label left without its number (``ADVANCO COMPANY COMPANY REG.
-    NO.``, ``DION REALTIES SDN BHD (CO.``). None of the company values of the 626 SROIE
-    training receipts holds one (no run of 4 digits, no ``(CO``, no ``REG``, no ``NO:``), while
-    the model's spans keep them where the number shares the name's line; a text that is
-    nothing but the number stays."""
-    stripped = _REGISTRATION.sub("", text)
-    return stripped if stripped.strip() else text
 
 
 def _pair_joins(left: str, right: str) -> bool:
