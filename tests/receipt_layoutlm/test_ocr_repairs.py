@@ -13,6 +13,7 @@ from test_ocr_cleanup import _word
 
 from receipt_layoutlm.encoding import WordPrediction
 from receipt_layoutlm.fields import FieldCleanup, extract_fields
+from receipt_layoutlm.fields.address_text import ends_before_contact
 from receipt_layoutlm.fields.company_name import (
     company_suffix,
     ends_at_legal_suffix,
@@ -243,6 +244,24 @@ def test_ends_at_legal_suffix(text, read):
     assert ends_at_legal_suffix(text) == read
 
 
+@pytest.mark.parametrize(
+    ("text", "read"),
+    [
+        ("NO 1&3, JALAN WANGSA DELIMA 12, 53300 KUALA LUMPUR 03-41318972",
+         "NO 1&3, JALAN WANGSA DELIMA 12, 53300 KUALA LUMPUR"),
+        ("SEKSYEN U3, 40150 SHAH ALAM 013-336 3999", "SEKSYEN U3, 40150 SHAH ALAM"),
+        ("JLN TMN SUBANG JASA 3, 40150 SELANGOR 17/05/17", "JLN TMN SUBANG JASA 3, 40150 SELANGOR"),
+        ("43300 SERI KEMBANGAN TEL: 03-8961", "43300 SERI KEMBANGAN"),
+        # Address numbers that are neither.
+        ("LOT 1851-A & 1851-B, JALAN KPB 6, 43300", "LOT 1851-A & 1851-B, JALAN KPB 6, 43300"),
+        ("NO. 17-G, JALAN 7/118B, SS21/39, 47400", "NO. 17-G, JALAN 7/118B, SS21/39, 47400"),
+        ("TEL 03-41318972", "TEL 03-41318972"),  # nothing before it: left to the model
+    ],
+)
+def test_ends_before_contact(text, read):
+    assert ends_before_contact(text) == read
+
+
 def _receipt() -> tuple[list[WordPrediction], list[int]]:
     rows = [
         [("TAMAN", "ADDRESS"), ("BERKELEY", "ADDRESS"), ("|", "ADDRESS"), ("41150", "ADDRESS")],
@@ -299,7 +318,7 @@ def test_off_turns_every_switch_off():
     assert {"drop_inner_debris", "repair_dates", "decimal_point", "letter_confusions",
             "company_suffix", "registration_number", "strip_glued_debris", "trim_edges",
             "rejoin_amounts", "date_alone", "sole_date", "cash_rounding",
-            "ends_at_legal_suffix"} == set(switches)
+            "ends_at_legal_suffix", "address_ends_before_contact"} == set(switches)
     assert not any(getattr(off, name) for name in switches)
     assert off.min_edge_confidence == FieldCleanup().min_edge_confidence
 

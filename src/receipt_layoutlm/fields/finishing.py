@@ -12,6 +12,7 @@ import dataclasses
 from collections.abc import Sequence
 
 from receipt_layoutlm.fields._words import ReceiptWords
+from receipt_layoutlm.fields.address_text import ends_before_contact
 from receipt_layoutlm.fields.company_name import (
     company_suffix,
     ends_at_legal_suffix,
@@ -140,7 +141,8 @@ def repaired(
     """``value`` after the text repairs of ``fields.ocr_cleanup``: a misread date
     (``repair_date``), an amount's decimal comma (``decimal_point``), a merchant's or
     address's glued strokes and misread letters (``strip_glued_debris``, ``letter_confusions``),
-    a merchant's name rules (``fields.company_name``)."""
+    a merchant's name rules (``fields.company_name``), an address's end
+    (``fields.address_text``)."""
     if field == "date":
         return _repaired_date(value, receipt, cleanup)
     if field in AMOUNT_FIELDS:
@@ -158,6 +160,8 @@ def repaired(
             text = registration_number(text)
         if field == "merchant" and cleanup.ends_at_legal_suffix:
             text = ends_at_legal_suffix(text)
+        if field == "address" and cleanup.address_ends_before_contact:
+            text = ends_before_contact(text)
         if text != value.text:
             return dataclasses.replace(value, text=text, value=text)
     return value

@@ -27,7 +27,7 @@ stands between words of a value):
 - :func:`strip_glued_debris` strips strokes glued to a word's ends (``__UNIHAKKA``);
 - the merchant's name rules of ``fields.company_name`` (``SON BHD`` read as ``SDN BHD``, a
   registration number and what follows it cut, the name ended at its legal suffix), switched
-  here too.
+  here too, and an address ended before a phone number or date (``fields.address_text``).
 
 All but :func:`rejoin_amounts` touch only the chosen field's words, never every word of the
 receipt.
@@ -108,6 +108,9 @@ class FieldCleanup:
     """A merchant that reads on after its last legal suffix (``SDN BHD``, ``BHD``, ``S/B``)
     ends there: a branch or address line after the name is not part of it
     (``fields.company_name.ends_at_legal_suffix``)."""
+    address_ends_before_contact: bool = True
+    """An address ends before a phone number, a date or a ``TEL``/``FAX``/``GST`` label read on
+    after it (``fields.address_text.ends_before_contact``)."""
 
     @classmethod
     def off(cls) -> FieldCleanup:
