@@ -381,3 +381,13 @@ def test_the_sole_printed_date_goes_through_the_repairs_of_any_date():
     assert (fields["date"].text, fields["date"].value) == ("26/03/18", "2018-03-26")
     kept = extract_fields(words, line_ids=[1, 1], cleanup=FieldCleanup(date_alone=False))
     assert kept["date"].text == ":26/03/18"
+
+
+def test_name_and_address_rules_read_whitespace_runs_as_one_space():
+    # OCR text is hostile: a run of 5 000 spaces once made the registration search cubic.
+    # Whitespace runs count as one space, so such a text is read like the plain one.
+    spaces = " " * 5000
+    assert registration_number(f"ACME SDN BHD{spaces}(123456-K)") == "ACME SDN BHD"
+    assert registration_number(f"ACME{spaces}") == f"ACME{spaces}"  # nothing cut: as given
+    assert ends_before_contact(f"JALAN 1{spaces}TEL\t\n03-41318972") == "JALAN 1"
+    assert ends_at_legal_suffix(f"ACME SDN BHD{spaces}") == f"ACME SDN BHD{spaces}"

@@ -22,12 +22,15 @@ def company_suffix(text: str) -> str:
     return _SON_BHD.sub("SDN", text) if "BHD" in text else text
 
 
+_SPACES = re.compile(r"\s+")
+_LABEL = r"\bCO(?:MPANY)?\.? ?(?:REG(?:ISTRATION)?\.? ?)?(?:NO|NUMBER)\b\.? ?:?"
 _REGISTRATION = re.compile(
-    r"\s*[(\[]?\s*(?:\bCO(?:MPANY)?\.?\s*(?:REG(?:ISTRATION)?\.?\s*)?(?:NO|NUMBER)\b\.?\s*:?"
-    r"\s*[(\[]?\s*)?\b[A-Z]{0,3}\d{4,8}\s*-\s*[A-Z]\b.*$"
-    r"|\s*\bCO(?:MPANY)?\.?\s*(?:REG(?:ISTRATION)?\.?\s*)?(?:NO|NUMBER)\b\.?\s*:?\s*$"
-    r"|\s*\(CO(?:MPANY)?\.?\s*$"
+    rf"(?:[(\[] ?)?(?:{_LABEL} ?(?:[(\[] ?)?)?\b[A-Z]{{0,3}}\d{{4,8}} ?- ?[A-Z]\b"  # 273500-U
+    rf"|{_LABEL} ?$"  # a label whose number is on the next line
+    r"|\(CO(?:MPANY)?\.? ?$"  # the label cut at its first word
 )
+"""Matched against the text with its whitespace runs as one space: every optional space is at
+most one character, so no input makes the search slower than linear."""
 
 
 def registration_number(text: str) -> str:
@@ -39,8 +42,11 @@ def registration_number(text: str) -> str:
     training receipts holds one (no run of 4 digits, no ``(CO``, no ``REG``, no ``NO:``), while
     the model's spans keep them where the number shares the name's line; a text that is
     nothing but the number stays."""
-    stripped = _REGISTRATION.sub("", text)
-    return stripped if stripped.strip() else text
+    flat = _SPACES.sub(" ", text)
+    found = _REGISTRATION.search(flat)
+    if found is None or not flat[: found.start()].strip():
+        return text
+    return flat[: found.start()].rstrip()
 
 
 _LEGAL_SUFFIX = re.compile(r"\bBHD\b\.?|\bBERHAD\b\.?|\bS/B\b|\bSB\b")
