@@ -147,5 +147,20 @@ def test_predict_document_pairs_keys_unless_told_not_to(tokenizer, tmp_path: Pat
     paired = predict_document(runtime, doc)
     assert [p.label for p in paired.predictions] == [
         "STORE_NAME_VALUE", "TAX_KEY", "TAX_VALUE", "TOTAL_KEY", "TOTAL_VALUE"]
+    # A native-label model's receipts have fields: the paired tax is the tax field.
+    assert paired.fields["tax"].value == pytest.approx(1.2)
+    assert paired.fields["total"].value == pytest.approx(13.2)
+    assert paired.fields["merchant"].text == "SHOP"
     raw = predict_document(runtime, doc, key_pairing=False)
     assert raw.predictions[2].label == "TOTAL_VALUE"
+    assert "tax" not in raw.fields
+
+
+def test_every_wildreceipt_value_class_feeds_the_field_its_core_label_feeds() -> None:
+    from receipt_layoutlm.fields import FIELD_LABELS
+    from receipt_layoutlm.importers.wildreceipt import CORE_MAP, native_label
+
+    for name, core in CORE_MAP.items():
+        # The field the core label feeds first (DATE also feeds time, as a merge's stand-in).
+        for field in [field for field, labels in FIELD_LABELS.items() if labels[0] == core]:
+            assert native_label(name) in FIELD_LABELS[field], (name, field)

@@ -47,22 +47,25 @@ from receipt_layoutlm.fields.total_picker import Candidate, TotalPicker, total_c
 from receipt_layoutlm.fields.values import AMOUNT_FIELDS, PARSERS, FieldValue, field_value
 
 FIELD_LABELS: dict[str, tuple[str, ...]] = {
-    "merchant": ("MERCHANT_NAME",),
+    # Last in each tuple: WildReceipt's value classes as a model trained on its native labels
+    # names them (``import wildreceipt --labels native``; the importer's CORE_MAP, which a test
+    # keeps in step), so such a model's receipts have fields too.
+    "merchant": ("MERCHANT_NAME", "STORE_NAME_VALUE"),
     # Under the address_phone/sroie merges the address (and phone) is labelled ADDRESS.
-    "address": ("ADDRESS_LINE", "ADDRESS"),
-    "phone": ("PHONE_NUMBER",),
+    "address": ("ADDRESS_LINE", "ADDRESS", "STORE_ADDR_VALUE"),
+    "phone": ("PHONE_NUMBER", "TEL_VALUE"),
     "website": ("WEBSITE",),
     "store_hours": ("STORE_HOURS",),
     "loyalty_id": ("LOYALTY_ID",),
     "payment_method": ("PAYMENT_METHOD",),
-    "date": ("DATE",),
+    "date": ("DATE", "DATE_VALUE"),
     # Under the date_time merge, times are labelled DATE; TIME wins when present.
-    "time": ("TIME", "DATE"),
-    "subtotal": ("SUBTOTAL",),
-    "tax": ("TAX",),
-    "tip": ("TIP",),
+    "time": ("TIME", "DATE", "TIME_VALUE"),
+    "subtotal": ("SUBTOTAL", "SUBTOTAL_VALUE"),
+    "tax": ("TAX", "TAX_VALUE"),
+    "tip": ("TIP", "TIPS_VALUE"),
     # Under the amounts/sroie merges the total is labelled AMOUNT.
-    "total": ("GRAND_TOTAL", "AMOUNT"),
+    "total": ("GRAND_TOTAL", "AMOUNT", "TOTAL_VALUE"),
     "change": ("CHANGE",),
     "cash_back": ("CASH_BACK",),
     "refund": ("REFUND",),
