@@ -238,6 +238,10 @@ def test_registration_number(text, read):
         ("MR. D.I.Y. (M) SDN BHD", "MR. D.I.Y. (M) SDN BHD"),
         ("THREE STOOGES BISTRO & CAFE", "THREE STOOGES BISTRO & CAFE"),  # no suffix
         ("BHDR TRADING", "BHDR TRADING"),  # a word that starts like one
+        # A bracketed qualifier after the suffix is the name's (one training value).
+        ("CHECKERS HYPERMARKET SDN BHD (JALAN KLANG LAMA)",
+         "CHECKERS HYPERMARKET SDN BHD (JALAN KLANG LAMA)"),
+        ("ACME SDN BHD (KL) BRANCH", "ACME SDN BHD"),
     ],
 )
 def test_ends_at_legal_suffix(text, read):

@@ -55,13 +55,19 @@ _LEGAL_SUFFIX = re.compile(r"\bBHD\b\.?|\bBERHAD\b\.?|\bS/B\b|\bSB\b")
 writes ``S/B.``)."""
 
 
+_QUALIFIER = re.compile(r"\s*\([^()]*\)\s*")
+"""A bracketed qualifier after the suffix belongs to the name (``… SDN BHD (JALAN KLANG LAMA)``,
+the one training value that reads on after its suffix)."""
+
+
 def ends_at_legal_suffix(text: str) -> str:
     """``text`` (a merchant) ended at its last legal suffix when words follow it
     (``GUARDIAN HEALTH AND BEAUTY SDN BHD BANDAR BARU RAWANG`` → ``… SDN BHD``). Of the 626
     SROIE training companies, 405 hold a legal suffix and one reads on after it (``CHECKERS
-    HYPERMARKET SDN BHD (JALAN KLANG LAMA)``); the model's company spans read on after it
-    where a branch or address line follows the name's. A text without a suffix stays."""
+    HYPERMARKET SDN BHD (JALAN KLANG LAMA)``, a bracketed qualifier, kept); the model's company
+    spans read on after it where a branch or address line follows the name's. A text without a
+    suffix stays."""
     ends = [found.end() for found in _LEGAL_SUFFIX.finditer(text)]
-    if not ends or not text[ends[-1]:].strip():
+    if not ends or not text[ends[-1]:].strip() or _QUALIFIER.fullmatch(text[ends[-1]:]):
         return text
     return text[: ends[-1]]
