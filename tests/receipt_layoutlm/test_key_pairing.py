@@ -29,7 +29,7 @@ def _prediction(position: int, text: str, label: str | None, **probabilities: fl
 
 
 def _row(words: list[tuple[str, str | None]], row: int = 0, **probabilities: float):
-    """Predictions, boxes and rows of words printed left to right on one row."""
+    """Predictions, boxes and line numbers of words printed left to right on one line."""
     predictions = [_prediction(n, text, label, **probabilities)
                    for n, (text, label) in enumerate(words)]
     boxes = [(100.0 * n, 10.0 * row, 100.0 * n + 80, 10.0 * row + 8) for n in range(len(words))]
@@ -67,7 +67,7 @@ def test_a_key_of_several_words_looks_right_of_its_last_word() -> None:
 
 
 @pytest.mark.parametrize(("label", "after"), [
-    ("TAX_KEY", "TAX_VALUE"),  # a key: it keeps its label and pairs the amount after it
+    ("TAX_KEY", None),  # a key: it keeps its label; "TOTAL 6%" read as two keys pairs nothing
     ("STORE_NAME_VALUE", None),  # the value of a field printed without a key
     ("TOTAL_VALUE", None),  # already the key's value
 ])
@@ -85,6 +85,20 @@ def test_only_the_keys_own_row_and_words_right_of_it_change() -> None:
     paired = pair_keys_with_values(predictions, [*left_boxes, *below_boxes],
                                    [0, 0, *below_rows], NATIVE)
     assert [p.label for p in paired] == ["TAX_VALUE", "TOTAL_KEY", "TAX_VALUE"]
+
+
+def test_a_value_is_looked_for_only_up_to_the_next_key() -> None:
+    # "Item" (a column header) must not take the total printed after "Total".
+    predictions, boxes, rows = _row([("Item", "PROD_PRICE_KEY"), ("Total", "TOTAL_KEY"),
+                                     ("161.95", "TOTAL_VALUE")])
+    assert pair_keys_with_values(predictions, boxes, rows, NATIVE) == predictions
+
+
+def test_a_key_run_the_model_splits_between_two_keys_pairs_nothing() -> None:
+    # A photo's "Total Due" read as TOTAL_KEY then TAX_KEY: which key it is, is not known.
+    predictions, boxes, rows = _row([("Total", "TOTAL_KEY"), ("Due", "TAX_KEY"),
+                                     ("313.50", "PROD_PRICE_VALUE")])
+    assert pair_keys_with_values(predictions, boxes, rows, NATIVE) == predictions
 
 
 def test_words_out_of_reading_order_are_read_left_to_right_on_their_row() -> None:

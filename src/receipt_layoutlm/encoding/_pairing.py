@@ -12,10 +12,17 @@ paired value (``TAX_VALUE`` for ``TOTAL_VALUE``), an unpaired non-field label (`
 ``IGNORE``) or ``O``. The run of words the model gave the same label as that word is
 relabelled with it (a value read as two words).
 
+A run of key words is one key, read at its last word (``Sub`` ``Total``); a run the model
+splits between two keys (``Total[TOTAL_KEY] Due[TAX_KEY]``, a photo's misread) pairs nothing,
+and a value is looked for only up to the next key on the line (``Item[PROD_ITEM_KEY]
+Total[TOTAL_KEY] 161.95``: the total's). Lines are the encoding's reading-order lines
+(``EncodedReceipt.line_index``: the OCR's lines, which follow a photo's skew, else clustered
+rows), words within a line from left to right; on the 30 WildReceipt sample photos printed rows
+(vertical overlap of upright boxes) paired words of neighbouring lines.
+
 A relabelled word's confidence is the model's own probability of its new label, so a review
 sees how sure the model was of it. Label sets without a ``X_KEY``/``X_VALUE`` pair (SROIE, the
-core labels) are returned unchanged. Printed rows are :func:`printed_rows`' (vertical overlap
-of the words' boxes, whatever the OCR line ids say), words within a row from left to right.
+core labels) are returned unchanged.
 """
 
 from __future__ import annotations
@@ -53,40 +60,51 @@ def key_value_pairs(tags: Sequence[str]) -> dict[str, str]:
 def pair_keys_with_values(
     predictions: Sequence[WordPrediction],
     boxes: Sequence[Sequence[float]],
-    rows: Sequence[int],
+    lines: Sequence[int],
     tags: Sequence[str],
 ) -> list[WordPrediction]:
     """``predictions`` (reading order) with each key's value relabelled as the module says.
-    ``boxes`` are the words' boxes (x0 first), ``rows`` their printed rows
-    (:func:`printed_rows`), ``tags`` the model's tags. Unchanged words are the same objects."""
+    ``boxes`` are the words' boxes (x0 first), ``lines`` their line numbers
+    (``EncodedReceipt.line_index``), ``tags`` the model's tags. Unchanged words are the same
+    objects."""
     out = list(predictions)
     pairs = key_value_pairs(tags)
     if not pairs or not out:
         return out
-    if not len(boxes) == len(rows) == len(out):
+    if not len(boxes) == len(lines) == len(out):
         raise ValueError(
-            f"{len(out)} predictions, {len(boxes)} boxes and {len(rows)} rows: one each per word"
+            f"{len(out)} predictions, {len(boxes)} boxes and {len(lines)} line numbers: one "
+            "each per word"
         )
     kept = _kept(tags, pairs)
-    by_row: dict[int, list[int]] = {}
-    for position, row in enumerate(rows):
-        by_row.setdefault(row, []).append(position)
+    by_line: dict[int, list[int]] = {}
+    for position, line in enumerate(lines):
+        by_line.setdefault(line, []).append(position)
     bio = any(tag[:2] == "B-" for tag in tags)
-    for members in by_row.values():
+    for members in by_line.values():
         if not any(predictions[p].label in pairs for p in members):
             continue
         members.sort(key=lambda p: (boxes[p][0], p))
         labels = [predictions[p].label for p in members]
+        keys = [label is not None and label.endswith(KEY_SUFFIX) for label in labels]
         for n, key in enumerate(labels):
-            # Only a key's last word looks right of it ("Sub" "Total" is one key).
-            if key not in pairs or (n + 1 < len(labels) and labels[n + 1] == key):
+            # A run of key words is one key ("Sub" "Total"), read at its last word; a run
+            # whose words the model gives different keys ("Total[TOTAL] Due[TAX]") is left.
+            if key not in pairs or (n + 1 < len(labels) and keys[n + 1]):
                 continue
+            start = n
+            while start > 0 and keys[start - 1]:
+                start -= 1
+            if any(label != key for label in labels[start:n]):
+                continue
+            # The value is the first word with a digit before the next key on the line.
             found = next(
                 (m for m in range(n + 1, len(members))
-                 if _DIGIT.search(predictions[members[m]].text)),
+                 if keys[m] or _DIGIT.search(predictions[members[m]].text)),
                 None,
             )
-            if found is None or labels[found] == pairs[key] or labels[found] in kept:
+            if (found is None or keys[found] or labels[found] == pairs[key]
+                    or labels[found] in kept):
                 continue
             stop = found
             while stop < len(members) and labels[stop] == labels[found]:
