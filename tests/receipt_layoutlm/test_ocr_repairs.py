@@ -17,6 +17,7 @@ from receipt_layoutlm.fields.address_text import ends_before_contact
 from receipt_layoutlm.fields.company_name import (
     company_suffix,
     ends_at_legal_suffix,
+    is_complete_legal_name,
     registration_number,
 )
 from receipt_layoutlm.fields.ocr_cleanup import (
@@ -266,6 +267,51 @@ def test_ends_before_contact(text, read):
     assert ends_before_contact(text) == read
 
 
+@pytest.mark.parametrize(
+    ("line", "complete"),
+    [
+        ("TK DIVISION KITCHEN SDN BHD", True),
+        ("MIZU MENTAI SDN. BHD.", True),
+        ("LAVENDER CONFECTIONERY & BAKERY S/B", True),
+        ("AEON CO. (M) BHD", True),
+        # The end of a name begun on the line above.
+        ("RESTAURANT SDN BHD", False),
+        ("SDN. BHD.", False),
+        ("CO. (M) SDN BHD", False),
+        ("& TEA LEAF (M) SDN. BHD.", False),
+        # No legal suffix at its end.
+        ("SOON HUAT MACHINERY ENTERPRISE", False),
+        ("GUARDIAN SDN BHD BANDAR BARU", False),
+    ],
+)
+def test_is_complete_legal_name(line, complete):
+    assert is_complete_legal_name(line) is complete
+
+
+def test_a_merchant_over_lines_is_its_last_line_when_that_is_a_whole_legal_name():
+    def merchant(lines: list[str]) -> str | None:
+        words, line_ids = [], []
+        for number, line in enumerate(lines):
+            for text in line.split():
+                words.append(_word(len(words), text, "MERCHANT_NAME", 0.9))
+                line_ids.append(number)
+        found = extract_fields(words, line_ids=line_ids).get("merchant")
+        off = extract_fields(words, line_ids=line_ids,
+                             cleanup=FieldCleanup(legal_name_line=False))["merchant"].text
+        assert off == " ".join(lines)  # the switch off reads every line
+        return None if found is None else found.text
+
+    assert merchant(["SUSHI MENTAI - NAHKOTA CHERAS", "MIZU MENTAI SDN. BHD."]) == (
+        "MIZU MENTAI SDN. BHD.")
+    assert merchant(["TAN CHAY YEE", "SOON HUAT MACHINERY SDN BHD"]) == (
+        "SOON HUAT MACHINERY SDN BHD")
+    # A name wrapped over lines stays whole; so does a single line.
+    assert merchant(["POPULAR BOOK", "CO. (M) SDN BHD"]) == "POPULAR BOOK CO. (M) SDN BHD"
+    assert merchant(["LIAN CHI PU TIAN VEGETARIAN", "RESTAURANT SDN BHD"]) == (
+        "LIAN CHI PU TIAN VEGETARIAN RESTAURANT SDN BHD")
+    assert merchant(["MIZU MENTAI SDN. BHD."]) == "MIZU MENTAI SDN. BHD."
+
+
 def _receipt() -> tuple[list[WordPrediction], list[int]]:
     rows = [
         [("TAMAN", "ADDRESS"), ("BERKELEY", "ADDRESS"), ("|", "ADDRESS"), ("41150", "ADDRESS")],
@@ -322,7 +368,8 @@ def test_off_turns_every_switch_off():
     assert {"drop_inner_debris", "repair_dates", "decimal_point", "letter_confusions",
             "company_suffix", "registration_number", "strip_glued_debris", "trim_edges",
             "rejoin_amounts", "date_alone", "sole_date", "cash_rounding",
-            "ends_at_legal_suffix", "address_ends_before_contact"} == set(switches)
+            "ends_at_legal_suffix", "address_ends_before_contact",
+            "legal_name_line"} == set(switches)
     assert not any(getattr(off, name) for name in switches)
     assert off.min_edge_confidence == FieldCleanup().min_edge_confidence
 

@@ -71,3 +71,23 @@ def ends_at_legal_suffix(text: str) -> str:
     if not ends or not text[ends[-1]:].strip() or _QUALIFIER.fullmatch(text[ends[-1]:]):
         return text
     return text[: ends[-1]]
+
+
+_ENDS_IN_SUFFIX = re.compile(
+    r"(?:\bS[DO0]N\.? ?BH[DO0]\b\.?|\bBHD\b\.?|\bBERHAD\b\.?|\bS/B\b|\bSB\b) ?$"
+)
+
+
+def is_complete_legal_name(line: str) -> bool:
+    """Whether one printed line is a company's whole legal name: it ends with a legal suffix
+    (``SDN BHD``, ``BHD``, ``BERHAD``, ``S/B``, ``SB``) after at least two words, the first
+    of which starts with a letter or digit and is not ``CO.`` (``TK DIVISION KITCHEN SDN BHD``
+    is one; ``RESTAURANT SDN BHD``, ``CO. (M) SDN BHD`` and ``& TEA LEAF (M) SDN. BHD.`` end a
+    name begun on the line above)."""
+    flat = _SPACES.sub(" ", line).strip()
+    found = _ENDS_IN_SUFFIX.search(flat)
+    if found is None:
+        return False
+    before = flat[: found.start()].split()
+    return (len(before) >= 2 and before[0][0].isalnum()
+            and before[0].upper().rstrip(".") != "CO")

@@ -16,6 +16,7 @@ from receipt_layoutlm.fields.address_text import ends_before_contact
 from receipt_layoutlm.fields.company_name import (
     company_suffix,
     ends_at_legal_suffix,
+    is_complete_legal_name,
     registration_number,
 )
 from receipt_layoutlm.fields.ocr_cleanup import (
@@ -28,6 +29,7 @@ from receipt_layoutlm.fields.ocr_cleanup import (
     strip_glued_debris,
 )
 from receipt_layoutlm.fields.parsing import parse_amount, parse_date
+from receipt_layoutlm.fields.spans import join_text
 from receipt_layoutlm.fields.values import AMOUNT_FIELDS, PARSERS, FieldValue, field_value
 
 
@@ -47,6 +49,8 @@ def finished(
     is)."""
     if value is not None and cleanup.cleans_text and field not in PARSERS:
         value = trimmed(field, value, receipt, cleanup)
+    if value is not None and field == "merchant" and cleanup.legal_name_line:
+        value = legal_name_line(value, receipt)
     if value is not None:
         value = repaired(field, value, receipt, cleanup)
     if (field == "date" and fallbacks and cleanup.sole_date
@@ -94,6 +98,23 @@ def trimmed(
         return value
     trimmed = field_value(field, kept, None)
     return dataclasses.replace(trimmed, confidence=value.confidence)
+
+
+def legal_name_line(value: FieldValue, receipt: ReceiptWords) -> FieldValue:
+    """A merchant read over several lines whose last line is a whole legal name
+    (``company_name.is_complete_legal_name``) is that line alone: what is printed above the
+    legal name on a receipt is a brand, a branch or the owner's name (``SUSHI MENTAI -
+    NAHKOTA CHERAS`` / ``MIZU MENTAI SDN. BHD.``). Of the 626 SROIE training companies, 48
+    span several lines and 6 of those end in such a line; the rest are names wrapped over lines
+    (``POPULAR BOOK`` / ``CO. (M) SDN BHD``), which this leaves whole."""
+    by_index = receipt.by_index
+    words = [by_index[i] for i in value.word_indices if i in by_index]
+    if not words or any(word.line is None for word in words):
+        return value
+    last = [word for word in words if word.line == words[-1].line]
+    if len(last) == len(words) or not is_complete_legal_name(join_text(last)):
+        return value
+    return dataclasses.replace(field_value(value.field, last, None), confidence=value.confidence)
 
 
 def _repaired_date(

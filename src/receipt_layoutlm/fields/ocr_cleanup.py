@@ -108,6 +108,10 @@ class FieldCleanup:
     """A merchant that reads on after its last legal suffix (``SDN BHD``, ``BHD``, ``S/B``)
     ends there: a branch or address line after the name is not part of it
     (``fields.company_name.ends_at_legal_suffix``)."""
+    legal_name_line: bool = True
+    """A merchant read over several lines whose last line is a whole legal name (``TK DIVISION
+    KITCHEN SDN BHD``) is that line: the brand or branch above it is not part of it
+    (``fields.finishing.legal_name_line``)."""
     address_ends_before_contact: bool = True
     """An address ends before a phone number, a date or a ``TEL``/``FAX``/``GST`` label read on
     after it (``fields.address_text.ends_before_contact``)."""
