@@ -14,7 +14,6 @@ from receipt_layoutlm.encoding import (
     EncodedReceipt,
     WordPrediction,
     decode_word_labels,
-    key_value_pairs,
     pair_keys_with_values,
     printed_rows,
 )
@@ -104,7 +103,7 @@ def field_inputs(
     # still in the caches (after the model they cost a third more).
     rows = printed_rows(encoded.boxes, line_overlap=encoded_overlap(runtime)) if picker else None
     predictions = decode_word_labels(encoded, runtime.predict_windows(encoded), runtime.labels)
-    if key_pairing and key_value_pairs(runtime.labels):
+    if key_pairing:
         predictions = pair_keys_with_values(
             predictions, encoded.boxes, encoded.line_index, runtime.labels
         )

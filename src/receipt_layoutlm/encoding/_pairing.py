@@ -29,7 +29,8 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
+from typing import NamedTuple
 
 from receipt_layoutlm.encoding._decode import WordPrediction
 from receipt_layoutlm.encoding._tags import OUTSIDE
@@ -41,20 +42,37 @@ VALUE_SUFFIX = "_VALUE"
 _DIGIT = re.compile(r"\d")
 
 
+class _Labels(NamedTuple):
+    """What pairing reads of a model's tags, read once per tag set."""
+
+    pairs: dict[str, str]
+    """Key label → its value label."""
+    kept: frozenset[str]
+    """Labels a key's value never replaces: keys, and values of fields printed without one."""
+    bio: bool
+    """Whether the tags carry ``B-``/``I-`` prefixes (a relabelled word's tag does too)."""
+
+
 @functools.lru_cache(maxsize=32)
-def _pairs(tags: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+def _labels(tags: tuple[str, ...]) -> _Labels:
     entities = {tag[2:] if tag[:2] in ("B-", "I-") else tag for tag in tags if tag != OUTSIDE}
-    return tuple(
-        (name, name[: -len(KEY_SUFFIX)] + VALUE_SUFFIX)
+    pairs = {
+        name: name[: -len(KEY_SUFFIX)] + VALUE_SUFFIX
         for name in sorted(entities)
         if name.endswith(KEY_SUFFIX) and name[: -len(KEY_SUFFIX)] + VALUE_SUFFIX in entities
+    }
+    kept = frozenset(
+        name for name in entities
+        if name.endswith(KEY_SUFFIX)
+        or (name.endswith(VALUE_SUFFIX) and name not in pairs.values())
     )
+    return _Labels(pairs, kept, any(tag[:2] == "B-" for tag in tags))
 
 
 def key_value_pairs(tags: Sequence[str]) -> dict[str, str]:
     """Key label → value label, for every ``X`` whose ``X_KEY`` and ``X_VALUE`` are both among
     the model's ``tags`` (BIO tags or plain labels); empty when there are none."""
-    return dict(_pairs(tuple(tags)))
+    return dict(_labels(tuple(tags)).pairs)
 
 
 def pair_keys_with_values(
@@ -66,21 +84,19 @@ def pair_keys_with_values(
     """``predictions`` (reading order) with each key's value relabelled as the module says.
     ``boxes`` are the words' boxes (x0 first), ``lines`` their line numbers
     (``EncodedReceipt.line_index``), ``tags`` the model's tags. Unchanged words are the same
-    objects."""
+    objects; a model without key/value pairs gets its predictions back as they are."""
+    pairs, kept, bio = _labels(tuple(tags))
+    if not pairs or not predictions:
+        return list(predictions)
     out = list(predictions)
-    pairs = key_value_pairs(tags)
-    if not pairs or not out:
-        return out
     if not len(boxes) == len(lines) == len(out):
         raise ValueError(
             f"{len(out)} predictions, {len(boxes)} boxes and {len(lines)} line numbers: one "
             "each per word"
         )
-    kept = _kept(tags, pairs)
     by_line: dict[int, list[int]] = {}
     for position, line in enumerate(lines):
         by_line.setdefault(line, []).append(position)
-    bio = any(tag[:2] == "B-" for tag in tags)
     for members in by_line.values():
         if not any(predictions[p].label in pairs for p in members):
             continue
@@ -114,16 +130,6 @@ def pair_keys_with_values(
                     predictions[members[m]], pairs[key], begins=m == found, bio=bio
                 )
     return out
-
-
-def _kept(tags: Sequence[str], pairs: Mapping[str, str]) -> frozenset[str]:
-    """Labels a key's value never replaces: keys, and values of fields printed without one."""
-    entities = {tag[2:] if tag[:2] in ("B-", "I-") else tag for tag in tags if tag != OUTSIDE}
-    paired = set(pairs.values())
-    return frozenset(
-        name for name in entities
-        if name.endswith(KEY_SUFFIX) or (name.endswith(VALUE_SUFFIX) and name not in paired)
-    )
 
 
 def _relabelled(
