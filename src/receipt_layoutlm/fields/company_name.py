@@ -73,9 +73,9 @@ def ends_at_legal_suffix(text: str) -> str:
     return text[: ends[-1]]
 
 
-_ENDS_IN_SUFFIX = re.compile(
-    r"(?:\bS[DO0]N\.? ?BH[DO0]\b\.?|\bBHD\b\.?|\bBERHAD\b\.?|\bS/B\b|\bSB\b) ?$"
-)
+_ENDS_IN_SUFFIX = re.compile(rf"(?:\bS[DO0]N\.? ?BH[DO0]\b\.?|{_LEGAL_SUFFIX.pattern}) ?$")
+"""A line ending in a legal suffix, ``SDN`` (read as ``S0N``, ``SON``) and all, so the words
+before it are the name's."""
 
 
 def is_complete_legal_name(line: str) -> bool:
