@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from word_logits_runtime import WordLogitsRuntime
 
 from receipt_layoutlm.document import DocWord, ReceiptDocument
-from receipt_layoutlm.encoding import EncodingConfig, encode_receipt
+from receipt_layoutlm.encoding import encode_receipt
 from receipt_layoutlm.errors import ParityGateError
 from receipt_layoutlm.export.parity import ParityThresholds, run_parity
 
@@ -24,29 +25,6 @@ def _doc(n: int) -> ReceiptDocument:
     return ReceiptDocument("p:1", 200.0, 20.0 * n + 40, words)
 
 
-class _Fake:
-    """A runtime whose window logits are given per word (first sub-token rows)."""
-
-    def __init__(self, name: str, tokenizer, word_logits: np.ndarray) -> None:
-        self.name, self.quantize = name, "int8" if name != "torch" else "float32"
-        self.labels, self.tokenizer = LABELS, tokenizer
-        self.encoding_config = EncodingConfig(max_seq_length=64, stride=8)
-        self.word_logits = word_logits
-
-    def predict_windows(self, encoded):
-        out = []
-        for window in encoded.windows:
-            rows = np.zeros((len(window), len(LABELS)), dtype=np.float32)
-            for pos, w in enumerate(window.word_index):
-                if w is not None:
-                    rows[pos] = self.word_logits[w]
-            out.append(rows)
-        return out
-
-    def nonfinite_weights(self) -> list[str]:
-        return []
-
-
 def _pair(tokenizer, flips_confident: bool):
     rng = np.random.default_rng(1)
     n = 40
@@ -55,7 +33,8 @@ def _pair(tokenizer, flips_confident: bool):
     candidate = reference + rng.normal(0, 0.002, reference.shape)  # faithful export noise
     if flips_confident:
         candidate[0, 1] -= 8.0
-    return _Fake("torch", tokenizer, reference), _Fake("onnx-int8", tokenizer, candidate)
+    return (WordLogitsRuntime(LABELS, tokenizer, lambda _, w: reference[w]),
+            WordLogitsRuntime(LABELS, tokenizer, lambda _, w: candidate[w], name="onnx-int8"))
 
 
 def test_near_tied_words_do_not_refuse_a_faithful_export(tokenizer) -> None:
