@@ -104,9 +104,7 @@ def field_inputs(
     rows = printed_rows(encoded.boxes, line_overlap=encoded_overlap(runtime)) if picker else None
     predictions = decode_word_labels(encoded, runtime.predict_windows(encoded), runtime.labels)
     if key_pairing:
-        predictions = pair_keys_with_values(
-            predictions, encoded.boxes, encoded.line_index, runtime.labels
-        )
+        predictions = pair_keys_with_values(predictions, encoded.line_index, runtime.labels)
     return predictions, {
         "line_ids": encoded.line_index,
         "rows": rows,

@@ -17,8 +17,9 @@ splits between two keys (``Total[TOTAL_KEY] Due[TAX_KEY]``, a photo's misread) p
 and a value is looked for only up to the next key on the line (``Item[PROD_ITEM_KEY]
 Total[TOTAL_KEY] 161.95``: the total's). Lines are the encoding's reading-order lines
 (``EncodedReceipt.line_index``: the OCR's lines, which follow a photo's skew, else clustered
-rows), words within a line from left to right; on the 30 WildReceipt sample photos printed rows
-(vertical overlap of upright boxes) paired words of neighbouring lines.
+rows), read in the encoding's reading order (left to right within a line: nothing here orders
+words again); on the 30 WildReceipt sample photos printed rows (vertical overlap of upright
+boxes) paired words of neighbouring lines.
 
 A relabelled word's confidence is the model's own probability of its new label, so a review
 sees how sure the model was of it. Label sets without a ``X_KEY``/``X_VALUE`` pair (SROIE, the
@@ -77,22 +78,20 @@ def key_value_pairs(tags: Sequence[str]) -> dict[str, str]:
 
 def pair_keys_with_values(
     predictions: Sequence[WordPrediction],
-    boxes: Sequence[Sequence[float]],
     lines: Sequence[int],
     tags: Sequence[str],
 ) -> list[WordPrediction]:
-    """``predictions`` (reading order) with each key's value relabelled as the module says.
-    ``boxes`` are the words' boxes (x0 first), ``lines`` their line numbers
-    (``EncodedReceipt.line_index``), ``tags`` the model's tags. Unchanged words are the same
+    """``predictions`` in the encoding's reading order with each key's value relabelled as the
+    module says. ``lines`` are their line numbers (``EncodedReceipt.line_index``), ``tags`` the
+    model's tags. Unchanged words are the same
     objects; a model without key/value pairs gets its predictions back as they are."""
     pairs, kept, bio = _labels(tuple(tags))
     if not pairs or not predictions:
         return list(predictions)
     out = list(predictions)
-    if not len(boxes) == len(lines) == len(out):
+    if len(lines) != len(out):
         raise ValueError(
-            f"{len(out)} predictions, {len(boxes)} boxes and {len(lines)} line numbers: one "
-            "each per word"
+            f"{len(out)} predictions and {len(lines)} line numbers: one each per word"
         )
     by_line: dict[int, list[int]] = {}
     for position, line in enumerate(lines):
@@ -100,7 +99,6 @@ def pair_keys_with_values(
     for members in by_line.values():
         if not any(predictions[p].label in pairs for p in members):
             continue
-        members.sort(key=lambda p: (boxes[p][0], p))
         labels = [predictions[p].label for p in members]
         keys = [label is not None and label.endswith(KEY_SUFFIX) for label in labels]
         for n, key in enumerate(labels):
