@@ -8,13 +8,13 @@ A checkpoint directory::
     model.safetensors + config.json          Hugging Face save_pretrained
     tokenizer.json + tokenizer_config.json + vocab.txt
     label_map.json  encoding.json  checkpoint.json
-    [total_picker.json]  [line_classifier.json]  [known_values.json]
+    [total_picker.json]  [line_classifier.json]  [known_values.json]  [key_lexicon.json]
 
 A bundle directory::
 
     <model_name>.mlpackage/  model.onnx  model.int8.onnx   (the formats built)
     vocab.txt  tokenizer_config.json  config.json  label_map.json  encoding.json
-    [total_picker.json]  [line_classifier.json]  [known_values.json]
+    [total_picker.json]  [line_classifier.json]  [known_values.json]  [key_lexicon.json]
                                                             (copied from the checkpoint)
     manifest.json                                           (written, and uploaded, last)
 
@@ -53,6 +53,10 @@ KNOWN_VALUES_FILE = "known_values.json"
 """Merchant/address values seen on several training receipts (``fields.known_values``): a read
 value that nearly spells one is replaced by it; optional — a model without it reads those
 fields as before."""
+KEY_LEXICON_FILE = "key_lexicon.json"
+"""Printed keys by their letters, seen on several training receipts (``fields.key_lexicon``): a
+word the model left outside every key and value that spells one becomes that key before
+key–value pairing; optional — a model without it pairs the keys it read."""
 
 # -- checkpoint only ---------------------------------------------------------------------------
 META_FILE = "checkpoint.json"
@@ -156,13 +160,25 @@ MAX_FITTED_FILE_BYTES = 16 * 1024 * 1024
 anywhere, and none of them is near it (a lexicon of 100 000 addresses is ~8 MB)."""
 
 
+def checked_fitted_version(
+    data: Any, version: int, what: str, source: str, refit: str
+) -> dict[str, Any]:
+    """``data`` (a fitted field file's JSON) when it is an object of ``version``; else one
+    :class:`CheckpointError` naming ``source`` and how to ``refit`` it."""
+    if not isinstance(data, dict) or data.get("version") != version:
+        found = data.get("version") if isinstance(data, dict) else None
+        raise CheckpointError(f"{source}: not a {what} file of version {version} (version "
+                              f"{found!r}); refit it ({refit})")
+    return data
+
+
 def read_fitted_file(
     directory: str | Path, name: str, what: str, *, max_bytes: int = MAX_FITTED_FILE_BYTES
 ) -> Any:
     """The JSON of a fitted field model stored beside a model (``TOTAL_PICKER_FILE``,
-    ``LINE_CLASSIFIER_FILE``, ``KNOWN_VALUES_FILE``); None when the directory has none. One
-    :class:`CheckpointError` naming the file when it is too large, unreadable or not JSON;
-    what the JSON must hold is the reader's to check."""
+    ``LINE_CLASSIFIER_FILE``, ``KNOWN_VALUES_FILE``, ``KEY_LEXICON_FILE``); None when the
+    directory has none. One :class:`CheckpointError` naming the file when it is too large,
+    unreadable or not JSON; what the JSON must hold is the reader's to check."""
     path = Path(directory) / name
     if not path.is_file():
         return None

@@ -74,9 +74,10 @@ def predict_document(
     overrides how multi-line fields are read (``extract_fields``' default when None);
     ``cleanup`` the OCR repairs of the fields (``fields.ocr_cleanup``), with the words' OCR
     confidences. ``key_pairing``: a model whose labels name printed keys (``TOTAL_KEY`` beside
-    ``TOTAL_VALUE``) has the value beside each key it read relabelled as that key's value
-    (``encoding.pair_keys_with_values``; nothing changes for other label sets); False keeps
-    the model's labels as decoded."""
+    ``TOTAL_VALUE``) has the keys its ``key_lexicon`` (``key_lexicon.json``) spells added to
+    those it read (``fields.key_lexicon``) and the value beside each key relabelled as that
+    key's value (``encoding.pair_keys_with_values``; nothing changes for other label sets);
+    False keeps the model's labels as decoded."""
     if encoded is None:
         encoded = runtime.encode(doc)
     predictions, inputs = field_inputs(runtime, encoded, key_pairing=key_pairing)
@@ -93,7 +94,8 @@ def field_inputs(
     runtime: Runtime, encoded: EncodedReceipt, *, key_pairing: bool = True
 ) -> tuple[list[WordPrediction], dict[str, Any]]:
     """Run ``runtime`` on an encoded receipt's windows and decode per word (keys paired with
-    their values as ``predict_document`` says, unless ``key_pairing`` is False); with the other
+    their values, the key lexicon's keys first, as ``predict_document`` says, unless
+    ``key_pairing`` is False); with the other
     keyword arguments ``extract_fields`` takes from the runtime and the encoding (line ids,
     printed rows when a total picker needs them, OCR confidences, the fitted total picker, line
     classifier and known values). ``predict_document`` reads fields with them; benchmarks that
@@ -104,6 +106,9 @@ def field_inputs(
     rows = printed_rows(encoded.boxes, line_overlap=encoded_overlap(runtime)) if picker else None
     predictions = decode_word_labels(encoded, runtime.predict_windows(encoded), runtime.labels)
     if key_pairing:
+        lexicon = getattr(runtime, "key_lexicon", None)
+        if lexicon is not None:
+            predictions = lexicon.relabel(predictions, runtime.labels)
         predictions = pair_keys_with_values(predictions, encoded.line_index, runtime.labels)
     return predictions, {
         "line_ids": encoded.line_index,

@@ -91,6 +91,12 @@ def no_known_values_written(ws: Workspace, before: Any) -> None:
     assert ws.items() == before
 
 
+def no_key_lexicon_written(ws: Workspace, before: Any) -> None:
+    assert not ws.path("ckpt/key_lexicon.json").exists()
+    assert not ws.path("ckpt/known_values.json").exists()
+    assert ws.items() == before
+
+
 FIT_KNOWN_VALUES = ["fit-fields", "{root}/ckpt", "--dataset", "{root}/in.jsonl",
                     "--line-classifier", "none"]
 
@@ -207,8 +213,24 @@ CASES = [
                  r"nothing to fit", check=no_known_values_written),
     Case(name="fit_fields_with_nothing_to_fit", group=G, command=FIT_KNOWN_VALUES,
          exit_code=2, data_dir_flag=False,
-         message=r"error: fit-fields: --line-classifier none and --known-values none leave "
-                 r"nothing to fit"),
+         message=r"error: fit-fields: --line-classifier none, --known-values none and "
+                 r"--key-lexicon none leave nothing to fit"),
+    Case(name="fit_fields_key_lexicon_without_key_labels", group=G,
+         setup=lambda ws: totals_only_receipts(ws, {"company": "KEDAI MAJU SDN BHD"}),
+         command=[*FIT_KNOWN_VALUES, "--known-values", "fit", "--key-lexicon", "fit"],
+         exit_code=2, data_dir_flag=False,
+         message=r"error: fit-fields: no word in \S+in\.jsonl is labelled as a printed key "
+                 r"\(X_KEY\); no key lexicon to fit", check=no_key_lexicon_written),
+    Case(name="corrupt_key_lexicon_json_blamed_on_it", group=G,
+         setup=lambda ws: (tiny_checkpoint(ws), ws.write("ckpt/key_lexicon.json", "[1, 2")),
+         command=load_runtime_of, exit_code=2,
+         message=r"error: \S+ckpt/key_lexicon\.json: unreadable key lexicon \(.*\)"),
+    Case(name="key_lexicon_naming_a_value_refused", group=G,
+         setup=lambda ws: (tiny_checkpoint(ws), ws.write(
+             "ckpt/key_lexicon.json", '{"version": 1, "keys": {"total": "GRAND_TOTAL"}}')),
+         command=load_runtime_of, exit_code=2,
+         message=r"error: \S+ckpt/key_lexicon\.json: key 'total' must name a label ending in "
+                 r"_KEY, got 'GRAND_TOTAL'"),
     Case(name="fit_fields_known_values_min_count_zero", group=G,
          command=[*FIT_KNOWN_VALUES, "--known-values", "fit", "--min-count", "0"],
          exit_code=2, data_dir_flag=False,

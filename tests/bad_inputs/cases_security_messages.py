@@ -370,6 +370,20 @@ CASES = [
          command=start({"job_name": "layoutlm-a", "hyperparameters": {"model_size": "gigantic"}}),
          exit_code=2, message=r"error: hyperparameter model_size must be one of base, tiny, got "
                               r"'gigantic'"),
+    Case(name="start_training_init_layers_0", group=G,
+         command=start({"job_name": "layoutlm-a", "hyperparameters": {"init_layers": 0}}),
+         exit_code=2, message=r"error: hyperparameter init_layers must be an integer in "
+                              r"\[1, 48\], got 0"),
+    Case(name="start_training_init_layers_of_a_tiny_model_from_scratch", group=G,
+         command=start({"job_name": "layoutlm-a",
+                        "hyperparameters": {"init_layers": 4, "model_size": "tiny"}}),
+         exit_code=2, message=r"error: hyperparameter init_layers keeps layers of a warm start: "
+                              r"use model_size base \(the default\) or name the checkpoint in "
+                              r"init_from"),
+    Case(name="start_training_key_lexicon_maybe", group=G,
+         command=start({"job_name": "layoutlm-a", "hyperparameters": {"key_lexicon": "maybe"}}),
+         exit_code=2, message=r"error: hyperparameter key_lexicon must be one of fit, none, got "
+                              r"'maybe'"),
     Case(name="start_training_label_merges_unknown_keys", group=G,
          command=start({"job_name": "layoutlm-a",
                         "hyperparameters": {"label_merges": {"total": 1}}}),

@@ -32,7 +32,9 @@ SETTINGS = LaunchSettings(
     role_arn="arn:aws:iam::123456789012:role/sm",
 )
 SAMPLES = {"positive_int": 3, "int": 1, "number": 0.25, "bool": True}
-STRINGS = {"checkpoint_metric": "eval_loss", "model_size": "tiny", "unverified": "mask"}
+STRINGS = {"checkpoint_metric": "eval_loss", "model_size": "base", "unverified": "mask",
+           "box_embedding_init": "sinusoidal", "total_picker": "fit-dev",
+           "line_classifier": "fit", "known_values": "fit", "key_lexicon": "none"}
 NUMBERS = {"max_seq_length": 64, "stride": 16}
 JSONS = {"label_merges": {"TAX": "AMOUNT"}, "allowed_labels": ["DATE", "TAX"],
          "statuses": ["VALID", "NEEDS_REVIEW"]}  # fmt: skip
@@ -70,7 +72,10 @@ def test_every_allowed_hyperparameter_is_read_by_the_container(
     training, rest = TrainingConfig.from_strings(strings)
     dataset, rest = config_from_strings(DatasetConfig, rest)
     assert rest == {}
-    assert (training.epochs, training.learning_rate, training.model_size) == (3, 0.25, "tiny")
+    assert (training.epochs, training.learning_rate, training.model_size) == (3, 0.25, "base")
+    assert (training.init_layers, training.box_embedding_init) == (3, "sinusoidal")
+    assert (training.total_picker, training.line_classifier) == ("fit-dev", "fit")
+    assert (training.known_values, training.key_lexicon) == ("fit", "none")
     assert training.checkpoint_metric == "eval_loss"
     assert dataset.merge_preset == "sroie" and dataset.merge_amounts is True
     assert dict(dataset.label_merges) == {"TAX": "AMOUNT"}

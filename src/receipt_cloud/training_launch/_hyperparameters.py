@@ -73,6 +73,12 @@ RULES: dict[str, Rule] = {
     "allowed_labels": Rule("labels"),
     "statuses": Rule("labels", choices=tuple(s.value for s in ValidationStatus)),
     "downsample_empty": Rule("number", 0.0, 1.0),
+    "init_layers": Rule("int", 1, 48),
+    "box_embedding_init": Rule("choice", choices=("random", "position", "sinusoidal")),
+    "total_picker": Rule("choice", choices=("fit", "fit-dev", "none")),
+    "line_classifier": Rule("choice", choices=("fit", "fit-dev", "none")),
+    "known_values": Rule("choice", choices=("fit", "none")),
+    "key_lexicon": Rule("choice", choices=("fit", "none")),
 }
 """Every hyperparameter a payload may set (all are ``TrainingConfig``/``DatasetConfig`` fields the
 container reads) and its rule; anything else is refused."""
@@ -176,8 +182,14 @@ def hyperparameter_string(name: str, value: Any) -> str:
     return _ranged(name, value, rule)
 
 
-def check_combination(values: dict[str, str]) -> None:
-    """Rules between hyperparameters (the container's ``TrainingConfig`` checks them too)."""
+def check_combination(values: dict[str, str], *, warm_start_given: bool = False) -> None:
+    """Rules between hyperparameters (the container's ``TrainingConfig`` checks them too);
+    ``warm_start_given``: the payload names an ``init_from`` checkpoint."""
+    if "init_layers" in values and values.get("model_size") == "tiny" and not warm_start_given:
+        raise HyperparameterError(
+            "hyperparameter init_layers keeps layers of a warm start: use model_size base "
+            "(the default) or name the checkpoint in init_from"
+        )
     length = int(values.get("max_seq_length", "512"))
     stride = int(values.get("stride", "128"))
     if stride >= length - 2:

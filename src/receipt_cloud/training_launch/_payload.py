@@ -192,7 +192,7 @@ def check_job_name(name: Any) -> str:
     return name
 
 
-def _hyperparameters(raw: Any, merge_preset: Any) -> dict[str, str]:
+def _hyperparameters(raw: Any, merge_preset: Any, *, warm_start_given: bool) -> dict[str, str]:
     if raw is None:
         raw = {}
     if not isinstance(raw, Mapping):
@@ -207,7 +207,7 @@ def _hyperparameters(raw: Any, merge_preset: Any) -> dict[str, str]:
     values = {**DEFAULT_HYPERPARAMETERS, **raw}
     try:
         out = {name: hyperparameter_string(name, value) for name, value in values.items()}
-        check_combination(out)
+        check_combination(out, warm_start_given=warm_start_given)
     except HyperparameterError as exc:
         raise TrainingLaunchError(str(exc)) from None
     if merge_preset is not None:
@@ -307,7 +307,8 @@ def parse_request(payload: Any, settings: LaunchSettings) -> TrainingRequest:
         job_name=check_job_name(payload.get("job_name")),
         use_spot=use_spot,
         hyperparameters=_hyperparameters(
-            payload.get("hyperparameters"), payload.get("merge_preset")
+            payload.get("hyperparameters"), payload.get("merge_preset"),
+            warm_start_given=payload.get("init_from") is not None,
         ),
         instance_type=instance_type,
         instance_count=int(count),

@@ -14,7 +14,8 @@ def cmd_fit_fields(args: argparse.Namespace) -> int:
 
     print(json.dumps(fit_fields(
         args.checkpoint, args.dataset, line_classifier=args.line_classifier == "fit",
-        known_values=args.known_values == "fit", min_count=args.min_count,
+        known_values=args.known_values == "fit", key_lexicon=args.key_lexicon == "fit",
+        min_count=args.min_count,
         runtime=args.runtime)))
     return 0
 
@@ -22,13 +23,17 @@ def cmd_fit_fields(args: argparse.Namespace) -> int:
 def register(subparsers: Any) -> None:
     fit = subparsers.add_parser(
         "fit-fields",
-        help="fit the company/address line classifier and known values onto a checkpoint",
+        help="fit the company/address line classifier, known values and key lexicon onto a "
+        "checkpoint",
         description="Run the checkpoint over labelled receipts (its training receipts, and "
         "OCR'd re-renders of them) and fit which whole lines make the company and address "
         "blocks (fields.line_classifier) from each line's model probabilities, position, "
         "patterns and neighbours; with --known-values fit, also the merchant/address values "
         "seen on at least --min-count receipts (fields.known_values: a read value that nearly "
-        "spells one is replaced by it). Writes line_classifier.json and known_values.json into "
+        "spells one is replaced by it); with --key-lexicon fit, the printed keys' letters seen "
+        "on at least --min-count receipts (fields.key_lexicon: a word the model left outside "
+        "every key and value that spells one becomes that key before key-value pairing). "
+        "Writes line_classifier.json, known_values.json and key_lexicon.json into "
         "the checkpoint (replacing those there); exports copy them into bundles and every "
         "runtime applies them. Never fit them on the receipts you evaluate on.",
     )
@@ -42,7 +47,11 @@ def register(subparsers: Any) -> None:
     fit.add_argument("--known-values", choices=("fit", "none"), default="none",
                      help="fit the known merchant/address values from the receipts' key values "
                      "(default none: they ship inside every bundle)")
+    fit.add_argument("--key-lexicon", choices=("fit", "none"), default="none",
+                     help="fit the key lexicon from the receipts' key labels (X_KEY, as "
+                     "import wildreceipt --labels native gives; default none)")
     fit.add_argument("--min-count", type=positive_int, default=2, metavar="N",
-                     help="keep a known value only when N or more receipts carry it (default 2; "
-                     "1 would ship values printed once, such as a person's name)")
+                     help="keep a known value or lexicon key only when N or more receipts "
+                     "carry it (default 2; 1 would ship values printed once, such as a "
+                     "person's name)")
     fit.set_defaults(handler=cmd_fit_fields)

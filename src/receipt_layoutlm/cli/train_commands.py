@@ -41,6 +41,7 @@ HYPERPARAMETER_FLAGS = (
     "total_picker",
     "line_classifier",
     "known_values",
+    "key_lexicon",
     Flag("max_steps", help="stop after N steps (smoke runs)"),
 )
 MODEL_FLAGS = (

@@ -13,6 +13,7 @@ from typing import Any
 from receipt_layoutlm.bundle_format import (
     CONFIG_FILE,
     ENCODING_FILE,
+    KEY_LEXICON_FILE,
     KNOWN_VALUES_FILE,
     LABEL_MAP_FILE,
     LINE_CLASSIFIER_FILE,
@@ -77,7 +78,7 @@ def write_text_side(
     _write_json(staging / CONFIG_FILE, model_config, sort_keys=True)
     # The learned field models travel with the model (and so into the manifest's file list):
     # every runtime applies them in prediction.predict_document.
-    for name in (TOTAL_PICKER_FILE, LINE_CLASSIFIER_FILE, KNOWN_VALUES_FILE):
+    for name in (TOTAL_PICKER_FILE, LINE_CLASSIFIER_FILE, KNOWN_VALUES_FILE, KEY_LEXICON_FILE):
         if (checkpoint.path / name).is_file():
             shutil.copyfile(checkpoint.path / name, staging / name)
 

@@ -12,6 +12,7 @@ from receipt_layoutlm.fields.extraction import (
     extract_fields,
 )
 from receipt_layoutlm.fields.fitted import FittedFields, load_fitted_fields
+from receipt_layoutlm.fields.key_lexicon import KeyLexicon, load_key_lexicon
 from receipt_layoutlm.fields.known_values import KnownValues, load_known_values
 from receipt_layoutlm.fields.line_classifier import (
     LineClassifier,
@@ -41,6 +42,7 @@ __all__ = [
     "FieldCleanup",
     "FieldValue",
     "FittedFields",
+    "KeyLexicon",
     "KnownValues",
     "LineClassifier",
     "LineModel",
@@ -50,6 +52,7 @@ __all__ = [
     "feature_names",
     "line_block",
     "load_fitted_fields",
+    "load_key_lexicon",
     "load_known_values",
     "load_line_classifier",
     "load_total_picker",

@@ -41,6 +41,7 @@ from rapidfuzz import fuzz, process
 from receipt_layoutlm.bundle_format import (
     KNOWN_VALUES_FILE,
     MAX_FITTED_FILE_BYTES,
+    checked_fitted_version,
     read_fitted_file,
 )
 from receipt_layoutlm.errors import CheckpointError
@@ -169,11 +170,8 @@ class KnownValues:
 
     @classmethod
     def from_json(cls, data: Any, *, source: str = "known values") -> KnownValues:
-        if not isinstance(data, dict) or data.get("version") != KNOWN_VALUES_VERSION:
-            version = data.get("version") if isinstance(data, dict) else None
-            raise CheckpointError(
-                f"{source}: not a known-values file of version {KNOWN_VALUES_VERSION} (version "
-                f"{version!r}); refit it (layoutlm-cli fit-fields)")
+        data = checked_fitted_version(data, KNOWN_VALUES_VERSION, "known-values", source,
+                                      "layoutlm-cli fit-fields")
         values = _checked_values(data.get("values"), source)
         parameters = {}
         for name, (kinds, low, high) in _PARAMETERS.items():

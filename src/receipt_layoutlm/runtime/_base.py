@@ -74,6 +74,7 @@ class Runtime(ABC):
         self.total_picker = fitted.total_picker
         self.line_classifier = fitted.line_classifier
         self.known_values = fitted.known_values
+        self.key_lexicon = fitted.key_lexicon
 
     @property
     def id2label(self) -> dict[int, str]:

@@ -75,6 +75,12 @@ class TrainingConfig:
     store them in best/, so a read value that nearly spells one is replaced by it; ``none``
     (the default: the values ship inside every bundle, so it is the data owner's choice)
     skips it."""
+    key_lexicon: Literal["fit", "none"] = "fit"
+    """After training, ``fit`` the key lexicon (``fields.key_lexicon``: printed keys by their
+    letters, each seen on at least 2 training receipts) on the training receipts' word labels
+    and store it in best/, so a key the model leaves unread still finds its value; it acts only
+    for label sets that name keys (``--labels native``) and none is stored for others.
+    ``none`` skips it."""
     max_steps: int | None = None
     """Stop after this many optimizer steps (smoke runs); evaluates and saves once at the end."""
     logging_steps: int = 10
@@ -119,6 +125,7 @@ class TrainingConfig:
                 self.known_values in ("fit", "none"),
                 "known_values must be fit or none",
             ),
+            (self.key_lexicon in ("fit", "none"), "key_lexicon must be fit or none"),
             (self.max_steps is None or self.max_steps >= 1, "max_steps must be >= 1"),
             (self.init_layers is None or self.init_layers >= 1, "init_layers must be >= 1"),
             (

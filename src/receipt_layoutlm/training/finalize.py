@@ -131,20 +131,30 @@ def _fit_line_classifier(ctx: RunContext, data: PreparedData) -> dict[str, Any] 
     )
 
 
-def _fit_known_values(ctx: RunContext, data: PreparedData) -> dict[str, Any] | None:
-    """Fit the known merchant/address values on the TRAINING receipts' ground truth (dev
-    receipts stay out, so ``evaluate --split-side dev`` stays honest) and store them in best/;
-    None when the run does not fit them or no receipt has such a value."""
-    if ctx.config.known_values == "none":
-        return None
-    from receipt_layoutlm.training.known_values_fit import fit_known_values
+_ANNOTATION_FITS = {
+    "known_values": ("receipt_layoutlm.training.known_values_fit", "fit_known_values"),
+    "key_lexicon": ("receipt_layoutlm.training.key_lexicon_fit", "fit_key_lexicon"),
+}
+"""The fitted field files read from the receipts' annotations alone (no model): the
+``TrainingConfig`` field that asks for one → the module and function that fit it."""
 
-    known = fit_known_values(data.split.train)
-    if known is None:
+
+def _fit_from_annotations(ctx: RunContext, data: PreparedData, name: str) -> dict[str, Any] | None:
+    """Fit ``name`` (a key of :data:`_ANNOTATION_FITS`: the known merchant/address values, the
+    key lexicon) on the TRAINING receipts' annotations (dev receipts stay out, so ``evaluate
+    --split-side dev`` stays honest) and store it in best/; None when the run does not fit it
+    or the receipts hold nothing to fit it on."""
+    if getattr(ctx.config, name) == "none":
         return None
-    known.save(ctx.run_dir.best)
-    log.info("known values fitted on %s", dict(known.fitted_on))
-    return dict(known.fitted_on)
+    import importlib
+
+    module, function = _ANNOTATION_FITS[name]
+    fitted = getattr(importlib.import_module(module), function)(data.split.train)
+    if fitted is None:
+        return None
+    fitted.save(ctx.run_dir.best)
+    log.info("%s fitted on %s", name.replace("_", " "), dict(fitted.fitted_on))
+    return dict(fitted.fitted_on)
 
 
 def _fit_picker(ctx: RunContext, data: PreparedData) -> dict[str, Any] | None:
@@ -234,7 +244,8 @@ def finalize(
     _save_best(ctx, data, encoded, fit, results)
     run["total_picker"] = _fit_picker(ctx, data)
     run["line_classifier"] = _fit_line_classifier(ctx, data)
-    run["known_values"] = _fit_known_values(ctx, data)
+    for name in _ANNOTATION_FITS:
+        run[name] = _fit_from_annotations(ctx, data, name)
     report_files = _write_report(ctx, data.labels, fit, rows, results)
     fit.sync.sync()  # the last checkpoints and metrics.jsonl
     best_uri = run_dir.upload_best()
