@@ -8,6 +8,7 @@ them, so no caller flips or scales boxes by hand.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -40,6 +41,15 @@ class DocWord:
     the mapped ``label`` so a dataset metric does not depend on inverting the label mapping."""
 
 
+_RENDER_SUFFIX = re.compile(r"#ocr\d+$")
+
+
+def render_key(key: str, seed: int) -> str:
+    """The key of an OCR'd re-render of receipt ``key`` (``<key>#ocr<seed>``): never the same
+    as its transcript's, and :attr:`ReceiptDocument.source_key` reads ``key`` back from it."""
+    return f"{key}#ocr{seed}"
+
+
 @dataclass
 class ReceiptDocument:
     """One receipt: its size, its words and, for labelled datasets, the ground-truth fields."""
@@ -60,3 +70,9 @@ class ReceiptDocument:
     """Ground-truth document-level values (e.g. SROIE company, date, address, total)."""
     image_path: str | None = None
     """Path of the receipt image, when the source has one."""
+
+    @property
+    def source_key(self) -> str:
+        """The receipt this document was read from: an OCR'd re-render (:func:`render_key`) is
+        its transcript's receipt; any other document is its own."""
+        return _RENDER_SUFFIX.sub("", self.key)

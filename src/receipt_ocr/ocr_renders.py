@@ -18,7 +18,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from receipt_layoutlm.document import ReceiptDocument
+from receipt_layoutlm.document import ReceiptDocument, render_key
 from receipt_layoutlm.importers.sroie import CORE_LABELS, BoxLine, label_words
 from receipt_layoutlm.synthetic.rerender import Degradation, rerender
 from receipt_ocr.engines import OcrEngine, OcrResult
@@ -69,7 +69,7 @@ def ocr_render(doc: ReceiptDocument, engine: OcrEngine, fonts: Sequence[Path], *
     rendered = time.perf_counter()
     ocr = engine.recognize(image)
     read = time.perf_counter()
-    key = f"{doc.key}#ocr{seed}"
+    key = render_key(doc.key, seed)
     words = document_from_ocr(ocr, key=key).words
     if not words:
         stats.skipped += 1

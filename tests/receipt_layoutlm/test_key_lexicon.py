@@ -222,3 +222,14 @@ def test_train_fits_the_lexicon_on_the_training_side_only(tmp_path: Path) -> Non
                           dev_keys=[d.key for d in docs[3:]], job_name="layoutlm-nokeys",
                           key_lexicon="none")
     assert load_key_lexicon(none_dir / "best") is None
+
+
+def test_a_render_counts_as_its_transcript_but_two_receipts_of_one_image_count_twice() -> None:
+    from receipt_layoutlm.document import render_key
+
+    assert _doc(render_key("sroie:X5", 3)).source_key == "sroie:X5"
+    assert _doc("img-1#00002").source_key == "img-1#00002"  # a store receipt's own key
+    two = [_doc("img-1#00001", ("Tip", "TIPS_KEY")), _doc("img-1#00002", ("Tip", "TIPS_KEY"))]
+    assert fit_key_lexicon(two).keys == {"tip": "TIPS_KEY"}
+    rendered = [_doc("w:1", ("Tip", "TIPS_KEY")), _doc(render_key("w:1", 0), ("Tip", "TIPS_KEY"))]
+    assert fit_key_lexicon(rendered).keys == {}

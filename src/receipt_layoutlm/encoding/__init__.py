@@ -32,7 +32,12 @@ from receipt_layoutlm.encoding._order import (
     reading_lines,
     reading_order,
 )
-from receipt_layoutlm.encoding._pairing import key_value_pairs, pair_keys_with_values
+from receipt_layoutlm.encoding._pairing import (
+    KEY_SUFFIX,
+    add_keys,
+    key_value_pairs,
+    pair_keys_with_values,
+)
 from receipt_layoutlm.encoding._tags import bio_tags, label_list
 from receipt_layoutlm.encoding._tokenizer import (
     WordPieceTokenizer,
@@ -47,6 +52,7 @@ __all__ = [
     "CLS_BOX",
     "ENCODING_VERSION",
     "IGNORE_INDEX",
+    "KEY_SUFFIX",
     "LABEL_SCHEME",
     "PAD_BOX",
     "SEP_BOX",
@@ -55,6 +61,7 @@ __all__ = [
     "EncodingConfig",
     "WordPieceTokenizer",
     "WordPrediction",
+    "add_keys",
     "bio_tags",
     "decode_word_labels",
     "decode_word_probabilities",

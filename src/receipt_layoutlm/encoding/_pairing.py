@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
 from receipt_layoutlm.encoding._decode import WordPrediction
@@ -74,6 +74,31 @@ def key_value_pairs(tags: Sequence[str]) -> dict[str, str]:
     """Key label → value label, for every ``X`` whose ``X_KEY`` and ``X_VALUE`` are both among
     the model's ``tags`` (BIO tags or plain labels); empty when there are none."""
     return dict(_labels(tuple(tags)).pairs)
+
+
+def add_keys(
+    predictions: Sequence[WordPrediction],
+    tags: Sequence[str],
+    key_of: Callable[[str], str | None],
+) -> list[WordPrediction]:
+    """``predictions`` with each word the model left outside every key and value (``O``, or a
+    label that is neither, such as ``OTHERS``) relabelled as the key ``key_of`` names for its
+    text, when that key has a value label among the model's ``tags`` (a key pairing can use);
+    consecutive words given one key make one run (``B-`` then ``I-``). Its confidence is the
+    model's own probability of the key. Unchanged words are the same objects."""
+    pairs, kept, bio = _labels(tuple(tags))
+    out = list(predictions)
+    if not pairs:
+        return out
+    named = kept | frozenset(pairs.values())
+    for n, prediction in enumerate(predictions):
+        if prediction.label in named:
+            continue
+        key = key_of(prediction.text)
+        if key in pairs:
+            begins = n == 0 or out[n - 1].label != key
+            out[n] = _relabelled(prediction, key, begins=begins, bio=bio)
+    return out
 
 
 def pair_keys_with_values(

@@ -42,18 +42,14 @@ nothing of which key they are)."""
 MAX_KEY_CHARS = 200
 """A stored key longer than this is refused: no printed key is that long."""
 _KEY_SUFFIX = "_KEY"
-_VALUE_SUFFIX = "_VALUE"
+"""A key label ends with this (``encoding.KEY_SUFFIX``; the fields package loads without
+numpy, which the encoding package brings)."""
 
 
 def key_letters(text: str) -> str:
     """What a word is compared as: its letters, case-folded (digits, symbols and spaces
     dropped)."""
     return "".join(ch for ch in text.casefold() if ch.isalpha())
-
-
-def _outside(label: str | None) -> bool:
-    """Whether the model left the word outside every key and value."""
-    return label is None or not label.endswith((_KEY_SUFFIX, _VALUE_SUFFIX))
 
 
 @dataclass(frozen=True)
@@ -73,29 +69,11 @@ class KeyLexicon:
         that key. Unchanged words are the same objects; a model without key/value pairs gets
         its predictions back as they are."""
         # The encoding package brings numpy; the fields package is imported without it.
-        from receipt_layoutlm.encoding import WordPrediction, key_value_pairs
+        from receipt_layoutlm.encoding import add_keys
 
-        pairs = key_value_pairs(tags)
-        out = list(predictions)
-        if not pairs or not self.keys:
-            return out
-        bio = any(tag[:2] == "B-" for tag in tags)
-        for n, prediction in enumerate(predictions):
-            if not _outside(prediction.label):
-                continue
-            key = self.keys.get(key_letters(prediction.text))
-            if key not in pairs:
-                continue
-            continues = n > 0 and out[n - 1].label == key
-            out[n] = WordPrediction(
-                word_index=prediction.word_index,
-                text=prediction.text,
-                tag=(("I-" if continues else "B-") + key) if bio else key,
-                label=key,
-                confidence=float(prediction.label_probabilities.get(key, 0.0)),
-                label_probabilities=prediction.label_probabilities,
-            )
-        return out
+        if not self.keys:
+            return list(predictions)
+        return add_keys(predictions, tags, lambda text: self.keys.get(key_letters(text)))
 
     def to_json(self) -> dict[str, Any]:
         return {"version": KEY_LEXICON_VERSION, "keys": dict(sorted(self.keys.items())),

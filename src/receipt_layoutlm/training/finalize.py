@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 from receipt_dynamo.vocabulary import JobStatus
 from receipt_layoutlm.encoding import ENCODING_VERSION
 from receipt_layoutlm.errors import TrainingError
+from receipt_layoutlm.training.key_lexicon_fit import fit_key_lexicon
+from receipt_layoutlm.training.known_values_fit import fit_known_values
 from receipt_layoutlm.training.phases import EncodedData, Fitting, PreparedData
 from receipt_layoutlm.training.run_context import RunContext, TrainResult
 from receipt_layoutlm.versions import library_versions
@@ -131,12 +133,12 @@ def _fit_line_classifier(ctx: RunContext, data: PreparedData) -> dict[str, Any] 
     )
 
 
-_ANNOTATION_FITS = {
-    "known_values": ("receipt_layoutlm.training.known_values_fit", "fit_known_values"),
-    "key_lexicon": ("receipt_layoutlm.training.key_lexicon_fit", "fit_key_lexicon"),
+_ANNOTATION_FITS: dict[str, Callable[[Any], Any]] = {
+    "known_values": fit_known_values,
+    "key_lexicon": fit_key_lexicon,
 }
 """The fitted field files read from the receipts' annotations alone (no model): the
-``TrainingConfig`` field that asks for one → the module and function that fit it."""
+``TrainingConfig`` field that asks for one → the function that fits it."""
 
 
 def _fit_from_annotations(ctx: RunContext, data: PreparedData, name: str) -> dict[str, Any] | None:
@@ -146,10 +148,7 @@ def _fit_from_annotations(ctx: RunContext, data: PreparedData, name: str) -> dic
     or the receipts hold nothing to fit it on."""
     if getattr(ctx.config, name) == "none":
         return None
-    import importlib
-
-    module, function = _ANNOTATION_FITS[name]
-    fitted = getattr(importlib.import_module(module), function)(data.split.train)
+    fitted = _ANNOTATION_FITS[name](data.split.train)
     if fitted is None:
         return None
     fitted.save(ctx.run_dir.best)

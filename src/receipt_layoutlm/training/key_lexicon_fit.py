@@ -17,13 +17,13 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from receipt_layoutlm.document import ReceiptDocument
+from receipt_layoutlm.encoding import KEY_SUFFIX
 from receipt_layoutlm.fields.key_lexicon import MIN_LETTERS, KeyLexicon, key_letters
 
 log = logging.getLogger(__name__)
 
 DEFAULT_MIN_COUNT = 2
 """A key spelled so on fewer receipts than this is never kept."""
-_KEY_SUFFIX = "_KEY"
 
 
 def fit_key_lexicon(
@@ -37,14 +37,14 @@ def fit_key_lexicon(
     receipts: dict[tuple[str, str], set[str]] = defaultdict(set)
     seen: set[str] = set()
     for doc in docs:
-        base = doc.key.split("#", 1)[0]
+        base = doc.source_key
         seen.add(base)
         for word in doc.words:
             letters = key_letters(word.text)
             if len(letters) < MIN_LETTERS:
                 continue
             labels[letters][word.label] += 1
-            if word.label and word.label.endswith(_KEY_SUFFIX):
+            if word.label and word.label.endswith(KEY_SUFFIX):
                 receipts[letters, word.label].add(base)
     if not receipts:
         log.info("key lexicon: none fitted — no word is labelled as a printed key (only "
@@ -53,7 +53,7 @@ def fit_key_lexicon(
     keys = {}
     for letters, counts in labels.items():
         label, count = counts.most_common(1)[0]
-        if (label and label.endswith(_KEY_SUFFIX) and 2 * count > counts.total()
+        if (label and label.endswith(KEY_SUFFIX) and 2 * count > counts.total()
                 and len(receipts[letters, label]) >= min_count):
             keys[letters] = label
     fitted_on = {"receipts": len(seen), "min_count": min_count,

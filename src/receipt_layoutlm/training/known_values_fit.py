@@ -42,7 +42,7 @@ def fit_known_values(
     # One value per receipt and field: a re-render carries its transcript's truth.
     by_receipt: dict[str, dict[str, str]] = {name: {} for name in KNOWN_FIELDS}
     for doc in docs:
-        base = doc.key.split("#", 1)[0]
+        base = doc.source_key
         for key, text in (doc.fields or {}).items():
             name = FIELD_FOR_KEY.get(key)
             if name and (value := normalize_whitespace(text)):
